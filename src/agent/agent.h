@@ -1,0 +1,50 @@
+// AgentLoop: runs one chat turn. Sends the conversation and the tools the plan allows to the model,
+// runs the tools the model asks for (arguments validated first; refusals and failures go back to
+// the model as tool errors), feeds results back, and repeats until the model answers or the plan's
+// step limit is reached. Events stream out as they happen. Stateless; safe to share.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/model.h"
+#include "agent/tool.h"
+
+namespace gh::agent {
+
+class AgentEvents : public ModelEvents {
+ public:
+  virtual Awaitable<Status> OnToolCall(const ToolCall& call) = 0;
+  virtual Awaitable<Status> OnToolResult(const ToolCall& call, const ToolResult& result) = 0;
+};
+
+struct AgentRequest {
+  std::string model_id;
+  std::vector<ChatMessage> messages;  // system prompt + history + the new user message
+  const tenancy::Plan* plan = nullptr;
+  TenantContext context;
+};
+
+struct AgentResult {
+  std::string text;
+  Usage usage;
+  int64_t tool_calls = 0;
+  int64_t model_calls = 0;
+  std::vector<ChatMessage> new_messages;  // assistant / tool turns to persist, in order
+  std::string stop_reason;
+};
+
+class AgentLoop {
+ public:
+  AgentLoop(std::shared_ptr<Model> model, const ToolRegistry& tools) : model_(std::move(model)), tools_(tools) {}
+  // On error, `partial` (when given) receives what was produced and consumed before the error.
+  Awaitable<Result<AgentResult>> Run(const AgentRequest& request, AgentEvents& events,
+                                     AgentResult* partial = nullptr);
+
+ private:
+  std::shared_ptr<Model> model_;
+  const ToolRegistry& tools_;
+};
+
+}  // namespace gh::agent

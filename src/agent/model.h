@@ -1,0 +1,91 @@
+// The model interface: one turn of a chat model, streamed. Providers (offline, OpenAI-compatible,
+// Anthropic, Bedrock) implement Model; the agent loop drives them. Domain types only: no HTTP here.
+// A Model is shared by all requests and must be safe to call concurrently.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "agent/context.h"
+#include "common/status.h"
+
+namespace gh::agent {
+
+template <typename T>
+using Awaitable = boost::asio::awaitable<T>;
+
+struct ToolCall {
+  std::string id;
+  std::string name;
+  std::string arguments_json;  // a JSON object, as the model produced it
+};
+
+enum class Role { kSystem, kUser, kAssistant, kTool };
+std::string_view RoleName(Role role);
+
+struct ChatMessage {
+  Role role = Role::kUser;
+  std::string content;
+  std::vector<ToolCall> tool_calls;  // assistant turns that asked for tools
+  std::string tool_call_id;          // tool results: which call this answers
+  std::string tool_name;             // tool results: which tool answered
+  bool is_error = false;             // tool results: the tool failed
+};
+
+struct ToolSpec {
+  std::string name;
+  std::string description;
+  std::string parameters_schema;  // JSON Schema of the arguments object
+};
+
+struct Usage {
+  int64_t input_tokens = 0;
+  int64_t output_tokens = 0;
+  int64_t cache_read_tokens = 0;
+  int64_t cache_write_tokens = 0;
+  Usage& operator+=(const Usage& o) {
+    input_tokens += o.input_tokens;
+    output_tokens += o.output_tokens;
+    cache_read_tokens += o.cache_read_tokens;
+    cache_write_tokens += o.cache_write_tokens;
+    return *this;
+  }
+};
+
+struct ModelRequest {
+  std::string model;  // provider's model id
+  std::vector<ChatMessage> messages;
+  std::vector<ToolSpec> tools;
+  int64_t max_output_tokens = 1024;
+  TenantContext context;
+};
+
+struct ModelTurn {
+  std::string text;
+  std::vector<ToolCall> tool_calls;
+  Usage usage;
+  std::string stop_reason;  // end_turn | tool_use | max_tokens | ...
+};
+
+// Receives text as the model produces it. A non-OK return (the client went away) cancels the turn.
+class ModelEvents {
+ public:
+  virtual ~ModelEvents() = default;
+  virtual Awaitable<Status> OnTextDelta(std::string_view text) = 0;
+};
+
+class Model {
+ public:
+  virtual ~Model() = default;
+  virtual std::string_view provider() const = 0;
+  virtual Awaitable<Result<ModelTurn>> Generate(const ModelRequest& request, ModelEvents& events) = 0;
+};
+
+// A rough token estimate (about four characters per token) for providers that report none.
+int64_t EstimateTokens(std::string_view text);
+
+}  // namespace gh::agent

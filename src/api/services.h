@@ -1,0 +1,34 @@
+// Services: the domain objects the HTTP handlers translate to, borrowed from main/ (which owns
+// them). Each Register*Routes function adds one area's routes to the router.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "chat/chat_service.h"
+#include "common/clock.h"
+#include "common/random.h"
+#include "identity/service.h"
+#include "pipeline/router.h"
+#include "storage/database.h"
+#include "tenancy/plan.h"
+#include "tenancy/quota.h"
+
+namespace gh::api {
+
+struct Services {
+  storage::Database& db;
+  const Clock& clock;
+  Random& random;
+  identity::IdentityService& identity;
+  tenancy::QuotaService& quota;
+  chat::ChatService& chat;
+  std::function<tenancy::PlanCatalogPtr()> plans;
+};
+
+void RegisterAuthRoutes(pipeline::Router& router, Services& s);
+void RegisterTenantRoutes(pipeline::Router& router, Services& s);
+void RegisterChatRoutes(pipeline::Router& router, Services& s);
+void RegisterOpsRoutes(pipeline::Router& router, Services& s);
+
+}  // namespace gh::api

@@ -1,0 +1,84 @@
+// Tenant endpoints: invitations, groups, the subscription (plan) and usage against its limits.
+#include <chrono>
+
+#include "api/json_io.h"
+#include "api/services.h"
+#include "common/time_util.h"
+#include "storage/repositories.h"
+
+namespace gh::api {
+
+using pipeline::RequestContext;
+
+namespace {
+
+bj::object WindowJson(const tenancy::UsageWindow& w, const char* period_key) {
+  return bj::object{{period_key, w.period},
+                    {"messages", w.messages},
+                    {"input_tokens", w.input_tokens},
+                    {"output_tokens", w.output_tokens},
+                    {"limit", OptionalInt(w.limit)},
+                    {"remaining", OptionalInt(w.remaining)},
+                    {"resets_in_seconds", w.resets_in_seconds}};
+}
+
+// Daily messages and tokens over the last `days` days, oldest first, zero-filled.
+Result<bj::array> History(Services& s, const TenantId& tenant, int days) {
+  auto now = s.clock.Now();
+  std::string to = "d:" + DayKey(now);
+  std::string from = "d:" + DayKey(now - std::chrono::hours(24) * (days - 1));
+  std::vector<std::pair<storage::CounterKey, int64_t>> rows;
+  GH_RETURN_IF_ERROR(s.db.Read([&](storage::Tx& tx) -> Status {
+    GH_ASSIGN_OR_RETURN(rows, storage::counters::ListRange(tx, tenant, "tenant", from, to));
+    return Status::Ok();
+  }));
+  bj::array out;
+  for (int i = days - 1; i >= 0; --i) {
+    std::string day = DayKey(now - std::chrono::hours(24) * i);
+    bj::object o{{"date", day}, {"messages", 0}, {"input_tokens", 0}, {"output_tokens", 0}};
+    for (const auto& [key, used] : rows)
+      if (key.period == "d:" + day) o[key.metric] = used;
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+}  // namespace
+
+void RegisterTenantRoutes(pipeline::Router& r, Services& s) {
+  r.Add({.method = "POST", .pattern = "/api/tenants/{tenant_id}/invitations", .tenant_admin = true,
+         .sync = [&s](RequestContext& ctx) -> Status {
+           GH_ASSIGN_OR_RETURN(auto inv, s.identity.CreateInvitation(*ctx.principal, ctx.principal->tenant_id));
+           ReplyJson(ctx, 201, bj::object{{"invite_code", inv.code}, {"expires_at", Iso(inv.expires_at * 1000)}});
+           return Status::Ok();
+         }});
+  r.Add({.method = "POST", .pattern = "/api/admin/add-to-group", .tenant_admin = true,
+         .sync = [&s](RequestContext& ctx) -> Status {
+           GH_ASSIGN_OR_RETURN(auto body, Body(ctx));
+           GH_ASSIGN_OR_RETURN(std::string email, json::RequiredString(body, "email", 254));
+           GH_ASSIGN_OR_RETURN(std::string group, json::RequiredString(body, "group", 100));
+           GH_ASSIGN_OR_RETURN(auto groups, s.identity.AddToGroup(*ctx.principal, email, group));
+           bj::array g;
+           for (const auto& x : groups) g.emplace_back(x);
+           ReplyJson(ctx, 200, bj::object{{"email", email}, {"groups", std::move(g)}});
+           return Status::Ok();
+         }});
+  r.Add({.method = "GET", .pattern = "/api/tenants/{tenant_id}/subscription", .sync = [](RequestContext& ctx) -> Status {
+           ReplyJson(ctx, 200, bj::object{{"tenant_id", ctx.tenant->id.value()}, {"tenant_name", ctx.tenant->name},
+                                          {"subscription_tier", ctx.tenant->tier}, {"status", ctx.tenant->status},
+                                          {"plan", PlanJson(*ctx.plan)}});
+           return Status::Ok();
+         }});
+  r.Add({.method = "GET", .pattern = "/api/tenants/{tenant_id}/usage", .sync = [&s](RequestContext& ctx) -> Status {
+           GH_ASSIGN_OR_RETURN(auto usage, s.quota.Usage(ctx.tenant->id, *ctx.plan));
+           GH_ASSIGN_OR_RETURN(auto history, History(s, ctx.tenant->id, 14));
+           ReplyJson(ctx, 200, bj::object{{"tenant_id", ctx.tenant->id.value()},
+                                          {"subscription_tier", ctx.tenant->tier},
+                                          {"day", WindowJson(usage.day, "date")},
+                                          {"month", WindowJson(usage.month, "month")},
+                                          {"history", std::move(history)}});
+           return Status::Ok();
+         }});
+}
+
+}  // namespace gh::api

@@ -1,0 +1,304 @@
+#include "chat/chat_service.h"
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include "common/log.h"
+#include "common/time_util.h"
+#include "storage/repositories.h"
+
+namespace gh::chat {
+
+namespace st = gh::storage;
+namespace bj = boost::json;
+using agent::Awaitable;
+
+namespace {
+
+constexpr int64_t kMinute = 60'000;
+constexpr int64_t kHistoryLimit = 60;
+constexpr int64_t kBusyLeaseMs = 15 * kMinute;
+
+std::string ToolCallsJson(const std::vector<agent::ToolCall>& calls) {
+  bj::array a;
+  for (const auto& c : calls) a.push_back(bj::object{{"id", c.id}, {"name", c.name}, {"arguments", c.arguments_json}});
+  return bj::serialize(a);
+}
+
+std::vector<agent::ToolCall> ParseToolCalls(const std::string& json) {
+  std::vector<agent::ToolCall> out;
+  boost::system::error_code ec;
+  bj::value v = bj::parse(json, ec);
+  if (ec || !v.is_array()) return out;
+  for (const auto& c : v.get_array()) {
+    if (!c.is_object()) continue;
+    const auto& o = c.get_object();
+    auto s = [&](const char* k) {
+      auto* x = o.if_contains(k);
+      return x && x->is_string() ? std::string(x->get_string()) : std::string();
+    };
+    out.push_back({s("id"), s("name"), s("arguments")});
+  }
+  return out;
+}
+
+agent::Role RoleFrom(const std::string& r) {
+  if (r == "assistant") return agent::Role::kAssistant;
+  if (r == "tool") return agent::Role::kTool;
+  if (r == "system") return agent::Role::kSystem;
+  return agent::Role::kUser;
+}
+
+std::string TitleFrom(const std::string& message) {
+  std::string t = message.substr(0, 60);
+  for (auto& c : t)
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  return message.size() > 60 ? t + "…" : t;
+}
+
+// Collects tool activity for the JSON answer while forwarding every event.
+class RecordingEvents final : public ChatEvents {
+ public:
+  explicit RecordingEvents(ChatEvents& inner) : inner_(inner) {}
+  Awaitable<Status> OnStart(const SessionId& s, const MessageId& m, const TraceId& t) override {
+    co_return co_await inner_.OnStart(s, m, t);
+  }
+  Awaitable<Status> OnTextDelta(std::string_view text) override { co_return co_await inner_.OnTextDelta(text); }
+  Awaitable<Status> OnToolCall(const agent::ToolCall& call) override {
+    calls.push_back({call.id, call.name, call.arguments_json, "", false});
+    co_return co_await inner_.OnToolCall(call);
+  }
+  Awaitable<Status> OnToolResult(const agent::ToolCall& call, const agent::ToolResult& result) override {
+    for (auto& c : calls)
+      if (c.id == call.id) {
+        c.result = result.content;
+        c.is_error = result.is_error;
+      }
+    co_return co_await inner_.OnToolResult(call, result);
+  }
+  std::vector<ToolCallSummary> calls;
+
+ private:
+  ChatEvents& inner_;
+};
+
+}  // namespace
+
+ChatService::ChatService(st::Database& db, const Clock& clock, Random& random, const agent::ModelRegistry& models,
+                         const agent::ToolRegistry& tools)
+    : db_(db), clock_(clock), random_(random), models_(models), tools_(tools) {}
+
+Result<const agent::ModelEntry*> ChatService::ResolveModel(const tenancy::Plan& plan,
+                                                           const std::optional<std::string>& requested) const {
+  if (requested) {
+    const agent::ModelEntry* e = models_.Find(*requested);
+    if (!e) return Status::NotFound(fmt::format("model '{}' does not exist", *requested), "model_not_found");
+    if (!plan.AllowsModel(*requested))
+      return Status::PermissionDenied(fmt::format("the {} plan does not include model '{}'", plan.name, *requested),
+                                      "model_not_allowed");
+    return e;
+  }
+  const agent::ModelEntry* e = models_.Find(plan.default_model);
+  if (!e) e = models_.Find(models_.default_name());
+  if (!e) return Status::Unavailable("no model is configured", "model_unavailable");
+  return e;
+}
+
+Result<st::SessionRecord> ChatService::CreateSession(const identity::Principal& who, const tenancy::Plan& plan) {
+  const int64_t now = clock_.NowUnixMillis();
+  st::SessionRecord s{SessionId(random_.Uuid()), who.tenant_id, who.user_id, "", now, now,
+                      now + plan.session_minutes * kMinute, {}, 0, 0};
+  GH_RETURN_IF_ERROR(db_.Write([&](st::Tx& tx) -> Status {
+    GH_ASSIGN_OR_RETURN(int64_t open, st::sessions::CountOpen(tx, who.tenant_id, who.user_id, now,
+                                                              now - plan.idle_timeout_minutes * kMinute));
+    if (open >= plan.concurrent_sessions)
+      return Status::ResourceExhausted(
+                 fmt::format("the {} plan allows {} open session(s); end one or wait for it to expire", plan.name,
+                             plan.concurrent_sessions),
+                 "too_many_sessions")
+          .WithDetail("limit", "concurrent_sessions")
+          .WithDetail("limit_value", plan.concurrent_sessions);
+    return st::sessions::Insert(tx, s);
+  }));
+  return s;
+}
+
+Result<std::vector<st::SessionRecord>> ChatService::ListSessions(const identity::Principal& who) {
+  std::vector<st::SessionRecord> out;
+  GH_RETURN_IF_ERROR(db_.Read([&](st::Tx& tx) -> Status {
+    if (who.IsTenantAdmin()) {
+      GH_ASSIGN_OR_RETURN(out, st::sessions::ListForTenant(tx, who.tenant_id, 200));
+    } else {
+      GH_ASSIGN_OR_RETURN(out, st::sessions::ListForUser(tx, who.tenant_id, who.user_id, 200));
+    }
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<std::vector<st::MessageRecord>> ChatService::Messages(const identity::Principal& who, const SessionId& id) {
+  std::vector<st::MessageRecord> out;
+  GH_RETURN_IF_ERROR(db_.Read([&](st::Tx& tx) -> Status {
+    GH_ASSIGN_OR_RETURN(auto s, st::sessions::Get(tx, who.tenant_id, id));
+    if (!s || (s->user_id != who.user_id && !who.IsTenantAdmin()))
+      return Status::NotFound("no such session", "session_not_found");
+    GH_ASSIGN_OR_RETURN(out, st::messages::ListForSession(tx, who.tenant_id, id, 1000));
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Status ChatService::EndSession(const identity::Principal& who, const SessionId& id) {
+  const int64_t now = clock_.NowUnixMillis();
+  return db_.Write([&](st::Tx& tx) -> Status {
+    GH_ASSIGN_OR_RETURN(auto s, st::sessions::Get(tx, who.tenant_id, id));
+    if (!s || (s->user_id != who.user_id && !who.IsTenantAdmin()))
+      return Status::NotFound("no such session", "session_not_found");
+    return st::sessions::End(tx, who.tenant_id, id, now);
+  });
+}
+
+Result<st::SessionRecord> ChatService::OpenSessionFor(const ChatRequest& r, int64_t now) {
+  const identity::Principal& who = r.principal;
+  if (!r.session_id) {
+    GH_ASSIGN_OR_RETURN(auto created, CreateSession(who, *r.plan));
+    GH_RETURN_IF_ERROR(db_.Write([&](st::Tx& tx) -> Status {
+      GH_ASSIGN_OR_RETURN(bool busy, st::sessions::TryMarkBusy(tx, who.tenant_id, created.id, now, now + kBusyLeaseMs));
+      return busy ? Status::Ok() : Status::Conflict("session is busy", "session_busy");
+    }));
+    return created;
+  }
+  std::optional<st::SessionRecord> s;
+  GH_RETURN_IF_ERROR(db_.Write([&](st::Tx& tx) -> Status {
+    GH_ASSIGN_OR_RETURN(s, st::sessions::Get(tx, who.tenant_id, *r.session_id));
+    // Another user's session (or another tenant's) is reported exactly like a missing one.
+    if (!s || s->user_id != who.user_id) return Status::NotFound("no such session", "session_not_found");
+    if (s->ended_at) return Status::Conflict("this session has ended; start a new one", "session_ended");
+    if (s->expires_at <= now)
+      return Status::Conflict("this session reached its maximum duration; start a new one", "session_expired");
+    if (s->last_active_at + r.plan->idle_timeout_minutes * kMinute <= now)
+      return Status::Conflict("this session expired after being idle; start a new one", "session_expired");
+    GH_ASSIGN_OR_RETURN(bool busy, st::sessions::TryMarkBusy(tx, who.tenant_id, s->id, now, now + kBusyLeaseMs));
+    if (!busy) return Status::Conflict("a message is still being answered in this session", "session_busy");
+    return Status::Ok();
+  }));
+  return *s;
+}
+
+Awaitable<Result<ChatOutcome>> ChatService::Chat(const ChatRequest& r, tenancy::Reservation* reservation,
+                                                 ChatEvents& outer_events) {
+  const identity::Principal& who = r.principal;
+  const auto started = clock_.Now();
+  const int64_t now = ToUnixMillis(started);
+  GH_CO_ASSIGN_OR_RETURN(const agent::ModelEntry* model, ResolveModel(*r.plan, r.model));
+  GH_CO_ASSIGN_OR_RETURN(st::SessionRecord session, OpenSessionFor(r, now));
+
+  ChatOutcome out;
+  out.session_id = session.id;
+  out.message_id = MessageId(random_.Uuid());
+  out.trace_id = r.trace_id;
+  out.model = model->name;
+
+  // History, oldest first, then the new message.
+  std::vector<agent::ChatMessage> messages;
+  messages.push_back({agent::Role::kSystem,
+                      fmt::format("You are the assistant of {} ({}), served by Gatehouse. The user is {} ({}) on the "
+                                  "{} plan. Use the tools you are given when they help; say so when you cannot help.",
+                                  r.tenant_name, who.tenant_id.value(), who.email, who.role(), r.plan->name),
+                      {}, "", "", false});
+  if (r.history) {
+    for (const auto& m : *r.history) messages.push_back(m);
+  } else {
+    std::vector<st::MessageRecord> history;
+    Status hs = db_.Read([&](st::Tx& tx) -> Status {
+      GH_ASSIGN_OR_RETURN(history, st::messages::ListForSession(tx, who.tenant_id, session.id, kHistoryLimit));
+      return Status::Ok();
+    });
+    if (!hs.ok()) {
+      (void)db_.Write([&](st::Tx& tx) { return st::sessions::FinishTurn(tx, who.tenant_id, session.id, now, 0, ""); });
+      co_return hs;
+    }
+    // A window may start in the middle of a tool exchange; drop leading tool results.
+    size_t first = 0;
+    while (first < history.size() && history[first].role == "tool") ++first;
+    for (size_t i = first; i < history.size(); ++i) {
+      const auto& h = history[i];
+      agent::ChatMessage m{RoleFrom(h.role), h.content, {}, h.tool_call_id.value_or(""), "", false};
+      if (h.tool_calls) m.tool_calls = ParseToolCalls(*h.tool_calls);
+      messages.push_back(std::move(m));
+    }
+  }
+  messages.push_back({agent::Role::kUser, r.message, {}, "", "", false});
+
+  agent::AgentRequest areq;
+  areq.model_id = model->provider_model_id;
+  areq.messages = std::move(messages);
+  areq.plan = r.plan;
+  areq.context = {who.tenant_id, who.user_id, who.email, who.subscription_tier, who.role(), session.id, r.trace_id};
+
+  RecordingEvents events(outer_events);
+  Status start = co_await events.OnStart(session.id, out.message_id, r.trace_id);
+  agent::AgentResult partial;
+  // (No co_await inside a conditional expression or on a temporary: GCC 12 miscompiles both.)
+  agent::AgentLoop loop(model->model, tools_);
+  Result<agent::AgentResult> result = start.ok() ? Result<agent::AgentResult>(agent::AgentResult{}) : Result<agent::AgentResult>(start);
+  if (start.ok()) {
+    auto ran = co_await loop.Run(areq, events, &partial);
+    result = std::move(ran);
+  }
+  const agent::AgentResult& ar = result.ok() ? *result : partial;
+  const auto finished = clock_.Now();
+  out.latency_ms = ToUnixMillis(finished) - now;
+  out.usage = ar.usage;
+  out.response = ar.text;
+  out.tool_calls = events.calls;
+  const bool consumed = ar.usage.input_tokens + ar.usage.output_tokens > 0;
+  const std::string status = result.ok() ? "ok" : (result.status().code() == StatusCode::kCancelled ? "cancelled" : "error");
+
+  // One transaction: messages, usage, session activity, quota settlement.
+  tenancy::Reservation res_copy = reservation ? *reservation : tenancy::Reservation{};
+  Status saved = db_.Write([&](st::Tx& tx) -> Status {
+    int64_t added = 0;
+    GH_ASSIGN_OR_RETURN(int64_t seq, st::messages::NextSeq(tx, who.tenant_id, session.id));
+    if (result.ok() || consumed) {
+      GH_RETURN_IF_ERROR(st::messages::Insert(tx, {MessageId(random_.Uuid()), who.tenant_id, session.id, who.user_id,
+                                                   seq++, "user", r.message, {}, {}, now}));
+      ++added;
+      for (const auto& m : ar.new_messages) {
+        std::string id = (m.role == agent::Role::kAssistant && m.tool_calls.empty()) ? out.message_id.value() : random_.Uuid();
+        std::optional<std::string> calls;
+        if (!m.tool_calls.empty()) calls = ToolCallsJson(m.tool_calls);
+        std::optional<std::string> call_id;
+        if (!m.tool_call_id.empty()) call_id = m.tool_call_id;
+        GH_RETURN_IF_ERROR(st::messages::Insert(tx, {MessageId(id), who.tenant_id, session.id, who.user_id, seq++,
+                                                     std::string(agent::RoleName(m.role)), m.content, calls, call_id,
+                                                     ToUnixMillis(finished)}));
+        ++added;
+      }
+    }
+    GH_RETURN_IF_ERROR(st::usage::Insert(tx, {random_.Uuid(), who.tenant_id, who.user_id, session.id, out.message_id,
+                                              r.trace_id, model->name, ar.usage.input_tokens, ar.usage.output_tokens,
+                                              ar.tool_calls, out.latency_ms, status, DayKey(started),
+                                              ToUnixMillis(finished)}));
+    GH_RETURN_IF_ERROR(st::sessions::FinishTurn(tx, who.tenant_id, session.id, ToUnixMillis(finished), added,
+                                                TitleFrom(r.message)));
+    if (reservation) {
+      if (result.ok() || consumed) {
+        GH_RETURN_IF_ERROR(tenancy::QuotaService::SettleIn(tx, res_copy, ar.usage.input_tokens, ar.usage.output_tokens));
+      } else {
+        GH_RETURN_IF_ERROR(tenancy::QuotaService::ReleaseIn(tx, res_copy));
+      }
+    }
+    return Status::Ok();
+  });
+  if (!saved.ok()) {
+    log::Error("chat turn could not be recorded", {{"tenant_id", who.tenant_id.value()}, {"error", saved.message()}});
+    (void)db_.Write([&](st::Tx& tx) { return st::sessions::FinishTurn(tx, who.tenant_id, session.id, now, 0, ""); });
+    co_return saved;
+  }
+  if (reservation) *reservation = res_copy;
+  if (!result.ok()) co_return std::move(result).status();
+  co_return out;
+}
+
+}  // namespace gh::chat

@@ -1,0 +1,75 @@
+#include "common/strings.h"
+
+#include <gtest/gtest.h>
+
+#include "common/random.h"
+#include "common/time_util.h"
+
+namespace gh {
+namespace {
+
+TEST(StringsTest, Base64UrlRoundTripsEveryLength) {
+  SeededRandom rng(7);
+  for (size_t n = 0; n < 70; ++n) {
+    std::string bytes = rng.Bytes(n);
+    auto enc = Base64UrlEncode(bytes);
+    EXPECT_EQ(enc.find_first_of("+/="), std::string::npos);
+    auto dec = Base64UrlDecode(enc);
+    ASSERT_TRUE(dec.has_value()) << n;
+    EXPECT_EQ(*dec, bytes);
+  }
+}
+
+TEST(StringsTest, Base64UrlRejectsPaddingForeignAndNonCanonicalInput) {
+  EXPECT_FALSE(Base64UrlDecode("YQ==").has_value());
+  EXPECT_FALSE(Base64UrlDecode("a+b/").has_value());
+  EXPECT_FALSE(Base64UrlDecode("a").has_value());
+  EXPECT_FALSE(Base64UrlDecode("YR").has_value());  // low bits set: not canonical "YQ"
+  EXPECT_EQ(*Base64UrlDecode("YQ"), "a");
+}
+
+TEST(StringsTest, SlugifyKeepsAlphanumericsAndCollapsesTheRest) {
+  EXPECT_EQ(Slugify("Acme Corp!"), "acme-corp");
+  EXPECT_EQ(Slugify("  --Hello,   World-- "), "hello-world");
+  EXPECT_EQ(Slugify("!!!"), "");
+}
+
+TEST(StringsTest, HexRoundTrip) {
+  EXPECT_EQ(HexEncode("\x01\xab"), "01ab");
+  EXPECT_EQ(*HexDecode("01AB"), "\x01\xab");
+  EXPECT_FALSE(HexDecode("0g").has_value());
+}
+
+TEST(TimeTest, Rfc3339RoundTripAndOffsets) {
+  auto t = ParseRfc3339("2026-11-22T10:20:30Z");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(FormatRfc3339(*t), "2026-11-22T10:20:30Z");
+  auto t2 = ParseRfc3339("2026-11-22T12:20:30+02:00");
+  ASSERT_TRUE(t2);
+  EXPECT_EQ(*t, *t2);
+  EXPECT_FALSE(ParseRfc3339("2026-13-22T10:20:30Z"));
+  EXPECT_FALSE(ParseRfc3339("nonsense"));
+}
+
+TEST(TimeTest, DayAndMonthKeysFollowTheOffset) {
+  auto t = *ParseRfc3339("2026-11-30T23:30:00Z");
+  EXPECT_EQ(DayKey(t), "2026-11-30");
+  EXPECT_EQ(MonthKey(t), "2026-11");
+  EXPECT_EQ(DayKey(t, 3600), "2026-12-01");
+  EXPECT_EQ(MonthKey(t, 3600), "2026-12");
+  EXPECT_EQ(FormatHttpDate(t), "Mon, 30 Nov 2026 23:30:00 GMT");
+}
+
+TEST(RandomTest, UuidAndDigitsHaveTheRightShape) {
+  OsRandom& r = OsRandom::Instance();
+  auto u = r.Uuid();
+  EXPECT_EQ(u.size(), 36u);
+  EXPECT_EQ(u[14], '4');
+  auto d = r.Digits(6);
+  EXPECT_EQ(d.size(), 6u);
+  EXPECT_EQ(d.find_first_not_of("0123456789"), std::string::npos);
+  EXPECT_NE(r.Token(), r.Token());
+}
+
+}  // namespace
+}  // namespace gh

@@ -1,0 +1,23 @@
+// LimitsFilter: before a chat turn runs, reserves one message against the tenant's daily and
+// monthly limits (429 quota_exceeded with Retry-After when a limit is reached). The handler
+// settles the reservation in its final transaction; whatever is still open when the response
+// leaves (a failure before the model ran) is released here. Nothing is half-recorded.
+#pragma once
+
+#include "pipeline/filter.h"
+#include "tenancy/quota.h"
+
+namespace gh::filters {
+
+class LimitsFilter final : public pipeline::Filter {
+ public:
+  explicit LimitsFilter(tenancy::QuotaService& quota) : quota_(quota) {}
+  std::string_view name() const override { return "limits"; }
+  pipeline::FilterStatus OnRequest(pipeline::RequestContext& ctx) override;
+  void OnResponse(pipeline::RequestContext& ctx) override;
+
+ private:
+  tenancy::QuotaService& quota_;
+};
+
+}  // namespace gh::filters

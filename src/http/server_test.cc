@@ -1,0 +1,197 @@
+#include "http/server.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/asio/write.hpp>
+
+#include <future>
+#include <thread>
+
+#include "http/client.h"
+#include "http/errors.h"
+
+namespace gh::http {
+namespace {
+
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+// A handler that echoes, streams, or waits, depending on the path.
+class TestHandler : public Handler {
+ public:
+  Awaitable<void> Handle(Request& req, Response& resp, ResponseStream& stream) override {
+    if (req.path == "/stream") {
+      SseWriter sse(stream);
+      (void)co_await sse.Begin();
+      for (int i = 0; i < 3; ++i) (void)co_await sse.Send("delta", "{\"i\":" + std::to_string(i) + "}");
+      co_return;
+    }
+    if (req.path == "/slow") {
+      net::steady_timer t(co_await net::this_coro::executor, std::chrono::milliseconds(300));
+      co_await t.async_wait(net::use_awaitable);
+      resp = Response::Json(200, R"({"slow":true})");
+      co_return;
+    }
+    if (req.path == "/error") {
+      resp = ErrorResponse(Status::Internal("secret database path /var/x"));
+      co_return;
+    }
+    std::string q(req.Query("q").value_or(""));
+    resp = Response::Json(200, "{\"method\":\"" + req.method + "\",\"path\":\"" + req.path +
+                                   "\",\"q\":\"" + q + "\",\"body\":" + std::to_string(req.body.size()) + "}");
+  }
+};
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ServerOptions opt;
+    opt.port = 0;
+    opt.threads = 2;
+    opt.max_body_bytes = 1000;
+    opt.max_header_bytes = 2000;
+    opt.access_log = false;
+    opt.drain_timeout = std::chrono::milliseconds(5000);
+    server_ = std::make_unique<Server>(opt, handler_);
+    auto port = server_->Listen();
+    ASSERT_TRUE(port.ok()) << port.status().ToString();
+    port_ = *port;
+    thread_ = std::thread([this] { server_->Run(); });
+  }
+  void TearDown() override {
+    server_->Drain();
+    thread_.join();
+  }
+
+  // Sends raw bytes and reads until the server closes or `until` appears.
+  std::string Raw(const std::string& bytes, const std::string& until = "") {
+    net::io_context io;
+    tcp::socket s(io);
+    s.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port_));
+    net::write(s, net::buffer(bytes));
+    std::string out;
+    char buf[4096];
+    boost::system::error_code ec;
+    for (;;) {
+      size_t n = s.read_some(net::buffer(buf), ec);
+      out.append(buf, n);
+      if (ec) break;
+      if (!until.empty() && out.find(until) != std::string::npos) break;
+    }
+    return out;
+  }
+
+  TestHandler handler_;
+  std::unique_ptr<Server> server_;
+  std::thread thread_;
+  uint16_t port_ = 0;
+};
+
+TEST_F(ServerTest, AnswersAndKeepsTheConnectionAlive) {
+  std::string two = "GET /a?q=x%20y HTTP/1.1\r\nHost: t\r\n\r\nGET /b HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+  std::string out = Raw(two);
+  EXPECT_NE(out.find(R"("path":"/a","q":"x y")"), std::string::npos) << out;
+  EXPECT_NE(out.find(R"("path":"/b")"), std::string::npos) << out;
+  EXPECT_NE(out.find("x-request-id: "), std::string::npos);
+}
+
+TEST_F(ServerTest, AcceptsAWellFormedRequestIdAndReplacesABadOne) {
+  std::string out = Raw("GET / HTTP/1.1\r\nHost: t\r\nX-Request-Id: abc-123\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(out.find("x-request-id: abc-123"), std::string::npos) << out;
+  out = Raw("GET / HTTP/1.1\r\nHost: t\r\nX-Request-Id: bad id\"\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(out.find("bad id"), std::string::npos) << out;
+}
+
+TEST_F(ServerTest, RejectsAnOversizedBodyWith413BeforeReadingIt) {
+  std::string out = Raw("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 5000\r\n\r\n");
+  EXPECT_EQ(out.rfind("HTTP/1.1 413", 0), 0u) << out;
+  EXPECT_NE(out.find(R"("code":"payload_too_large")"), std::string::npos);
+}
+
+TEST_F(ServerTest, RejectsAnOversizedChunkedBodyWith413) {
+  std::string chunk(900, 'a');
+  std::string req = "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n384\r\n" + chunk +
+                    "\r\n384\r\n" + chunk + "\r\n0\r\n\r\n";
+  std::string out = Raw(req);
+  EXPECT_EQ(out.rfind("HTTP/1.1 413", 0), 0u) << out;
+}
+
+TEST_F(ServerTest, RejectsOversizedHeadersWith431) {
+  std::string out = Raw("GET / HTTP/1.1\r\nHost: t\r\nX-Big: " + std::string(3000, 'a') + "\r\n\r\n");
+  EXPECT_EQ(out.rfind("HTTP/1.1 431", 0), 0u) << out;
+}
+
+TEST_F(ServerTest, RejectsGarbageWith400) {
+  std::string out = Raw("NOT HTTP AT ALL\r\n\r\n");
+  EXPECT_EQ(out.rfind("HTTP/1.1 400", 0), 0u) << out;
+}
+
+TEST_F(ServerTest, InternalErrorsDoNotLeakDetails) {
+  std::string out = Raw("GET /error HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(out.rfind("HTTP/1.1 500", 0), 0u) << out;
+  EXPECT_EQ(out.find("/var/x"), std::string::npos) << out;
+  EXPECT_NE(out.find(R"({"error":{"code":"internal","message":"internal server error"}})"), std::string::npos);
+}
+
+TEST_F(ServerTest, StreamsServerSentEventsChunked) {
+  std::string out = Raw("GET /stream HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(out.find("Transfer-Encoding: chunked"), std::string::npos) << out;
+  EXPECT_NE(out.find("content-type: text/event-stream"), std::string::npos) << out;
+  EXPECT_NE(out.find("event: delta\ndata: {\"i\":2}\n\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("\r\n0\r\n\r\n"), std::string::npos) << out;
+}
+
+TEST_F(ServerTest, ClientStreamsAndReusesConnections) {
+  auto client = MakeBeastHttpClient();
+  net::io_context io;
+  std::string url = "http://127.0.0.1:" + std::to_string(port_);
+  auto fut = net::co_spawn(io, [&]() -> Awaitable<std::vector<std::string>> {
+    std::vector<std::string> chunks;
+    ClientRequest req;
+    req.url = url + "/stream";
+    auto res = co_await client->Stream(req, [&](std::string_view c) -> Awaitable<Status> {
+      chunks.emplace_back(c);
+      co_return Status::Ok();
+    });
+    EXPECT_TRUE(res.ok());
+    EXPECT_EQ(res->status, 200);
+    ClientRequest post;
+    post.method = "POST";
+    post.url = url + "/echo?q=1";
+    post.body = "hello";
+    for (int i = 0; i < 3; ++i) {
+      auto r = co_await client->Send(post);
+      EXPECT_TRUE(r.ok());
+      EXPECT_EQ(r->body, R"({"method":"POST","path":"/echo","q":"1","body":5})");
+    }
+    co_return chunks;
+  }, net::use_future);
+  io.run();
+  auto chunks = fut.get();
+  std::string all;
+  for (auto& c : chunks) all += c;
+  EXPECT_EQ(all, "event: delta\ndata: {\"i\":0}\n\nevent: delta\ndata: {\"i\":1}\n\nevent: delta\ndata: {\"i\":2}\n\n");
+  EXPECT_LE(server_->open_connections(), 2u);
+}
+
+TEST_F(ServerTest, DrainLetsInFlightRequestsFinish) {
+  std::promise<std::string> got;
+  std::thread t([&] { got.set_value(Raw("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n", "{\"slow\":true}")); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  server_->Drain();
+  std::string out = got.get_future().get();
+  t.join();
+  EXPECT_EQ(out.rfind("HTTP/1.1 200", 0), 0u) << out;
+  EXPECT_NE(out.find("Connection: close"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace gh::http

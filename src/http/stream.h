@@ -1,0 +1,49 @@
+// ResponseStream: how a handler sends a response whose body is produced over time (chunked
+// transfer encoding, Server-Sent Events). The server owns the stream; a handler borrows it for
+// the duration of its coroutine. Calls must come from the connection's executor, one at a time.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "http/message.h"
+
+namespace gh::http {
+
+template <typename T>
+using Awaitable = boost::asio::awaitable<T>;
+
+class ResponseStream {
+ public:
+  virtual ~ResponseStream() = default;
+  // Sends the status line and headers (chunked). Call at most once, before Write.
+  virtual Awaitable<Status> Begin(int status, Headers headers) = 0;
+  // Sends one chunk now (no buffering). Fails with kCancelled once the client has gone.
+  virtual Awaitable<Status> Write(std::string_view data) = 0;
+  // Sends the last chunk.
+  virtual Awaitable<Status> End() = 0;
+  virtual bool begun() const = 0;
+  virtual bool client_gone() const = 0;
+};
+
+// Server-Sent Events framing on top of a ResponseStream.
+class SseWriter {
+ public:
+  explicit SseWriter(ResponseStream& stream) : stream_(stream) {}
+  Awaitable<Status> Begin(Headers extra = {});
+  // `data` is sent as one or more `data:` lines.
+  Awaitable<Status> Send(std::string_view event, std::string_view data);
+  Awaitable<Status> Comment(std::string_view text);
+  Awaitable<Status> End() { return stream_.End(); }
+  ResponseStream& stream() { return stream_; }
+
+ private:
+  ResponseStream& stream_;
+};
+
+std::string FormatSseEvent(std::string_view event, std::string_view data);
+
+}  // namespace gh::http

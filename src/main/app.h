@@ -1,0 +1,14 @@
+// App: owns and wires every part of a running Gatehouse (storage, identity, models, tools, the
+// filter chain, the HTTP server) from a Config. Only main/ knows every module.
+#pragma once
+
+#include <memory>
+
+#include "main/config.h"
+
+namespace gh::app {
+
+// Runs `gatehouse serve` until SIGTERM/SIGINT drains it. Returns the process exit code.
+int Serve(const Config& config);
+
+}  // namespace gh::app

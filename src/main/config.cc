@@ -1,0 +1,292 @@
+#include "main/config.h"
+
+#include <yaml-cpp/yaml.h>
+#include <fmt/format.h>
+
+#include <charconv>
+#include <set>
+
+#include "common/log.h"
+#include "common/strings.h"
+
+namespace gh::app {
+namespace {
+
+Status Bad(const std::string& key, const std::string& what) {
+  return Status::InvalidArgument(fmt::format("config key '{}': {}", key, what), "invalid_config");
+}
+
+// Settings as flat "section.key" → text, merged by precedence before typed parsing.
+using Flat = std::map<std::string, std::string>;
+
+const std::set<std::string>& KnownKeys() {
+  static const std::set<std::string> k = {
+      "listen", "data_dir", "demo", "log_level", "issuer",
+      "server.threads", "server.max_body_bytes", "server.max_header_bytes", "server.read_timeout_ms",
+      "server.idle_timeout_ms", "server.drain_timeout_ms",
+      "identity.access_token_ttl_seconds", "identity.refresh_token_ttl_seconds",
+      "identity.password_hash_memory_kib", "identity.platform_operators",
+      "mail.kind", "mail.from", "mail.smtp.url", "mail.smtp.username", "mail.smtp.password", "mail.smtp.require_tls",
+      "models.default", "models.offline.token_delay_ms", "models.openai.base_url", "models.openai.api_key",
+      "models.openai.model",
+      "weather.openweather_api_key", "weather.openweather_base_url"};
+  return k;
+}
+
+const std::set<std::string>& PlanFields() {
+  static const std::set<std::string> k = {
+      "messages_per_day", "messages_per_month", "tokens_per_month", "budget_micros_per_month", "requests_per_minute",
+      "concurrent_sessions", "session_minutes", "idle_timeout_minutes", "weather_tool", "cost_reports",
+      "allowed_models", "default_model", "max_agent_steps", "max_output_tokens"};
+  return k;
+}
+
+std::string EnvName(const std::string& key) {
+  std::string out = "GATEHOUSE_";
+  for (char c : key) out.push_back(c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  return out;
+}
+
+Status Flatten(const YAML::Node& node, const std::string& prefix, Flat& out) {
+  if (node.IsMap()) {
+    for (const auto& kv : node) {
+      std::string key = kv.first.as<std::string>();
+      std::string full = prefix.empty() ? key : prefix + "." + key;
+      GH_RETURN_IF_ERROR(Flatten(kv.second, full, out));
+    }
+    return Status::Ok();
+  }
+  if (node.IsSequence()) {
+    std::string joined;
+    for (const auto& item : node) {
+      if (!item.IsScalar()) return Bad(prefix, "must be a list of plain values");
+      joined += (joined.empty() ? "" : ",") + item.as<std::string>();
+    }
+    out[prefix] = joined;
+    return Status::Ok();
+  }
+  if (node.IsNull()) {
+    out[prefix] = "";
+    return Status::Ok();
+  }
+  out[prefix] = node.as<std::string>();
+  return Status::Ok();
+}
+
+Result<int64_t> Int(const Flat& f, const std::string& key, int64_t min, int64_t max) {
+  const std::string& v = f.at(key);
+  int64_t out = 0;
+  auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  if (ec != std::errc() || ptr != v.data() + v.size()) return Bad(key, fmt::format("'{}' is not an integer", Printable(v, 40)));
+  if (out < min || out > max) return Bad(key, fmt::format("{} is out of range [{}, {}]", out, min, max));
+  return out;
+}
+
+Result<bool> Bool(const Flat& f, const std::string& key) {
+  std::string v = ToLower(f.at(key));
+  if (v == "true" || v == "1" || v == "yes" || v == "on") return true;
+  if (v == "false" || v == "0" || v == "no" || v == "off" || v.empty()) return false;
+  return Bad(key, fmt::format("'{}' is not a boolean", Printable(v, 40)));
+}
+
+std::vector<std::string> List(const std::string& v) {
+  std::vector<std::string> out;
+  for (auto part : Split(v, ','))
+    if (!Trim(part).empty()) out.emplace_back(Trim(part));
+  return out;
+}
+
+Status ParseListen(const std::string& key, const std::string& v, Config& c) {
+  size_t colon = v.rfind(':');
+  if (colon == std::string::npos || colon == 0) return Bad(key, "must be HOST:PORT, e.g. 127.0.0.1:8000");
+  c.listen_host = v.substr(0, colon);
+  if (c.listen_host.size() > 2 && c.listen_host.front() == '[' && c.listen_host.back() == ']')
+    c.listen_host = c.listen_host.substr(1, c.listen_host.size() - 2);
+  std::string port = v.substr(colon + 1);
+  int p = -1;
+  auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
+  if (ec != std::errc() || ptr != port.data() + port.size() || p < 0 || p > 65535)
+    return Bad(key, "port must be a number from 0 to 65535");
+  c.listen_port = static_cast<uint16_t>(p);
+  return Status::Ok();
+}
+
+Status ApplyPlans(const Flat& f, Config& c) {
+  for (const auto& [key, value] : f) {
+    if (key.rfind("plans.", 0) != 0) continue;
+    auto parts = Split(key, '.');
+    if (parts.size() != 3) return Bad(key, "plans are written plans.<name>.<field>");
+    std::string name(parts[1]), field(parts[2]);
+    if (Slugify(name) != name) return Bad(key, "plan names are lower-case letters, digits and dashes");
+    if (!PlanFields().count(field)) return Bad(key, "unknown plan field");
+    tenancy::Plan& p = c.plans[name];
+    if (p.name.empty()) {
+      p = tenancy::PlanCatalog::Defaults().plans().at("basic");
+      p.name = name;
+    }
+    auto opt_int = [&](std::optional<int64_t>& dst) -> Status {
+      if (value.empty() || ToLower(value) == "unlimited") {
+        dst.reset();
+        return Status::Ok();
+      }
+      GH_ASSIGN_OR_RETURN(int64_t v, Int(f, key, 0, INT64_MAX / 4));
+      dst = v;
+      return Status::Ok();
+    };
+    if (field == "messages_per_day") GH_RETURN_IF_ERROR(opt_int(p.messages_per_day));
+    else if (field == "messages_per_month") GH_RETURN_IF_ERROR(opt_int(p.messages_per_month));
+    else if (field == "tokens_per_month") GH_RETURN_IF_ERROR(opt_int(p.tokens_per_month));
+    else if (field == "budget_micros_per_month") GH_RETURN_IF_ERROR(opt_int(p.budget_micros_per_month));
+    else if (field == "requests_per_minute") GH_RETURN_IF_ERROR(opt_int(p.requests_per_minute));
+    else if (field == "concurrent_sessions") { GH_ASSIGN_OR_RETURN(p.concurrent_sessions, Int(f, key, 1, 100000)); }
+    else if (field == "session_minutes") { GH_ASSIGN_OR_RETURN(p.session_minutes, Int(f, key, 1, 525600)); }
+    else if (field == "idle_timeout_minutes") { GH_ASSIGN_OR_RETURN(p.idle_timeout_minutes, Int(f, key, 1, 525600)); }
+    else if (field == "max_agent_steps") { GH_ASSIGN_OR_RETURN(int64_t v, Int(f, key, 1, 50)); p.max_agent_steps = int(v); }
+    else if (field == "max_output_tokens") { GH_ASSIGN_OR_RETURN(p.max_output_tokens, Int(f, key, 1, 1'000'000)); }
+    else if (field == "weather_tool") {
+      if (value != "none" && value != "basic" && value != "full") return Bad(key, "must be none, basic or full");
+      p.weather_tool = value;
+    } else if (field == "cost_reports") {
+      if (value != "none" && value != "admin") return Bad(key, "must be none or admin");
+      p.cost_reports = value;
+    } else if (field == "allowed_models") p.allowed_models = List(value);
+    else if (field == "default_model") p.default_model = value;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<Config> LoadConfig(const CliOverrides& cli, const EnvLookup& env) {
+  Flat f = {{"listen", "127.0.0.1:8000"},
+            {"data_dir", "./data"},
+            {"demo", "false"},
+            {"log_level", "info"},
+            {"issuer", ""},
+            {"server.threads", "0"},
+            {"server.max_body_bytes", "1048576"},
+            {"server.max_header_bytes", "16384"},
+            {"server.read_timeout_ms", "30000"},
+            {"server.idle_timeout_ms", "60000"},
+            {"server.drain_timeout_ms", "30000"},
+            {"identity.access_token_ttl_seconds", "900"},
+            {"identity.refresh_token_ttl_seconds", "2592000"},
+            {"identity.password_hash_memory_kib", "19456"},
+            {"identity.platform_operators", ""},
+            {"mail.kind", "outbox"},
+            {"mail.from", "noreply@gatehouse.local"},
+            {"mail.smtp.url", ""},
+            {"mail.smtp.username", ""},
+            {"mail.smtp.password", ""},
+            {"mail.smtp.require_tls", "true"},
+            {"models.default", ""},
+            {"models.offline.token_delay_ms", "15"},
+            {"models.openai.base_url", ""},
+            {"models.openai.api_key", ""},
+            {"models.openai.model", "gpt-4o-mini"},
+            {"weather.openweather_api_key", ""},
+            {"weather.openweather_base_url", "https://api.openweathermap.org"}};
+
+  // 1. YAML file.
+  std::optional<std::string> file = cli.config_file;
+  if (!file) file = env("GATEHOUSE_CONFIG");
+  if (file && !file->empty()) {
+    Flat from_file;
+    try {
+      YAML::Node root = YAML::LoadFile(*file);
+      if (!root.IsNull() && !root.IsMap()) return Bad("(file)", *file + " must hold a mapping of settings");
+      GH_RETURN_IF_ERROR(Flatten(root, "", from_file));
+    } catch (const YAML::BadFile&) {
+      return Status::InvalidArgument("config file " + *file + " cannot be read", "invalid_config");
+    } catch (const YAML::Exception& e) {
+      return Status::InvalidArgument(fmt::format("config file {}: {}", *file, e.what()), "invalid_config");
+    }
+    for (const auto& [k, v] : from_file) {
+      if (!KnownKeys().count(k) && k.rfind("plans.", 0) != 0) return Bad(k, "unknown setting");
+      f[k] = v;
+    }
+  }
+  // 2. Environment: GATEHOUSE_<KEY>, plus the conventional variables of the ecosystems we talk to.
+  for (const auto& key : KnownKeys())
+    if (auto v = env(EnvName(key))) f[key] = *v;
+  const tenancy::PlanCatalog defaults = tenancy::PlanCatalog::Defaults();
+  for (const auto& [plan, _] : defaults.plans())
+    for (const auto& field : PlanFields())
+      if (auto v = env(EnvName("plans." + plan + "." + field))) f["plans." + plan + "." + field] = *v;
+  if (auto v = env("OPENAI_BASE_URL")) f["models.openai.base_url"] = *v;
+  if (auto v = env("OPENAI_API_KEY")) f["models.openai.api_key"] = *v;
+  if (auto v = env("OPENAI_MODEL")) f["models.openai.model"] = *v;
+  if (auto v = env("OPENWEATHER_API_KEY")) f["weather.openweather_api_key"] = *v;
+  // 3. Command line.
+  if (cli.listen) f["listen"] = *cli.listen;
+  if (cli.data_dir) f["data_dir"] = *cli.data_dir;
+  if (cli.demo) f["demo"] = "true";
+
+  Config c;
+  GH_RETURN_IF_ERROR(ParseListen("listen", f["listen"], c));
+  if (f["data_dir"].empty()) return Bad("data_dir", "must not be empty");
+  c.data_dir = f["data_dir"];
+  GH_ASSIGN_OR_RETURN(c.demo, Bool(f, "demo"));
+  log::Level level;
+  if (!log::ParseLevel(f["log_level"], level)) return Bad("log_level", "must be debug, info, warn, error or off");
+  c.log_level = f["log_level"];
+  c.issuer = f["issuer"];
+  if (!c.issuer.empty() && c.issuer.rfind("http://", 0) != 0 && c.issuer.rfind("https://", 0) != 0)
+    return Bad("issuer", "must be an http(s) URL");
+  while (!c.issuer.empty() && c.issuer.back() == '/') c.issuer.pop_back();
+  if (auto mk = env("GATEHOUSE_MASTER_KEY"); mk && !mk->empty()) c.master_key = Secret(*mk);
+
+  GH_ASSIGN_OR_RETURN(int64_t threads, Int(f, "server.threads", 0, 256));
+  c.threads = int(threads);
+  GH_ASSIGN_OR_RETURN(int64_t body, Int(f, "server.max_body_bytes", 1024, 1LL << 30));
+  c.max_body_bytes = size_t(body);
+  GH_ASSIGN_OR_RETURN(int64_t header, Int(f, "server.max_header_bytes", 1024, 1 << 20));
+  c.max_header_bytes = size_t(header);
+  GH_ASSIGN_OR_RETURN(int64_t rt, Int(f, "server.read_timeout_ms", 100, 3'600'000));
+  c.read_timeout = std::chrono::milliseconds(rt);
+  GH_ASSIGN_OR_RETURN(int64_t it, Int(f, "server.idle_timeout_ms", 100, 3'600'000));
+  c.idle_timeout = std::chrono::milliseconds(it);
+  GH_ASSIGN_OR_RETURN(int64_t dt, Int(f, "server.drain_timeout_ms", 0, 3'600'000));
+  c.drain_timeout = std::chrono::milliseconds(dt);
+
+  GH_ASSIGN_OR_RETURN(c.access_token_ttl_seconds, Int(f, "identity.access_token_ttl_seconds", 30, 86400));
+  GH_ASSIGN_OR_RETURN(c.refresh_token_ttl_seconds, Int(f, "identity.refresh_token_ttl_seconds", 60, 365 * 86400));
+  GH_ASSIGN_OR_RETURN(int64_t mem, Int(f, "identity.password_hash_memory_kib", 1024, 4 * 1024 * 1024));
+  c.password_hash_memory_kib = uint32_t(mem);
+  for (auto& e : List(f["identity.platform_operators"])) c.platform_operators.push_back(ToLower(e));
+
+  c.mail_kind = f["mail.kind"];
+  if (c.mail_kind != "outbox" && c.mail_kind != "smtp") return Bad("mail.kind", "must be outbox or smtp");
+  c.mail_from = f["mail.from"];
+  if (c.mail_from.find('@') == std::string::npos) return Bad("mail.from", "must be an email address");
+  c.smtp_url = f["mail.smtp.url"];
+  c.smtp_username = f["mail.smtp.username"];
+  c.smtp_password = Secret(f["mail.smtp.password"]);
+  GH_ASSIGN_OR_RETURN(c.smtp_require_tls, Bool(f, "mail.smtp.require_tls"));
+  if (c.mail_kind == "smtp" && c.smtp_url.rfind("smtp://", 0) != 0 && c.smtp_url.rfind("smtps://", 0) != 0)
+    return Bad("mail.smtp.url", "must be smtp://host:port or smtps://host:port when mail.kind is smtp");
+
+  c.default_model = f["models.default"];
+  GH_ASSIGN_OR_RETURN(int64_t delay, Int(f, "models.offline.token_delay_ms", 0, 10'000));
+  c.offline_token_delay = std::chrono::milliseconds(delay);
+  c.openai_base_url = f["models.openai.base_url"];
+  if (!c.openai_base_url.empty() && c.openai_base_url.rfind("http://", 0) != 0 &&
+      c.openai_base_url.rfind("https://", 0) != 0)
+    return Bad("models.openai.base_url", "must be an http(s) URL");
+  c.openai_api_key = Secret(f["models.openai.api_key"]);
+  c.openai_model = f["models.openai.model"];
+  // Unless told otherwise, a configured real model is the default: that is why one configures it.
+  if (c.default_model.empty()) c.default_model = c.openai_base_url.empty() ? "offline" : c.openai_model;
+  if (c.default_model != "offline" && c.default_model != c.openai_model)
+    return Bad("models.default", "must be 'offline' or the configured OpenAI-compatible model '" + c.openai_model + "'");
+  if (c.default_model != "offline" && c.openai_base_url.empty())
+    return Bad("models.default", "names an OpenAI-compatible model but models.openai.base_url is not set");
+  c.openweather_api_key = Secret(f["weather.openweather_api_key"]);
+  c.openweather_base_url = f["weather.openweather_base_url"];
+
+  c.plans = tenancy::PlanCatalog::Defaults().plans();
+  GH_RETURN_IF_ERROR(ApplyPlans(f, c));
+  return c;
+}
+
+}  // namespace gh::app

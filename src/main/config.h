@@ -1,0 +1,72 @@
+// Config: every setting of `gatehouse serve`, from (lowest to highest precedence) built-in
+// defaults, a YAML file, GATEHOUSE_* environment variables, and command-line flags. Loading
+// validates everything; an error names the key and what is wrong (the binary exits with code 2).
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/secret.h"
+#include "common/status.h"
+#include "tenancy/plan.h"
+
+namespace gh::app {
+
+struct Config {
+  std::string listen_host = "127.0.0.1";
+  uint16_t listen_port = 8000;
+  std::filesystem::path data_dir = "./data";
+  bool demo = false;
+  std::string log_level = "info";
+  std::string issuer;  // default: http://<listen>
+  std::optional<Secret> master_key;
+
+  int threads = 0;
+  size_t max_body_bytes = 1024 * 1024;
+  size_t max_header_bytes = 16 * 1024;
+  std::chrono::milliseconds read_timeout{30'000};
+  std::chrono::milliseconds idle_timeout{60'000};
+  std::chrono::milliseconds drain_timeout{30'000};
+
+  int64_t access_token_ttl_seconds = 900;
+  int64_t refresh_token_ttl_seconds = 30 * 86400;
+  uint32_t password_hash_memory_kib = 19 * 1024;
+  std::vector<std::string> platform_operators;
+
+  std::string mail_kind = "outbox";
+  std::string mail_from = "noreply@gatehouse.local";
+  std::string smtp_url;
+  std::string smtp_username;
+  Secret smtp_password;
+  bool smtp_require_tls = true;
+
+  std::string default_model = "offline";  // "offline" or openai_model
+  std::chrono::milliseconds offline_token_delay{15};
+  std::string openai_base_url;
+  Secret openai_api_key;
+  std::string openai_model = "gpt-4o-mini";
+
+  Secret openweather_api_key;
+  std::string openweather_base_url = "https://api.openweathermap.org";
+
+  std::map<std::string, tenancy::Plan> plans;  // defaults, overridden or extended by `plans:`
+};
+
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+
+struct CliOverrides {
+  std::optional<std::string> listen;
+  std::optional<std::string> data_dir;
+  std::optional<std::string> config_file;
+  bool demo = false;
+};
+
+// Loads and validates the configuration.
+Result<Config> LoadConfig(const CliOverrides& cli, const EnvLookup& env);
+
+}  // namespace gh::app

@@ -1,0 +1,46 @@
+// gatehouse: the command line. `serve` runs the gateway; more subcommands join as they arrive.
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+#include <iostream>
+
+#include "main/app.h"
+#include "main/config.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Gatehouse: a self-hosted, multi-tenant gateway and runtime for AI agents"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "gatehouse 0.1.0");
+
+  gh::app::CliOverrides cli;
+  std::string listen, data_dir, config_file;
+  auto* serve = app.add_subcommand("serve", "Run the gateway");
+  serve->add_option("--listen", listen, "HOST:PORT to listen on (default 127.0.0.1:8000; port 0 picks a free port)");
+  serve->add_option("--data-dir", data_dir, "Data directory (default ./data)");
+  serve->add_option("--config", config_file, "YAML configuration file");
+  serve->add_flag("--demo", cli.demo, "Create demo tenants and users on first start");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+
+  if (serve->parsed()) {
+    if (!listen.empty()) cli.listen = listen;
+    if (!data_dir.empty()) cli.data_dir = data_dir;
+    if (!config_file.empty()) cli.config_file = config_file;
+    auto env = [](const std::string& name) -> std::optional<std::string> {
+      const char* v = std::getenv(name.c_str());
+      return v ? std::optional<std::string>(v) : std::nullopt;
+    };
+    auto config = gh::app::LoadConfig(cli, env);
+    if (!config.ok()) {
+      std::cerr << "gatehouse: " << config.status().message() << "\n";
+      return 2;
+    }
+    return gh::app::Serve(*config);
+  }
+  return 0;
+}

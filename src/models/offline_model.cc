@@ -1,0 +1,163 @@
+#include "models/offline_model.h"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include <cctype>
+
+#include "common/strings.h"
+#include "crypto/hash.h"
+
+namespace gh::models {
+
+namespace bj = boost::json;
+namespace net = boost::asio;
+using namespace agent;
+
+bool IsWeatherQuestion(std::string_view text) {
+  std::string t = ToLower(text);
+  for (const char* w : {"weather", "temperature", "forecast", "raining", "rain ", "sunny", "snow", "wind ", "humid"})
+    if (t.find(w) != std::string::npos) return true;
+  return false;
+}
+
+std::string ExtractLocation(std::string_view text) {
+  std::string t(text);
+  std::string lower = ToLower(t);
+  for (const char* marker : {" in ", " for ", " at "}) {
+    size_t pos = lower.rfind(marker);
+    if (pos == std::string::npos) continue;
+    std::string rest = t.substr(pos + std::string_view(marker).size());
+    std::string out;
+    for (char c : rest) {
+      if (std::isalpha(static_cast<unsigned char>(c)) || c == ' ' || c == '-' || c == '\'' ||
+          static_cast<unsigned char>(c) >= 0x80)
+        out.push_back(c);
+      else
+        break;
+    }
+    std::string_view trimmed = Trim(out);
+    for (const char* tail : {" today", " tomorrow", " now", " right now", " this week"}) {
+      std::string tl = ToLower(trimmed);
+      if (tl.size() > std::strlen(tail) && tl.ends_with(tail)) trimmed.remove_suffix(std::strlen(tail));
+    }
+    if (!trimmed.empty() && trimmed.size() <= 60) {
+      std::string loc(trimmed);
+      loc[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(loc[0])));
+      return loc;
+    }
+  }
+  return "London";
+}
+
+namespace {
+
+const ChatMessage* LastUser(const ModelRequest& r) {
+  for (auto it = r.messages.rbegin(); it != r.messages.rend(); ++it)
+    if (it->role == Role::kUser) return &*it;
+  return nullptr;
+}
+
+bool Offers(const ModelRequest& r, std::string_view tool) {
+  for (const auto& t : r.tools)
+    if (t.name == tool) return true;
+  return false;
+}
+
+std::string AnswerFromToolResult(const ChatMessage& tool_msg) {
+  boost::system::error_code ec;
+  bj::value v = bj::parse(tool_msg.content, ec);
+  if (ec || !v.is_object()) return "The weather service answered something I could not read.";
+  const auto& o = v.get_object();
+  if (auto* e = o.if_contains("error"); e && e->is_string())
+    return fmt::format("I could not get the weather: {}.", std::string_view(e->get_string()));
+  auto str = [&](const char* k) -> std::string {
+    auto* x = o.if_contains(k);
+    if (!x) return "";
+    if (x->is_string()) return std::string(x->get_string());
+    if (x->is_number()) return fmt::format("{:.0f}", x->to_number<double>());
+    return "";
+  };
+  bool simulated = o.contains("simulated") && o.at("simulated").is_bool() && o.at("simulated").get_bool();
+  std::string answer = fmt::format("The weather in {} is {} at {}°C (feels like {}°C), humidity {}%, wind {} km/h.",
+                                   str("location"), str("conditions"), str("temperature_c"), str("feels_like_c"),
+                                   str("humidity_pct"), str("wind_kph"));
+  if (auto* f = o.if_contains("forecast"); f && f->is_array() && !f->get_array().empty()) {
+    answer += " Forecast:";
+    for (const auto& day : f->get_array()) {
+      if (!day.is_object()) continue;
+      const auto& d = day.get_object();
+      auto g = [&](const char* k) -> std::string {
+        auto* x = d.if_contains(k);
+        if (!x) return "";
+        if (x->is_string()) return std::string(x->get_string());
+        if (x->is_number()) return fmt::format("{:.0f}", x->to_number<double>());
+        return "";
+      };
+      answer += fmt::format(" {}: {}, {}–{}°C;", g("date"), g("conditions"), g("low_c"), g("high_c"));
+    }
+    answer.back() = '.';
+  }
+  if (simulated) answer += " (This is simulated data: set OPENWEATHER_API_KEY for live weather.)";
+  return answer;
+}
+
+}  // namespace
+
+Awaitable<Result<ModelTurn>> OfflineModel::Generate(const ModelRequest& request, ModelEvents& events) {
+  ModelTurn turn;
+  int64_t input = 0;
+  for (const auto& m : request.messages) input += EstimateTokens(m.content) + 4;
+  for (const auto& t : request.tools) input += EstimateTokens(t.description) + EstimateTokens(t.parameters_schema);
+  turn.usage.input_tokens = input;
+
+  const ChatMessage& last = request.messages.empty() ? ChatMessage{} : request.messages.back();
+  const ChatMessage* user = LastUser(request);
+  std::string text;
+  if (last.role == Role::kTool) {
+    text = AnswerFromToolResult(last);
+  } else if (user && IsWeatherQuestion(user->content)) {
+    std::string lower = ToLower(user->content);
+    bool wants_forecast = lower.find("forecast") != std::string::npos || lower.find("tomorrow") != std::string::npos ||
+                          lower.find("week") != std::string::npos;
+    const char* tool = wants_forecast && Offers(request, "get_weather_forecast") ? "get_weather_forecast"
+                       : Offers(request, "get_current_weather")                  ? "get_current_weather"
+                                                                                 : nullptr;
+    if (tool) {
+      std::string args = bj::serialize(bj::object{{"location", ExtractLocation(user->content)}});
+      turn.tool_calls.push_back({"call_" + HexEncode(crypto::Sha256(user->content + tool)).substr(0, 16), tool, args});
+      turn.usage.output_tokens = EstimateTokens(args) + 8;
+      turn.stop_reason = "tool_use";
+      co_return turn;
+    }
+    text = "Your plan does not include the weather tool, so I can't look up the weather for you. "
+           "A tenant admin can move the organisation to the advanced or premium plan to enable it.";
+  } else {
+    text = "I'm Gatehouse's built-in offline model: I run without any network, so I can't hold a real "
+           "conversation. I can look up the weather for you (try \"What's the weather in Paris?\"). "
+           "To chat with a real model, set OPENAI_BASE_URL and OPENAI_API_KEY (OpenAI, or any compatible "
+           "server such as llama.cpp, Ollama or vLLM) and restart Gatehouse.";
+  }
+  // Stream word by word.
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find(' ', start + 1);
+    end = end == std::string::npos ? text.size() : end;
+    if (delay_.count() > 0) {
+      net::steady_timer timer(co_await net::this_coro::executor, delay_);
+      co_await timer.async_wait(net::use_awaitable);
+    }
+    Status st = co_await events.OnTextDelta(std::string_view(text).substr(start, end - start));
+    if (!st.ok()) co_return st;
+    start = end;
+  }
+  turn.text = std::move(text);
+  turn.usage.output_tokens = EstimateTokens(turn.text);
+  turn.stop_reason = "end_turn";
+  co_return turn;
+}
+
+}  // namespace gh::models

@@ -1,0 +1,29 @@
+// OfflineModel: the default model. Deterministic and networkless, so Gatehouse is demo-ready and
+// testable anywhere. A weather question makes it call a weather tool (when the plan offers one) and
+// answer from the result; anything else gets an honest reply saying it is the offline model and how
+// to configure a real one. It streams its answer word by word and reports token counts.
+#pragma once
+
+#include <chrono>
+
+#include "agent/model.h"
+
+namespace gh::models {
+
+class OfflineModel final : public agent::Model {
+ public:
+  // `delay` between streamed pieces, so streaming is visible in the UI (0 in most tests).
+  explicit OfflineModel(std::chrono::milliseconds delay) : delay_(delay) {}
+  std::string_view provider() const override { return "offline"; }
+  agent::Awaitable<Result<agent::ModelTurn>> Generate(const agent::ModelRequest& request,
+                                                      agent::ModelEvents& events) override;
+
+ private:
+  std::chrono::milliseconds delay_;
+};
+
+// Exposed for tests.
+bool IsWeatherQuestion(std::string_view text);
+std::string ExtractLocation(std::string_view text);
+
+}  // namespace gh::models

@@ -1,0 +1,200 @@
+#include "models/openai_model.h"
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include <map>
+
+#include "common/strings.h"
+#include "http/sse_parser.h"
+
+namespace gh::models {
+
+namespace bj = boost::json;
+using namespace agent;
+
+std::string BuildOpenAiRequestBody(const ModelRequest& r, bool stream) {
+  bj::array messages;
+  for (const ChatMessage& m : r.messages) {
+    bj::object o{{"role", RoleName(m.role)}};
+    if (m.role == Role::kTool) {
+      o["tool_call_id"] = m.tool_call_id;
+      o["content"] = m.content;
+    } else if (m.role == Role::kAssistant && !m.tool_calls.empty()) {
+      o["content"] = m.content.empty() ? bj::value(nullptr) : bj::value(m.content);
+      bj::array calls;
+      for (const auto& c : m.tool_calls)
+        calls.push_back(bj::object{{"id", c.id}, {"type", "function"},
+                                   {"function", bj::object{{"name", c.name}, {"arguments", c.arguments_json}}}});
+      o["tool_calls"] = std::move(calls);
+    } else {
+      o["content"] = m.content;
+    }
+    messages.push_back(std::move(o));
+  }
+  bj::object body{{"model", r.model}, {"messages", std::move(messages)}, {"max_tokens", r.max_output_tokens}};
+  if (stream) {
+    body["stream"] = true;
+    body["stream_options"] = bj::object{{"include_usage", true}};
+  }
+  if (!r.tools.empty()) {
+    bj::array tools;
+    for (const auto& t : r.tools) {
+      boost::system::error_code ec;
+      bj::value params = bj::parse(t.parameters_schema, ec);
+      if (ec) params = bj::object{{"type", "object"}};
+      tools.push_back(bj::object{{"type", "function"},
+                                 {"function", bj::object{{"name", t.name}, {"description", t.description},
+                                                         {"parameters", std::move(params)}}}});
+    }
+    body["tools"] = std::move(tools);
+  }
+  if (!r.context.tenant_id.empty()) body["user"] = r.context.tenant_id.value() + "/" + r.context.user_id.value();
+  return bj::serialize(body);
+}
+
+Status UpstreamError(std::string_view provider, int status, std::string_view body,
+                     std::optional<std::string_view> retry_after) {
+  std::string detail;
+  boost::system::error_code ec;
+  bj::value v = bj::parse(body, ec);
+  if (!ec && v.is_object()) {
+    const auto& o = v.get_object();
+    if (auto* e = o.if_contains("error")) {
+      if (e->is_object()) {
+        if (auto* m = e->get_object().if_contains("message"); m && m->is_string()) detail = std::string(m->get_string());
+      } else if (e->is_string()) {
+        detail = std::string(e->get_string());
+      }
+    }
+    if (detail.empty())
+      if (auto* m = o.if_contains("message"); m && m->is_string()) detail = std::string(m->get_string());
+  }
+  detail = Printable(detail, 300);
+  std::string msg = fmt::format("{} answered {}{}{}", provider, status, detail.empty() ? "" : ": ", detail);
+  if (status == 429) {
+    Status st = Status::ResourceExhausted(msg, "upstream_rate_limited");
+    int64_t secs = retry_after ? std::strtoll(std::string(*retry_after).c_str(), nullptr, 10) : 0;
+    return secs > 0 ? std::move(st).WithRetryAfter(secs) : st;
+  }
+  if (status == 401 || status == 403) return Status::BadGateway(msg, "upstream_auth_failed");
+  if (status == 408 || status == 504) return Status::DeadlineExceeded(msg, "upstream_timeout");
+  if (status >= 500) return Status::BadGateway(msg, "upstream_unavailable");
+  return Status::BadGateway(msg, "upstream_rejected");
+}
+
+namespace {
+
+struct PartialCall {
+  std::string id, name, arguments;
+};
+
+}  // namespace
+
+Awaitable<Result<ModelTurn>> OpenAiModel::Generate(const ModelRequest& request, ModelEvents& events) {
+  http::ClientRequest req;
+  req.method = "POST";
+  std::string base = opt_.base_url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  req.url = base + "/chat/completions";
+  req.headers.Set("content-type", "application/json");
+  req.headers.Set("accept", "text/event-stream");
+  if (!opt_.api_key.empty()) req.headers.Set("authorization", "Bearer " + opt_.api_key.reveal());
+  req.body = BuildOpenAiRequestBody(request, true);
+  req.timeout = opt_.timeout;
+
+  ModelTurn turn;
+  http::SseParser parser;
+  std::map<int64_t, PartialCall> calls;
+  std::string error_body;
+  bool got_usage = false, done = false;
+  int status = 0;
+  std::optional<std::string> retry_after;
+  Status stream_error;
+
+  auto sink = [&](std::string_view chunk) -> Awaitable<Status> {
+      if (status != 200) {
+      if (error_body.size() < 64 * 1024) error_body.append(chunk);
+      co_return Status::Ok();
+    }
+    for (const http::SseEvent& ev : parser.Feed(chunk)) {
+      if (ev.data == "[DONE]") {
+        done = true;
+        continue;
+      }
+      boost::system::error_code ec;
+      bj::value v = bj::parse(ev.data, ec);
+      if (ec || !v.is_object()) continue;
+      const auto& o = v.get_object();
+      if (auto* err = o.if_contains("error")) {
+        stream_error = UpstreamError("the model server", 502, bj::serialize(bj::object{{"error", *err}}), {});
+        co_return stream_error;
+      }
+      if (auto* u = o.if_contains("usage"); u && u->is_object()) {
+        const auto& uo = u->get_object();
+        auto num = [](const bj::object& x, const char* k) -> int64_t {
+          auto* p = x.if_contains(k);
+          return p && p->is_number() ? p->to_number<int64_t>() : 0;
+        };
+        turn.usage.input_tokens = num(uo, "prompt_tokens");
+        turn.usage.output_tokens = num(uo, "completion_tokens");
+        if (auto* d = uo.if_contains("prompt_tokens_details"); d && d->is_object())
+          turn.usage.cache_read_tokens = num(d->get_object(), "cached_tokens");
+        got_usage = true;
+      }
+      auto* choices = o.if_contains("choices");
+      if (!choices || !choices->is_array() || choices->get_array().empty()) continue;
+      const auto& choice = choices->get_array()[0];
+      if (!choice.is_object()) continue;
+      if (auto* fr = choice.get_object().if_contains("finish_reason"); fr && fr->is_string()) {
+        std::string_view r = fr->get_string();
+        turn.stop_reason = r == "stop" ? "end_turn" : r == "tool_calls" ? "tool_use" : r == "length" ? "max_tokens" : std::string(r);
+      }
+      auto* delta = choice.get_object().if_contains("delta");
+      if (!delta || !delta->is_object()) continue;
+      const auto& d = delta->get_object();
+      if (auto* c = d.if_contains("content"); c && c->is_string() && !c->get_string().empty()) {
+        turn.text.append(c->get_string());
+        Status st = co_await events.OnTextDelta(c->get_string());
+        if (!st.ok()) co_return st;
+      }
+      if (auto* tc = d.if_contains("tool_calls"); tc && tc->is_array()) {
+        for (const auto& call : tc->get_array()) {
+          if (!call.is_object()) continue;
+          const auto& co = call.get_object();
+          int64_t index = 0;
+          if (auto* i = co.if_contains("index"); i && i->is_number()) index = i->to_number<int64_t>();
+          PartialCall& p = calls[index];
+          if (auto* id = co.if_contains("id"); id && id->is_string()) p.id = std::string(id->get_string());
+          if (auto* fn = co.if_contains("function"); fn && fn->is_object()) {
+            if (auto* n = fn->get_object().if_contains("name"); n && n->is_string()) p.name += std::string(n->get_string());
+            if (auto* a = fn->get_object().if_contains("arguments"); a && a->is_string()) p.arguments += std::string(a->get_string());
+          }
+        }
+      }
+    }
+    co_return Status::Ok();
+  };
+
+  auto res = co_await client_->Stream(req, sink, nullptr, [&](const http::ClientResponse& head) {
+    status = head.status;
+    if (auto ra = head.headers.Get("retry-after")) retry_after = std::string(*ra);
+  });
+  if (!stream_error.ok()) co_return stream_error;
+  if (!res.ok()) co_return std::move(res).status().Annotate("model server");
+  if (status != 200) co_return UpstreamError("the model server", status, error_body, retry_after);
+  if (!done && turn.stop_reason.empty())
+    co_return Status::BadGateway("the model server ended the stream early", "upstream_incomplete");
+  for (auto& [index, p] : calls) {
+    if (p.id.empty()) p.id = fmt::format("call_{}", index);
+    turn.tool_calls.push_back({p.id, p.name, p.arguments.empty() ? "{}" : p.arguments});
+  }
+  if (!turn.tool_calls.empty() && turn.stop_reason.empty()) turn.stop_reason = "tool_use";
+  if (!got_usage) {
+    for (const auto& m : request.messages) turn.usage.input_tokens += EstimateTokens(m.content);
+    turn.usage.output_tokens = EstimateTokens(turn.text);
+  }
+  co_return turn;
+}
+
+}  // namespace gh::models

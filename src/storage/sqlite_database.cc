@@ -1,0 +1,199 @@
+// SQLite backend: WAL mode, a small pool of connections, a prepared-statement cache per
+// connection, BEGIN IMMEDIATE for writes (so write transactions serialise across threads and
+// processes, waiting up to busy_timeout), synchronous=NORMAL (durable at every WAL checkpoint and
+// safe against process crashes; group commit comes from SQLite's WAL).
+#include <sqlite3.h>
+
+#include <fmt/format.h>
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+
+#include "storage/database.h"
+
+namespace gh::storage {
+namespace {
+
+Status SqliteError(sqlite3* db, int rc, std::string_view what) {
+  std::string msg = fmt::format("sqlite {}: {} ({})", what, db ? sqlite3_errmsg(db) : "", rc);
+  int primary = rc & 0xff;
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
+    return Status::Unavailable(msg, "storage_busy");
+  if (primary == SQLITE_CONSTRAINT) return Status::Conflict(msg, "constraint_violation");
+  return Status::Internal(msg);
+}
+
+class SqliteConn final : public Tx {
+ public:
+  explicit SqliteConn(sqlite3* db) : db_(db) {}
+  ~SqliteConn() override {
+    for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+    sqlite3_close_v2(db_);
+  }
+
+  Result<sqlite3_stmt*> Prepare(std::string_view sql) {
+    auto it = cache_.find(std::string(sql));
+    if (it != cache_.end()) {
+      sqlite3_reset(it->second);
+      sqlite3_clear_bindings(it->second);
+      return it->second;
+    }
+    sqlite3_stmt* stmt = nullptr;
+    int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                                &stmt, nullptr);
+    if (rc != SQLITE_OK) return SqliteError(db_, rc, "prepare");
+    cache_.emplace(std::string(sql), stmt);
+    return stmt;
+  }
+
+  Status Bind(sqlite3_stmt* stmt, const std::vector<Value>& params) {
+    for (size_t i = 0; i < params.size(); ++i) {
+      int idx = static_cast<int>(i + 1);
+      int rc = std::visit(
+          [&](const auto& v) -> int {
+            using T = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<T, std::monostate>) return sqlite3_bind_null(stmt, idx);
+            else if constexpr (std::is_same_v<T, int64_t>) return sqlite3_bind_int64(stmt, idx, v);
+            else if constexpr (std::is_same_v<T, double>) return sqlite3_bind_double(stmt, idx, v);
+            else return sqlite3_bind_text(stmt, idx, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+          },
+          params[i]);
+      if (rc != SQLITE_OK) return SqliteError(db_, rc, "bind");
+    }
+    return Status::Ok();
+  }
+
+  Result<int64_t> Exec(std::string_view sql, const std::vector<Value>& params) override {
+    GH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql));
+    GH_RETURN_IF_ERROR(Bind(stmt, params));
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    }
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_DONE) return SqliteError(db_, rc, "exec");
+    return int64_t(sqlite3_changes(db_));
+  }
+
+  Result<std::vector<Row>> Query(std::string_view sql, const std::vector<Value>& params) override {
+    GH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql));
+    GH_RETURN_IF_ERROR(Bind(stmt, params));
+    std::vector<Row> rows;
+    int rc;
+    const int cols = sqlite3_column_count(stmt);
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      std::vector<Value> values;
+      values.reserve(static_cast<size_t>(cols));
+      for (int c = 0; c < cols; ++c) {
+        switch (sqlite3_column_type(stmt, c)) {
+          case SQLITE_INTEGER: values.emplace_back(int64_t(sqlite3_column_int64(stmt, c))); break;
+          case SQLITE_FLOAT: values.emplace_back(sqlite3_column_double(stmt, c)); break;
+          case SQLITE_NULL: values.emplace_back(std::monostate{}); break;
+          default: {
+            const auto* p = reinterpret_cast<const char*>(sqlite3_column_blob(stmt, c));
+            int n = sqlite3_column_bytes(stmt, c);
+            values.emplace_back(std::string(p ? p : "", static_cast<size_t>(n)));
+          }
+        }
+      }
+      rows.emplace_back(std::move(values));
+    }
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_DONE) return SqliteError(db_, rc, "query");
+    return rows;
+  }
+
+  Status Simple(const char* sql) {
+    char* err = nullptr;
+    int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
+    sqlite3_free(err);
+    return rc == SQLITE_OK ? Status::Ok() : SqliteError(db_, rc, sql);
+  }
+
+ private:
+  sqlite3* db_;
+  std::map<std::string, sqlite3_stmt*, std::less<>> cache_;
+};
+
+class SqliteDatabase final : public Database {
+ public:
+  explicit SqliteDatabase(SqliteOptions o) : opt_(std::move(o)) {}
+
+  Status Init() {
+    for (int i = 0; i < opt_.pool_size; ++i) {
+      sqlite3* db = nullptr;
+      int rc = sqlite3_open_v2(opt_.path.c_str(), &db,
+                               SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+      if (rc != SQLITE_OK) {
+        Status s = SqliteError(db, rc, "open " + opt_.path);
+        sqlite3_close_v2(db);
+        return s;
+      }
+      sqlite3_busy_timeout(db, opt_.busy_timeout_ms);
+      auto conn = std::make_unique<SqliteConn>(db);
+      GH_RETURN_IF_ERROR(conn->Simple("PRAGMA journal_mode=WAL"));
+      GH_RETURN_IF_ERROR(conn->Simple("PRAGMA synchronous=NORMAL"));
+      GH_RETURN_IF_ERROR(conn->Simple("PRAGMA foreign_keys=ON"));
+      free_.push_back(conn.get());
+      all_.push_back(std::move(conn));
+    }
+    return Status::Ok();
+  }
+
+  Status Read(const std::function<Status(Tx&)>& fn) override { return Run(fn, "BEGIN", false); }
+  Status Write(const std::function<Status(Tx&)>& fn) override { return Run(fn, "BEGIN IMMEDIATE", true); }
+  Dialect dialect() const override { return Dialect::kSqlite; }
+  Status Ping() override {
+    return Read([](Tx& tx) { return tx.Query("SELECT 1").status(); });
+  }
+
+ private:
+  Status Run(const std::function<Status(Tx&)>& fn, const char* begin, bool write) {
+    SqliteConn* c = Acquire();
+    Status st = c->Simple(begin);
+    if (st.ok()) {
+      st = fn(*c);
+      if (st.ok()) {
+        st = c->Simple("COMMIT");
+        if (!st.ok()) (void)c->Simple("ROLLBACK");
+      } else {
+        (void)c->Simple("ROLLBACK");
+      }
+    }
+    (void)write;
+    Release(c);
+    return st;
+  }
+
+  SqliteConn* Acquire() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return !free_.empty(); });
+    SqliteConn* c = free_.back();
+    free_.pop_back();
+    return c;
+  }
+
+  void Release(SqliteConn* c) {
+    {
+      std::lock_guard lock(mu_);
+      free_.push_back(c);
+    }
+    cv_.notify_one();
+  }
+
+  SqliteOptions opt_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<SqliteConn*> free_;
+  std::vector<std::unique_ptr<SqliteConn>> all_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Database>> OpenSqlite(const SqliteOptions& options) {
+  auto db = std::make_unique<SqliteDatabase>(options);
+  GH_RETURN_IF_ERROR(db->Init());
+  return std::unique_ptr<Database>(std::move(db));
+}
+
+}  // namespace gh::storage
