@@ -1,0 +1,15 @@
+// Each module's schema lives in its own migrations_<area>.cc, adding its migrations here, so
+// modules evolve their tables without touching one another's files. Version numbers are global
+// and unique: core 1-99, limits 100-199, metering 200-299, vault/approvals 300-399, authz 400-499,
+// API keys and providers 500-599.
+#pragma once
+
+#include <vector>
+
+#include "storage/database.h"
+
+namespace gh::storage {
+
+void AddCoreMigrations(std::vector<Migration>& out);
+
+}  // namespace gh::storage

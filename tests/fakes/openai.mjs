@@ -1,0 +1,66 @@
+// A fake OpenAI-compatible Chat Completions server for tests. It speaks the real wire format
+// (JSON, or SSE chunks ending with `data: [DONE]`), answers from a script of turns, and records
+// every request it receives so tests can check what Gatehouse sent.
+import http from 'node:http';
+
+// turns: array of {text?, tool_calls?: [{id, name, arguments}], status?, error?, usage?, chunkDelayMs?}
+export async function startFakeOpenAI(turns = []) {
+  const requests = [];
+  let next = 0;
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', async () => {
+      let parsed = null;
+      try { parsed = JSON.parse(body); } catch { /* recorded raw */ }
+      requests.push({ method: req.method, url: req.url, headers: req.headers, body: parsed, raw: body });
+      if (req.url !== '/v1/chat/completions') { res.writeHead(404).end(); return; }
+      const turn = turns[Math.min(next, turns.length - 1)] || { text: 'ok' };
+      next += 1;
+      if (turn.status && turn.status !== 200) {
+        res.writeHead(turn.status, { 'content-type': 'application/json', ...(turn.headers || {}) });
+        res.end(JSON.stringify({ error: { message: turn.error || 'upstream failure', type: 'test' } }));
+        return;
+      }
+      const usage = turn.usage || { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 };
+      const id = `chatcmpl-${next}`;
+      const chunk = (delta, finish = null) => ({ id, object: 'chat.completion.chunk', created: 1, model: parsed?.model,
+        choices: [{ index: 0, delta, finish_reason: finish }] });
+      if (!parsed?.stream) {
+        const message = { role: 'assistant', content: turn.text ?? null };
+        if (turn.tool_calls) message.tool_calls = turn.tool_calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } }));
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ id, object: 'chat.completion', created: 1, model: parsed?.model,
+          choices: [{ index: 0, message, finish_reason: turn.tool_calls ? 'tool_calls' : 'stop' }], usage }));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      const send = async (obj) => {
+        res.write(`data: ${JSON.stringify(obj)}\n\n`);
+        if (turn.chunkDelayMs) await new Promise((r) => setTimeout(r, turn.chunkDelayMs));
+      };
+      await send(chunk({ role: 'assistant', content: '' }));
+      if (turn.text) {
+        for (const piece of turn.text.match(/\S+\s*/g) || []) await send(chunk({ content: piece }));
+      }
+      if (turn.tool_calls) {
+        for (const [index, c] of turn.tool_calls.entries()) {
+          await send(chunk({ tool_calls: [{ index, id: c.id, type: 'function', function: { name: c.name, arguments: '' } }] }));
+          const half = Math.floor(c.arguments.length / 2);
+          await send(chunk({ tool_calls: [{ index, function: { arguments: c.arguments.slice(0, half) } }] }));
+          await send(chunk({ tool_calls: [{ index, function: { arguments: c.arguments.slice(half) } }] }));
+        }
+      }
+      await send(chunk({}, turn.tool_calls ? 'tool_calls' : 'stop'));
+      if (parsed?.stream_options?.include_usage) await send({ id, object: 'chat.completion.chunk', choices: [], usage });
+      res.end('data: [DONE]\n\n');
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address();
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    requests,
+    close: () => new Promise((r) => server.close(r)),
+  };
+}

@@ -1,0 +1,84 @@
+// The OpenAI-compatible provider against a fake server that speaks the real SSE wire format:
+// streaming, a tool-call round trip, usage, upstream errors, and the API key never leaking.
+import { test, describe, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { startGatehouse, api, signUp, parseSse } from '../lib/gatehouse.mjs';
+import { startFakeOpenAI } from '../fakes/openai.mjs';
+
+describe('OpenAI-compatible model provider', () => {
+  let fake;
+  let gh;
+  let user;
+  // Each test scripts the fake upstream's turns and starts Gatehouse pointed at it.
+  async function setUp(turns) {
+    fake = await startFakeOpenAI(turns);
+    gh = await startGatehouse({ env: {
+      OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'sk-test-very-secret', OPENAI_MODEL: 'fake-gpt',
+      GATEHOUSE_IDENTITY_PASSWORD_HASH_MEMORY_KIB: '4096',
+    } });
+    user = await signUp(gh, { tier: 'advanced' });
+  }
+  afterEach(async () => { await gh.stop(); await fake.close(); });
+
+  test('streams text and runs a tool-call round trip', async () => {
+    await setUp([
+      { tool_calls: [{ id: 'call_abc', name: 'get_current_weather', arguments: '{"location":"Paris"}' }],
+        usage: { prompt_tokens: 30, completion_tokens: 9 } },
+      { text: 'It is mild in Paris today.', usage: { prompt_tokens: 60, completion_tokens: 8 } },
+    ]);
+    const res = await fetch(`${gh.url}/api/chat`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ message: 'How is the weather in Paris?' }),
+    });
+    const events = parseSse(await res.text());
+    const kinds = events.map((e) => e.event);
+    assert.deepEqual(kinds.filter((k) => k !== 'delta'), ['start', 'tool_call', 'tool_result', 'done']);
+    assert.equal(events.find((e) => e.event === 'tool_call').data.arguments.location, 'Paris');
+    const done = events.at(-1).data;
+    assert.equal(done.response, 'It is mild in Paris today.');
+    assert.equal(events.filter((e) => e.event === 'delta').map((e) => e.data.text).join(''), done.response);
+    assert.deepEqual(done.usage, { input_tokens: 90, output_tokens: 17 });
+    assert.equal(done.model, 'fake-gpt');
+
+    assert.equal(fake.requests.length, 2);
+    const [first, second] = fake.requests;
+    assert.equal(first.headers.authorization, 'Bearer sk-test-very-secret');
+    assert.equal(first.body.model, 'fake-gpt');
+    assert.equal(first.body.stream, true);
+    assert.deepEqual(first.body.stream_options, { include_usage: true });
+    assert.equal(first.body.messages[0].role, 'system');
+    assert.match(first.body.messages[0].content, new RegExp(user.tenant_id));
+    assert.equal(first.body.messages.at(-1).content, 'How is the weather in Paris?');
+    assert.deepEqual(first.body.tools.map((t) => t.function.name), ['get_current_weather'], 'the plan\'s tools only');
+    assert.equal(first.body.user, `${user.tenant_id}/${user.user_id}`, 'the tenant context travels with the call');
+    const toolMsg = second.body.messages.at(-1);
+    assert.equal(toolMsg.role, 'tool');
+    assert.equal(toolMsg.tool_call_id, 'call_abc');
+    assert.equal(JSON.parse(toolMsg.content).location, 'Paris');
+    assert.equal(second.body.messages.at(-2).tool_calls[0].function.name, 'get_current_weather');
+
+    const usage = await api(gh.url, 'GET', `/api/tenants/${user.tenant_id}/usage`, { token: user.token });
+    assert.equal(usage.body.day.input_tokens, 90);
+    assert.equal(usage.body.day.output_tokens, 17);
+  });
+
+  test('upstream failures become clear errors; the key never appears in logs or answers', async () => {
+    await setUp([{ status: 500, error: 'boom' }, { status: 401, error: 'bad key' }]);
+    const r = await api(gh.url, 'POST', '/api/chat', { token: user.token, body: { message: 'hello' } });
+    assert.equal(r.status, 502);
+    assert.equal(r.body.error.code, 'upstream_unavailable');
+    const sse = await fetch(`${gh.url}/api/chat`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ message: 'hello again', session_id: r.body.session_id }),
+    });
+    const events = parseSse(await sse.text());
+    assert.equal(events.at(-1).event, 'error');
+    assert.equal(events.at(-1).data.code, 'upstream_auth_failed');
+    const usage = await api(gh.url, 'GET', `/api/tenants/${user.tenant_id}/usage`, { token: user.token });
+    assert.equal(usage.body.day.messages, 0, 'failed turns that consumed nothing are released');
+    assert.ok(!gh.lines.join('\n').includes('sk-test-very-secret'), 'the API key is not logged');
+    assert.ok(!JSON.stringify(r.body).includes('sk-test-very-secret'));
+  });
+});
