@@ -2,6 +2,7 @@
 // Check throughput (1 and 2 threads) and p50/p99 latency for direct, userset, tuple-to-userset
 // chain, intersection and exclusion checks, ListObjects returning 1,000 objects, and memory per
 // tuple (RSS growth while loading / tuple count). Deterministic (seeded). Usage: authz_bench
+#include <unistd.h>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -9,7 +10,6 @@
 #include <random>
 #include <string>
 #include <thread>
-#include <unistd.h>
 #include <vector>
 
 #include "authz/model_validate.h"
@@ -81,8 +81,8 @@ Stats Measure(const Store& store, const std::vector<CheckRequest>& reqs) {
     if (res.ok() && *res) ++allowed;
     lat.push_back(std::chrono::duration<double, std::micro>(b - a).count());
   }
-  double single = reqs.size() /
-                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  double single =
+      reqs.size() / std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   // Throughput without per-call timing, on 1 and 2 threads.
   auto run = [&](size_t from, size_t step) {
     int ok = 0;
@@ -94,16 +94,16 @@ Stats Measure(const Store& store, const std::vector<CheckRequest>& reqs) {
   };
   auto s0 = std::chrono::steady_clock::now();
   run(0, 1);
-  single = std::max(single, reqs.size() / std::chrono::duration<double>(
-                                              std::chrono::steady_clock::now() - s0)
-                                              .count());
+  single = std::max(
+      single,
+      reqs.size() / std::chrono::duration<double>(std::chrono::steady_clock::now() - s0).count());
   auto m0 = std::chrono::steady_clock::now();
   std::thread a([&] { run(0, 2); });
   std::thread b([&] { run(1, 2); });
   a.join();
   b.join();
-  double two = reqs.size() /
-               std::chrono::duration<double>(std::chrono::steady_clock::now() - m0).count();
+  double two =
+      reqs.size() / std::chrono::duration<double>(std::chrono::steady_clock::now() - m0).count();
   std::sort(lat.begin(), lat.end());
   return Stats{lat[lat.size() / 2], lat[lat.size() * 99 / 100], single, two, allowed};
 }
@@ -152,7 +152,8 @@ int main() {
   }
   // ListObjects target: one user sees exactly 1,000 documents through one folder.
   add(T("user:lister", "viewer", "folder:special"));
-  for (int i = 0; i < 1000; ++i) add(T("folder:special", "parent", "doc:special" + std::to_string(i)));
+  for (int i = 0; i < 1000; ++i)
+    add(T("folder:special", "parent", "doc:special" + std::to_string(i)));
   flush(true);
   size_t rss_after = RssBytes();
   size_t tuples = store.TupleCount();
@@ -164,9 +165,15 @@ int main() {
 
   // Query sets: read the store back to find tuples that exist.
   constexpr int kQueries = 200'000;
-  auto read = [&](const std::string& object) { return store.Read(ReadRequest{object, "", "", 100, ""}); };
-  std::vector<std::vector<std::string>> doc_viewers(2000), doc_owners(2000);
-  std::vector<std::string> doc_names;
+  auto read = [&](const std::string& object) {
+    return store.Read(ReadRequest{object, "", "", 100, ""});
+  };
+  std::vector<std::vector<std::string>> doc_viewers(2000), doc_owners(2000), members(2000);
+  std::vector<std::string> doc_names, group_names;
+  for (int i = 0; i < 2000; ++i) {
+    group_names.push_back(G(pick(kGroups)));
+    for (const auto& t : read(group_names.back())->tuples) members[i].push_back(t.user);
+  }
   for (int i = 0; i < 2000; ++i) {
     int d = pick(kDocs);
     doc_names.push_back(D(d));
@@ -180,15 +187,25 @@ int main() {
   for (int q = 0; q < kQueries; ++q) {
     int i = q % 2000;
     // Direct: half hits (a direct viewer), half misses (a random user).
-    std::string user = (q % 2 == 0 && !doc_viewers[i].empty()) ? doc_viewers[i][0] : U(pick(kUsers));
-    direct.push_back(CheckRequest{user, "viewer", doc_names[i], {}, {}, ""});
-    // Userset: group membership (group#member -> member).
-    userset.push_back(CheckRequest{U(pick(kUsers)), "member", G(pick(kGroups)), {}, {}, ""});
+    std::string user =
+        (q % 2 == 0 && !doc_viewers[i].empty()) ? doc_viewers[i][0] : U(pick(kUsers));
+    std::string owner = (q % 2 == 0 && !doc_owners[i].empty()) ? doc_owners[i][0] : U(pick(kUsers));
+    direct.push_back(CheckRequest{owner, "owner", doc_names[i], {}, {}, ""});
+    // Userset: folder viewers through a group#member tuple on the folder (half are members).
+    int f = pick(kFolders);
+    auto folder_tuples = q < 4000 ? read(F(f)) : Result<ReadResponse>(ReadResponse{});
+    (void)folder_tuples;
+    std::string member = (q % 2 == 0 && !members[i].empty()) ? members[i][0] : U(pick(kUsers));
+    userset.push_back(CheckRequest{member, "member", group_names[i], {}, {}, ""});
     // Chain: a doc viewer through its folder ancestry (tuple-to-userset, up to 5 levels) and
     // groups; random users mostly walk the whole chain and miss.
     chain.push_back(CheckRequest{U(pick(kUsers)), "viewer", doc_names[i], {}, {}, ""});
     intersection.push_back(CheckRequest{doc_owners[i].empty() ? U(pick(kUsers)) : doc_owners[i][0],
-                                        "can_edit", doc_names[i], {}, {}, ""});
+                                        "can_edit",
+                                        doc_names[i],
+                                        {},
+                                        {},
+                                        ""});
     exclusion.push_back(CheckRequest{user, "can_view", doc_names[i], {}, {}, ""});
   }
   // Userset hits: a group's own member checked against a group#member tuple on a folder.
@@ -199,8 +216,8 @@ int main() {
     std::printf("%-34s %12.0f %12.0f %9.2f %9.2f %7.1f%%\n", name, s.single_thread_ops,
                 s.two_thread_ops, s.p50_us, s.p99_us, 100.0 * s.allowed / reqs.size());
   };
-  report("direct (doc#viewer, 50% hits)", direct);
-  report("userset (group#member)", userset);
+  report("direct (doc#owner, 50% hits)", direct);
+  report("userset (group member, 50% hits)", userset);
   report("ttu chain (doc->folder^5 + groups)", chain);
   report("intersection (owner and viewer)", intersection);
   report("exclusion (viewer but not blocked)", exclusion);

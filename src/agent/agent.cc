@@ -13,6 +13,40 @@ ToolResult ErrorResult(std::string message) {
   return ToolResult{bj::serialize(bj::object{{"error", message}}), true};
 }
 
+ToolResult NotAuthorized(const AuthzDecision& d) {
+  bj::object o{{"error", "not authorized"}};
+  if (!d.relation.empty()) {
+    o["relation"] = d.relation;
+    o["object"] = d.object;
+  }
+  return ToolResult{bj::serialize(o), true};
+}
+
+// Counts what a model call streamed, to estimate its output when it fails midway.
+class CountingEvents final : public ModelEvents {
+ public:
+  explicit CountingEvents(ModelEvents& inner) : inner_(inner) {}
+  Awaitable<Status> OnTextDelta(std::string_view text) override {
+    streamed_ += text.size();
+    co_return co_await inner_.OnTextDelta(text);
+  }
+  size_t streamed() const { return streamed_; }
+
+ private:
+  ModelEvents& inner_;
+  size_t streamed_ = 0;
+};
+
+// A call that failed before producing anything is taken to have consumed nothing (providers do not
+// bill refused requests); one that failed midway consumed its prompt and what it streamed.
+Usage EstimateFailedCall(const ModelRequest& req, size_t streamed_bytes) {
+  Usage u;
+  if (streamed_bytes == 0) return u;
+  for (const auto& m : req.messages) u.input_tokens += EstimateTokens(m.content) + 4;
+  u.output_tokens = static_cast<int64_t>((streamed_bytes + 3) / 4);
+  return u;
+}
+
 }  // namespace
 
 Awaitable<Result<AgentResult>> AgentLoop::Run(const AgentRequest& request, AgentEvents& events,
@@ -28,15 +62,22 @@ Awaitable<Result<AgentResult>> AgentLoop::Run(const AgentRequest& request, Agent
   mreq.context = request.context;
   mreq.max_output_tokens = request.plan ? request.plan->max_output_tokens : 1024;
   std::vector<std::shared_ptr<Tool>> offered;
-  if (request.plan) offered = tools_.AllowedFor(*request.plan);
+  if (request.plan) offered = tools_.OfferedTo(*request.plan, request.context);
   for (const auto& t : offered) mreq.tools.push_back(t->spec());
   const int max_steps = request.plan ? std::max(1, request.plan->max_agent_steps) : 6;
 
   for (int step = 0; step < max_steps; ++step) {
-    auto turn = co_await model_->Generate(mreq, events);
+    if (request.guard) {
+      Status allowed = request.guard->BeforeModelCall(mreq);
+      if (!allowed.ok()) co_return fail(allowed);
+    }
+    CountingEvents counting(events);
+    auto turn = co_await model_->Generate(mreq, counting);
     ++result.model_calls;
+    const Usage used = turn.ok() ? turn->usage : EstimateFailedCall(mreq, counting.streamed());
+    if (request.guard) request.guard->AfterModelCall(mreq, used);
+    result.usage += used;
     if (!turn.ok()) co_return fail(std::move(turn).status());
-    result.usage += turn->usage;
     result.stop_reason = turn->stop_reason;
     if (turn->tool_calls.empty()) {
       result.text += turn->text;
@@ -54,9 +95,13 @@ Awaitable<Result<AgentResult>> AgentLoop::Run(const AgentRequest& request, Agent
       if (!st.ok()) co_return fail(st);
       ToolResult tr;
       auto tool = tools_.Find(call.name);
+      const bool available = tool && request.plan && tool->AllowedBy(*request.plan);
+      Status charged = available && request.guard ? request.guard->BeforeToolCall(call) : Status::Ok();
       // A tool the plan does not grant is never executed, even if a model names it.
-      if (!tool || !request.plan || !tool->AllowedBy(*request.plan)) {
+      if (!available) {
         tr = ErrorResult(fmt::format("tool '{}' is not available", call.name));
+      } else if (!charged.ok()) {
+        tr = ErrorResult(charged.message());
       } else {
         boost::system::error_code ec;
         bj::value args = bj::parse(call.arguments_json.empty() ? "{}" : call.arguments_json, ec);
@@ -64,6 +109,9 @@ Awaitable<Result<AgentResult>> AgentLoop::Run(const AgentRequest& request, Agent
           tr = ErrorResult("arguments are not a JSON object");
         } else if (Status valid = ValidateArguments(args.get_object(), tool->spec().parameters_schema); !valid.ok()) {
           tr = ErrorResult(valid.message());
+        } else if (AuthzDecision d = tools_.Authorize(request.context, *tool, args.get_object()); !d.allowed) {
+          // The decision is recorded by the authorizer; the model learns only that it was refused.
+          tr = NotAuthorized(d);
         } else {
           tr = co_await tool->Run(request.context, args.get_object());
         }

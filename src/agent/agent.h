@@ -1,7 +1,9 @@
-// AgentLoop: runs one chat turn. Sends the conversation and the tools the plan allows to the model,
-// runs the tools the model asks for (arguments validated first; refusals and failures go back to
-// the model as tool errors), feeds results back, and repeats until the model answers or the plan's
-// step limit is reached. Events stream out as they happen. Stateless; safe to share.
+// AgentLoop: runs one chat turn. Sends the conversation and the tools the plan allows (and the
+// registry's ToolAuthorizer lets the caller use) to the model, runs the tools the model asks for
+// (arguments validated, then the call authorized; refusals and failures go back to the model as
+// tool errors, an authorization denial as "not authorized"), feeds results back, and repeats until
+// the model answers or the plan's step limit is reached. Events stream out as they happen.
+// Stateless; safe to share.
 #pragma once
 
 #include <memory>
@@ -19,11 +21,23 @@ class AgentEvents : public ModelEvents {
   virtual Awaitable<Status> OnToolResult(const ToolCall& call, const ToolResult& result) = 0;
 };
 
+// Sees every model and tool call of a turn before and after it runs: the quota's per-call
+// reservation (worst case before, real figures after) plugs in here.
+class CallGuard {
+ public:
+  virtual ~CallGuard() = default;
+  virtual Status BeforeModelCall(const ModelRequest& request) = 0;
+  // Always called after BeforeModelCall succeeded, with what the call consumed (estimated when it failed).
+  virtual void AfterModelCall(const ModelRequest& request, const Usage& usage) = 0;
+  virtual Status BeforeToolCall(const ToolCall& call) = 0;
+};
+
 struct AgentRequest {
   std::string model_id;
   std::vector<ChatMessage> messages;  // system prompt + history + the new user message
   const tenancy::Plan* plan = nullptr;
   TenantContext context;
+  CallGuard* guard = nullptr;  // optional
 };
 
 struct AgentResult {

@@ -16,6 +16,25 @@ std::vector<std::shared_ptr<Tool>> ToolRegistry::AllowedFor(const tenancy::Plan&
   return out;
 }
 
+std::vector<std::shared_ptr<Tool>> ToolRegistry::OfferedTo(const tenancy::Plan& plan,
+                                                       const TenantContext& context) const {
+  std::vector<std::shared_ptr<Tool>> out;
+  for (const auto& [name, tool] : tools_)
+    if (tool->AllowedBy(plan) && (!authorizer_ || authorizer_->MayOffer(context, *tool))) out.push_back(tool);
+  return out;
+}
+
+AuthzDecision ToolRegistry::Authorize(const TenantContext& context, const Tool& tool,
+                                      const bj::object& arguments) const {
+  if (!authorizer_) return AuthzDecision{};
+  return authorizer_->AuthorizeCall(context, tool, arguments);
+}
+
+const ToolAuthorization& Tool::authorization() const {
+  static const ToolAuthorization kDefault;
+  return kDefault;
+}
+
 std::shared_ptr<Tool> ToolRegistry::Find(const std::string& name) const {
   auto it = tools_.find(name);
   return it == tools_.end() ? nullptr : it->second;

@@ -7,6 +7,7 @@
 #include "pipeline/context.h"
 #include "storage/records.h"
 #include "tenancy/plan.h"
+#include "tenancy/plan_json.h"
 
 namespace gh::api {
 
@@ -23,7 +24,7 @@ inline void ReplyJson(pipeline::RequestContext& ctx, int status, const bj::value
 
 bj::value OptionalInt(const std::optional<int64_t>& v);
 std::string Iso(int64_t unix_millis);
-bj::object PlanJson(const tenancy::Plan& p);
 bj::object SessionJson(const storage::SessionRecord& s);
+bj::object TenantJson(const storage::TenantRecord& t);
 
 }  // namespace gh::api

@@ -11,7 +11,9 @@
 #include "identity/service.h"
 #include "pipeline/router.h"
 #include "storage/database.h"
+#include "tenancy/admin_service.h"
 #include "tenancy/plan.h"
+#include "tenancy/plan_store.h"
 #include "tenancy/quota.h"
 
 namespace gh::api {
@@ -23,12 +25,14 @@ struct Services {
   identity::IdentityService& identity;
   tenancy::QuotaService& quota;
   chat::ChatService& chat;
-  std::function<tenancy::PlanCatalogPtr()> plans;
+  tenancy::PlanStore& plan_store;
+  tenancy::AdminService& admin;
 };
 
 void RegisterAuthRoutes(pipeline::Router& router, Services& s);
 void RegisterTenantRoutes(pipeline::Router& router, Services& s);
 void RegisterChatRoutes(pipeline::Router& router, Services& s);
 void RegisterOpsRoutes(pipeline::Router& router, Services& s);
+void RegisterAdminRoutes(pipeline::Router& router, Services& s);
 
 }  // namespace gh::api

@@ -17,16 +17,27 @@ bj::object WindowJson(const tenancy::UsageWindow& w, const char* period_key) {
                     {"messages", w.messages},
                     {"input_tokens", w.input_tokens},
                     {"output_tokens", w.output_tokens},
+                    {"spend_micros", w.spend_micros},
                     {"limit", OptionalInt(w.limit)},
                     {"remaining", OptionalInt(w.remaining)},
                     {"resets_in_seconds", w.resets_in_seconds}};
 }
 
+bj::object SnapshotJson(const tenancy::UsageSnapshot& u) {
+  return bj::object{{"day", WindowJson(u.day, "date")},
+                    {"month", WindowJson(u.month, "month")},
+                    {"tokens_per_month", OptionalInt(u.tokens_limit)},
+                    {"budget_micros_per_month", OptionalInt(u.budget_micros_limit)}};
+}
+
 // Daily messages and tokens over the last `days` days, oldest first, zero-filled.
-Result<bj::array> History(Services& s, const TenantId& tenant, int days) {
+Result<bj::array> History(Services& s, const TenantId& tenant, const tenancy::Limits& limits, int days) {
+  static const TimeZone kUtc = TimeZone::Utc();
+  const TimeZone& zone = limits.zone ? *limits.zone : kUtc;
   auto now = s.clock.Now();
-  std::string to = "d:" + DayKey(now);
-  std::string from = "d:" + DayKey(now - std::chrono::hours(24) * (days - 1));
+  auto day_of = [&](int back) { return tenancy::WindowsAt(now - std::chrono::hours(24) * back, zone).day; };
+  std::string to = "d:" + day_of(0);
+  std::string from = "d:" + day_of(days - 1);
   std::vector<std::pair<storage::CounterKey, int64_t>> rows;
   GH_RETURN_IF_ERROR(s.db.Read([&](storage::Tx& tx) -> Status {
     GH_ASSIGN_OR_RETURN(rows, storage::counters::ListRange(tx, tenant, "tenant", from, to));
@@ -34,7 +45,7 @@ Result<bj::array> History(Services& s, const TenantId& tenant, int days) {
   }));
   bj::array out;
   for (int i = days - 1; i >= 0; --i) {
-    std::string day = DayKey(now - std::chrono::hours(24) * i);
+    std::string day = day_of(i);
     bj::object o{{"date", day}, {"messages", 0}, {"input_tokens", 0}, {"output_tokens", 0}};
     for (const auto& [key, used] : rows)
       if (key.period == "d:" + day) o[key.metric] = used;
@@ -66,17 +77,21 @@ void RegisterTenantRoutes(pipeline::Router& r, Services& s) {
   r.Add({.method = "GET", .pattern = "/api/tenants/{tenant_id}/subscription", .sync = [](RequestContext& ctx) -> Status {
            ReplyJson(ctx, 200, bj::object{{"tenant_id", ctx.tenant->id.value()}, {"tenant_name", ctx.tenant->name},
                                           {"subscription_tier", ctx.tenant->tier}, {"status", ctx.tenant->status},
-                                          {"plan", PlanJson(*ctx.plan)}});
+                                          {"plan", tenancy::PlanToJson(*ctx.plan)}});
            return Status::Ok();
          }});
   r.Add({.method = "GET", .pattern = "/api/tenants/{tenant_id}/usage", .sync = [&s](RequestContext& ctx) -> Status {
-           GH_ASSIGN_OR_RETURN(auto usage, s.quota.Usage(ctx.tenant->id, *ctx.plan));
-           GH_ASSIGN_OR_RETURN(auto history, History(s, ctx.tenant->id, 14));
-           ReplyJson(ctx, 200, bj::object{{"tenant_id", ctx.tenant->id.value()},
-                                          {"subscription_tier", ctx.tenant->tier},
-                                          {"day", WindowJson(usage.day, "date")},
-                                          {"month", WindowJson(usage.month, "month")},
-                                          {"history", std::move(history)}});
+           GH_ASSIGN_OR_RETURN(auto limits, s.quota.LimitsFor(*ctx.tenant, ctx.principal->user_id, *ctx.plan));
+           GH_ASSIGN_OR_RETURN(auto usage, s.quota.Usage(ctx.tenant->id, std::nullopt, limits));
+           GH_ASSIGN_OR_RETURN(auto mine, s.quota.Usage(ctx.tenant->id, ctx.principal->user_id, limits));
+           GH_ASSIGN_OR_RETURN(auto history, History(s, ctx.tenant->id, limits, 14));
+           bj::object out = SnapshotJson(usage);
+           out["tenant_id"] = ctx.tenant->id.value();
+           out["subscription_tier"] = ctx.tenant->tier;
+           out["timezone"] = ctx.tenant->timezone;
+           out["user"] = SnapshotJson(mine);
+           out["history"] = std::move(history);
+           ReplyJson(ctx, 200, out);
            return Status::Ok();
          }});
 }

@@ -8,7 +8,7 @@ namespace gh::authz {
 
 Result<bool> Checker::Check(uint32_t object, uint16_t relation, const RequestUser& user) {
   user_ = user;
-  path_.clear();
+  path_size_ = 0;
   error_ = Status::Ok();
   Tri r = CheckRelation(object, view_.TypeOf(object), relation, 1);
   if (r == Tri::kTrue) return true;
@@ -16,8 +16,7 @@ Result<bool> Checker::Check(uint32_t object, uint16_t relation, const RequestUse
   return false;
 }
 
-Checker::Tri Checker::CheckRelation(uint32_t object, uint16_t type, uint16_t relation,
-                                    int depth) {
+Checker::Tri Checker::CheckRelation(uint32_t object, uint16_t type, uint16_t relation, int depth) {
   if (depth > kMaxResolutionDepth) return Fail(errors::ResolutionTooComplex());
   // A userset is a member of itself: group:x#member has member on group:x.
   if (user_.relation != 0 && object == user_.object && relation == user_.relation) {
@@ -26,18 +25,22 @@ Checker::Tri Checker::CheckRelation(uint32_t object, uint16_t type, uint16_t rel
   const RelationInfo* info = view_.ts().Find(type, relation);
   if (!info) return Tri::kFalse;
   uint64_t key = (uint64_t(object) << 16) | relation;
-  if (std::find(path_.begin(), path_.end(), key) != path_.end()) return Tri::kFalse;  // cycle
-  path_.push_back(key);
+  for (size_t i = 0; i < path_size_; ++i) {
+    if (path_[i] == key) return Tri::kFalse;  // a cycle resolves to false
+  }
+  path_[path_size_++] = key;
   Tri r = Eval(info->rewrite, *info, object, type, depth);
-  path_.pop_back();
+  --path_size_;
   return r;
 }
 
-Checker::Tri Checker::Eval(const CompiledRewrite& node, const RelationInfo& info,
-                           uint32_t object, uint16_t type, int depth) {
+Checker::Tri Checker::Eval(const CompiledRewrite& node, const RelationInfo& info, uint32_t object,
+                           uint16_t type, int depth) {
   switch (node.kind) {
-    case RewriteKind::kThis: return EvalThis(info, object, depth);
-    case RewriteKind::kComputed: return CheckRelation(object, type, node.relation, depth + 1);
+    case RewriteKind::kThis:
+      return EvalThis(info, object, depth);
+    case RewriteKind::kComputed:
+      return CheckRelation(object, type, node.relation, depth + 1);
     case RewriteKind::kTupleToUserset: {
       const RelationInfo* tupleset = view_.ts().Find(type, node.tupleset);
       if (!tupleset) return Tri::kFalse;
@@ -164,10 +167,10 @@ Checker::Tri Checker::TupleCondition(uint32_t object, uint16_t relation, uint64_
     if (!raw) continue;
     auto converted = cel::ConvertToType(*raw, cc->param_types[i]);
     if (!converted.ok()) {
-      return Fail(errors::ConditionEvaluationFailed(
-          "failed to evaluate relationship condition '" + sc->name +
-          "': failed to convert context parameter '" + params[i].name +
-          "': " + converted.status().message()));
+      return Fail(
+          errors::ConditionEvaluationFailed("failed to evaluate relationship condition '" +
+                                            sc->name + "': failed to convert context parameter '" +
+                                            params[i].name + "': " + converted.status().message()));
     }
     bindings[i] = std::move(converted).value();
   }

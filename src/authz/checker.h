@@ -15,6 +15,7 @@
 // A Checker is used by one thread for one request.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -32,19 +33,16 @@ constexpr int kMaxResolutionDepth = 25;
 using RequestContext = std::vector<std::pair<std::string, cel::Value>>;
 
 struct RequestUser {
-  uint32_t object = kUnknownObject;        // kUnknownObject when the store has never seen it
+  uint32_t object = kUnknownObject;  // kUnknownObject when the store has never seen it
   uint16_t type = 0;
-  uint16_t relation = 0;                   // userset users: group:x#member
-  bool wildcard = false;                   // user:*
+  uint16_t relation = 0;                      // userset users: group:x#member
+  bool wildcard = false;                      // user:*
   uint32_t wildcard_object = kUnknownObject;  // the id of "type:*" for this user's type
 };
 
 class Checker {
  public:
-  Checker(const GraphView& view, const RequestContext* context)
-      : view_(view), context_(context) {
-    path_.reserve(32);
-  }
+  Checker(const GraphView& view, const RequestContext* context) : view_(view), context_(context) {}
 
   Result<bool> Check(uint32_t object, uint16_t relation, const RequestUser& user);
 
@@ -55,8 +53,7 @@ class Checker {
   Tri Eval(const CompiledRewrite& node, const RelationInfo& info, uint32_t object, uint16_t type,
            int depth);
   Tri EvalThis(const RelationInfo& info, uint32_t object, int depth);
-  Tri TupleCondition(uint32_t object, uint16_t relation, uint64_t subject,
-                     const TupleIndex& index);
+  Tri TupleCondition(uint32_t object, uint16_t relation, uint64_t subject, const TupleIndex& index);
   Tri Fail(Status s) {
     if (error_.ok()) error_ = std::move(s);
     return Tri::kError;
@@ -65,7 +62,10 @@ class Checker {
   const GraphView& view_;
   const RequestContext* context_;
   RequestUser user_;
-  std::vector<uint64_t> path_;
+  // The (object, relation) pairs on the current resolution path, for cycle detection. Bounded by
+  // the depth limit, so it lives inline (no allocation per check).
+  std::array<uint64_t, kMaxResolutionDepth + 2> path_{};
+  size_t path_size_ = 0;
   Status error_;
 };
 
@@ -74,9 +74,8 @@ Result<std::vector<uint32_t>> ListObjectIds(const GraphView& view, const Request
                                             const RequestUser& user);
 
 // Subjects packed as TupleIndex::Pack(object, relation).
-Result<std::vector<uint64_t>> ListUserSubjects(const GraphView& view,
-                                               const RequestContext* context, uint32_t object,
-                                               uint16_t relation, uint16_t filter_type,
-                                               uint16_t filter_relation);
+Result<std::vector<uint64_t>> ListUserSubjects(const GraphView& view, const RequestContext* context,
+                                               uint32_t object, uint16_t relation,
+                                               uint16_t filter_type, uint16_t filter_relation);
 
 }  // namespace gh::authz

@@ -14,12 +14,18 @@ struct Keyword {
   DslTok tok;
 };
 constexpr Keyword kKeywords[] = {
-    {"and", DslTok::kAnd},         {"or", DslTok::kOr},
-    {"from", DslTok::kFrom},       {"module", DslTok::kModule},
-    {"model", DslTok::kModel},     {"schema", DslTok::kSchema},
-    {"extend", DslTok::kExtend},   {"type", DslTok::kType},
-    {"condition", DslTok::kCondition}, {"relations", DslTok::kRelations},
-    {"relation", DslTok::kRelation},   {"define", DslTok::kDefine},
+    {"and", DslTok::kAnd},
+    {"or", DslTok::kOr},
+    {"from", DslTok::kFrom},
+    {"module", DslTok::kModule},
+    {"model", DslTok::kModel},
+    {"schema", DslTok::kSchema},
+    {"extend", DslTok::kExtend},
+    {"type", DslTok::kType},
+    {"condition", DslTok::kCondition},
+    {"relations", DslTok::kRelations},
+    {"relation", DslTok::kRelation},
+    {"define", DslTok::kDefine},
     {"with", DslTok::kWith},
 };
 
@@ -80,7 +86,8 @@ class Lexer {
         }
         // "but not" is one token.
         if (text_.compare(pos_, 7, "but not") == 0 &&
-            (pos_ + 7 >= text_.size() || !(IsWordChar(text_[pos_ + 7]) || text_[pos_ + 7] == '-'))) {
+            (pos_ + 7 >= text_.size() ||
+             !(IsWordChar(text_[pos_ + 7]) || text_[pos_ + 7] == '-'))) {
           Emit(out, t, DslTok::kButNot, start, pos_ + 7);
           continue;
         }
@@ -110,19 +117,44 @@ class Lexer {
       }
       DslTok punct = DslTok::kOther;
       switch (c) {
-        case '#': punct = DslTok::kHash; break;
-        case ':': punct = DslTok::kColon; break;
-        case ',': punct = DslTok::kComma; break;
-        case '[': punct = DslTok::kLBracket; break;
-        case ']': punct = DslTok::kRBracket; break;
-        case '{': punct = DslTok::kLBrace; break;
-        case '}': punct = DslTok::kRBrace; break;
-        case '(': punct = DslTok::kLParen; break;
-        case ')': punct = DslTok::kRParen; break;
-        case '<': punct = DslTok::kLess; break;
-        case '>': punct = DslTok::kGreater; break;
-        case '*': punct = DslTok::kStar; break;
-        default: break;
+        case '#':
+          punct = DslTok::kHash;
+          break;
+        case ':':
+          punct = DslTok::kColon;
+          break;
+        case ',':
+          punct = DslTok::kComma;
+          break;
+        case '[':
+          punct = DslTok::kLBracket;
+          break;
+        case ']':
+          punct = DslTok::kRBracket;
+          break;
+        case '{':
+          punct = DslTok::kLBrace;
+          break;
+        case '}':
+          punct = DslTok::kRBrace;
+          break;
+        case '(':
+          punct = DslTok::kLParen;
+          break;
+        case ')':
+          punct = DslTok::kRParen;
+          break;
+        case '<':
+          punct = DslTok::kLess;
+          break;
+        case '>':
+          punct = DslTok::kGreater;
+          break;
+        case '*':
+          punct = DslTok::kStar;
+          break;
+        default:
+          break;
       }
       if (punct == DslTok::kRParen && cond_mode) {
         cond_mode = false;
@@ -232,8 +264,8 @@ std::vector<std::string> CleanDslLines(std::string_view source) {
   size_t start = 0;
   while (true) {
     size_t nl = source.find('\n', start);
-    std::string line(source.substr(start, nl == std::string_view::npos ? std::string_view::npos
-                                                                        : nl - start));
+    std::string line(
+        source.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start));
     size_t hash = line.find(" #");
     if (hash != std::string::npos) line.erase(hash);
     while (!line.empty() && (line.back() == ' ' || line.back() == '\t' || line.back() == '\r')) {

@@ -15,9 +15,7 @@ bool IsIdentifier(DslTok t) {  // grammar rule `identifier`
          t == DslTok::kType || t == DslTok::kRelation || t == DslTok::kModule ||
          t == DslTok::kExtend;
 }
-bool IsExtendedIdentifier(DslTok t) {
-  return IsIdentifier(t) || t == DslTok::kExtendedIdentifier;
-}
+bool IsExtendedIdentifier(DslTok t) { return IsIdentifier(t) || t == DslTok::kExtendedIdentifier; }
 
 class Parser {
  public:
@@ -95,15 +93,21 @@ class Parser {
     } else if (Is(DslTok::kModule)) {
       if (!ParseModuleHeader()) return false;
     } else {
-      std::string set = i_ == 0 ? "{WHITESPACE, '#', 'module', 'model', NEWLINE}"
-                                : "{'#', 'module', 'model'}";
-      return Expected([](DslTok x) { return x == DslTok::kModel || x == DslTok::kModule; }, set);
+      std::string set =
+          i_ == 0 ? "{WHITESPACE, '#', 'module', 'model', NEWLINE}" : "{'#', 'module', 'model'}";
+      bool at_start = i_ == 0;
+      return Expected(
+          [at_start](DslTok x) {
+            return x == DslTok::kModel || x == DslTok::kModule || x == DslTok::kHash ||
+                   (at_start && (x == DslTok::kWhitespace || x == DslTok::kNewline));
+          },
+          set);
     }
     bool seen_condition = false;
     while (!Is(DslTok::kEof)) {
       if (!Is(DslTok::kNewline)) {
-        SyntaxError(Cur(), "mismatched input '" + TokenDisplay(Cur()) +
-                               "' expecting {<EOF>, NEWLINE}");
+        SyntaxError(Cur(),
+                    "mismatched input '" + TokenDisplay(Cur()) + "' expecting {<EOF>, NEWLINE}");
         return false;
       }
       const DslToken& nl = Cur();
@@ -151,7 +155,8 @@ class Parser {
     out_->is_module = true;
     if (!ExpectToken(DslTok::kWhitespace, "WHITESPACE")) return false;
     if (!IsIdentifier(Cur().type)) {
-      return Expected(IsIdentifier, std::string("{") + "IDENTIFIER, 'module', 'model', 'schema', "
+      return Expected(IsIdentifier, std::string("{") +
+                                        "IDENTIFIER, 'module', 'model', 'schema', "
                                         "'extend', 'type', 'relation'}");
     }
     out_->module_name = Cur().text;
@@ -268,8 +273,8 @@ class Parser {
         return IsExtendedIdentifier(x) || x == DslTok::kLParen ||
                (allow_direct && x == DslTok::kLBracket);
       };
-      return Expected(in_set, std::string("{") + (allow_direct ? "'[', " : "") + "'(', " +
-                                  kIdentSet + "}");
+      return Expected(in_set,
+                      std::string("{") + (allow_direct ? "'[', " : "") + "'(', " + kIdentSet + "}");
     }
     std::vector<Userset> children;
     children.push_back(std::move(first));
@@ -344,8 +349,8 @@ class Parser {
       Accept(DslTok::kNewline);
       if (!IsExtendedIdentifier(Cur().type)) {
         auto in_set = [](DslTok x) { return IsExtendedIdentifier(x) || x == DslTok::kNewline; };
-        return Expected(in_set, std::string("{") + (ws ? "" : "WHITESPACE, ") + kIdentSet +
-                                    ", NEWLINE}");
+        return Expected(in_set,
+                        std::string("{") + (ws ? "" : "WHITESPACE, ") + kIdentSet + ", NEWLINE}");
       }
       RelationReference ref;
       ref.type = Cur().text;

@@ -56,9 +56,12 @@ struct Writer {
 
   Result<std::string> Sub(const Userset& u) {
     switch (u.kind) {
-      case RewriteKind::kThis: return This();
-      case RewriteKind::kComputed: return u.relation;
-      case RewriteKind::kTupleToUserset: return u.relation + " from " + u.tupleset;
+      case RewriteKind::kThis:
+        return This();
+      case RewriteKind::kComputed:
+        return u.relation;
+      case RewriteKind::kTupleToUserset:
+        return u.relation + " from " + u.tupleset;
       default: {
         GH_ASSIGN_OR_RETURN(std::string inner, Operands(u));
         return "(" + inner + ")";
@@ -94,7 +97,9 @@ struct Writer {
 
 int CompareByModule(const std::string& a_name, const std::string& b_name, const SourceInfo& a,
                     const SourceInfo& b) {
-  auto cmp = [](const std::string& x, const std::string& y) { return x < y ? -1 : (y < x ? 1 : 0); };
+  auto cmp = [](const std::string& x, const std::string& y) {
+    return x < y ? -1 : (y < x ? 1 : 0);
+  };
   if (a.module.empty() && b.module.empty()) return cmp(a_name, b_name);
   if (a.module.empty()) return -1;
   if (b.module.empty()) return 1;
@@ -116,9 +121,10 @@ Result<std::string> ModelToDsl(const Model& model, bool include_source_info) {
   std::vector<const TypeDefinition*> types;
   for (const auto& t : model.types) types.push_back(&t);
   if (modular) {
-    std::stable_sort(types.begin(), types.end(), [](const TypeDefinition* a, const TypeDefinition* b) {
-      return CompareByModule(a->type, b->type, a->source, b->source) < 0;
-    });
+    std::stable_sort(types.begin(), types.end(),
+                     [](const TypeDefinition* a, const TypeDefinition* b) {
+                       return CompareByModule(a->type, b->type, a->source, b->source) < 0;
+                     });
   }
   std::string out = "model\n  schema " + model.schema_version + "\n";
   for (size_t ti = 0; ti < types.size(); ++ti) {
@@ -149,8 +155,8 @@ Result<std::string> ModelToDsl(const Model& model, bool include_source_info) {
   });
   for (const ConditionDef* c : conds) {
     if (!c->nested_name.empty() && c->nested_name != c->name) {
-      return Status::InvalidArgument("the '" + c->name + "' condition has a different nested name '" +
-                                     c->nested_name + "'");
+      return Status::InvalidArgument(
+          "the '" + c->name + "' condition has a different nested name '" + c->nested_name + "'");
     }
     std::vector<std::pair<std::string, ConditionParamType>> params = c->parameters;
     std::sort(params.begin(), params.end(),

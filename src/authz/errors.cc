@@ -64,11 +64,12 @@ Status ModelNotFound(std::string_view model_id) {
 }
 
 Status LatestModelNotFound(std::string_view store_id) {
-  return Status::NotFound("No authorization models found for store '" + std::string(store_id) +
-                              "'",
+  return Status::NotFound("No authorization models found for store '" + std::string(store_id) + "'",
                           "latest_authorization_model_not_found");
 }
 
-Status Internal(std::string message) { return Status::Internal(std::move(message), "internal_error"); }
+Status Internal(std::string message) {
+  return Status::Internal(std::move(message), "internal_error");
+}
 
 }  // namespace gh::authz::errors

@@ -4,8 +4,8 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
-#include <boost/json.hpp>
 #include <algorithm>
+#include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -31,7 +31,7 @@ std::string ReadFile(const fs::path& p) {
   return ss.str();
 }
 
-#define SKIP_WITHOUT_TESTDATA()                                                   \
+#define SKIP_WITHOUT_TESTDATA() \
   if (!fs::exists(kRoot)) GTEST_SKIP() << "shared test data not found at " << kRoot
 
 std::vector<fs::path> SortedDirs(const fs::path& dir) {
@@ -76,7 +76,8 @@ TEST(LanguageTransformerTest, EveryDslJsonPairTransformsBothWays) {
 }
 
 bool IsAntlrMessage(const std::string& msg) {
-  for (const char* p : {"mismatched input", "extraneous input", "missing ", "no viable alternative"}) {
+  for (const char* p :
+       {"mismatched input", "extraneous input", "missing ", "no viable alternative"}) {
     if (msg.rfind(p, 0) == 0) return true;
   }
   return false;
@@ -100,11 +101,12 @@ TEST(LanguageValidationTest, DslSyntaxCasesFailWhereOpenFgaFailsAndPointAtTheSam
     ASSERT_FALSE(errors.empty());
     std::string first_msg = expected[0]["msg"].as<std::string>();
     if (IsAntlrMessage(first_msg)) {
-      // ANTLR's error recovery reports follow-on errors; we report the first one, at the same
-      // place.
+      // ANTLR's error recovery reports follow-on errors; we report the first one, in the same
+      // words and at the same place.
       ++antlr_cases;
       EXPECT_EQ(errors[0].line, expected[0]["line"]["start"].as<int>());
       EXPECT_EQ(errors[0].col_start, expected[0]["column"]["start"].as<int>());
+      EXPECT_EQ(errors[0].message, first_msg);
       if (errors[0].message == first_msg) ++exact_messages;
       continue;
     }

@@ -8,9 +8,7 @@
 namespace gh::authz {
 namespace {
 
-uint64_t FactKey(uint32_t object, uint16_t relation) {
-  return (uint64_t(object) << 16) | relation;
-}
+uint64_t FactKey(uint32_t object, uint16_t relation) { return (uint64_t(object) << 16) | relation; }
 
 }  // namespace
 
@@ -47,7 +45,9 @@ Result<std::vector<uint32_t>> ListObjectIds(const GraphView& view, const Request
     uint16_t object_type = view.TypeOf(object);
     for (const ReverseEdge& e : ts.ReverseEdges(object_type, rel)) {
       switch (e.how) {
-        case ReverseEdge::How::kSameObject: reach(object, e.relation); break;
+        case ReverseEdge::How::kSameObject:
+          reach(object, e.relation);
+          break;
         case ReverseEdge::How::kTupleset:
           view.ForEachObject(SubjectRef{object, 0}, e.via, [&](uint32_t p) {
             if (view.TypeOf(p) == e.type) reach(p, e.relation);
@@ -80,10 +80,9 @@ Result<std::vector<uint32_t>> ListObjectIds(const GraphView& view, const Request
   return out;
 }
 
-Result<std::vector<uint64_t>> ListUserSubjects(const GraphView& view,
-                                               const RequestContext* context, uint32_t object,
-                                               uint16_t relation, uint16_t filter_type,
-                                               uint16_t filter_relation) {
+Result<std::vector<uint64_t>> ListUserSubjects(const GraphView& view, const RequestContext* context,
+                                               uint32_t object, uint16_t relation,
+                                               uint16_t filter_type, uint16_t filter_relation) {
   const TypeSystem& ts = view.ts();
   boost::unordered_flat_set<uint64_t> visited;
   boost::unordered_flat_set<uint64_t> candidate_set;
@@ -122,7 +121,9 @@ Result<std::vector<uint64_t>> ListUserSubjects(const GraphView& view,
             stack.emplace_back(so, sr);
           });
           break;
-        case RewriteKind::kComputed: stack.emplace_back(o, n.relation); break;
+        case RewriteKind::kComputed:
+          stack.emplace_back(o, n.relation);
+          break;
         case RewriteKind::kTupleToUserset:
           view.ForEachDirect(o, n.tupleset, [&](uint64_t s, const TupleIndex&) {
             stack.emplace_back(TupleIndex::SubjectObject(s), n.relation);

@@ -40,9 +40,9 @@ enum class RewriteKind { kThis, kComputed, kTupleToUserset, kUnion, kIntersectio
 // A relation rewrite (OpenFGA "Userset").
 struct Userset {
   RewriteKind kind = RewriteKind::kThis;
-  std::string relation;            // kComputed: the relation; kTupleToUserset: computed relation
-  std::string tupleset;            // kTupleToUserset: the tupleset relation
-  std::vector<Userset> children;   // union/intersection children; difference: {base, subtract}
+  std::string relation;           // kComputed: the relation; kTupleToUserset: computed relation
+  std::string tupleset;           // kTupleToUserset: the tupleset relation
+  std::vector<Userset> children;  // union/intersection children; difference: {base, subtract}
   bool operator==(const Userset&) const = default;
 };
 

@@ -14,8 +14,8 @@ std::string ModelError::ToString() const {
 
 Status ModelErrorsToStatus(const std::vector<ModelError>& errors) {
   if (errors.empty()) return Status::Ok();
-  std::string msg = std::to_string(errors.size()) + " error" + (errors.size() == 1 ? "" : "s") +
-                    " occurred:";
+  std::string msg =
+      std::to_string(errors.size()) + " error" + (errors.size() == 1 ? "" : "s") + " occurred:";
   for (const auto& e : errors) msg += "\n\t* " + e.ToString();
   return Status::InvalidArgument(msg, "validation_error");
 }

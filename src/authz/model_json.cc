@@ -16,7 +16,9 @@ bj::object SourceInfoJson(const SourceInfo& s) {
 bj::value UsersetJson(const Userset& u) {
   bj::object o;
   switch (u.kind) {
-    case RewriteKind::kThis: o["this"] = bj::object(); break;
+    case RewriteKind::kThis:
+      o["this"] = bj::object();
+      break;
     case RewriteKind::kComputed: {
       bj::object cu;
       cu["relation"] = u.relation;
@@ -245,7 +247,8 @@ Result<Model> ModelFromJson(const bj::value& json) {
   const bj::object& root = json.as_object();
   Model m;
   GH_ASSIGN_OR_RETURN(m.id, StringField(root, "root", "id"));
-  GH_ASSIGN_OR_RETURN(m.schema_version, StringField(root, "root", "schema_version", "schemaVersion"));
+  GH_ASSIGN_OR_RETURN(m.schema_version,
+                      StringField(root, "root", "schema_version", "schemaVersion"));
   if (const bj::value* tds = Field(root, "type_definitions", "typeDefinitions")) {
     if (!tds->is_array()) return Bad("type_definitions", "must be an array");
     for (const auto& tdv : tds->as_array()) {
@@ -274,8 +277,8 @@ Result<Model> ModelFromJson(const bj::value& json) {
             if (const bj::value* rm = Field(*meta_relations, kv.key())) {
               if (!rm->is_object()) return Bad(rwhere, "relation metadata must be an object");
               GH_ASSIGN_OR_RETURN(rd.source, ReadSourceInfo(rm->as_object(), rwhere));
-              const bj::value* drt = Field(rm->as_object(), "directly_related_user_types",
-                                           "directlyRelatedUserTypes");
+              const bj::value* drt =
+                  Field(rm->as_object(), "directly_related_user_types", "directlyRelatedUserTypes");
               if (drt) {
                 if (!drt->is_array()) return Bad(rwhere, "directly_related_user_types");
                 for (const auto& refv : drt->as_array()) {

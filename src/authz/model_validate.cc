@@ -109,8 +109,7 @@ class Validator {
 
   void AddAtRelation(std::string message, std::string type, std::string symbol,
                      const RelationDef& rd, Resolver resolver = Resolver::kWord) {
-    Add(std::move(message), std::move(type), std::move(symbol), rd.source_file, rd.line,
-        resolver);
+    Add(std::move(message), std::move(type), std::move(symbol), rd.source_file, rd.line, resolver);
   }
 
   void CheckNames() {
@@ -248,9 +247,9 @@ class Validator {
     switch (u.kind) {
       case RewriteKind::kThis: {
         if (rd.directly_related.empty()) {
-          AddAtRelation("the assignable relation '" + rd.name +
-                            "' must have at least one assignable type.",
-                        "assignable-relation-must-have-type", rd.name, rd);
+          AddAtRelation(
+              "the assignable relation '" + rd.name + "' must have at least one assignable type.",
+              "assignable-relation-must-have-type", rd.name, rd);
         }
         for (const auto& ref : rd.directly_related) {
           if (!HasType(ref.type)) {
@@ -288,8 +287,9 @@ class Validator {
           break;
         }
         if (tupleset->rewrite.kind != RewriteKind::kThis) {
-          AddAtRelation("`" + u.tupleset + "` relation used inside from allows only direct relation.",
-                        "tupleuserset-not-direct", u.tupleset, rd, Resolver::kAfterFrom);
+          AddAtRelation(
+              "`" + u.tupleset + "` relation used inside from allows only direct relation.",
+              "tupleuserset-not-direct", u.tupleset, rd, Resolver::kAfterFrom);
           break;
         }
         std::vector<std::string> invalid_types;
@@ -316,7 +316,8 @@ class Validator {
         }
         break;
       }
-      default: break;
+      default:
+        break;
     }
   }
 

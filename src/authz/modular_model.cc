@@ -16,8 +16,8 @@ std::vector<std::string> SplitLines(std::string_view text) {
   size_t start = 0;
   while (true) {
     size_t nl = text.find('\n', start);
-    lines.emplace_back(text.substr(start, nl == std::string_view::npos ? std::string_view::npos
-                                                                        : nl - start));
+    lines.emplace_back(
+        text.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start));
     if (nl == std::string_view::npos) break;
     start = nl + 1;
   }
@@ -50,8 +50,8 @@ bool IsPlainString(const YAML::Node& node) {
   if (!node.IsScalar()) return false;
   if (node.Tag() == "!") return true;  // quoted
   const std::string& s = node.Scalar();
-  if (s == "true" || s == "false" || s == "True" || s == "False" || s == "TRUE" ||
-      s == "FALSE" || s == "null" || s == "~" || s.empty()) {
+  if (s == "true" || s == "false" || s == "True" || s == "False" || s == "TRUE" || s == "FALSE" ||
+      s == "null" || s == "~" || s.empty()) {
     return false;
   }
   char* end = nullptr;
@@ -85,8 +85,8 @@ bool IsInvalidPath(const std::string& raw) {
   size_t start = 0;
   while (start <= decoded.size()) {
     size_t slash = decoded.find('/', start);
-    std::string seg = decoded.substr(start, slash == std::string::npos ? std::string::npos
-                                                                       : slash - start);
+    std::string seg =
+        decoded.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
     if (seg == "..") return true;
     if (slash == std::string::npos) break;
     start = slash + 1;
@@ -143,8 +143,8 @@ FgaModResult ParseFgaMod(std::string_view text) {
       r.errors.push_back(
           ModError("unexpected schema type, expected string got value " + v.value, v));
     } else if (v.value != "1.2") {
-      r.errors.push_back(ModError(
-          "unsupported schema version, fga.mod only supported in version `1.2`", v));
+      r.errors.push_back(
+          ModError("unsupported schema version, fga.mod only supported in version `1.2`", v));
     } else {
       r.mod.schema = v;
     }
@@ -156,8 +156,8 @@ FgaModResult ParseFgaMod(std::string_view text) {
   }
   if (!contents.IsSequence()) {
     FgaModValue v = Span(contents, lines);
-    r.errors.push_back(ModError(
-        "unexpected contents type, expected list of strings got value " + v.value, v));
+    r.errors.push_back(
+        ModError("unexpected contents type, expected list of strings got value " + v.value, v));
     return r;
   }
   r.mod.contents_line_start = contents.Mark().line;
@@ -167,8 +167,8 @@ FgaModResult ParseFgaMod(std::string_view text) {
     FgaModValue v = Span(item, lines);
     last_line = v.line_start;
     if (!IsPlainString(item)) {
-      r.errors.push_back(ModError(
-          "unexpected contents item type, expected string got value " + v.value, v));
+      r.errors.push_back(
+          ModError("unexpected contents item type, expected string got value " + v.value, v));
       continue;
     }
     if (v.value.size() < 4 || v.value.compare(v.value.size() - 4, 4, ".fga") != 0) {
@@ -222,8 +222,8 @@ CombineResult CombineModules(const std::vector<ModuleFile>& files) {
       }
       if (!type_names.insert(td.type).second) {
         int col = ColumnOf(parsed.lines, td.line, td.type);
-        out.errors.push_back(FileError(file.name, "duplicate type definition " + td.type,
-                                       td.line, col, col + static_cast<int>(td.type.size())));
+        out.errors.push_back(FileError(file.name, "duplicate type definition " + td.type, td.line,
+                                       col, col + static_cast<int>(td.type.size())));
         continue;
       }
       td.source = source;
@@ -258,9 +258,9 @@ CombineResult CombineModules(const std::vector<ModuleFile>& files) {
     for (auto& rd : ext.def.relations) {
       if (original->FindRelation(rd.name)) {
         int col = ColumnOf(file_lines, rd.line, rd.name);
-        out.errors.push_back(FileError(
-            ext.file, "relation " + rd.name + " already exists on type " + ext.def.type, rd.line,
-            col, col + static_cast<int>(rd.name.size())));
+        out.errors.push_back(
+            FileError(ext.file, "relation " + rd.name + " already exists on type " + ext.def.type,
+                      rd.line, col, col + static_cast<int>(rd.name.size())));
         continue;
       }
       rd.source = SourceInfo{ext.module, ext.file};

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <cstring>
 #include <mutex>
 #include <set>
 
@@ -17,12 +18,18 @@ namespace bj = boost::json;
 
 cel::Value JsonToCel(const bj::value& v) {
   switch (v.kind()) {
-    case bj::kind::null: return cel::Value();
-    case bj::kind::bool_: return cel::Value::FromBool(v.get_bool());
-    case bj::kind::int64: return cel::Value::FromInt(v.get_int64());
-    case bj::kind::uint64: return cel::Value::FromUint(v.get_uint64());
-    case bj::kind::double_: return cel::Value::FromDouble(v.get_double());
-    case bj::kind::string: return cel::Value::FromString(std::string(v.get_string()));
+    case bj::kind::null:
+      return cel::Value();
+    case bj::kind::bool_:
+      return cel::Value::FromBool(v.get_bool());
+    case bj::kind::int64:
+      return cel::Value::FromInt(v.get_int64());
+    case bj::kind::uint64:
+      return cel::Value::FromUint(v.get_uint64());
+    case bj::kind::double_:
+      return cel::Value::FromDouble(v.get_double());
+    case bj::kind::string:
+      return cel::Value::FromString(std::string(v.get_string()));
     case bj::kind::array: {
       std::vector<cel::Value> items;
       for (const auto& x : v.get_array()) items.push_back(JsonToCel(x));
@@ -63,8 +70,8 @@ Result<std::string> DecodeToken(const std::string& token) {
 
 }  // namespace
 
-Store::Store(StoreRecord record, AuthzPersistence* persistence, const Clock& clock,
-             Random& random, StoreLimits limits)
+Store::Store(StoreRecord record, AuthzPersistence* persistence, const Clock& clock, Random& random,
+             StoreLimits limits)
     : record_(std::move(record)),
       persistence_(persistence),
       clock_(clock),
@@ -226,15 +233,18 @@ Status Store::LoadTuples(const std::vector<TupleKey>& tuples) {
 
 Status Store::Write(const WriteRequest& request) {
   size_t total = request.writes.size() + request.deletes.size();
-  if (total == 0) return errors::ValidationError("invalid WriteRequest: no tuples to write or delete");
+  if (total == 0)
+    return errors::ValidationError("invalid WriteRequest: no tuples to write or delete");
   if (total > limits_.max_tuples_per_write) {
-    return errors::ExceededEntityLimit("The number of write operations exceeds the allowed limit of " +
-                                       std::to_string(limits_.max_tuples_per_write));
+    return errors::ExceededEntityLimit(
+        "The number of write operations exceeds the allowed limit of " +
+        std::to_string(limits_.max_tuples_per_write));
   }
   std::set<std::string> seen;
   for (const auto* list : {&request.writes, &request.deletes}) {
     for (const auto& t : *list) {
-      if (!seen.insert(t.ToString()).second) return errors::DuplicateTupleInRequest(TupleDisplay(t));
+      if (!seen.insert(t.ToString()).second)
+        return errors::DuplicateTupleInRequest(TupleDisplay(t));
     }
   }
   std::unique_lock lock(mu_);
@@ -254,9 +264,27 @@ Status Store::Write(const WriteRequest& request) {
     }
     return index_.Find(*o, static_cast<uint16_t>(*r), SubjectRef{*s, sr}).has_value();
   };
+  // Writes and deletes that remain after skipping what OpenFGA's "ignore" options skip.
+  std::vector<const TupleKey*> writes, deletes;
+  auto same_condition = [&](const TupleKey& t) -> bool {
+    ParsedUser user;
+    ParseUser(t.user, &user);
+    uint32_t object = *objects_.Find(t.object);
+    uint16_t relation = static_cast<uint16_t>(*names_.Find(t.relation));
+    uint16_t sr = user.relation.empty() ? 0 : static_cast<uint16_t>(*names_.Find(user.relation));
+    auto subject = index_.Find(object, relation, SubjectRef{*objects_.Find(user.object), sr});
+    const StoredCondition* c =
+        subject && TupleIndex::SubjectHasCondition(*subject)
+            ? index_.Condition(object, relation, *subject)
+            : nullptr;
+    if (!c || !t.condition) return !c && !t.condition;
+    return c->name == t.condition->name && c->context_json == t.condition->context;
+  };
   for (const auto& t : request.writes) {
     GH_RETURN_IF_ERROR(ValidateTuple(*ts, t, /*for_write=*/true));
-    if (exists(t)) {
+    if (!exists(t)) {
+      writes.push_back(&t);
+    } else if (!request.ignore_duplicate_writes || !same_condition(t)) {
       return errors::WriteFailedDueToInvalidInput(
           "cannot write a tuple which already exists: " + TupleDisplay(t) +
           ": tuple to be written already existed or the tuple to be deleted did not exist");
@@ -267,27 +295,30 @@ Status Store::Write(const WriteRequest& request) {
     if (!IsValidObject(t.object) || !ParseUser(t.user, &user) || t.relation.empty()) {
       return errors::InvalidTuple(t.ToString(), "malformed tuple");
     }
-    if (!exists(t)) {
+    if (exists(t)) {
+      deletes.push_back(&t);
+    } else if (!request.ignore_missing_deletes) {
       return errors::WriteFailedDueToInvalidInput(
           "cannot delete a tuple which does not exist: " + TupleDisplay(t) +
           ": tuple to be written already existed or the tuple to be deleted did not exist");
     }
   }
+  if (writes.empty() && deletes.empty()) return Status::Ok();
   if (persistence_) {
     int64_t now = clock_.NowUnixMillis();
     std::vector<TupleChange> changes;
-    for (const auto& t : request.deletes) changes.push_back({t, TupleOperation::kDelete, now});
-    for (const auto& t : request.writes) changes.push_back({t, TupleOperation::kWrite, now});
+    for (const TupleKey* t : deletes) changes.push_back({*t, TupleOperation::kDelete, now});
+    for (const TupleKey* t : writes) changes.push_back({*t, TupleOperation::kWrite, now});
     GH_RETURN_IF_ERROR(persistence_->AppendChanges(record_.id, changes));
   }
-  for (const auto& t : request.deletes) {
+  for (const TupleKey* t : deletes) {
     ParsedUser user;
-    ParseUser(t.user, &user);
+    ParseUser(t->user, &user);
     uint16_t sr = user.relation.empty() ? 0 : static_cast<uint16_t>(*names_.Find(user.relation));
-    index_.Erase(*objects_.Find(t.object), static_cast<uint16_t>(*names_.Find(t.relation)),
+    index_.Erase(*objects_.Find(t->object), static_cast<uint16_t>(*names_.Find(t->relation)),
                  SubjectRef{*objects_.Find(user.object), sr});
   }
-  for (const auto& t : request.writes) GH_RETURN_IF_ERROR(InsertLocked(t));
+  for (const TupleKey* t : writes) GH_RETURN_IF_ERROR(InsertLocked(*t));
   return Status::Ok();
 }
 
@@ -308,7 +339,7 @@ Result<ReadResponse> Store::Read(const ReadRequest& request) const {
   }
   std::shared_lock lock(mu_);
   std::vector<std::pair<std::string, TupleKey>> rows;
-  index_.ForEach([&](uint32_t object, uint16_t relation, uint64_t subject) {
+  auto visit = [&](uint32_t object, uint16_t relation, uint64_t subject) {
     std::string_view obj = objects_.Str(object);
     if (!type_filter.empty()) {
       if (obj.size() <= type_filter.size() || obj.substr(0, type_filter.size()) != type_filter ||
@@ -334,7 +365,23 @@ Result<ReadResponse> Store::Read(const ReadRequest& request) const {
     std::string key = t.object + "#" + t.relation + "@" + t.user;
     if (!after.empty() && key <= after) return;
     rows.emplace_back(std::move(key), std::move(t));
-  });
+  };
+  if (!id_filter.empty()) {
+    // One object: look its relations up instead of scanning every tuple.
+    auto object = objects_.Find(request.object);
+    if (object) {
+      for (uint32_t rel = 1; rel < names_.size(); ++rel) {
+        for (uint64_t s : index_.Direct(*object, static_cast<uint16_t>(rel))) {
+          visit(*object, static_cast<uint16_t>(rel), s);
+        }
+        for (uint64_t s : index_.Usersets(*object, static_cast<uint16_t>(rel))) {
+          visit(*object, static_cast<uint16_t>(rel), s);
+        }
+      }
+    }
+  } else {
+    index_.ForEach(visit);
+  }
   std::sort(rows.begin(), rows.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
   size_t page = request.page_size ? request.page_size : limits_.default_read_page;
@@ -405,9 +452,15 @@ Result<RequestUser> Store::ResolveUser(const GraphView& view, const std::string&
   }
   if (auto id = view.FindObject(p.object)) u.object = *id;
   if (!p.relation.empty()) return u;
-  std::string wildcard(p.type);
-  wildcard += ":*";
-  if (auto id = view.FindObject(wildcard)) u.wildcard_object = *id;
+  char buf[300];
+  if (p.type.size() + 2 <= sizeof(buf)) {
+    std::memcpy(buf, p.type.data(), p.type.size());
+    buf[p.type.size()] = ':';
+    buf[p.type.size() + 1] = '*';
+    if (auto id = view.FindObject(std::string_view(buf, p.type.size() + 2))) {
+      u.wildcard_object = *id;
+    }
+  }
   return u;
 }
 
@@ -497,7 +550,8 @@ Result<ListObjectsResponse> Store::ListObjects(const ListObjectsRequest& request
 
 Result<ListUsersResponse> Store::ListUsers(const ListUsersRequest& request) const {
   if (request.user_filters.size() != 1) {
-    return errors::ValidationError("invalid ListUsersRequest: user_filters must have exactly 1 item");
+    return errors::ValidationError(
+        "invalid ListUsersRequest: user_filters must have exactly 1 item");
   }
   std::shared_lock lock(mu_);
   GH_ASSIGN_OR_RETURN(auto ts, ResolveModelLocked(request.model_id));
@@ -577,7 +631,8 @@ Result<bj::value> Store::Expand(const std::string& object, const std::string& re
       }
       case RewriteKind::kComputed:
         o["leaf"] = bj::object{
-            {"computed", bj::object{{"userset", object + "#" + std::string(view.Name(n.relation))}}}};
+            {"computed",
+             bj::object{{"userset", object + "#" + std::string(view.Name(n.relation))}}}};
         break;
       case RewriteKind::kTupleToUserset: {
         bj::array computed;
@@ -590,10 +645,10 @@ Result<bj::value> Store::Expand(const std::string& object, const std::string& re
         }
         std::sort(parents.begin(), parents.end());
         for (auto& p : parents) computed.push_back(bj::object{{"userset", p}});
-        o["leaf"] = bj::object{
-            {"tupleToUserset",
-             bj::object{{"tupleset", object + "#" + std::string(view.Name(n.tupleset))},
-                        {"computed", std::move(computed)}}}};
+        o["leaf"] =
+            bj::object{{"tupleToUserset",
+                        bj::object{{"tupleset", object + "#" + std::string(view.Name(n.tupleset))},
+                                   {"computed", std::move(computed)}}}};
         break;
       }
       case RewriteKind::kUnion:

@@ -35,7 +35,7 @@
 namespace gh::authz {
 
 struct StoreLimits {
-  size_t max_tuples_per_write = 100;       // OpenFGA's default
+  size_t max_tuples_per_write = 100;  // OpenFGA's default
   size_t max_contextual_tuples = 100;
   size_t max_checks_per_batch = 50;
   size_t default_list_objects_page = 1000;
@@ -89,6 +89,11 @@ struct WriteRequest {
   std::vector<TupleKey> writes;
   std::vector<TupleKey> deletes;
   std::string model_id;
+  // OpenFGA's `on_duplicate: "ignore"`: a write of a tuple that exists with the same condition is
+  // skipped (with another condition it still fails).
+  bool ignore_duplicate_writes = false;
+  // OpenFGA's `on_missing: "ignore"`: a delete of a tuple that does not exist is skipped.
+  bool ignore_missing_deletes = false;
 };
 
 // Read filter, as OpenFGA's Read: object may be "type:" (all objects of a type) or "type:id";

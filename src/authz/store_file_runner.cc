@@ -2,8 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include <boost/json.hpp>
 #include <algorithm>
+#include <boost/json.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -62,7 +62,8 @@ bj::value YamlToJson(const YAML::Node& node) {
       }
       return bj::value(s);
     }
-    default: return nullptr;
+    default:
+      return nullptr;
   }
 }
 
@@ -257,9 +258,9 @@ StoreFileReport RunStoreFileReport(const std::string& path_text) {
   std::vector<TupleKey> global;
   std::vector<TestCase> tests;
   try {
-    Status keys = CheckKeys(root, {"name", "model_file", "model", "tuple_file", "tuple_files",
-                                   "tuples", "tests"},
-                            "store file");
+    Status keys = CheckKeys(
+        root, {"name", "model_file", "model", "tuple_file", "tuple_files", "tuples", "tests"},
+        "store file");
     if (!keys.ok()) return fail_file(keys.message());
     if (!root["model"] && !root["model_file"]) {
       return fail_file("'model' or 'model_file' must be present keys.");
@@ -286,9 +287,10 @@ StoreFileReport RunStoreFileReport(const std::string& path_text) {
     for (size_t i = 0; i < root["tests"].size(); ++i) {
       const YAML::Node& tn = root["tests"][i];
       std::string where = "tests[" + std::to_string(i) + "]";
-      Status tk = CheckKeys(tn, {"name", "description", "tuple_file", "tuples", "check",
-                                 "list_objects", "list_users"},
-                            where);
+      Status tk = CheckKeys(
+          tn,
+          {"name", "description", "tuple_file", "tuples", "check", "list_objects", "list_users"},
+          where);
       if (!tk.ok()) return fail_file(tk.message());
       TestCase tc{Str(tn["name"]), {}, tn};
       auto tt = TuplesFromYamlList(tn["tuples"], where + ".tuples");
@@ -345,7 +347,8 @@ StoreFileReport RunStoreFileReport(const std::string& path_text) {
     }
     if (!tuples.empty()) {
       Status w = store.Write(WriteRequest{tuples, {}, ""});
-      if (!w.ok()) return fail_file("test '" + test.name + "': cannot write tuples: " + w.message());
+      if (!w.ok())
+        return fail_file("test '" + test.name + "': cannot write tuples: " + w.message());
     }
     const YAML::Node& tn = test.node;
     auto context_of = [](const YAML::Node& item) {
@@ -407,11 +410,11 @@ StoreFileReport RunStoreFileReport(const std::string& path_text) {
             ++report.list_objects_passed;
             continue;
           }
-          std::string line = prefix() + "ListObjects(user=" + req.user + ", relation=" +
-                             req.relation + ", type=" + req.type;
+          std::string line = prefix() + "ListObjects(user=" + req.user +
+                             ", relation=" + req.relation + ", type=" + req.type;
           if (!req.context.empty()) line += ", context=" + bj::serialize(req.context);
-          line += "): expected=" + Join(expected) + ", got=" +
-                  (err.ok() ? Join(got) : "N/A, error=" + err.message());
+          line += "): expected=" + Join(expected) +
+                  ", got=" + (err.ok() ? Join(got) : "N/A, error=" + err.message());
           report.failures.push_back(line);
         }
       }
@@ -435,12 +438,12 @@ StoreFileReport RunStoreFileReport(const std::string& path_text) {
             ++report.list_users_passed;
             continue;
           }
-          std::string line = prefix() + "ListUsers(object=" + req.object + ", relation=" +
-                             req.relation + ", user_filter=" +
-                             (req.user_filters.empty() ? "" : req.user_filters[0].type);
+          std::string line =
+              prefix() + "ListUsers(object=" + req.object + ", relation=" + req.relation +
+              ", user_filter=" + (req.user_filters.empty() ? "" : req.user_filters[0].type);
           if (!req.context.empty()) line += ", context=" + bj::serialize(req.context);
-          line += "): expected=" + Join(expected) + ", got=" +
-                  (got.ok() ? Join(got->users) : "N/A, error=" + got.status().message());
+          line += "): expected=" + Join(expected) +
+                  ", got=" + (got.ok() ? Join(got->users) : "N/A, error=" + got.status().message());
           report.failures.push_back(line);
         }
       }

@@ -33,7 +33,8 @@ Status StoreRegistry::LoadFromPersistence() {
 
 Result<std::shared_ptr<Store>> StoreRegistry::CreateStore(const std::string& name) {
   if (name.empty() || name.size() > 64) {
-    return errors::ValidationError("invalid CreateStoreRequest.Name: value length must be between 3 and 64 runes");
+    return errors::ValidationError(
+        "invalid CreateStoreRequest.Name: value length must be between 3 and 64 runes");
   }
   StoreRecord record{NewUlid(clock_, random_), name, clock_.NowUnixMillis(),
                      clock_.NowUnixMillis()};

@@ -85,10 +85,10 @@ TEST_F(StoreTest, CheckFollowsDirectWildcardUsersetComputedAndTupleToUserset) {
          T("group:all#member", "viewer", "folder:root"), T("folder:root", "parent", "folder:sub"),
          T("folder:sub", "parent", "doc:1"), T("user:bob", "owner", "doc:2"),
          T("user:*", "viewer", "doc:3")});
-  EXPECT_TRUE(Check("user:anne", "viewer", "doc:1"));   // group nesting + two parents
+  EXPECT_TRUE(Check("user:anne", "viewer", "doc:1"));  // group nesting + two parents
   EXPECT_FALSE(Check("user:bob", "viewer", "doc:1"));
-  EXPECT_TRUE(Check("user:bob", "viewer", "doc:2"));    // owner -> editor -> viewer
-  EXPECT_TRUE(Check("user:zed", "viewer", "doc:3"));    // wildcard, unseen user
+  EXPECT_TRUE(Check("user:bob", "viewer", "doc:2"));  // owner -> editor -> viewer
+  EXPECT_TRUE(Check("user:zed", "viewer", "doc:3"));  // wildcard, unseen user
   EXPECT_TRUE(Check("user:*", "viewer", "doc:3"));
   EXPECT_TRUE(Check("group:eng#member", "member", "group:all"));
   EXPECT_TRUE(Check("group:eng#member", "member", "group:eng"));  // a userset contains itself
@@ -121,10 +121,8 @@ TEST_F(StoreTest, ConditionsUseTupleAndRequestContextAndMissingContextIsAnError)
 
 TEST_F(StoreTest, WritesAreAllOrNothingWithOpenFgaErrors) {
   Write({T("user:anne", "viewer", "doc:1")});
-  Status dup = store_.Write(WriteRequest{{T("user:bob", "viewer", "doc:1"),
-                                          T("user:anne", "viewer", "doc:1")},
-                                         {},
-                                         ""});
+  Status dup = store_.Write(
+      WriteRequest{{T("user:bob", "viewer", "doc:1"), T("user:anne", "viewer", "doc:1")}, {}, ""});
   EXPECT_EQ(dup.error_code(), "write_failed_due_to_invalid_input");
   EXPECT_FALSE(Check("user:bob", "viewer", "doc:1"));  // nothing of the batch was applied
   Status del = store_.Write(WriteRequest{{}, {T("user:bob", "viewer", "doc:1")}, ""});
@@ -139,13 +137,42 @@ TEST_F(StoreTest, WritesAreAllOrNothingWithOpenFgaErrors) {
   EXPECT_EQ(store_.Write(WriteRequest{{T("user:bob", "nope", "doc:1")}, {}, ""}).error_code(),
             "relation_not_found");
   // A write and a delete in one transaction.
-  ASSERT_TRUE(store_.Write(WriteRequest{{T("user:bob", "viewer", "doc:1")},
-                                        {T("user:anne", "viewer", "doc:1")},
-                                        ""})
+  ASSERT_TRUE(store_
+                  .Write(WriteRequest{
+                      {T("user:bob", "viewer", "doc:1")}, {T("user:anne", "viewer", "doc:1")}, ""})
                   .ok());
   EXPECT_TRUE(Check("user:bob", "viewer", "doc:1"));
   EXPECT_FALSE(Check("user:anne", "viewer", "doc:1"));
   EXPECT_EQ(store_.Write(WriteRequest{}).error_code(), "validation_error");
+}
+
+TEST_F(StoreTest, IgnoreOptionsSkipDuplicateWritesAndMissingDeletesButNotConditionChanges) {
+  Write({T("user:anne", "viewer", "doc:1")});
+  WriteRequest again{{T("user:anne", "viewer", "doc:1"), T("user:bob", "viewer", "doc:1")},
+                     {T("user:carl", "viewer", "doc:1")},
+                     ""};
+  EXPECT_EQ(store_.Write(again).error_code(), "write_failed_due_to_invalid_input");
+  again.ignore_duplicate_writes = true;
+  EXPECT_EQ(store_.Write(again).error_code(), "write_failed_due_to_invalid_input");  // carl
+  again.ignore_missing_deletes = true;
+  ASSERT_TRUE(store_.Write(again).ok());
+  EXPECT_TRUE(Check("user:bob", "viewer", "doc:1"));
+  EXPECT_EQ(store_.TupleCount(), 2u);
+  // Only the new write reached the change log.
+  auto changes = persistence_.ReadChanges("store1", "", 10, "");
+  ASSERT_TRUE(changes.ok());
+  EXPECT_EQ(changes->changes.size(), 2u);
+  // The same key with another condition is not a duplicate to ignore.
+  TupleKey conditional = T("user:anne", "editor", "doc:1");
+  conditional.condition = TupleCondition{"in_office", {{"office", "10.0.0.0/8"}}};
+  Write({conditional});
+  WriteRequest same{{conditional}, {}, ""};
+  same.ignore_duplicate_writes = true;
+  EXPECT_TRUE(store_.Write(same).ok());
+  conditional.condition->context["office"] = "192.168.0.0/16";
+  WriteRequest changed{{conditional}, {}, ""};
+  changed.ignore_duplicate_writes = true;
+  EXPECT_EQ(store_.Write(changed).error_code(), "write_failed_due_to_invalid_input");
 }
 
 TEST_F(StoreTest, AFailedPersistenceWriteLeavesTheStoreUnchanged) {
@@ -201,8 +228,8 @@ TEST_F(StoreTest, ListUsersReturnsObjectsWildcardsAndUsersets) {
   auto users = store_.ListUsers(ListUsersRequest{"folder:1", "viewer", {{"user", ""}}, {}, {}, ""});
   ASSERT_TRUE(users.ok()) << users.status().message();
   EXPECT_EQ(users->users, (std::vector<std::string>{"user:*", "user:anne", "user:bob"}));
-  auto sets = store_.ListUsers(
-      ListUsersRequest{"folder:1", "viewer", {{"group", "member"}}, {}, {}, ""});
+  auto sets =
+      store_.ListUsers(ListUsersRequest{"folder:1", "viewer", {{"group", "member"}}, {}, {}, ""});
   ASSERT_TRUE(sets.ok());
   EXPECT_EQ(sets->users, (std::vector<std::string>{"group:eng#member"}));
 }
@@ -222,8 +249,8 @@ TEST_F(StoreTest, CyclesResolveToFalseAndDeepChainsHitTheDepthLimit) {
   EXPECT_FALSE(Check("user:anne", "viewer", "folder:a"));
   std::vector<TupleKey> chain;
   for (int i = 0; i < 40; ++i) {
-    chain.push_back(T("group:g" + std::to_string(i + 1) + "#member", "member",
-                      "group:g" + std::to_string(i)));
+    chain.push_back(
+        T("group:g" + std::to_string(i + 1) + "#member", "member", "group:g" + std::to_string(i)));
   }
   Write(chain);
   Write({T("user:deep", "member", "group:g40")});
@@ -244,8 +271,9 @@ TEST_F(StoreTest, RequestsValidateTypesRelationsAndUsers) {
 }
 
 TEST_F(StoreTest, ARequestMayPinAnOlderModelVersion) {
-  auto v2 = ModelFromDsl("model\n  schema 1.1\ntype user\ntype doc\n  relations\n"
-                         "    define viewer: [user]\n    define reader: viewer\n");
+  auto v2 = ModelFromDsl(
+      "model\n  schema 1.1\ntype user\ntype doc\n  relations\n"
+      "    define viewer: [user]\n    define reader: viewer\n");
   ASSERT_TRUE(v2.ok());
   auto id2 = store_.WriteAuthorizationModel(*v2);
   ASSERT_TRUE(id2.ok());

@@ -13,7 +13,9 @@ bool SplitObject(std::string_view object, std::string_view* type, std::string_vi
 }
 
 namespace {
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 bool IsValidTypeName(std::string_view t) {
   if (t.empty() || t.size() > 254) return false;
   for (char c : t) {

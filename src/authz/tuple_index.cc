@@ -118,8 +118,9 @@ const StoredCondition* TupleIndex::Condition(uint32_t object, uint16_t relation,
 }
 
 size_t TupleIndex::MemoryBytes() const {
-  size_t bytes = forward_.bucket_count() * (sizeof(uint64_t) + sizeof(SmallSortedVec<uint64_t>) + 1) +
-                 reverse_.bucket_count() * (sizeof(uint64_t) + sizeof(SmallSortedVec<uint32_t>) + 1);
+  size_t bytes =
+      forward_.bucket_count() * (sizeof(uint64_t) + sizeof(SmallSortedVec<uint64_t>) + 1) +
+      reverse_.bucket_count() * (sizeof(uint64_t) + sizeof(SmallSortedVec<uint32_t>) + 1);
   for (const auto& [k, v] : forward_) bytes += v.HeapBytes();
   for (const auto& [k, v] : reverse_) bytes += v.HeapBytes();
   bytes += conditions_.size() * (sizeof(CondKey) + 16 + sizeof(StoredCondition));

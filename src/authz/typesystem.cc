@@ -9,21 +9,30 @@ namespace gh::authz {
 cel::Type ToCelType(const ConditionParamType& t) {
   using K = cel::Type::Kind;
   switch (t.name) {
-    case ParamTypeName::kBool: return cel::Type::Of(K::kBool);
-    case ParamTypeName::kString: return cel::Type::Of(K::kString);
-    case ParamTypeName::kInt: return cel::Type::Of(K::kInt);
-    case ParamTypeName::kUint: return cel::Type::Of(K::kUint);
-    case ParamTypeName::kDouble: return cel::Type::Of(K::kDouble);
-    case ParamTypeName::kDuration: return cel::Type::Of(K::kDuration);
-    case ParamTypeName::kTimestamp: return cel::Type::Of(K::kTimestamp);
-    case ParamTypeName::kIpAddress: return cel::Type::Of(K::kIpAddress);
+    case ParamTypeName::kBool:
+      return cel::Type::Of(K::kBool);
+    case ParamTypeName::kString:
+      return cel::Type::Of(K::kString);
+    case ParamTypeName::kInt:
+      return cel::Type::Of(K::kInt);
+    case ParamTypeName::kUint:
+      return cel::Type::Of(K::kUint);
+    case ParamTypeName::kDouble:
+      return cel::Type::Of(K::kDouble);
+    case ParamTypeName::kDuration:
+      return cel::Type::Of(K::kDuration);
+    case ParamTypeName::kTimestamp:
+      return cel::Type::Of(K::kTimestamp);
+    case ParamTypeName::kIpAddress:
+      return cel::Type::Of(K::kIpAddress);
     case ParamTypeName::kList:
       return cel::Type::ListOf(t.generic_types.empty() ? cel::Type{}
                                                        : ToCelType(t.generic_types[0]));
     case ParamTypeName::kMap:
       return cel::Type::MapOf(t.generic_types.empty() ? cel::Type{}
                                                       : ToCelType(t.generic_types[0]));
-    default: return cel::Type{};
+    default:
+      return cel::Type{};
   }
 }
 
@@ -58,8 +67,11 @@ void PositiveLeaves(const CompiledRewrite& r, std::vector<const CompiledRewrite*
     case RewriteKind::kIntersection:
       for (const auto& c : r.children) PositiveLeaves(c, out);
       break;
-    case RewriteKind::kDifference: PositiveLeaves(r.children[0], out); break;
-    default: out->push_back(&r);
+    case RewriteKind::kDifference:
+      PositiveLeaves(r.children[0], out);
+      break;
+    default:
+      out->push_back(&r);
   }
 }
 
@@ -129,9 +141,9 @@ Result<std::shared_ptr<const TypeSystem>> TypeSystem::Build(const Model& model, 
         for (const auto& r : info.restrictions) {
           add_acceptor(r.type, r.relation, r.wildcard, info.type, info.relation);
           if (r.relation != 0) {
-            add_edge(r.type, r.relation,
-                     ReverseEdge{ReverseEdge::How::kUserset, info.type, info.relation,
-                                 info.relation});
+            add_edge(
+                r.type, r.relation,
+                ReverseEdge{ReverseEdge::How::kUserset, info.type, info.relation, info.relation});
           }
         }
       } else if (leaf->kind == RewriteKind::kComputed) {
@@ -142,9 +154,9 @@ Result<std::shared_ptr<const TypeSystem>> TypeSystem::Build(const Model& model, 
         if (!ts_rel) continue;
         for (const auto& r : ts_rel->restrictions) {
           if (r.wildcard || r.relation != 0) continue;
-          add_edge(r.type, leaf->relation,
-                   ReverseEdge{ReverseEdge::How::kTupleset, info.type, info.relation,
-                               leaf->tupleset});
+          add_edge(
+              r.type, leaf->relation,
+              ReverseEdge{ReverseEdge::How::kTupleset, info.type, info.relation, leaf->tupleset});
         }
       }
     }

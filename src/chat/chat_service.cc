@@ -82,11 +82,47 @@ class RecordingEvents final : public ChatEvents {
   ChatEvents& inner_;
 };
 
+// Reserves each model call's worst case against the token and spend limits before it runs and
+// settles the real figures after; charges tool executions.
+class QuotaGuard final : public agent::CallGuard {
+ public:
+  QuotaGuard(tenancy::QuotaService& quota, tenancy::Reservation& r, const metering::PriceCatalog& prices,
+             std::string model)
+      : quota_(quota), r_(r), prices_(prices), model_(std::move(model)) {}
+
+  Status BeforeModelCall(const agent::ModelRequest& req) override {
+    // A token is at least one byte, so the bytes sent bound the input tokens from above.
+    int64_t max_in = 0;
+    for (const auto& m : req.messages) {
+      max_in += static_cast<int64_t>(m.content.size()) + 16;
+      for (const auto& c : m.tool_calls) max_in += static_cast<int64_t>(c.name.size() + c.arguments_json.size()) + 16;
+    }
+    for (const auto& t : req.tools)
+      max_in += static_cast<int64_t>(t.name.size() + t.description.size() + t.parameters_schema.size()) + 16;
+    const int64_t max_out = req.max_output_tokens;
+    return quota_.ReserveModelCall(r_, max_in + max_out, prices_.WorstCaseModelCost(model_, max_in, max_out));
+  }
+  void AfterModelCall(const agent::ModelRequest&, const agent::Usage& u) override {
+    int64_t cost = prices_.ModelCost(model_, {u.input_tokens, u.output_tokens, u.cache_read_tokens, u.cache_write_tokens});
+    Status st = quota_.SettleModelCall(r_, u.input_tokens + u.cache_read_tokens + u.cache_write_tokens, u.output_tokens, cost);
+    if (!st.ok()) log::Error("settling a model call failed", {{"error", st.message()}});
+  }
+  Status BeforeToolCall(const agent::ToolCall&) override { return quota_.Charge(r_, prices_.tool_call_micros()); }
+
+ private:
+  tenancy::QuotaService& quota_;
+  tenancy::Reservation& r_;
+  const metering::PriceCatalog& prices_;
+  std::string model_;
+};
+
 }  // namespace
 
 ChatService::ChatService(st::Database& db, const Clock& clock, Random& random, const agent::ModelRegistry& models,
-                         const agent::ToolRegistry& tools)
-    : db_(db), clock_(clock), random_(random), models_(models), tools_(tools) {}
+                         const agent::ToolRegistry& tools, tenancy::QuotaService& quota,
+                         metering::PriceCatalogPtr prices)
+    : db_(db), clock_(clock), random_(random), models_(models), tools_(tools), quota_(quota),
+      prices_(std::move(prices)) {}
 
 Result<const agent::ModelEntry*> ChatService::ResolveModel(const tenancy::Plan& plan,
                                                            const std::optional<std::string>& requested) const {
@@ -230,7 +266,16 @@ Awaitable<Result<ChatOutcome>> ChatService::Chat(const ChatRequest& r, tenancy::
   }
   messages.push_back({agent::Role::kUser, r.message, {}, "", "", false});
 
+  std::optional<QuotaGuard> guard;
+  if (reservation) {
+    guard.emplace(quota_, *reservation, *prices_, model->name);
+    if (Status fee = quota_.Charge(*reservation, prices_->invocation_micros()); !fee.ok()) {
+      (void)db_.Write([&](st::Tx& tx) { return st::sessions::FinishTurn(tx, who.tenant_id, session.id, now, 0, ""); });
+      co_return fee;
+    }
+  }
   agent::AgentRequest areq;
+  areq.guard = guard ? &*guard : nullptr;
   areq.model_id = model->provider_model_id;
   areq.messages = std::move(messages);
   areq.plan = r.plan;
@@ -284,7 +329,7 @@ Awaitable<Result<ChatOutcome>> ChatService::Chat(const ChatRequest& r, tenancy::
                                                 TitleFrom(r.message)));
     if (reservation) {
       if (result.ok() || consumed) {
-        GH_RETURN_IF_ERROR(tenancy::QuotaService::SettleIn(tx, res_copy, ar.usage.input_tokens, ar.usage.output_tokens));
+        GH_RETURN_IF_ERROR(tenancy::QuotaService::SettleIn(tx, res_copy));
       } else {
         GH_RETURN_IF_ERROR(tenancy::QuotaService::ReleaseIn(tx, res_copy));
       }

@@ -16,6 +16,7 @@
 #include "common/clock.h"
 #include "common/random.h"
 #include "identity/principal.h"
+#include "metering/price_catalog.h"
 #include "storage/database.h"
 #include "storage/records.h"
 #include "tenancy/plan.h"
@@ -60,7 +61,7 @@ struct ChatOutcome {
 class ChatService {
  public:
   ChatService(storage::Database& db, const Clock& clock, Random& random, const agent::ModelRegistry& models,
-              const agent::ToolRegistry& tools);
+              const agent::ToolRegistry& tools, tenancy::QuotaService& quota, metering::PriceCatalogPtr prices);
 
   Result<storage::SessionRecord> CreateSession(const identity::Principal& who, const tenancy::Plan& plan);
   // A user sees their own sessions; a tenant admin sees all of the tenant's.
@@ -84,6 +85,8 @@ class ChatService {
   Random& random_;
   const agent::ModelRegistry& models_;
   const agent::ToolRegistry& tools_;
+  tenancy::QuotaService& quota_;
+  metering::PriceCatalogPtr prices_;
 };
 
 }  // namespace gh::chat

@@ -7,6 +7,7 @@
 #include "crypto/aead.h"
 #include "crypto/hash.h"
 #include "crypto/master_key.h"
+#include "storage/limits_repository.h"
 #include "storage/repositories.h"
 
 namespace gh::identity {
@@ -286,6 +287,7 @@ Result<Tokens> IdentityService::Issue(const TenantId& tenant_id, const UserId& u
   std::optional<st::UserRecord> user;
   std::optional<st::TenantRecord> tenant;
   std::vector<std::string> groups;
+  bool operator_in_db = false;
   const int64_t now_ms = clock_.NowUnixMillis();
   std::string refresh = random_.Token(32);
   GH_RETURN_IF_ERROR(db_.Write([&](st::Tx& tx) -> Status {
@@ -295,6 +297,7 @@ Result<Tokens> IdentityService::Issue(const TenantId& tenant_id, const UserId& u
     if (tenant->status != "active")
       return Status::PermissionDenied("this organisation is suspended", "tenant_suspended");
     GH_ASSIGN_OR_RETURN(groups, st::users::Groups(tx, tenant_id, user_id));
+    GH_ASSIGN_OR_RETURN(operator_in_db, st::operators::Contains(tx, user->email));
     return st::refresh_tokens::Insert(tx, {crypto::Sha256Hex(refresh), tenant_id, user_id, family,
                                            now_ms + config_.refresh_token_ttl_seconds * 1000, false, false, now_ms});
   }));
@@ -309,8 +312,9 @@ Result<Tokens> IdentityService::Issue(const TenantId& tenant_id, const UserId& u
   c.principal.email = user->email;
   c.principal.subscription_tier = tenant->tier;
   c.principal.groups = groups;
-  for (const auto& op : config_.platform_operators)
-    if (op == user->email) c.principal.groups.push_back("platform-operators");
+  bool is_operator = operator_in_db;
+  for (const auto& op : config_.platform_operators) is_operator |= op == user->email;
+  if (is_operator) c.principal.groups.push_back("platform-operators");
   Tokens t;
   GH_ASSIGN_OR_RETURN(t.access_token, signer_->Sign("at+jwt", AccessTokenPayload(c)));
   GH_ASSIGN_OR_RETURN(t.id_token, signer_->Sign("JWT", IdTokenPayload(c, user->verified)));

@@ -25,6 +25,8 @@
 #include "pipeline/chain.h"
 #include "storage/database.h"
 #include "storage/repositories.h"
+#include "tenancy/admin_service.h"
+#include "tenancy/plan_store.h"
 #include "tenancy/quota.h"
 #include "tools/weather.h"
 #include "webui/assets.h"
@@ -64,8 +66,10 @@ int Serve(const Config& cfg) {
                                  clock, random)
           : mail::MakeOutboxMailer(cfg.data_dir / "outbox", cfg.mail_from, clock, random);
 
-  auto catalog = std::make_shared<const tenancy::PlanCatalog>(cfg.plans);
-  auto plans = [catalog] { return catalog; };
+  tenancy::PlanStore plan_store(cfg.plans, *db, clock);
+  if (Status st = plan_store.Load(); !st.ok()) return Fail(st);
+  auto plans = [&plan_store] { return plan_store.Current(); };
+  auto prices = std::make_shared<const metering::PriceCatalog>(cfg.model_prices, cfg.tool_call_micros, cfg.invocation_micros);
 
   http::ServerOptions sopt;
   sopt.host = cfg.listen_host;
@@ -101,14 +105,16 @@ int Serve(const Config& cfg) {
   // The issuer depends on the bound port when none is configured; set below, before Init.
   identity::IdentityService identity(icfg, *db, clock, random, *mailer, plans, *master);
   tenancy::QuotaService quota(*db, clock);
-  chat::ChatService chat(*db, clock, random, models, tools);
+  tenancy::AdminService admin(*db, clock, random, plan_store, quota);
+  chat::ChatService chat(*db, clock, random, models, tools, quota, prices);
 
   pipeline::Router router;
-  api::Services services{*db, clock, random, identity, quota, chat, plans};
+  api::Services services{*db, clock, random, identity, quota, chat, plan_store, admin};
   api::RegisterOpsRoutes(router, services);
   api::RegisterAuthRoutes(router, services);
   api::RegisterTenantRoutes(router, services);
   api::RegisterChatRoutes(router, services);
+  api::RegisterAdminRoutes(router, services);
 
   // The request path, in order. A new concern is one more line here.
   std::vector<std::shared_ptr<pipeline::Filter>> filters = {

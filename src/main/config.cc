@@ -29,7 +29,8 @@ const std::set<std::string>& KnownKeys() {
       "mail.kind", "mail.from", "mail.smtp.url", "mail.smtp.username", "mail.smtp.password", "mail.smtp.require_tls",
       "models.default", "models.offline.token_delay_ms", "models.openai.base_url", "models.openai.api_key",
       "models.openai.model",
-      "weather.openweather_api_key", "weather.openweather_base_url"};
+      "weather.openweather_api_key", "weather.openweather_base_url", "prices.tool_call_micros",
+      "prices.invocation_micros"};
   return k;
 }
 
@@ -185,7 +186,9 @@ Result<Config> LoadConfig(const CliOverrides& cli, const EnvLookup& env) {
             {"models.openai.api_key", ""},
             {"models.openai.model", "gpt-4o-mini"},
             {"weather.openweather_api_key", ""},
-            {"weather.openweather_base_url", "https://api.openweathermap.org"}};
+            {"weather.openweather_base_url", "https://api.openweathermap.org"},
+            {"prices.tool_call_micros", "0"},
+            {"prices.invocation_micros", "0"}};
 
   // 1. YAML file.
   std::optional<std::string> file = cli.config_file;
@@ -202,7 +205,8 @@ Result<Config> LoadConfig(const CliOverrides& cli, const EnvLookup& env) {
       return Status::InvalidArgument(fmt::format("config file {}: {}", *file, e.what()), "invalid_config");
     }
     for (const auto& [k, v] : from_file) {
-      if (!KnownKeys().count(k) && k.rfind("plans.", 0) != 0) return Bad(k, "unknown setting");
+      if (!KnownKeys().count(k) && k.rfind("plans.", 0) != 0 && k.rfind("prices.models.", 0) != 0)
+        return Bad(k, "unknown setting");
       f[k] = v;
     }
   }
@@ -213,6 +217,8 @@ Result<Config> LoadConfig(const CliOverrides& cli, const EnvLookup& env) {
   for (const auto& [plan, _] : defaults.plans())
     for (const auto& field : PlanFields())
       if (auto v = env(EnvName("plans." + plan + "." + field))) f["plans." + plan + "." + field] = *v;
+  for (const char* field : {"input_per_mtok", "output_per_mtok", "cache_read_per_mtok", "cache_write_per_mtok"})
+    if (auto v = env(EnvName(std::string("prices.models.offline.") + field))) f[std::string("prices.models.offline.") + field] = *v;
   if (auto v = env("OPENAI_BASE_URL")) f["models.openai.base_url"] = *v;
   if (auto v = env("OPENAI_API_KEY")) f["models.openai.api_key"] = *v;
   if (auto v = env("OPENAI_MODEL")) f["models.openai.model"] = *v;
@@ -286,6 +292,22 @@ Result<Config> LoadConfig(const CliOverrides& cli, const EnvLookup& env) {
 
   c.plans = tenancy::PlanCatalog::Defaults().plans();
   GH_RETURN_IF_ERROR(ApplyPlans(f, c));
+  GH_ASSIGN_OR_RETURN(c.tool_call_micros, Int(f, "prices.tool_call_micros", 0, 1'000'000'000));
+  GH_ASSIGN_OR_RETURN(c.invocation_micros, Int(f, "prices.invocation_micros", 0, 1'000'000'000));
+  for (const auto& [key, value] : f) {
+    if (key.rfind("prices.models.", 0) != 0) continue;
+    std::string rest = key.substr(std::string("prices.models.").size());
+    size_t dot = rest.rfind('.');
+    if (dot == std::string::npos || dot == 0) return Bad(key, "prices are written prices.models.<model>.<field>");
+    std::string model = rest.substr(0, dot), field = rest.substr(dot + 1);
+    GH_ASSIGN_OR_RETURN(int64_t v, Int(f, key, 0, 1'000'000'000'000));
+    metering::ModelPrice& p = c.model_prices[model];
+    if (field == "input_per_mtok") p.input_per_mtok = v;
+    else if (field == "output_per_mtok") p.output_per_mtok = v;
+    else if (field == "cache_read_per_mtok") p.cache_read_per_mtok = v;
+    else if (field == "cache_write_per_mtok") p.cache_write_per_mtok = v;
+    else return Bad(key, "unknown price field (input_per_mtok, output_per_mtok, cache_read_per_mtok, cache_write_per_mtok)");
+  }
   return c;
 }
 

@@ -13,6 +13,7 @@
 
 #include "common/secret.h"
 #include "common/status.h"
+#include "metering/price_catalog.h"
 #include "tenancy/plan.h"
 
 namespace gh::app {
@@ -55,6 +56,9 @@ struct Config {
   std::string openweather_base_url = "https://api.openweathermap.org";
 
   std::map<std::string, tenancy::Plan> plans;  // defaults, overridden or extended by `plans:`
+  std::map<std::string, metering::ModelPrice> model_prices;  // prices.models.<model>.<field>
+  int64_t tool_call_micros = 0;
+  int64_t invocation_micros = 0;
 };
 
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;

@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "authz/store_file_runner.h"
+#include "main/admin_cli.h"
 #include "main/app.h"
 #include "main/config.h"
 
@@ -20,6 +22,19 @@ int main(int argc, char** argv) {
   serve->add_option("--config", config_file, "YAML configuration file");
   serve->add_flag("--demo", cli.demo, "Create demo tenants and users on first start");
 
+  gh::app::AdminCommand admin_cmd;
+  std::string admin_data_dir, admin_config;
+  auto* admin = app.add_subcommand("admin", "Operator commands on a data directory (no server needed)");
+  admin->add_option("--data-dir", admin_data_dir, "Data directory (default ./data)");
+  admin->add_option("--config", admin_config, "YAML configuration file");
+  gh::app::AddAdminCommands(*admin, admin_cmd);
+
+  std::vector<std::string> fga_files;
+  auto* fga = app.add_subcommand("fga", "Authorization model tools");
+  fga->require_subcommand(1);
+  auto* fga_test = fga->add_subcommand("test", "Run store files (the `fga model test` format) and report");
+  fga_test->add_option("files", fga_files, "Store files (.fga.yaml)")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -27,14 +42,30 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
 
+  auto env = [](const std::string& name) -> std::optional<std::string> {
+    const char* v = std::getenv(name.c_str());
+    return v ? std::optional<std::string>(v) : std::nullopt;
+  };
+  if (fga_test->parsed()) {
+    int rc = 0;
+    for (const auto& f : fga_files) rc = std::max(rc, gh::authz::RunStoreFile(f, std::cout));
+    return rc;
+  }
+  if (admin->parsed()) {
+    gh::app::CliOverrides overrides;
+    if (!admin_data_dir.empty()) overrides.data_dir = admin_data_dir;
+    if (!admin_config.empty()) overrides.config_file = admin_config;
+    auto config = gh::app::LoadConfig(overrides, env);
+    if (!config.ok()) {
+      std::cerr << "gatehouse: " << config.status().message() << "\n";
+      return 2;
+    }
+    return gh::app::RunAdmin(*config, admin_cmd);
+  }
   if (serve->parsed()) {
     if (!listen.empty()) cli.listen = listen;
     if (!data_dir.empty()) cli.data_dir = data_dir;
     if (!config_file.empty()) cli.config_file = config_file;
-    auto env = [](const std::string& name) -> std::optional<std::string> {
-      const char* v = std::getenv(name.c_str());
-      return v ? std::optional<std::string>(v) : std::nullopt;
-    };
     auto config = gh::app::LoadConfig(cli, env);
     if (!config.ok()) {
       std::cerr << "gatehouse: " << config.status().message() << "\n";

@@ -47,12 +47,8 @@ struct RequestContext {
     auto it = params.find(name);
     return it == params.end() ? kEmpty : it->second;
   }
-  // Ends the request with an error response.
-  FilterStatus Fail(Status status) {
-    response = http::ErrorResponse(status);
-    outcome = std::move(status);
-    return FilterStatus::kStop;
-  }
+  // Ends the request with an error response, in the route's error shape.
+  FilterStatus Fail(Status status);
   void Reply(int status, std::string json_body) { response = http::Response::Json(status, std::move(json_body)); }
 };
 

@@ -4,6 +4,13 @@
 
 namespace gh::pipeline {
 
+// Defined here, where RouteSpec is complete.
+FilterStatus RequestContext::Fail(Status status) {
+  response = route && route->error_response ? route->error_response(status) : http::ErrorResponse(status);
+  outcome = std::move(status);
+  return FilterStatus::kStop;
+}
+
 void Router::Add(RouteSpec spec) {
   std::vector<std::string> parts;
   for (auto p : Split(spec.pattern, '/'))

@@ -28,6 +28,9 @@ struct RouteSpec {
   bool tenant_admin = false;      // caller must administer the tenant
   bool platform_operator = false;  // caller must be a platform operator
   bool chat_quota = false;        // a chat turn: reserve a message before the handler
+  // How this route's errors look, the filters' refusals included; unset: Gatehouse's shape
+  // (http::ErrorResponse). The OpenFGA-compatible routes answer in OpenFGA's shape.
+  std::function<http::Response(const Status&)> error_response;
   SyncHandler sync;
   AsyncHandler async;
   bool has_json_body() const { return method == "POST" || method == "PUT" || method == "PATCH"; }

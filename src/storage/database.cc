@@ -43,7 +43,10 @@ Result<std::optional<Row>> Tx::QueryOne(std::string_view sql, const std::vector<
 }
 
 Status Migrate(Database& db) {
-  GH_RETURN_IF_ERROR(db.Write([](Tx& tx) -> Status {
+  // Every transaction takes the migration lock first, so processes starting at once on one database
+  // take turns: the second one sees schema_migrations as the first one committed it.
+  GH_RETURN_IF_ERROR(db.Write([&](Tx& tx) -> Status {
+    GH_RETURN_IF_ERROR(db.LockForMigration(tx));
     auto r = tx.Exec(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, "
         "description TEXT NOT NULL, applied_at BIGINT NOT NULL)");
@@ -51,6 +54,7 @@ Status Migrate(Database& db) {
   }));
   for (const Migration& m : Migrations()) {
     GH_RETURN_IF_ERROR(db.Write([&](Tx& tx) -> Status {
+      GH_RETURN_IF_ERROR(db.LockForMigration(tx));
       GH_ASSIGN_OR_RETURN(auto done, tx.QueryOne("SELECT version FROM schema_migrations WHERE version = ?",
                                                  {int64_t(m.version)}));
       if (done) return Status::Ok();
@@ -72,6 +76,28 @@ Status Migrate(Database& db) {
     }));
   }
   return Status::Ok();
+}
+
+Result<std::unique_ptr<Database>> OpenDatabase(const std::string& url_or_path, const DatabaseOptions& options) {
+  auto starts_with = [&](std::string_view prefix) { return url_or_path.rfind(prefix, 0) == 0; };
+  if (starts_with("postgres://") || starts_with("postgresql://")) {
+    PostgresOptions o;
+    o.url = url_or_path;
+    if (options.pool_size > 0) o.pool_size = options.pool_size;
+    return OpenPostgres(o);
+  }
+  SqliteOptions o;
+  if (starts_with("sqlite:")) {
+    o.path = url_or_path.substr(std::string_view("sqlite:").size());
+    if (o.path.rfind("//", 0) == 0) o.path.erase(0, 2);  // sqlite:///abs/path, sqlite://rel/path
+  } else if (url_or_path.find("://") != std::string::npos) {
+    return Status::InvalidArgument("unsupported database URL scheme (use postgresql://, sqlite: or a file path)");
+  } else {
+    o.path = url_or_path;
+  }
+  if (o.path.empty()) return Status::InvalidArgument("empty SQLite database path");
+  if (options.pool_size > 0) o.pool_size = options.pool_size;
+  return OpenSqlite(o);
 }
 
 }  // namespace gh::storage

@@ -8,6 +8,8 @@ const std::vector<Migration>& Migrations() {
   static const std::vector<Migration> kMigrations = [] {
     std::vector<Migration> all;
     AddCoreMigrations(all);
+    AddLimitsMigrations(all);
+    AddAuthzMigrations(all);
     std::sort(all.begin(), all.end(), [](const Migration& a, const Migration& b) { return a.version < b.version; });
     return all;
   }();

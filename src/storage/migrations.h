@@ -11,5 +11,7 @@
 namespace gh::storage {
 
 void AddCoreMigrations(std::vector<Migration>& out);
+void AddLimitsMigrations(std::vector<Migration>& out);
+void AddAuthzMigrations(std::vector<Migration>& out);
 
 }  // namespace gh::storage

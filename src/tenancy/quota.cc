@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 
+#include "common/log.h"
 #include "storage/repositories.h"
 
 namespace gh::tenancy {
@@ -11,116 +13,257 @@ namespace gh::tenancy {
 namespace st = gh::storage;
 using namespace std::chrono;
 
-Windows WindowsAt(Timestamp now, int64_t offset) {
-  auto local = floor<seconds>(now) + seconds(offset);
+std::string TenantScope() { return "tenant"; }
+std::string UserScope(const UserId& user) { return "user:" + user.value(); }
+
+Windows WindowsAt(Timestamp now, const TimeZone& zone) {
+  const int64_t utc = ToUnixSeconds(now);
+  const int64_t offset = zone.OffsetSeconds(now);
+  sys_seconds local{seconds(utc + offset)};
   auto today = floor<days>(local);
   year_month_day ymd{today};
   sys_days tomorrow = today + days(1);
   sys_days next_month = sys_days(year_month_day{ymd.year() / ymd.month() / 1} + months(1));
+  // Local midnights to UTC instants, with the offset in force at that instant (DST-safe).
+  auto to_utc = [&](sys_days local_midnight) {
+    int64_t guess = duration_cast<seconds>(local_midnight.time_since_epoch()).count() - offset;
+    return duration_cast<seconds>(local_midnight.time_since_epoch()).count() -
+           zone.OffsetSeconds(FromUnixSeconds(guess));
+  };
   Windows w;
   w.day = fmt::format("{:04}-{:02}-{:02}", int(ymd.year()), unsigned(ymd.month()), unsigned(ymd.day()));
   w.month = fmt::format("{:04}-{:02}", int(ymd.year()), unsigned(ymd.month()));
-  w.seconds_to_day_end = duration_cast<seconds>(tomorrow - local).count();
-  w.seconds_to_month_end = duration_cast<seconds>(next_month - local).count();
+  w.seconds_to_day_end = std::max<int64_t>(1, to_utc(tomorrow) - utc);
+  w.seconds_to_month_end = std::max<int64_t>(1, to_utc(next_month) - utc);
   return w;
 }
 
 namespace {
-constexpr const char* kTenantScope = "tenant";
-st::CounterKey Key(const std::string& period, const char* metric) { return {kTenantScope, period, metric}; }
+
+st::CounterKey Key(const std::string& scope, const std::string& period, const char* metric) {
+  return {scope, period, metric};
+}
+
+std::vector<st::CounterDelta> Negate(std::vector<st::CounterDelta> d) {
+  for (auto& x : d) {
+    x.amount = -x.amount;
+    x.limit.reset();
+  }
+  return d;
+}
+
+// A refusal that rolls the whole transaction back.
+struct Refusal {
+  Status status;
+};
+
 }  // namespace
 
-Result<Reservation> QuotaService::ReserveMessage(const TenantId& tenant, const UserId& user, const Plan& plan) {
+Result<Limits> QuotaService::LimitsFor(const st::TenantRecord& tenant, const UserId& user, const Plan& plan) {
+  Limits l;
+  l.plan = &plan;
+  GH_RETURN_IF_ERROR(db_.Read([&](st::Tx& tx) -> Status {
+    GH_ASSIGN_OR_RETURN(l.caps, st::user_caps::Get(tx, tenant.id, user));
+    return Status::Ok();
+  }));
+  if (tenant.timezone != "UTC" && !tenant.timezone.empty()) {
+    std::lock_guard lock(zones_mu_);
+    auto it = zones_.find(tenant.timezone);
+    if (it == zones_.end()) {
+      auto tz = TimeZone::Load(tenant.timezone);
+      if (!tz.ok()) log::Warn("tenant time zone cannot be loaded; using UTC", {{"tenant_id", tenant.id.value()}});
+      it = zones_.emplace(tenant.timezone, std::make_unique<TimeZone>(tz.ok() ? *tz : TimeZone::Utc())).first;
+    }
+    l.zone = it->second.get();
+  }
+  return l;
+}
+
+Result<Reservation> QuotaService::ReserveTurn(const TenantId& tenant, const UserId& user, const Limits& limits) {
+  static const TimeZone kUtc = TimeZone::Utc();
+  const Plan& plan = *limits.plan;
+  const Timestamp now = clock_.Now();
   Reservation r;
   r.tenant = tenant;
   r.user = user;
-  r.windows = WindowsAt(clock_.Now(), 0);
+  r.limits = limits;
+  r.windows = WindowsAt(now, limits.zone ? *limits.zone : kUtc);
   const std::string d = "d:" + r.windows.day, m = "m:" + r.windows.month;
-  r.deltas = {{Key(d, "messages"), 1, plan.messages_per_day}, {Key(m, "messages"), 1, plan.messages_per_month}};
-  std::optional<size_t> refused;
-  GH_RETURN_IF_ERROR(db_.Write([&](st::Tx& tx) -> Status {
-    GH_ASSIGN_OR_RETURN(refused, st::counters::TryApply(tx, tenant, r.deltas));
-    if (refused) return Status::Ok();
-    if (plan.messages_per_day) {
-      GH_ASSIGN_OR_RETURN(int64_t used, st::counters::Get(tx, tenant, r.deltas[0].key));
-      r.remaining_day = std::max<int64_t>(0, *plan.messages_per_day - used);
+  const std::string t = TenantScope(), u = UserScope(user);
+  r.message_deltas = {{Key(t, d, "messages"), 1, plan.messages_per_day},
+                      {Key(t, m, "messages"), 1, plan.messages_per_month},
+                      {Key(u, d, "messages"), 1, limits.caps.messages_per_day},
+                      {Key(u, m, "messages"), 1, limits.caps.messages_per_month}};
+  static constexpr const char* kNames[] = {"messages_per_day", "messages_per_month", "user_messages_per_day",
+                                           "user_messages_per_month"};
+  std::optional<Status> refusal;
+  Status st = db_.Write([&](st::Tx& tx) -> Status {
+    if (plan.requests_per_minute) {
+      const int64_t rpm = *plan.requests_per_minute;
+      const int64_t interval = std::max<int64_t>(1, 60'000 / rpm);
+      // A burst of up to a minute's allowance, refilled smoothly: GCRA with tolerance 60 s - T.
+      GH_ASSIGN_OR_RETURN(int64_t wait_ms, st::rate_limits::Admit(tx, tenant, "rpm:" + u, ToUnixMillis(now), interval,
+                                                                  60'000 - interval));
+      if (wait_ms > 0) {
+        refusal = Status::ResourceExhausted(fmt::format("the plan allows {} requests per minute", rpm), "rate_limited")
+                      .WithDetail("limit", "requests_per_minute")
+                      .WithDetail("limit_value", rpm)
+                      .WithRetryAfter((wait_ms + 999) / 1000);
+        return Status::Cancelled("refused");
+      }
     }
-    if (plan.messages_per_month) {
-      GH_ASSIGN_OR_RETURN(int64_t used, st::counters::Get(tx, tenant, r.deltas[1].key));
-      r.remaining_month = std::max<int64_t>(0, *plan.messages_per_month - used);
+    GH_ASSIGN_OR_RETURN(auto refused, st::counters::TryApply(tx, tenant, r.message_deltas));
+    if (refused) {
+      const size_t i = *refused;
+      const bool daily = i % 2 == 0;
+      refusal = Status::ResourceExhausted(
+                    fmt::format("the {} limit of {} messages per {} is reached", i < 2 ? "plan's" : "user's",
+                                *r.message_deltas[i].limit, daily ? "day" : "month"),
+                    "quota_exceeded")
+                    .WithDetail("limit", kNames[i])
+                    .WithDetail("limit_value", *r.message_deltas[i].limit)
+                    .WithRetryAfter(daily ? r.windows.seconds_to_day_end : r.windows.seconds_to_month_end);
+      return Status::Cancelled("refused");
+    }
+    for (size_t i = 0; i < r.message_deltas.size(); ++i) {
+      const auto& delta = r.message_deltas[i];
+      if (!delta.limit) continue;
+      GH_ASSIGN_OR_RETURN(int64_t used, st::counters::Get(tx, tenant, delta.key));
+      std::optional<int64_t>& slot = i % 2 == 0 ? r.remaining_day : r.remaining_month;
+      int64_t left = std::max<int64_t>(0, *delta.limit - used);
+      slot = slot ? std::min(*slot, left) : left;
     }
     return Status::Ok();
-  }));
-  if (refused) {
-    const bool daily = *refused == 0;
-    const int64_t limit = *r.deltas[*refused].limit;
-    return Status::ResourceExhausted(fmt::format("the plan's {} limit of {} messages is reached",
-                                                 daily ? "daily" : "monthly", limit),
-                                     "quota_exceeded")
-        .WithDetail("limit", daily ? "messages_per_day" : "messages_per_month")
-        .WithDetail("limit_value", limit)
-        .WithRetryAfter(daily ? r.windows.seconds_to_day_end : r.windows.seconds_to_month_end);
-  }
+  });
+  if (refusal) return *refusal;
+  if (!st.ok()) return st;
   r.open = true;
   return r;
 }
 
-Status QuotaService::ReleaseIn(st::Tx& tx, Reservation& r) {
-  if (!r.open) return Status::Ok();
-  std::vector<st::CounterDelta> undo = r.deltas;
-  for (auto& d : undo) {
-    d.amount = -d.amount;
-    d.limit.reset();
+Status QuotaService::ReserveModelCall(Reservation& r, int64_t max_tokens, int64_t max_cost) {
+  const Plan& plan = *r.limits.plan;
+  const std::string m = "m:" + r.windows.month;
+  const std::string t = TenantScope(), u = UserScope(r.user);
+  std::vector<st::CounterDelta> deltas = {{Key(t, m, "tokens"), max_tokens, plan.tokens_per_month},
+                                          {Key(u, m, "tokens"), max_tokens, r.limits.caps.tokens_per_month},
+                                          {Key(t, m, "spend_micros"), max_cost, plan.budget_micros_per_month},
+                                          {Key(u, m, "spend_micros"), max_cost, r.limits.caps.budget_micros_per_month}};
+  std::optional<size_t> refused;
+  // TryApply undoes its own partial work when it refuses, so the transaction can commit either way.
+  GH_RETURN_IF_ERROR(db_.Write([&](st::Tx& tx) -> Status {
+    GH_ASSIGN_OR_RETURN(refused, st::counters::TryApply(tx, r.tenant, deltas));
+    return Status::Ok();
+  }));
+  if (refused) {
+    const size_t i = *refused;
+    const bool tokens = i < 2;
+    const char* level = i % 2 == 0 ? "plan's" : "user's";
+    Status s = tokens ? Status::ResourceExhausted(fmt::format("the {} monthly token limit is reached", level), "quota_exceeded")
+                            .WithDetail("limit", i == 0 ? "tokens_per_month" : "user_tokens_per_month")
+                      : Status::ResourceExhausted(fmt::format("the {} monthly budget is spent", level), "budget_exceeded")
+                            .WithDetail("limit", i == 2 ? "budget_micros_per_month" : "user_budget_micros_per_month");
+    return std::move(s).WithDetail("limit_value", *deltas[i].limit).WithRetryAfter(r.windows.seconds_to_month_end);
   }
-  GH_RETURN_IF_ERROR(st::counters::Adjust(tx, r.tenant, undo));
-  r.open = false;
+  r.call_deltas = std::move(deltas);
+  r.call_tokens = max_tokens;
+  r.call_cost = max_cost;
   return Status::Ok();
 }
 
-Status QuotaService::SettleIn(st::Tx& tx, Reservation& r, int64_t input_tokens, int64_t output_tokens) {
-  if (!r.open) return Status::Ok();
+Status QuotaService::SettleModelCall(Reservation& r, int64_t input_tokens, int64_t output_tokens, int64_t cost) {
   const std::string d = "d:" + r.windows.day, m = "m:" + r.windows.month;
-  std::vector<st::CounterDelta> add = {{Key(d, "input_tokens"), input_tokens, {}},
-                                       {Key(d, "output_tokens"), output_tokens, {}},
-                                       {Key(m, "input_tokens"), input_tokens, {}},
-                                       {Key(m, "output_tokens"), output_tokens, {}}};
-  GH_RETURN_IF_ERROR(st::counters::Adjust(tx, r.tenant, add));
+  std::vector<st::CounterDelta> adjust;
+  for (const auto& scope : {TenantScope(), UserScope(r.user)}) {
+    adjust.push_back({Key(scope, m, "tokens"), input_tokens + output_tokens - r.call_tokens, {}});
+    adjust.push_back({Key(scope, m, "spend_micros"), cost - r.call_cost, {}});
+    for (const auto& period : {d, m}) {
+      adjust.push_back({Key(scope, period, "input_tokens"), input_tokens, {}});
+      adjust.push_back({Key(scope, period, "output_tokens"), output_tokens, {}});
+    }
+  }
+  if (r.call_deltas.empty()) {  // nothing was reserved: only record
+    adjust.erase(std::remove_if(adjust.begin(), adjust.end(),
+                                [](const st::CounterDelta& x) { return x.key.metric == "tokens" || x.key.metric == "spend_micros"; }),
+                 adjust.end());
+    for (const auto& scope : {TenantScope(), UserScope(r.user)}) {
+      adjust.push_back({Key(scope, m, "tokens"), input_tokens + output_tokens, {}});
+      adjust.push_back({Key(scope, m, "spend_micros"), cost, {}});
+    }
+  }
+  GH_RETURN_IF_ERROR(db_.Write([&](st::Tx& tx) { return st::counters::Adjust(tx, r.tenant, adjust); }));
+  r.call_deltas.clear();
+  r.call_tokens = r.call_cost = 0;
+  return Status::Ok();
+}
+
+Status QuotaService::Charge(Reservation& r, int64_t cost) {
+  if (cost <= 0) return Status::Ok();
+  const std::string m = "m:" + r.windows.month;
+  std::vector<st::CounterDelta> deltas = {
+      {Key(TenantScope(), m, "spend_micros"), cost, r.limits.plan->budget_micros_per_month},
+      {Key(UserScope(r.user), m, "spend_micros"), cost, r.limits.caps.budget_micros_per_month}};
+  std::optional<size_t> refused;
+  GH_RETURN_IF_ERROR(db_.Write([&](st::Tx& tx) -> Status {
+    GH_ASSIGN_OR_RETURN(refused, st::counters::TryApply(tx, r.tenant, deltas));
+    return Status::Ok();
+  }));
+  if (refused)
+    return Status::ResourceExhausted("the monthly budget is spent", "budget_exceeded")
+        .WithDetail("limit", *refused == 0 ? "budget_micros_per_month" : "user_budget_micros_per_month")
+        .WithRetryAfter(r.windows.seconds_to_month_end);
+  return Status::Ok();
+}
+
+Status QuotaService::SettleIn(st::Tx& tx, Reservation& r) {
+  if (r.call_tokens || r.call_cost) {
+    // A model call that never settled (its client went away): keep the worst case it reserved.
+    r.call_deltas.clear();
+    r.call_tokens = r.call_cost = 0;
+  }
+  r.open = false;
+  (void)tx;
+  return Status::Ok();
+}
+
+Status QuotaService::ReleaseIn(st::Tx& tx, Reservation& r) {
+  if (r.open) GH_RETURN_IF_ERROR(st::counters::Adjust(tx, r.tenant, Negate(r.message_deltas)));
+  if (!r.call_deltas.empty()) GH_RETURN_IF_ERROR(st::counters::Adjust(tx, r.tenant, Negate(r.call_deltas)));
+  r.call_deltas.clear();
+  r.call_tokens = r.call_cost = 0;
   r.open = false;
   return Status::Ok();
 }
 
 Status QuotaService::Release(Reservation& r) {
-  if (!r.open) return Status::Ok();
+  if (!r.open && r.call_deltas.empty()) return Status::Ok();
   Reservation copy = r;
   GH_RETURN_IF_ERROR(db_.Write([&](st::Tx& tx) { return ReleaseIn(tx, copy); }));
-  r.open = false;
+  r = copy;
   return Status::Ok();
 }
 
-Status QuotaService::Settle(Reservation& r, int64_t input_tokens, int64_t output_tokens) {
-  if (!r.open) return Status::Ok();
-  Reservation copy = r;
-  GH_RETURN_IF_ERROR(db_.Write([&](st::Tx& tx) { return SettleIn(tx, copy, input_tokens, output_tokens); }));
-  r.open = false;
-  return Status::Ok();
-}
-
-Result<UsageSnapshot> QuotaService::Usage(const TenantId& tenant, const Plan& plan) {
-  Windows w = WindowsAt(clock_.Now(), 0);
+Result<UsageSnapshot> QuotaService::Usage(const TenantId& tenant, const std::optional<UserId>& user, const Limits& limits) {
+  static const TimeZone kUtc = TimeZone::Utc();
+  Windows w = WindowsAt(clock_.Now(), limits.zone ? *limits.zone : kUtc);
+  const std::string scope = user ? UserScope(*user) : TenantScope();
   UsageSnapshot s;
   s.day.period = w.day;
   s.month.period = w.month;
-  s.day.limit = plan.messages_per_day;
-  s.month.limit = plan.messages_per_month;
+  s.day.limit = user ? limits.caps.messages_per_day : limits.plan->messages_per_day;
+  s.month.limit = user ? limits.caps.messages_per_month : limits.plan->messages_per_month;
+  s.tokens_limit = user ? limits.caps.tokens_per_month : limits.plan->tokens_per_month;
+  s.budget_micros_limit = user ? limits.caps.budget_micros_per_month : limits.plan->budget_micros_per_month;
   s.day.resets_in_seconds = w.seconds_to_day_end;
   s.month.resets_in_seconds = w.seconds_to_month_end;
   GH_RETURN_IF_ERROR(db_.Read([&](st::Tx& tx) -> Status {
     for (auto [win, period] : {std::pair{&s.day, "d:" + w.day}, std::pair{&s.month, "m:" + w.month}}) {
-      GH_ASSIGN_OR_RETURN(win->messages, st::counters::Get(tx, tenant, Key(period, "messages")));
-      GH_ASSIGN_OR_RETURN(win->input_tokens, st::counters::Get(tx, tenant, Key(period, "input_tokens")));
-      GH_ASSIGN_OR_RETURN(win->output_tokens, st::counters::Get(tx, tenant, Key(period, "output_tokens")));
+      GH_ASSIGN_OR_RETURN(win->messages, st::counters::Get(tx, tenant, Key(scope, period, "messages")));
+      GH_ASSIGN_OR_RETURN(win->input_tokens, st::counters::Get(tx, tenant, Key(scope, period, "input_tokens")));
+      GH_ASSIGN_OR_RETURN(win->output_tokens, st::counters::Get(tx, tenant, Key(scope, period, "output_tokens")));
       if (win->limit) win->remaining = std::max<int64_t>(0, *win->limit - win->messages);
     }
+    GH_ASSIGN_OR_RETURN(s.month.spend_micros, st::counters::Get(tx, tenant, Key(scope, "m:" + w.month, "spend_micros")));
     return Status::Ok();
   }));
   return s;

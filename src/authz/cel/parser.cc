@@ -16,9 +16,7 @@ struct Token {
   int pos = 0;
 };
 
-bool IsIdentStart(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
+bool IsIdentStart(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
 bool IsIdentPart(char c) { return IsIdentStart(c) || (c >= '0' && c <= '9'); }
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsHex(char c) { return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
@@ -117,7 +115,7 @@ class Lexer {
         continue;
       }
       return Status::InvalidArgument("Syntax error at " + std::to_string(i_) +
-                                      ": unexpected character '" + std::string(1, c) + "'");
+                                     ": unexpected character '" + std::string(1, c) + "'");
     }
   }
 
@@ -227,18 +225,42 @@ class Lexer {
         char e = s_[i_ + 1];
         i_ += 2;
         switch (e) {
-          case 'a': out += '\a'; break;
-          case 'b': out += '\b'; break;
-          case 'f': out += '\f'; break;
-          case 'n': out += '\n'; break;
-          case 'r': out += '\r'; break;
-          case 't': out += '\t'; break;
-          case 'v': out += '\v'; break;
-          case '"': out += '"'; break;
-          case '\'': out += '\''; break;
-          case '\\': out += '\\'; break;
-          case '?': out += '?'; break;
-          case '`': out += '`'; break;
+          case 'a':
+            out += '\a';
+            break;
+          case 'b':
+            out += '\b';
+            break;
+          case 'f':
+            out += '\f';
+            break;
+          case 'n':
+            out += '\n';
+            break;
+          case 'r':
+            out += '\r';
+            break;
+          case 't':
+            out += '\t';
+            break;
+          case 'v':
+            out += '\v';
+            break;
+          case '"':
+            out += '"';
+            break;
+          case '\'':
+            out += '\'';
+            break;
+          case '\\':
+            out += '\\';
+            break;
+          case '?':
+            out += '?';
+            break;
+          case '`':
+            out += '`';
+            break;
           case 'x':
           case 'X':
           case 'u':
@@ -351,17 +373,16 @@ class Parser {
   }
 
   template <typename Next>
-  Result<ExprPtr> ParseLeftAssoc(std::initializer_list<std::pair<std::string_view, std::string_view>>
-                                     ops,
-                                 Next next) {
+  Result<ExprPtr> ParseLeftAssoc(
+      std::initializer_list<std::pair<std::string_view, std::string_view>> ops, Next next) {
     auto lhs = (this->*next)();
     if (!lhs.ok()) return lhs;
     ExprPtr left = std::move(lhs).value();
     while (true) {
       bool found = false;
       for (const auto& [tok, fn] : ops) {
-        bool match = (tok == "in") ? (Peek().type == Tok::kIdent && Peek().text == "in")
-                                   : IsPunct(tok);
+        bool match =
+            (tok == "in") ? (Peek().type == Tok::kIdent && Peek().text == "in") : IsPunct(tok);
         if (match) {
           int pos = Peek().pos;
           ++p_;
@@ -412,8 +433,8 @@ class Parser {
       int pos = Peek().pos;
       // Negative numeric literals are folded so that the minimum int64 is expressible.
       if (Peek(1).type == Tok::kInt || Peek(1).type == Tok::kDouble) {
-        bool member_follows = Peek(2).type == Tok::kPunct &&
-                              (Peek(2).text == "." || Peek(2).text == "[");
+        bool member_follows =
+            Peek(2).type == Tok::kPunct && (Peek(2).text == "." || Peek(2).text == "[");
         if (!member_follows) {
           ++p_;
           const Token& num = Peek();
@@ -467,8 +488,7 @@ class Parser {
     return false;
   }
 
-  Result<ExprPtr> BuildMacro(std::string name, ExprPtr target, std::vector<ExprPtr> args,
-                             int pos) {
+  Result<ExprPtr> BuildMacro(std::string name, ExprPtr target, std::vector<ExprPtr> args, int pos) {
     if (!target) {  // has(a.b)
       if (args[0]->kind != ExprKind::kSelect) {
         return Status::InvalidArgument("invalid argument to has() macro");

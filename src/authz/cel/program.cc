@@ -60,7 +60,8 @@ Value MergeUnknowns(const Value& a, const Value& b) {
 
 std::optional<int64_t> ToIndex(const Value& v) {
   switch (v.kind()) {
-    case Kind::kInt: return v.as_int();
+    case Kind::kInt:
+      return v.as_int();
     case Kind::kUint:
       if (v.as_uint() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return -1;
       return static_cast<int64_t>(v.as_uint());
@@ -69,7 +70,8 @@ std::optional<int64_t> ToIndex(const Value& v) {
       if (d != std::trunc(d)) return std::nullopt;
       return static_cast<int64_t>(d);
     }
-    default: return std::nullopt;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -137,7 +139,8 @@ Value Arithmetic(std::string_view op, const Value& a, const Value& b) {
     if (ka == Kind::kString && kb == Kind::kString) {
       return Value::FromString(a.as_string() + b.as_string());
     }
-    if (ka == Kind::kBytes && kb == Kind::kBytes) return Value::FromBytes(a.as_bytes() + b.as_bytes());
+    if (ka == Kind::kBytes && kb == Kind::kBytes)
+      return Value::FromBytes(a.as_bytes() + b.as_bytes());
     if (ka == Kind::kList && kb == Kind::kList) {
       std::vector<Value> items = a.as_list();
       items.insert(items.end(), b.as_list().begin(), b.as_list().end());
@@ -183,7 +186,8 @@ Value Arithmetic(std::string_view op, const Value& a, const Value& b) {
 
 Value ConvertInt(const Value& v) {
   switch (v.kind()) {
-    case Kind::kInt: return v;
+    case Kind::kInt:
+      return v;
     case Kind::kUint:
       if (v.as_uint() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
         return Value::Error("int range error");
@@ -206,15 +210,19 @@ Value ConvertInt(const Value& v) {
       }
       return Value::FromInt(r);
     }
-    case Kind::kTimestamp: return Value::FromInt(v.as_timestamp().seconds);
-    case Kind::kDuration: return Value::FromInt(v.as_duration().nanos);
-    default: return NoOverload("int", {v});
+    case Kind::kTimestamp:
+      return Value::FromInt(v.as_timestamp().seconds);
+    case Kind::kDuration:
+      return Value::FromInt(v.as_duration().nanos);
+    default:
+      return NoOverload("int", {v});
   }
 }
 
 Value ConvertUint(const Value& v) {
   switch (v.kind()) {
-    case Kind::kUint: return v;
+    case Kind::kUint:
+      return v;
     case Kind::kInt:
       if (v.as_int() < 0) return Value::Error("uint range error");
       return Value::FromUint(static_cast<uint64_t>(v.as_int()));
@@ -233,15 +241,19 @@ Value ConvertUint(const Value& v) {
       }
       return Value::FromUint(r);
     }
-    default: return NoOverload("uint", {v});
+    default:
+      return NoOverload("uint", {v});
   }
 }
 
 Value ConvertDouble(const Value& v) {
   switch (v.kind()) {
-    case Kind::kDouble: return v;
-    case Kind::kInt: return Value::FromDouble(static_cast<double>(v.as_int()));
-    case Kind::kUint: return Value::FromDouble(static_cast<double>(v.as_uint()));
+    case Kind::kDouble:
+      return v;
+    case Kind::kInt:
+      return Value::FromDouble(static_cast<double>(v.as_int()));
+    case Kind::kUint:
+      return Value::FromDouble(static_cast<double>(v.as_uint()));
     case Kind::kString: {
       const std::string& s = v.as_string();
       char* end = nullptr;
@@ -249,7 +261,8 @@ Value ConvertDouble(const Value& v) {
       if (s.empty() || *end != '\0') return Value::Error("cannot convert '" + s + "' to double");
       return Value::FromDouble(r);
     }
-    default: return NoOverload("double", {v});
+    default:
+      return NoOverload("double", {v});
   }
 }
 
@@ -269,16 +282,26 @@ std::string FormatDouble(double d) {
 
 Value ConvertString(const Value& v) {
   switch (v.kind()) {
-    case Kind::kString: return v;
-    case Kind::kInt: return Value::FromString(std::to_string(v.as_int()));
-    case Kind::kUint: return Value::FromString(std::to_string(v.as_uint()));
-    case Kind::kDouble: return Value::FromString(FormatDouble(v.as_double()));
-    case Kind::kBool: return Value::FromString(v.as_bool() ? "true" : "false");
-    case Kind::kBytes: return Value::FromString(v.as_bytes());
-    case Kind::kTimestamp: return Value::FromString(FormatTimestamp(v.as_timestamp()));
-    case Kind::kDuration: return Value::FromString(FormatDuration(v.as_duration()));
-    case Kind::kIpAddress: return Value::FromString(v.as_ip().ToString());
-    default: return NoOverload("string", {v});
+    case Kind::kString:
+      return v;
+    case Kind::kInt:
+      return Value::FromString(std::to_string(v.as_int()));
+    case Kind::kUint:
+      return Value::FromString(std::to_string(v.as_uint()));
+    case Kind::kDouble:
+      return Value::FromString(FormatDouble(v.as_double()));
+    case Kind::kBool:
+      return Value::FromString(v.as_bool() ? "true" : "false");
+    case Kind::kBytes:
+      return Value::FromString(v.as_bytes());
+    case Kind::kTimestamp:
+      return Value::FromString(FormatTimestamp(v.as_timestamp()));
+    case Kind::kDuration:
+      return Value::FromString(FormatDuration(v.as_duration()));
+    case Kind::kIpAddress:
+      return Value::FromString(v.as_ip().ToString());
+    default:
+      return NoOverload("string", {v});
   }
 }
 
@@ -318,8 +341,8 @@ Value TimeAccessor(const std::string& fn, const Value& target, const std::vector
 
 bool IsTimeAccessor(std::string_view fn) {
   return fn == "getFullYear" || fn == "getMonth" || fn == "getDate" || fn == "getDayOfMonth" ||
-         fn == "getDayOfWeek" || fn == "getDayOfYear" || fn == "getHours" ||
-         fn == "getMinutes" || fn == "getSeconds" || fn == "getMilliseconds";
+         fn == "getDayOfWeek" || fn == "getDayOfYear" || fn == "getHours" || fn == "getMinutes" ||
+         fn == "getSeconds" || fn == "getMilliseconds";
 }
 
 // Applies a strict (non short-circuit) function to evaluated arguments.
@@ -358,9 +381,12 @@ Value ApplyFunction(const std::string& fn, const Value* target, const std::vecto
             return Value::Error("integer overflow");
           }
           return Value::FromInt(-args[0].as_int());
-        case Kind::kDouble: return Value::FromDouble(-args[0].as_double());
-        case Kind::kDuration: return Value::FromDuration(Duration{-args[0].as_duration().nanos});
-        default: return NoOverload(fn, args);
+        case Kind::kDouble:
+          return Value::FromDouble(-args[0].as_double());
+        case Kind::kDuration:
+          return Value::FromDuration(Duration{-args[0].as_duration().nanos});
+        default:
+          return NoOverload(fn, args);
       }
     }
     if (n == 2 && fn == "@in") {
@@ -453,11 +479,16 @@ Value ApplyFunction(const std::string& fn, const Value* target, const std::vecto
   const Value& t = *target;
   if (fn == "size" && n == 0) {
     switch (t.kind()) {
-      case Kind::kString: return Value::FromInt(static_cast<int64_t>(Utf8Length(t.as_string())));
-      case Kind::kBytes: return Value::FromInt(static_cast<int64_t>(t.as_bytes().size()));
-      case Kind::kList: return Value::FromInt(static_cast<int64_t>(t.as_list().size()));
-      case Kind::kMap: return Value::FromInt(static_cast<int64_t>(t.as_map().size()));
-      default: return NoOverload(fn, {t});
+      case Kind::kString:
+        return Value::FromInt(static_cast<int64_t>(Utf8Length(t.as_string())));
+      case Kind::kBytes:
+        return Value::FromInt(static_cast<int64_t>(t.as_bytes().size()));
+      case Kind::kList:
+        return Value::FromInt(static_cast<int64_t>(t.as_list().size()));
+      case Kind::kMap:
+        return Value::FromInt(static_cast<int64_t>(t.as_map().size()));
+      default:
+        return NoOverload(fn, {t});
     }
   }
   if ((fn == "contains" || fn == "startsWith" || fn == "endsWith" || fn == "matches") && n == 1) {
@@ -469,7 +500,8 @@ Value ApplyFunction(const std::string& fn, const Value* target, const std::vecto
     if (fn == "contains") return Value::FromBool(s.find(a) != std::string::npos);
     if (fn == "startsWith") return Value::FromBool(s.rfind(a, 0) == 0);
     if (fn == "endsWith") {
-      return Value::FromBool(s.size() >= a.size() && s.compare(s.size() - a.size(), a.size(), a) == 0);
+      return Value::FromBool(s.size() >= a.size() &&
+                             s.compare(s.size() - a.size(), a.size(), a) == 0);
     }
     auto re = CompiledRegex(a);
     if (!re->ok()) return Value::Error("invalid regular expression: " + re->error());
@@ -575,7 +607,8 @@ Value EvalComprehension(const Expr& e, Env& env) {
 
 Value Eval(const Expr& e, Env& env) {
   switch (e.kind) {
-    case ExprKind::kLiteral: return e.value;
+    case ExprKind::kLiteral:
+      return e.value;
     case ExprKind::kIdent: {
       for (auto it = env.locals.rbegin(); it != env.locals.rend(); ++it) {
         if (*it->first == e.name) return it->second;
@@ -625,8 +658,10 @@ Value Eval(const Expr& e, Env& env) {
       }
       return Value::FromMap(std::move(entries));
     }
-    case ExprKind::kComprehension: return EvalComprehension(e, env);
-    case ExprKind::kCall: break;
+    case ExprKind::kComprehension:
+      return EvalComprehension(e, env);
+    case ExprKind::kCall:
+      break;
   }
   const std::string& fn = e.name;
   if (!e.target) {
@@ -660,14 +695,13 @@ Value Eval(const Expr& e, Env& env) {
 // ---- Compile-time checks -------------------------------------------------------------------
 
 bool KnownGlobal(std::string_view fn, size_t n) {
-  static const char* kOps[] = {"_+_",  "_-_",  "_*_",  "_/_", "_%_",   "_==_", "_!=_",
-                               "_<_",  "_<=_", "_>_",  "_>=_", "!_",   "-_",   "@in",
-                               "_[_]", "_&&_", "_||_", "_?_:_"};
+  static const char* kOps[] = {"_+_", "_-_",  "_*_", "_/_", "_%_", "_==_", "_!=_", "_<_",  "_<=_",
+                               "_>_", "_>=_", "!_",  "-_",  "@in", "_[_]", "_&&_", "_||_", "_?_:_"};
   for (const char* op : kOps) {
     if (fn == op) return true;
   }
-  static const char* kFns[] = {"size",  "matches", "int",       "uint",     "double",   "string",
-                               "dyn",   "bytes",   "bool",      "timestamp", "duration", "ipaddress"};
+  static const char* kFns[] = {"size", "matches", "int",  "uint",      "double",   "string",
+                               "dyn",  "bytes",   "bool", "timestamp", "duration", "ipaddress"};
   for (const char* f : kFns) {
     if (fn == f) return n >= 1 && n <= 2;
   }
@@ -687,14 +721,22 @@ struct Checker {
     switch (e.kind) {
       case ExprKind::kLiteral:
         switch (e.value.kind()) {
-          case Kind::kBool: return Type::Of(TK::kBool);
-          case Kind::kInt: return Type::Of(TK::kInt);
-          case Kind::kUint: return Type::Of(TK::kUint);
-          case Kind::kDouble: return Type::Of(TK::kDouble);
-          case Kind::kString: return Type::Of(TK::kString);
-          case Kind::kBytes: return Type::Of(TK::kBytes);
-          case Kind::kNull: return Type::Of(TK::kNull);
-          default: return Type::Of(TK::kDyn);
+          case Kind::kBool:
+            return Type::Of(TK::kBool);
+          case Kind::kInt:
+            return Type::Of(TK::kInt);
+          case Kind::kUint:
+            return Type::Of(TK::kUint);
+          case Kind::kDouble:
+            return Type::Of(TK::kDouble);
+          case Kind::kString:
+            return Type::Of(TK::kString);
+          case Kind::kBytes:
+            return Type::Of(TK::kBytes);
+          case Kind::kNull:
+            return Type::Of(TK::kNull);
+          default:
+            return Type::Of(TK::kDyn);
         }
       case ExprKind::kIdent: {
         for (const auto& l : locals) {
@@ -703,7 +745,8 @@ struct Checker {
         for (const auto& p : params) {
           if (p.name == e.name) return p.type;
         }
-        return Status::InvalidArgument("undeclared reference to '" + e.name + "' (in container '')");
+        return Status::InvalidArgument("undeclared reference to '" + e.name +
+                                       "' (in container '')");
       }
       case ExprKind::kSelect: {
         GH_ASSIGN_OR_RETURN(Type t, Check(*e.target));
@@ -729,13 +772,15 @@ struct Checker {
         if (e.name == "map" || e.name == "filter") return Type::Of(TK::kList);
         return Type::Of(TK::kBool);
       }
-      case ExprKind::kCall: break;
+      case ExprKind::kCall:
+        break;
     }
     std::vector<Type> arg_types;
     if (e.target) {
       GH_RETURN_IF_ERROR(Check(*e.target).status());
       if (!KnownMethod(e.name)) {
-        return Status::InvalidArgument("undeclared reference to '" + e.name + "' (in container '')");
+        return Status::InvalidArgument("undeclared reference to '" + e.name +
+                                       "' (in container '')");
       }
     } else if (!KnownGlobal(e.name, e.args.size())) {
       return Status::InvalidArgument("undeclared reference to '" + e.name + "' (in container '')");
@@ -750,15 +795,14 @@ struct Checker {
     if (fn == "_<_" || fn == "_<=_" || fn == "_>_" || fn == "_>=_") {
       TK a = arg_types[0].kind, b = arg_types[1].kind;
       if (concrete(a) && concrete(b) && a != b && !(numeric(a) && numeric(b))) {
-        return Status::InvalidArgument("found no matching overload for '" + fn +
-                                       "' applied to '(" + arg_types[0].Name() + ", " +
-                                       arg_types[1].Name() + ")'");
+        return Status::InvalidArgument("found no matching overload for '" + fn + "' applied to '(" +
+                                       arg_types[0].Name() + ", " + arg_types[1].Name() + ")'");
       }
       return Type::Of(TK::kBool);
     }
-    if (fn == "_==_" || fn == "_!=_" || fn == "!_" || fn == "@in" || fn == "_&&_" ||
-        fn == "_||_" || fn == "contains" || fn == "startsWith" || fn == "endsWith" ||
-        fn == "matches" || fn == "in_cidr" || fn == "bool") {
+    if (fn == "_==_" || fn == "_!=_" || fn == "!_" || fn == "@in" || fn == "_&&_" || fn == "_||_" ||
+        fn == "contains" || fn == "startsWith" || fn == "endsWith" || fn == "matches" ||
+        fn == "in_cidr" || fn == "bool") {
       return Type::Of(TK::kBool);
     }
     if (fn == "size" || fn == "int" || IsTimeAccessor(fn)) return Type::Of(TK::kInt);
@@ -786,9 +830,8 @@ struct Checker {
         return Type::Of(TK::kTimestamp);
       }
       if (concrete(a) && concrete(b) && a != b) {
-        return Status::InvalidArgument("found no matching overload for '" + fn +
-                                       "' applied to '(" + arg_types[0].Name() + ", " +
-                                       arg_types[1].Name() + ")'");
+        return Status::InvalidArgument("found no matching overload for '" + fn + "' applied to '(" +
+                                       arg_types[0].Name() + ", " + arg_types[1].Name() + ")'");
       }
       if (a == b) return arg_types[0];
       return Type::Of(TK::kDyn);
@@ -802,19 +845,32 @@ struct Checker {
 
 std::string Type::Name() const {
   switch (kind) {
-    case Kind::kDyn: return "dyn";
-    case Kind::kNull: return "null_type";
-    case Kind::kBool: return "bool";
-    case Kind::kString: return "string";
-    case Kind::kBytes: return "bytes";
-    case Kind::kInt: return "int";
-    case Kind::kUint: return "uint";
-    case Kind::kDouble: return "double";
-    case Kind::kDuration: return "google.protobuf.Duration";
-    case Kind::kTimestamp: return "google.protobuf.Timestamp";
-    case Kind::kIpAddress: return "ipaddress";
-    case Kind::kList: return "list(" + (elem ? elem->Name() : "dyn") + ")";
-    case Kind::kMap: return "map(string, " + (elem ? elem->Name() : "dyn") + ")";
+    case Kind::kDyn:
+      return "dyn";
+    case Kind::kNull:
+      return "null_type";
+    case Kind::kBool:
+      return "bool";
+    case Kind::kString:
+      return "string";
+    case Kind::kBytes:
+      return "bytes";
+    case Kind::kInt:
+      return "int";
+    case Kind::kUint:
+      return "uint";
+    case Kind::kDouble:
+      return "double";
+    case Kind::kDuration:
+      return "google.protobuf.Duration";
+    case Kind::kTimestamp:
+      return "google.protobuf.Timestamp";
+    case Kind::kIpAddress:
+      return "ipaddress";
+    case Kind::kList:
+      return "list(" + (elem ? elem->Name() : "dyn") + ")";
+    case Kind::kMap:
+      return "map(string, " + (elem ? elem->Name() : "dyn") + ")";
   }
   return "dyn";
 }
@@ -848,9 +904,12 @@ Result<Value> ConvertToType(const Value& raw, const Type& type) {
   };
   auto number = [&]() -> std::optional<long double> {
     switch (raw.kind()) {
-      case Kind::kInt: return static_cast<long double>(raw.as_int());
-      case Kind::kUint: return static_cast<long double>(raw.as_uint());
-      case Kind::kDouble: return static_cast<long double>(raw.as_double());
+      case Kind::kInt:
+        return static_cast<long double>(raw.as_int());
+      case Kind::kUint:
+        return static_cast<long double>(raw.as_uint());
+      case Kind::kDouble:
+        return static_cast<long double>(raw.as_double());
       case Kind::kString: {
         char* end = nullptr;
         const std::string& s = raw.as_string();
@@ -858,12 +917,15 @@ Result<Value> ConvertToType(const Value& raw, const Type& type) {
         if (s.empty() || *end != '\0') return std::nullopt;
         return v;
       }
-      default: return std::nullopt;
+      default:
+        return std::nullopt;
     }
   };
   switch (type.kind) {
-    case TK::kDyn: return raw;
-    case TK::kNull: return raw;
+    case TK::kDyn:
+      return raw;
+    case TK::kNull:
+      return raw;
     case TK::kBool:
       if (raw.kind() != Kind::kBool) return mismatch("bool");
       return raw;
@@ -922,14 +984,13 @@ Result<Value> ConvertToType(const Value& raw, const Type& type) {
     case TK::kTimestamp: {
       if (raw.kind() == Kind::kTimestamp) return raw;
       if (raw.kind() != Kind::kString) {
-        return Status::InvalidArgument(
-            "expected RFC 3339 formatted timestamp string, but found: " +
-            std::string(KindName(raw.kind())));
+        return Status::InvalidArgument("expected RFC 3339 formatted timestamp string, but found: " +
+                                       std::string(KindName(raw.kind())));
       }
       auto t = ParseTimestamp(raw.as_string());
       if (!t) {
-        return Status::InvalidArgument(
-            "expected RFC 3339 formatted timestamp string, but found '" + raw.as_string() + "'");
+        return Status::InvalidArgument("expected RFC 3339 formatted timestamp string, but found '" +
+                                       raw.as_string() + "'");
       }
       return Value::FromTimestamp(*t);
     }

@@ -15,7 +15,7 @@ struct Case {
 };
 
 Value Eval(const std::string& expr, std::vector<Parameter> params = {},
-          std::vector<std::optional<Value>> bindings = {}) {
+           std::vector<std::optional<Value>> bindings = {}) {
   auto p = Program::Compile(expr, std::move(params));
   if (!p.ok()) return Value::Error("compile: " + p.status().message());
   return (*p)->Evaluate(bindings);
@@ -111,8 +111,8 @@ TEST(CelProgramTest, ConvertsContextValuesToDeclaredParameterTypes) {
                 ->DebugString(),
             "timestamp(\"2023-01-01T00:00:00Z\")");
   EXPECT_FALSE(ConvertToType(Value::FromString("nope"), Type::Of(TK::kIpAddress)).ok());
-  auto list = ConvertToType(Value::FromList({Value::FromString("1")}),
-                            Type::ListOf(Type::Of(TK::kString)));
+  auto list =
+      ConvertToType(Value::FromList({Value::FromString("1")}), Type::ListOf(Type::Of(TK::kString)));
   ASSERT_TRUE(list.ok());
   EXPECT_EQ(list->DebugString(), "[\"1\"]");
 }

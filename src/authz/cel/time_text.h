@@ -20,10 +20,10 @@ std::string FormatDuration(Duration d);  // CEL form: seconds with a fraction, e
 // Calendar fields of a timestamp in UTC shifted by offset_seconds.
 struct CivilTime {
   int64_t year;
-  int month;         // 1..12
-  int day;           // 1..31
-  int day_of_week;   // 0 = Sunday
-  int day_of_year;   // 0-based
+  int month;        // 1..12
+  int day;          // 1..31
+  int day_of_week;  // 0 = Sunday
+  int day_of_year;  // 0-based
   int hour, minute, second;
   int millis;
 };

@@ -9,20 +9,34 @@ namespace gh::authz::cel {
 
 std::string_view KindName(Kind kind) {
   switch (kind) {
-    case Kind::kNull: return "null_type";
-    case Kind::kBool: return "bool";
-    case Kind::kInt: return "int";
-    case Kind::kUint: return "uint";
-    case Kind::kDouble: return "double";
-    case Kind::kString: return "string";
-    case Kind::kBytes: return "bytes";
-    case Kind::kList: return "list";
-    case Kind::kMap: return "map";
-    case Kind::kTimestamp: return "google.protobuf.Timestamp";
-    case Kind::kDuration: return "google.protobuf.Duration";
-    case Kind::kIpAddress: return "ipaddress";
-    case Kind::kError: return "error";
-    case Kind::kUnknown: return "unknown";
+    case Kind::kNull:
+      return "null_type";
+    case Kind::kBool:
+      return "bool";
+    case Kind::kInt:
+      return "int";
+    case Kind::kUint:
+      return "uint";
+    case Kind::kDouble:
+      return "double";
+    case Kind::kString:
+      return "string";
+    case Kind::kBytes:
+      return "bytes";
+    case Kind::kList:
+      return "list";
+    case Kind::kMap:
+      return "map";
+    case Kind::kTimestamp:
+      return "google.protobuf.Timestamp";
+    case Kind::kDuration:
+      return "google.protobuf.Duration";
+    case Kind::kIpAddress:
+      return "ipaddress";
+    case Kind::kError:
+      return "error";
+    case Kind::kUnknown:
+      return "unknown";
   }
   return "?";
 }
@@ -47,13 +61,21 @@ const Value* Value::MapFind(const Value& key) const {
 std::string Value::DebugString() const {
   std::ostringstream os;
   switch (kind()) {
-    case Kind::kNull: return "null";
-    case Kind::kBool: return as_bool() ? "true" : "false";
-    case Kind::kInt: return std::to_string(as_int());
-    case Kind::kUint: return std::to_string(as_uint()) + "u";
-    case Kind::kDouble: os << as_double(); return os.str();
-    case Kind::kString: return "\"" + as_string() + "\"";
-    case Kind::kBytes: return "b\"" + as_bytes() + "\"";
+    case Kind::kNull:
+      return "null";
+    case Kind::kBool:
+      return as_bool() ? "true" : "false";
+    case Kind::kInt:
+      return std::to_string(as_int());
+    case Kind::kUint:
+      return std::to_string(as_uint()) + "u";
+    case Kind::kDouble:
+      os << as_double();
+      return os.str();
+    case Kind::kString:
+      return "\"" + as_string() + "\"";
+    case Kind::kBytes:
+      return "b\"" + as_bytes() + "\"";
     case Kind::kList: {
       std::string out = "[";
       for (size_t i = 0; i < as_list().size(); ++i) {
@@ -72,10 +94,14 @@ std::string Value::DebugString() const {
       }
       return out + "}";
     }
-    case Kind::kTimestamp: return "timestamp(\"" + FormatTimestamp(as_timestamp()) + "\")";
-    case Kind::kDuration: return "duration(\"" + FormatDuration(as_duration()) + "\")";
-    case Kind::kIpAddress: return "ipaddress(\"" + as_ip().ToString() + "\")";
-    case Kind::kError: return "error(" + error_message() + ")";
+    case Kind::kTimestamp:
+      return "timestamp(\"" + FormatTimestamp(as_timestamp()) + "\")";
+    case Kind::kDuration:
+      return "duration(\"" + FormatDuration(as_duration()) + "\")";
+    case Kind::kIpAddress:
+      return "ipaddress(\"" + as_ip().ToString() + "\")";
+    case Kind::kError:
+      return "error(" + error_message() + ")";
     case Kind::kUnknown: {
       std::string out = "unknown(";
       for (size_t i = 0; i < unknown_names().size(); ++i) {
@@ -113,9 +139,12 @@ std::optional<int> CompareNumbers(const Value& a, const Value& b) {
   // One side is a double.
   auto as_long_double = [](const Value& v) -> long double {
     switch (v.kind()) {
-      case Kind::kInt: return static_cast<long double>(v.as_int());
-      case Kind::kUint: return static_cast<long double>(v.as_uint());
-      default: return static_cast<long double>(v.as_double());
+      case Kind::kInt:
+        return static_cast<long double>(v.as_int());
+      case Kind::kUint:
+        return static_cast<long double>(v.as_uint());
+      default:
+        return static_cast<long double>(v.as_double());
     }
   };
   if ((ka == Kind::kDouble && std::isnan(a.as_double())) ||
@@ -135,10 +164,14 @@ bool Equal(const Value& a, const Value& b) {
   }
   if (ka != kb) return false;
   switch (ka) {
-    case Kind::kNull: return true;
-    case Kind::kBool: return a.as_bool() == b.as_bool();
-    case Kind::kString: return a.as_string() == b.as_string();
-    case Kind::kBytes: return a.as_bytes() == b.as_bytes();
+    case Kind::kNull:
+      return true;
+    case Kind::kBool:
+      return a.as_bool() == b.as_bool();
+    case Kind::kString:
+      return a.as_string() == b.as_string();
+    case Kind::kBytes:
+      return a.as_bytes() == b.as_bytes();
     case Kind::kList: {
       const auto& la = a.as_list();
       const auto& lb = b.as_list();
@@ -159,9 +192,12 @@ bool Equal(const Value& a, const Value& b) {
     case Kind::kTimestamp:
       return a.as_timestamp().seconds == b.as_timestamp().seconds &&
              a.as_timestamp().nanos == b.as_timestamp().nanos;
-    case Kind::kDuration: return a.as_duration().nanos == b.as_duration().nanos;
-    case Kind::kIpAddress: return a.as_ip() == b.as_ip();
-    default: return false;
+    case Kind::kDuration:
+      return a.as_duration().nanos == b.as_duration().nanos;
+    case Kind::kIpAddress:
+      return a.as_ip() == b.as_ip();
+    default:
+      return false;
   }
 }
 
@@ -171,16 +207,21 @@ std::optional<int> Compare(const Value& a, const Value& b) {
   if (IsNumeric(ka) && IsNumeric(kb)) return CompareNumbers(a, b);
   if (ka != kb) return std::nullopt;
   switch (ka) {
-    case Kind::kBool: return cmp(a.as_bool(), b.as_bool());
-    case Kind::kString: return cmp(a.as_string(), b.as_string());
-    case Kind::kBytes: return cmp(a.as_bytes(), b.as_bytes());
+    case Kind::kBool:
+      return cmp(a.as_bool(), b.as_bool());
+    case Kind::kString:
+      return cmp(a.as_string(), b.as_string());
+    case Kind::kBytes:
+      return cmp(a.as_bytes(), b.as_bytes());
     case Kind::kTimestamp: {
       auto x = a.as_timestamp(), y = b.as_timestamp();
       if (x.seconds != y.seconds) return cmp(x.seconds, y.seconds);
       return cmp(x.nanos, y.nanos);
     }
-    case Kind::kDuration: return cmp(a.as_duration().nanos, b.as_duration().nanos);
-    default: return std::nullopt;
+    case Kind::kDuration:
+      return cmp(a.as_duration().nanos, b.as_duration().nanos);
+    default:
+      return std::nullopt;
   }
 }
 

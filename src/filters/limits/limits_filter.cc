@@ -9,7 +9,9 @@ using pipeline::FilterStatus;
 
 FilterStatus LimitsFilter::OnRequest(pipeline::RequestContext& ctx) {
   if (!ctx.route->chat_quota || !ctx.principal || !ctx.plan) return FilterStatus::kContinue;
-  auto r = quota_.ReserveMessage(ctx.principal->tenant_id, ctx.principal->user_id, *ctx.plan);
+  auto limits = quota_.LimitsFor(*ctx.tenant, ctx.principal->user_id, *ctx.plan);
+  if (!limits.ok()) return ctx.Fail(std::move(limits).status());
+  auto r = quota_.ReserveTurn(ctx.principal->tenant_id, ctx.principal->user_id, *limits);
   if (!r.ok()) return ctx.Fail(std::move(r).status());
   ctx.reservation = std::move(*r);
   return FilterStatus::kContinue;

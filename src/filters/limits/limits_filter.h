@@ -1,5 +1,6 @@
-// LimitsFilter: before a chat turn runs, reserves one message against the tenant's daily and
-// monthly limits (429 quota_exceeded with Retry-After when a limit is reached). The handler
+// LimitsFilter: before a chat turn runs, admits it against the user's request rate and reserves
+// one message at tenant and user, day and month (429 rate_limited / quota_exceeded with
+// Retry-After when a limit is reached). The handler
 // settles the reservation in its final transaction; whatever is still open when the response
 // leaves (a failure before the model ran) is released here. Nothing is half-recorded.
 #pragma once

@@ -1,0 +1,303 @@
+#include "models/anthropic_model.h"
+
+#include <fmt/format.h>
+#include <boost/json.hpp>
+
+#include <map>
+
+#include "common/strings.h"
+#include "http/sse_parser.h"
+#include "models/openai_model.h"
+#include "models/provider_common.h"
+
+namespace gh::models {
+
+namespace bj = boost::json;
+using namespace agent;
+
+namespace {
+
+constexpr std::string_view kProvider = "anthropic";
+
+bj::array ContentBlocks(const AlternatingTurn& turn) {
+  bj::array blocks;
+  for (const ChatMessage* m : turn.parts) {
+    if (m->role == Role::kTool) {
+      bj::object b;
+      b["type"] = "tool_result";
+      b["tool_use_id"] = m->tool_call_id;
+      b["content"] = m->content;
+      if (m->is_error) b["is_error"] = true;
+      blocks.push_back(std::move(b));
+      continue;
+    }
+    if (!m->content.empty()) {
+      bj::object b;
+      b["type"] = "text";
+      b["text"] = m->content;
+      blocks.push_back(std::move(b));
+    }
+    for (const ToolCall& c : m->tool_calls) {
+      bj::object b;
+      b["type"] = "tool_use";
+      b["id"] = c.id;
+      b["name"] = c.name;
+      b["input"] = ArgumentsObject(c.arguments_json);
+      blocks.push_back(std::move(b));
+    }
+  }
+  return blocks;
+}
+
+// HTTP status Anthropic documents for each error type, so in-stream errors map like HTTP ones.
+int HttpStatusForErrorType(std::string_view type) {
+  if (type == "invalid_request_error") return 400;
+  if (type == "authentication_error") return 401;
+  if (type == "permission_error") return 403;
+  if (type == "not_found_error") return 404;
+  if (type == "request_too_large") return 413;
+  if (type == "rate_limit_error") return 429;
+  if (type == "timeout_error") return 504;
+  if (type == "overloaded_error") return 529;
+  return 500;  // api_error and anything new
+}
+
+// The state of one streamed answer; Apply() is fed SSE events in order.
+class AnthropicStream {
+ public:
+  // Applies one event; returns the text delta to forward (often empty), or the error the
+  // stream reported.
+  Result<std::string> Apply(const http::SseEvent& ev) {
+    boost::system::error_code ec;
+    bj::value v = bj::parse(ev.data, ec);
+    if (ec || !v.is_object()) {
+      if (ev.event == "ping" || ev.data.empty()) return std::string();
+      return Status::BadGateway("anthropic sent an event that is not JSON", "upstream_malformed");
+    }
+    const bj::object& o = v.get_object();
+    std::string type = StringMember(o, "type");
+    if (type.empty()) type = ev.event;
+
+    if (type == "message_start") {
+      if (const bj::object* msg = ObjectMember(o, "message"))
+        if (const bj::object* u = ObjectMember(*msg, "usage")) ReadUsage(*u);
+      return std::string();
+    }
+    if (type == "content_block_start") {
+      Block& b = blocks_[IntMember(o, "index")];
+      if (const bj::object* cb = ObjectMember(o, "content_block")) {
+        b.type = StringMember(*cb, "type");
+        b.id = StringMember(*cb, "id");
+        b.name = StringMember(*cb, "name");
+        if (const bj::value* in = cb->if_contains("input");
+            in && in->is_object() && !in->get_object().empty())
+          b.start_input = bj::serialize(*in);
+        if (b.type == "text") {
+          std::string text = StringMember(*cb, "text");
+          turn_.text += text;
+          return text;
+        }
+      }
+      return std::string();
+    }
+    if (type == "content_block_delta") {
+      Block& b = blocks_[IntMember(o, "index")];
+      const bj::object* d = ObjectMember(o, "delta");
+      if (!d) return std::string();
+      std::string dtype = StringMember(*d, "type");
+      if (dtype == "text_delta") {
+        std::string text = StringMember(*d, "text");
+        turn_.text += text;
+        return text;
+      }
+      if (dtype == "input_json_delta") b.json += StringMember(*d, "partial_json");
+      return std::string();  // thinking_delta, signature_delta, citations_delta: not forwarded
+    }
+    if (type == "content_block_stop") {
+      blocks_[IntMember(o, "index")].stopped = true;
+      return std::string();
+    }
+    if (type == "message_delta") {
+      if (const bj::object* d = ObjectMember(o, "delta")) {
+        std::string reason = StringMember(*d, "stop_reason");
+        if (!reason.empty()) turn_.stop_reason = MapAnthropicStopReason(reason);
+      }
+      if (const bj::object* u = ObjectMember(o, "usage")) ReadUsage(*u);
+      return std::string();
+    }
+    if (type == "message_stop") {
+      stopped_ = true;
+      return std::string();
+    }
+    if (type == "error") {
+      std::string etype = "api_error", message;
+      if (const bj::object* e = ObjectMember(o, "error")) {
+        if (std::string t = StringMember(*e, "type"); !t.empty()) etype = t;
+        message = StringMember(*e, "message");
+      }
+      return AnthropicErrorStatus(etype, message);
+    }
+    return std::string();  // ping and event types added later
+  }
+
+  Result<ModelTurn> Finish(const ModelRequest& request) {
+    if (!stopped_)
+      return Status::BadGateway("anthropic ended the stream before message_stop",
+                                "upstream_incomplete");
+    for (auto& [index, b] : blocks_) {
+      if (b.type != "tool_use") continue;
+      std::string args = !b.json.empty() ? b.json : !b.start_input.empty() ? b.start_input : "{}";
+      std::string id = b.id.empty() ? fmt::format("toolu_{}", index) : b.id;
+      turn_.tool_calls.push_back({std::move(id), b.name, std::move(args)});
+    }
+    if (turn_.stop_reason.empty())
+      turn_.stop_reason = turn_.tool_calls.empty() ? "end_turn" : "tool_use";
+    if (!got_usage_) {
+      for (const auto& m : request.messages) turn_.usage.input_tokens += EstimateTokens(m.content);
+      turn_.usage.output_tokens = EstimateTokens(turn_.text);
+    }
+    return std::move(turn_);
+  }
+
+ private:
+  struct Block {
+    std::string type, id, name, json, start_input;
+    bool stopped = false;
+  };
+
+  // message_start carries the input side; message_delta the (cumulative) output and, in newer
+  // API versions, the input side again. A field present overrides what came before.
+  void ReadUsage(const bj::object& u) {
+    got_usage_ = true;
+    if (u.contains("input_tokens")) turn_.usage.input_tokens = IntMember(u, "input_tokens");
+    if (u.contains("output_tokens")) turn_.usage.output_tokens = IntMember(u, "output_tokens");
+    if (u.contains("cache_creation_input_tokens"))
+      turn_.usage.cache_write_tokens = IntMember(u, "cache_creation_input_tokens");
+    if (u.contains("cache_read_input_tokens"))
+      turn_.usage.cache_read_tokens = IntMember(u, "cache_read_input_tokens");
+  }
+
+  std::map<int64_t, Block> blocks_;
+  ModelTurn turn_;
+  bool stopped_ = false;
+  bool got_usage_ = false;
+};
+
+}  // namespace
+
+std::string BuildAnthropicRequestBody(const ModelRequest& r, bool stream) {
+  AlternatingConversation conv = GroupIntoAlternatingTurns(r.messages);
+  bj::array messages;
+  for (const AlternatingTurn& t : conv.turns) {
+    bj::object m;
+    m["role"] = t.role == Role::kAssistant ? "assistant" : "user";
+    m["content"] = ContentBlocks(t);
+    messages.push_back(std::move(m));
+  }
+  bj::object body;
+  body["model"] = r.model;
+  body["max_tokens"] = r.max_output_tokens;
+  if (!conv.system.empty()) {
+    std::string system;
+    for (const std::string& s : conv.system) {
+      if (!system.empty()) system += "\n\n";
+      system += s;
+    }
+    body["system"] = std::move(system);
+  }
+  body["messages"] = std::move(messages);
+  if (!r.tools.empty()) {
+    bj::array tools;
+    for (const ToolSpec& t : r.tools) {
+      bj::object spec;
+      spec["name"] = t.name;
+      if (!t.description.empty()) spec["description"] = t.description;
+      spec["input_schema"] = SchemaObject(t.parameters_schema);
+      tools.push_back(std::move(spec));
+    }
+    body["tools"] = std::move(tools);
+  }
+  if (stream) body["stream"] = true;
+  // An opaque identifier (no e-mail) that lets Anthropic attribute abuse to one end user.
+  if (!r.context.tenant_id.empty()) {
+    bj::object metadata;
+    metadata["user_id"] = r.context.tenant_id.value() + "/" + r.context.user_id.value();
+    body["metadata"] = std::move(metadata);
+  }
+  return bj::serialize(body);
+}
+
+std::string MapAnthropicStopReason(std::string_view r) {
+  if (r == "end_turn" || r == "tool_use" || r == "max_tokens" || r == "stop_sequence")
+    return std::string(r);
+  if (r == "refusal") return "content_filtered";
+  return Printable(r, 64);  // pause_turn, model_context_window_exceeded, later additions
+}
+
+Status AnthropicErrorStatus(std::string_view type, std::string_view message,
+                            std::optional<int64_t> retry_after_seconds) {
+  std::optional<std::string> retry_after;
+  if (retry_after_seconds) retry_after = std::to_string(*retry_after_seconds);
+  Status base = UpstreamError(kProvider, HttpStatusForErrorType(type), "", retry_after);
+  std::string msg = Printable(message, 300);
+  return WithMessage(base, fmt::format("anthropic reported {}{}{}", Printable(type, 64),
+                                       msg.empty() ? "" : ": ", msg))
+      .WithDetail("upstream_error_type", std::string(Printable(type, 64)));
+}
+
+Awaitable<Result<ModelTurn>> AnthropicModel::Generate(const ModelRequest& request,
+                                                      ModelEvents& events) {
+  http::ClientRequest req;
+  req.method = "POST";
+  req.url = TrimTrailingSlashes(opt_.base_url) + "/v1/messages";
+  req.headers.Set("content-type", "application/json");
+  req.headers.Set("accept", "text/event-stream");
+  req.headers.Set("anthropic-version", opt_.anthropic_version);
+  if (!opt_.api_key.empty()) req.headers.Set("x-api-key", opt_.api_key.reveal());
+  req.body = BuildAnthropicRequestBody(request, true);
+  req.timeout = opt_.timeout;
+  req.idle_timeout = opt_.idle_timeout;
+
+  AnthropicStream state;
+  http::SseParser parser;
+  int status = 0;
+  std::optional<std::string> retry_after;
+  std::string error_body;
+  Status stream_error;
+
+  auto sink = [&](std::string_view chunk) -> Awaitable<Status> {
+    if (status < 200 || status > 299) {
+      if (error_body.size() < 64 * 1024) error_body.append(chunk);
+      co_return Status::Ok();
+    }
+    for (const http::SseEvent& ev : parser.Feed(chunk)) {
+      Result<std::string> delta = state.Apply(ev);
+      if (!delta.ok()) {
+        stream_error = std::move(delta).status();
+        co_return stream_error;
+      }
+      if (delta->empty()) continue;
+      Status st = co_await events.OnTextDelta(*delta);
+      if (!st.ok()) co_return st;
+    }
+    co_return Status::Ok();
+  };
+  auto on_headers = [&](const http::ClientResponse& head) {
+    status = head.status;
+    if (auto ra = head.headers.Get("retry-after")) retry_after = std::string(*ra);
+  };
+
+  auto res = co_await client_->Stream(req, sink, nullptr, on_headers);
+  if (!stream_error.ok()) co_return stream_error;
+  if (!res.ok()) {
+    Status st = std::move(res).status();
+    co_return WithMessage(st, "anthropic: " + RedactSecrets(st.message(), {&opt_.api_key}));
+  }
+  if (status < 200 || status > 299) {
+    Status st = UpstreamError(kProvider, status, error_body, retry_after);
+    co_return WithMessage(st, RedactSecrets(st.message(), {&opt_.api_key}));
+  }
+  co_return state.Finish(request);
+}
+
+}  // namespace gh::models

@@ -1,0 +1,330 @@
+#include "models/anthropic_model.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "http/client.h"
+#include "models/fake_upstream_testing.h"
+#include "models/resilient_model.h"
+
+namespace gh::models {
+namespace {
+
+namespace bj = boost::json;
+using namespace agent;
+using namespace testing;
+
+constexpr char kApiKey[] = "sk-ant-test-key-0123456789";
+
+std::string Sse(std::string_view event, std::string_view data) {
+  return "event: " + std::string(event) + "\ndata: " + std::string(data) + "\n\n";
+}
+
+// A complete answer "Hello, world!" with cache-aware usage.
+std::string TextAnswer(std::string_view stop_reason = "end_turn") {
+  return Sse("message_start",
+             R"({"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","content":[],)"
+             R"("model":"claude-sonnet-4-5","stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":25,)"
+             R"("cache_creation_input_tokens":100,"cache_read_input_tokens":50,"output_tokens":1}}})") +
+         Sse("content_block_start",
+             R"({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}})") +
+         Sse("ping", R"({"type": "ping"})") +
+         Sse("content_block_delta",
+             R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hello"}})") +
+         Sse("content_block_delta",
+             R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":", world"}})") +
+         Sse("content_block_delta",
+             R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"!"}})") +
+         Sse("content_block_stop", R"({"type":"content_block_stop","index":0})") +
+         Sse("message_delta", R"({"type":"message_delta","delta":{"stop_reason":")" +
+                                  std::string(stop_reason) +
+                                  R"(","stop_sequence":null},"usage":{"output_tokens":15}})") +
+         Sse("message_stop", R"({"type":"message_stop"})");
+}
+
+ScriptedReply SseReply(const std::string& body, size_t chunk_size = 37) {
+  return {200, {{"content-type", "text/event-stream"}}, SplitEvery(body, chunk_size), {}};
+}
+
+class AnthropicModelTest : public ::testing::Test {
+ protected:
+  AnthropicModel MakeModel() {
+    AnthropicOptions opt;
+    opt.base_url = upstream_.base_url() + "/";
+    opt.api_key = Secret(kApiKey);
+    opt.timeout = std::chrono::milliseconds(5000);
+    return AnthropicModel(opt, http::MakeBeastHttpClient());
+  }
+  static ModelRequest SimpleRequest() {
+    ModelRequest r;
+    r.model = "claude-sonnet-4-5";
+    r.messages = {{Role::kSystem, "Be brief.", {}, "", "", false},
+                  {Role::kUser, "Hi", {}, "", "", false}};
+    r.max_output_tokens = 256;
+    return r;
+  }
+
+  FakeUpstream upstream_;
+  RecordingEvents events_;
+};
+
+TEST_F(AnthropicModelTest, SendsVersionApiKeySystemToolsAndAlternatingRolesWithMergedToolResults) {
+  upstream_.Enqueue(SseReply(TextAnswer()));
+  ModelRequest r;
+  r.model = "claude-sonnet-4-5";
+  r.max_output_tokens = 512;
+  r.context.tenant_id = TenantId("acme");
+  r.context.user_id = UserId("u1");
+  r.tools = {{"current_weather", "Weather now",
+              R"({"type":"object","properties":{"city":{"type":"string"}}})"}};
+  r.messages = {
+      {Role::kSystem, "You are helpful.", {}, "", "", false},
+      {Role::kUser, "Weather in Paris and Oslo?", {}, "", "", false},
+      {Role::kAssistant,
+       "Checking.",
+       {{"toolu_1", "current_weather", R"({"city":"Paris"})"},
+        {"toolu_2", "current_weather", R"({"city":"Oslo"})"}},
+       "",
+       "",
+       false},
+      {Role::kTool, R"({"temp_c":21})", {}, "toolu_1", "current_weather", false},
+      {Role::kTool, "upstream down", {}, "toolu_2", "current_weather", true},
+      {Role::kUser, "And tomorrow?", {}, "", "", false},
+  };
+  AnthropicModel model = MakeModel();
+  Outcome out = RunGenerate(model, r, events_);
+  ASSERT_TRUE(out.status.ok()) << out.status.ToString();
+
+  ReceivedRequest got = upstream_.last_request();
+  EXPECT_EQ(got.method, "POST");
+  EXPECT_EQ(got.target, "/v1/messages");
+  EXPECT_EQ(got.headers.Get("anthropic-version").value_or(""), "2023-06-01");
+  EXPECT_EQ(got.headers.Get("x-api-key").value_or(""), kApiKey);
+  EXPECT_EQ(got.headers.Get("content-type").value_or(""), "application/json");
+
+  bj::value body = bj::parse(got.body);
+  EXPECT_EQ(body.at("model"), "claude-sonnet-4-5");
+  EXPECT_EQ(body.at("max_tokens"), 512);
+  EXPECT_EQ(body.at("stream"), true);
+  EXPECT_EQ(body.at("system"), "You are helpful.");
+  EXPECT_EQ(
+      body.at("tools"),
+      bj::parse(R"([{"name":"current_weather","description":"Weather now",)"
+                R"("input_schema":{"type":"object","properties":{"city":{"type":"string"}}}}])"));
+  const bj::array& messages = body.at("messages").as_array();
+  ASSERT_EQ(messages.size(), 3u);
+  EXPECT_EQ(
+      messages[0],
+      bj::parse(
+          R"({"role":"user","content":[{"type":"text","text":"Weather in Paris and Oslo?"}]})"));
+  EXPECT_EQ(
+      messages[1],
+      bj::parse(
+          R"({"role":"assistant","content":[{"type":"text","text":"Checking."},)"
+          R"({"type":"tool_use","id":"toolu_1","name":"current_weather","input":{"city":"Paris"}},)"
+          R"({"type":"tool_use","id":"toolu_2","name":"current_weather","input":{"city":"Oslo"}}]})"));
+  EXPECT_EQ(
+      messages[2],
+      bj::parse(
+          R"({"role":"user","content":[)"
+          R"({"type":"tool_result","tool_use_id":"toolu_1","content":"{\"temp_c\":21}"},)"
+          R"({"type":"tool_result","tool_use_id":"toolu_2","content":"upstream down","is_error":true},)"
+          R"({"type":"text","text":"And tomorrow?"}]})"));
+}
+
+TEST_F(AnthropicModelTest, StreamsTextDeltasInOrderAndReportsUsageIncludingCacheTokens) {
+  upstream_.Enqueue(SseReply(TextAnswer(), 7));
+  AnthropicModel model = MakeModel();
+  Outcome out = RunGenerate(model, SimpleRequest(), events_);
+  ASSERT_TRUE(out.status.ok()) << out.status.ToString();
+  EXPECT_EQ(events_.deltas, (std::vector<std::string>{"Hello", ", world", "!"}));
+  EXPECT_EQ(out.turn.text, "Hello, world!");
+  EXPECT_EQ(out.turn.stop_reason, "end_turn");
+  EXPECT_TRUE(out.turn.tool_calls.empty());
+  EXPECT_EQ(out.turn.usage.input_tokens, 25);
+  EXPECT_EQ(out.turn.usage.output_tokens, 15);
+  EXPECT_EQ(out.turn.usage.cache_write_tokens, 100);
+  EXPECT_EQ(out.turn.usage.cache_read_tokens, 50);
+}
+
+TEST_F(AnthropicModelTest, AssemblesToolCallsFromInputJsonDeltasPerBlockIndex) {
+  std::string body =
+      Sse("message_start",
+          R"({"type":"message_start","message":{"usage":{"input_tokens":10,"output_tokens":1}}})") +
+      Sse("content_block_start",
+          R"({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}})") +
+      Sse("content_block_delta",
+          R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Let me check."}})") +
+      Sse("content_block_stop", R"({"type":"content_block_stop","index":0})") +
+      Sse("content_block_start",
+          R"({"type":"content_block_start","index":1,"content_block":{"type":"tool_use",)"
+          R"("id":"toolu_a","name":"current_weather","input":{}}})") +
+      Sse("content_block_start",
+          R"({"type":"content_block_start","index":2,"content_block":{"type":"tool_use",)"
+          R"("id":"toolu_b","name":"forecast","input":{}}})") +
+      Sse("content_block_delta",
+          R"({"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"ci"}})") +
+      Sse("content_block_delta",
+          R"({"type":"content_block_delta","index":2,"delta":{"type":"input_json_delta","partial_json":"{\"days\""}})") +
+      Sse("content_block_delta",
+          R"({"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"ty\": \"Oslo\"}"}})") +
+      Sse("content_block_delta",
+          R"({"type":"content_block_delta","index":2,"delta":{"type":"input_json_delta","partial_json":": 3}"}})") +
+      Sse("content_block_stop", R"({"type":"content_block_stop","index":1})") +
+      Sse("content_block_stop", R"({"type":"content_block_stop","index":2})") +
+      Sse("message_delta",
+          R"({"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":40}})") +
+      Sse("message_stop", R"({"type":"message_stop"})");
+  upstream_.Enqueue(SseReply(body, 11));
+  AnthropicModel model = MakeModel();
+  Outcome out = RunGenerate(model, SimpleRequest(), events_);
+  ASSERT_TRUE(out.status.ok()) << out.status.ToString();
+  EXPECT_EQ(out.turn.stop_reason, "tool_use");
+  EXPECT_EQ(out.turn.text, "Let me check.");
+  ASSERT_EQ(out.turn.tool_calls.size(), 2u);
+  EXPECT_EQ(out.turn.tool_calls[0].id, "toolu_a");
+  EXPECT_EQ(out.turn.tool_calls[0].name, "current_weather");
+  EXPECT_EQ(bj::parse(out.turn.tool_calls[0].arguments_json), bj::parse(R"({"city":"Oslo"})"));
+  EXPECT_EQ(out.turn.tool_calls[1].id, "toolu_b");
+  EXPECT_EQ(bj::parse(out.turn.tool_calls[1].arguments_json), bj::parse(R"({"days":3})"));
+  EXPECT_EQ(out.turn.usage.output_tokens, 40);
+}
+
+TEST_F(AnthropicModelTest, ReportsEachStopReasonInOurVocabulary) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"end_turn", "end_turn"},        {"tool_use", "tool_use"},
+      {"max_tokens", "max_tokens"},    {"stop_sequence", "stop_sequence"},
+      {"refusal", "content_filtered"}, {"pause_turn", "pause_turn"}};
+  for (const auto& [wire, ours] : cases) EXPECT_EQ(MapAnthropicStopReason(wire), ours) << wire;
+
+  upstream_.Enqueue(SseReply(TextAnswer("max_tokens")));
+  AnthropicModel model = MakeModel();
+  Outcome out = RunGenerate(model, SimpleRequest(), events_);
+  ASSERT_TRUE(out.status.ok()) << out.status.ToString();
+  EXPECT_EQ(out.turn.stop_reason, "max_tokens");
+}
+
+TEST_F(AnthropicModelTest, AnOverloadedErrorEventMidStreamIsAClearRetryableError) {
+  std::string body =
+      Sse("message_start",
+          R"({"type":"message_start","message":{"usage":{"input_tokens":10,"output_tokens":1}}})") +
+      Sse("error",
+          R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})");
+  upstream_.Enqueue(SseReply(body));
+  AnthropicModel model = MakeModel();
+  Outcome out = RunGenerate(model, SimpleRequest(), events_);
+  EXPECT_EQ(out.status.code(), StatusCode::kBadGateway);
+  EXPECT_EQ(out.status.error_code(), "upstream_unavailable");
+  EXPECT_NE(out.status.message().find("overloaded_error"), std::string::npos)
+      << out.status.message();
+  EXPECT_NE(out.status.message().find("Overloaded"), std::string::npos);
+  EXPECT_EQ(ClassifyModelFailure(out.status), FailureAction::kRetry);
+}
+
+TEST_F(AnthropicModelTest, ARateLimitErrorEventBecomesUpstreamRateLimited) {
+  std::string body =
+      Sse("error", R"({"type":"error","error":{"type":"rate_limit_error","message":"Slow down"}})");
+  upstream_.Enqueue(SseReply(body));
+  AnthropicModel model = MakeModel();
+  Outcome out = RunGenerate(model, SimpleRequest(), events_);
+  EXPECT_EQ(out.status.code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(out.status.error_code(), "upstream_rate_limited");
+}
+
+TEST_F(AnthropicModelTest, HttpErrorsMapToStatusesAndKeepRetryAfter) {
+  struct Case {
+    int http;
+    std::string type;
+    StatusCode code;
+    std::string error_code;
+  };
+  const std::vector<Case> cases = {
+      {429, "rate_limit_error", StatusCode::kResourceExhausted, "upstream_rate_limited"},
+      {529, "overloaded_error", StatusCode::kBadGateway, "upstream_unavailable"},
+      {500, "api_error", StatusCode::kBadGateway, "upstream_unavailable"},
+      {401, "authentication_error", StatusCode::kBadGateway, "upstream_auth_failed"},
+      {400, "invalid_request_error", StatusCode::kBadGateway, "upstream_rejected"},
+  };
+  AnthropicModel model = MakeModel();
+  for (const Case& c : cases) {
+    std::string body = R"({"type":"error","error":{"type":")" + c.type +
+                       R"(","message":"went wrong: )" + c.type + R"("}})";
+    upstream_.Enqueue(
+        {c.http, {{"content-type", "application/json"}, {"retry-after", "7"}}, {body}, {}});
+    Outcome out = RunGenerate(model, SimpleRequest(), events_);
+    EXPECT_EQ(out.status.code(), c.code) << c.http;
+    EXPECT_EQ(out.status.error_code(), c.error_code) << c.http;
+    EXPECT_NE(out.status.message().find("went wrong: " + c.type), std::string::npos)
+        << out.status.message();
+    if (c.http == 429) {
+      EXPECT_EQ(out.status.retry_after_seconds(), 7);
+    }
+  }
+}
+
+TEST_F(AnthropicModelTest, TheApiKeyNeverAppearsInAnError) {
+  std::string body =
+      R"({"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key )" +
+      std::string(kApiKey) + R"("}})";
+  upstream_.Enqueue({401, {{"content-type", "application/json"}}, {body}, {}});
+  AnthropicModel model = MakeModel();
+  Outcome out = RunGenerate(model, SimpleRequest(), events_);
+  EXPECT_EQ(out.status.error_code(), "upstream_auth_failed");
+  EXPECT_EQ(out.status.ToString().find(kApiKey), std::string::npos)
+      << "the key leaked into the error";
+  EXPECT_NE(out.status.message().find("[redacted]"), std::string::npos);
+}
+
+TEST_F(AnthropicModelTest, AStreamThatEndsBeforeMessageStopIsIncomplete) {
+  std::string full = TextAnswer();
+  upstream_.Enqueue(SseReply(full.substr(0, full.find("event: message_delta"))));
+  AnthropicModel model = MakeModel();
+  Outcome out = RunGenerate(model, SimpleRequest(), events_);
+  EXPECT_EQ(out.status.code(), StatusCode::kBadGateway);
+  EXPECT_EQ(out.status.error_code(), "upstream_incomplete");
+  EXPECT_EQ(events_.deltas.size(), 3u);
+}
+
+TEST_F(AnthropicModelTest, AnUnreachableServerIsAnUnavailableError) {
+  AnthropicOptions opt;
+  opt.base_url = "http://127.0.0.1:1";
+  opt.api_key = Secret(kApiKey);
+  AnthropicModel model(opt, http::MakeBeastHttpClient());
+  Outcome out = RunGenerate(model, SimpleRequest(), events_);
+  EXPECT_EQ(out.status.code(), StatusCode::kUnavailable) << out.status.ToString();
+  EXPECT_EQ(ClassifyModelFailure(out.status), FailureAction::kRetry);
+}
+
+TEST_F(AnthropicModelTest, BehindAResilientModelA429WithRetryAfterIsWaitedOutThenAnswered) {
+  upstream_.Enqueue(
+      {429,
+       {{"content-type", "application/json"}, {"retry-after", "1"}},
+       {R"({"type":"error","error":{"type":"rate_limit_error","message":"Slow down"}})"},
+       {}});
+  upstream_.Enqueue(SseReply(TextAnswer()));
+  auto anthropic = std::make_shared<AnthropicModel>(MakeModel());
+  SeededRandom random(7);
+  ResilientModelOptions opt;
+  opt.chain = {{"claude", "claude-sonnet-4-5", anthropic}};
+  opt.retry.initial_backoff = std::chrono::milliseconds(1);
+  opt.retry.max_backoff = std::chrono::milliseconds(2);
+  ResilientModel model(opt, random);
+  FallbackReport report;
+  const auto started = std::chrono::steady_clock::now();
+  Outcome out =
+      RunCoroutine([&] { return model.GenerateWithReport(SimpleRequest(), events_, report); });
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  ASSERT_TRUE(out.status.ok()) << out.status.ToString();
+  EXPECT_EQ(out.turn.text, "Hello, world!");
+  EXPECT_GE(elapsed, std::chrono::milliseconds(1000));
+  EXPECT_EQ(upstream_.requests().size(), 2u);
+  ASSERT_EQ(report.attempts.size(), 2u);
+  EXPECT_EQ(report.attempts[0].status.error_code(), "upstream_rate_limited");
+  EXPECT_EQ(report.attempts[1].waited, std::chrono::milliseconds(1000));
+  EXPECT_EQ(report.model_name, "claude");
+  EXPECT_EQ(report.provider, "anthropic");
+}
+
+}  // namespace
+}  // namespace gh::models

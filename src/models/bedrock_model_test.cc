@@ -1,0 +1,436 @@
+#include "models/bedrock_model.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "aws/bedrock_shapes.h"
+#include "aws/sigv4.h"
+#include "common/clock.h"
+#include "http/client.h"
+#include "models/fake_upstream_testing.h"
+#include "models/resilient_model.h"
+
+namespace gh::models {
+namespace {
+
+namespace bj = boost::json;
+namespace fs = std::filesystem;
+using namespace agent;
+using namespace testing;
+
+constexpr char kAccessKey[] = "AKIDEXAMPLE";
+constexpr char kSecretKey[] = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+constexpr char kSessionToken[] = "IQoJb3JpZ2luX2VjEXAMPLE-session-token-value";
+constexpr char kModelId[] = "anthropic.claude-3-haiku-20240307-v1:0";
+constexpr char kEventStream[] = "application/vnd.amazon.eventstream";
+
+// Frames of a plain text answer, with usage including cache tokens.
+std::string TextFrames(std::string_view stop_reason = "end_turn") {
+  return EventFrame("messageStart", R"({"p":"abc","role":"assistant"})") +
+         EventFrame("contentBlockDelta",
+                    R"({"contentBlockIndex":0,"delta":{"text":"Hello"},"p":"ab"})") +
+         EventFrame("contentBlockDelta", R"({"contentBlockIndex":0,"delta":{"text":", world"}})") +
+         EventFrame("contentBlockDelta", R"({"contentBlockIndex":0,"delta":{"text":"!"}})") +
+         EventFrame("contentBlockStop", R"({"contentBlockIndex":0})") +
+         EventFrame("messageStop", R"({"stopReason":")" + std::string(stop_reason) + R"("})") +
+         EventFrame(
+             "metadata",
+             R"({"usage":{"inputTokens":30,"outputTokens":12,"totalTokens":162,)"
+             R"("cacheReadInputTokens":80,"cacheWriteInputTokens":40},"metrics":{"latencyMs":321}})");
+}
+
+ScriptedReply StreamReply(const std::string& bytes, size_t chunk_size = 13) {
+  return {200, {{"content-type", kEventStream}}, SplitEvery(bytes, chunk_size), {}};
+}
+
+ScriptedReply ErrorReply(int status, std::string type, std::string message) {
+  return {status,
+          {{"content-type", "application/json"},
+           {"x-amzn-errortype", type + ":http://internal.amazon.com/coral/"}},
+          {R"({"message":")" + message + R"("})"},
+          {}};
+}
+
+class BedrockModelTest : public ::testing::Test {
+ protected:
+  aws::EnvironmentLookup Env() const {
+    return aws::EnvironmentFromMap({{"AWS_ACCESS_KEY_ID", kAccessKey},
+                                    {"AWS_SECRET_ACCESS_KEY", kSecretKey},
+                                    {"AWS_REGION", "us-east-1"},
+                                    {"AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials"},
+                                    {"AWS_CONFIG_FILE", "/nonexistent/config"}});
+  }
+  std::shared_ptr<BedrockModel> MakeModel(BedrockOptions opt = {},
+                                          std::optional<aws::EnvironmentLookup> env = {}) {
+    opt.endpoint.base_url = upstream_.base_url();
+    opt.timeout = std::chrono::milliseconds(5000);
+    auto made = MakeBedrockModel(opt, env ? *env : Env(), http::MakeBeastHttpClient(), clock_);
+    EXPECT_TRUE(made.ok()) << made.status().ToString();
+    return made.ok() ? *made : nullptr;
+  }
+  static ModelRequest SimpleRequest() {
+    ModelRequest r;
+    r.model = kModelId;
+    r.messages = {{Role::kSystem, "Be brief.", {}, "", "", false},
+                  {Role::kUser, "Hi", {}, "", "", false}};
+    r.max_output_tokens = 300;
+    return r;
+  }
+  static aws::AwsCredentials Credentials(bool with_token = false) {
+    aws::AwsCredentials c{kAccessKey, Secret(kSecretKey), std::nullopt};
+    if (with_token) c.session_token = Secret(kSessionToken);
+    return c;
+  }
+
+  FakeClock clock_;
+  FakeUpstream upstream_;
+  RecordingEvents events_;
+};
+
+TEST_F(BedrockModelTest, SignsConverseStreamWithSigV4AndEncodesTheColonOfTheModelIdInThePath) {
+  upstream_.Enqueue(StreamReply(TextFrames()));
+  auto model = MakeModel();
+  Outcome out = RunGenerate(*model, SimpleRequest(), events_);
+  ASSERT_TRUE(out.status.ok()) << out.status.ToString();
+
+  ReceivedRequest got = upstream_.last_request();
+  EXPECT_EQ(got.method, "POST");
+  EXPECT_EQ(got.target, "/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse-stream");
+  EXPECT_EQ(got.headers.Get("x-amz-date").value_or(""), aws::FormatAmzDate(clock_.Now()));
+  EXPECT_FALSE(got.headers.Get("x-amz-security-token").has_value());
+  std::string authorization(got.headers.Get("authorization").value_or(""));
+  EXPECT_EQ(
+      authorization.rfind(
+          "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20231114/us-east-1/bedrock/aws4_request, ", 0),
+      0u)
+      << authorization;
+  EXPECT_EQ(authorization, ExpectedAuthorization(got, Credentials(), "us-east-1", clock_.Now()));
+  std::vector<std::string> signed_headers = SignedHeaderNames(authorization);
+  EXPECT_NE(std::find(signed_headers.begin(), signed_headers.end(), "host"), signed_headers.end());
+  EXPECT_EQ(got.headers.Get("accept").value_or(""), kEventStream);
+  // The same request with a different body must not verify: the signature covers the payload.
+  ReceivedRequest tampered = got;
+  tampered.body += " ";
+  EXPECT_NE(authorization,
+            ExpectedAuthorization(tampered, Credentials(), "us-east-1", clock_.Now()));
+}
+
+TEST_F(BedrockModelTest, SendsAndSignsTheSessionTokenOfTemporaryCredentials) {
+  upstream_.Enqueue(StreamReply(TextFrames()));
+  BedrockOptions opt;
+  opt.endpoint.aws.access_key_id = kAccessKey;
+  opt.endpoint.aws.secret_access_key = Secret(kSecretKey);
+  opt.endpoint.aws.session_token = Secret(kSessionToken);
+  opt.endpoint.aws.region = "eu-west-3";
+  auto model = MakeModel(opt, aws::EnvironmentFromMap({}));
+  Outcome out = RunGenerate(*model, SimpleRequest(), events_);
+  ASSERT_TRUE(out.status.ok()) << out.status.ToString();
+  ReceivedRequest got = upstream_.last_request();
+  EXPECT_EQ(got.headers.Get("x-amz-security-token").value_or(""), kSessionToken);
+  std::string authorization(got.headers.Get("authorization").value_or(""));
+  std::vector<std::string> signed_headers = SignedHeaderNames(authorization);
+  EXPECT_NE(std::find(signed_headers.begin(), signed_headers.end(), "x-amz-security-token"),
+            signed_headers.end());
+  EXPECT_EQ(authorization,
+            ExpectedAuthorization(got, Credentials(true), "eu-west-3", clock_.Now()));
+}
+
+TEST_F(BedrockModelTest, TakesCredentialsAndRegionFromTheSharedFiles) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("gh_bedrock_test_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "credentials")
+      << "[work]\naws_access_key_id = AKIDFILE\naws_secret_access_key = filesecret\n";
+  std::ofstream(dir / "config") << "[profile work]\nregion = ap-southeast-2\n";
+  upstream_.Enqueue(StreamReply(TextFrames()));
+  auto env =
+      aws::EnvironmentFromMap({{"AWS_PROFILE", "work"},
+                               {"AWS_SHARED_CREDENTIALS_FILE", (dir / "credentials").string()},
+                               {"AWS_CONFIG_FILE", (dir / "config").string()}});
+  auto model = MakeModel({}, env);
+  ASSERT_NE(model, nullptr);
+  EXPECT_EQ(model->endpoint().credential_source(), aws::CredentialSource::kSharedCredentialsFile);
+  Outcome out = RunGenerate(*model, SimpleRequest(), events_);
+  fs::remove_all(dir);
+  ASSERT_TRUE(out.status.ok()) << out.status.ToString();
+  ReceivedRequest got = upstream_.last_request();
+  aws::AwsCredentials file_creds{"AKIDFILE", Secret("filesecret"), std::nullopt};
+  EXPECT_EQ(got.headers.Get("authorization").value_or(""),
+            ExpectedAuthorization(got, file_creds, "ap-southeast-2", clock_.Now()));
+}
+
+TEST_F(BedrockModelTest, MissingCredentialsFailWhenTheModelIsBuilt) {
+  auto made = MakeBedrockModel({}, aws::EnvironmentFromMap({{"AWS_REGION", "us-east-1"}}),
+                               http::MakeBeastHttpClient(), clock_);
+  ASSERT_FALSE(made.ok());
+  EXPECT_EQ(made.status().error_code(), "aws_credentials_missing");
+}
+
+TEST_F(BedrockModelTest, SendsMessagesAsContentBlocksWithSystemToolsAndInferenceConfig) {
+  ModelRequest r;
+  r.model = kModelId;
+  r.max_output_tokens = 700;
+  r.tools = {{"current_weather", "Weather now",
+              R"({"type":"object","properties":{"city":{"type":"string"}}})"}};
+  r.messages = {
+      {Role::kSystem, "You are helpful.", {}, "", "", false},
+      {Role::kUser, "Weather in Paris?", {}, "", "", false},
+      {Role::kAssistant,
+       "",
+       {{"tooluse_1", "current_weather", R"({"city":"Paris"})"}},
+       "",
+       "",
+       false},
+      {Role::kTool, R"({"temp_c":21})", {}, "tooluse_1", "current_weather", false},
+      {Role::kAssistant,
+       "",
+       {{"tooluse_2", "current_weather", R"({"city":"Lyon"})"}},
+       "",
+       "",
+       false},
+      {Role::kTool, "service down", {}, "tooluse_2", "current_weather", true},
+  };
+  bj::value body = bj::parse(BuildConverseRequestBody(r));
+  EXPECT_EQ(body, bj::parse(R"({
+    "messages":[
+      {"role":"user","content":[{"text":"Weather in Paris?"}]},
+      {"role":"assistant","content":[{"toolUse":{"toolUseId":"tooluse_1","name":"current_weather","input":{"city":"Paris"}}}]},
+      {"role":"user","content":[{"toolResult":{"toolUseId":"tooluse_1","content":[{"json":{"temp_c":21}}],"status":"success"}}]},
+      {"role":"assistant","content":[{"toolUse":{"toolUseId":"tooluse_2","name":"current_weather","input":{"city":"Lyon"}}}]},
+      {"role":"user","content":[{"toolResult":{"toolUseId":"tooluse_2","content":[{"text":"service down"}],"status":"error"}}]}
+    ],
+    "system":[{"text":"You are helpful."}],
+    "inferenceConfig":{"maxTokens":700},
+    "toolConfig":{"tools":[{"toolSpec":{"name":"current_weather","description":"Weather now",
+      "inputSchema":{"json":{"type":"object","properties":{"city":{"type":"string"}}}}}}]}
+  })"));
+
+  upstream_.Enqueue(StreamReply(TextFrames()));
+  auto model = MakeModel();
+  Outcome out = RunGenerate(*model, r, events_);
+  ASSERT_TRUE(out.status.ok()) << out.status.ToString();
+  EXPECT_EQ(bj::parse(upstream_.last_request().body), body);
+}
+
+TEST_F(BedrockModelTest, DecodesTheEventStreamIncrementallyAndStreamsDeltasInOrderWithUsage) {
+  upstream_.Enqueue(StreamReply(TextFrames(), 5));
+  auto model = MakeModel();
+  Outcome out = RunGenerate(*model, SimpleRequest(), events_);
+  ASSERT_TRUE(out.status.ok()) << out.status.ToString();
+  EXPECT_EQ(events_.deltas, (std::vector<std::string>{"Hello", ", world", "!"}));
+  EXPECT_EQ(out.turn.text, "Hello, world!");
+  EXPECT_EQ(out.turn.stop_reason, "end_turn");
+  EXPECT_EQ(out.turn.usage.input_tokens, 30);
+  EXPECT_EQ(out.turn.usage.output_tokens, 12);
+  EXPECT_EQ(out.turn.usage.cache_read_tokens, 80);
+  EXPECT_EQ(out.turn.usage.cache_write_tokens, 40);
+}
+
+TEST_F(BedrockModelTest, AssemblesToolUseInputFromItsDeltas) {
+  std::string frames =
+      EventFrame("messageStart", R"({"role":"assistant"})") +
+      EventFrame("contentBlockDelta", R"({"contentBlockIndex":0,"delta":{"text":"Checking."}})") +
+      EventFrame("contentBlockStop", R"({"contentBlockIndex":0})") +
+      EventFrame(
+          "contentBlockStart",
+          R"({"contentBlockIndex":1,"start":{"toolUse":{"toolUseId":"tooluse_X","name":"current_weather"}}})") +
+      EventFrame("contentBlockDelta",
+                 R"({"contentBlockIndex":1,"delta":{"toolUse":{"input":"{\"city\":"}}})") +
+      EventFrame("contentBlockDelta",
+                 R"({"contentBlockIndex":1,"delta":{"toolUse":{"input":"\"Oslo\"}"}}})") +
+      EventFrame("contentBlockStop", R"({"contentBlockIndex":1})") +
+      EventFrame("messageStop", R"({"stopReason":"tool_use"})") +
+      EventFrame("metadata",
+                 R"({"usage":{"inputTokens":5,"outputTokens":9,"totalTokens":14},"metrics":{}})");
+  upstream_.Enqueue(StreamReply(frames, 64));
+  auto model = MakeModel();
+  Outcome out = RunGenerate(*model, SimpleRequest(), events_);
+  ASSERT_TRUE(out.status.ok()) << out.status.ToString();
+  EXPECT_EQ(out.turn.stop_reason, "tool_use");
+  ASSERT_EQ(out.turn.tool_calls.size(), 1u);
+  EXPECT_EQ(out.turn.tool_calls[0].id, "tooluse_X");
+  EXPECT_EQ(out.turn.tool_calls[0].name, "current_weather");
+  EXPECT_EQ(bj::parse(out.turn.tool_calls[0].arguments_json), bj::parse(R"({"city":"Oslo"})"));
+  EXPECT_EQ(events_.deltas, std::vector<std::string>{"Checking."});
+}
+
+TEST_F(BedrockModelTest, HandlesEveryStopReasonOfTheServiceModel) {
+  auto model = MakeModel();
+  for (std::string_view reason : aws::bedrock::kStopReasons) {
+    upstream_.Enqueue(StreamReply(TextFrames(reason)));
+    RecordingEvents events;
+    Outcome out = RunGenerate(*model, SimpleRequest(), events);
+    if (reason == "malformed_model_output" || reason == "malformed_tool_use") {
+      EXPECT_EQ(out.status.code(), StatusCode::kBadGateway) << reason;
+      EXPECT_EQ(out.status.error_code(), "upstream_malformed_output") << reason;
+    } else {
+      ASSERT_TRUE(out.status.ok()) << reason << ": " << out.status.ToString();
+      EXPECT_EQ(out.turn.stop_reason, reason);
+    }
+  }
+  auto unknown = MapBedrockStopReason("new_reason_2030");
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_EQ(*unknown, "new_reason_2030");
+}
+
+TEST_F(BedrockModelTest, InStreamExceptionsBecomeClearStatuses) {
+  struct Case {
+    std::string type;
+    StatusCode code;
+    std::string error_code;
+  };
+  const std::vector<Case> cases = {
+      {"throttlingException", StatusCode::kResourceExhausted, "upstream_rate_limited"},
+      {"validationException", StatusCode::kBadGateway, "upstream_rejected"},
+      {"modelStreamErrorException", StatusCode::kBadGateway, "upstream_unavailable"},
+      {"internalServerException", StatusCode::kBadGateway, "upstream_unavailable"},
+      {"serviceUnavailableException", StatusCode::kBadGateway, "upstream_unavailable"},
+  };
+  ASSERT_EQ(cases.size(), aws::bedrock::kConverseStreamExceptions.size());
+  auto model = MakeModel();
+  for (const Case& c : cases) {
+    std::string frames =
+        EventFrame("messageStart", R"({"role":"assistant"})") +
+        EventFrame("contentBlockDelta", R"({"contentBlockIndex":0,"delta":{"text":"Hel"}})") +
+        ExceptionFrame(c.type, "something about " + c.type);
+    upstream_.Enqueue(StreamReply(frames));
+    RecordingEvents events;
+    Outcome out = RunGenerate(*model, SimpleRequest(), events);
+    EXPECT_EQ(out.status.code(), c.code) << c.type;
+    EXPECT_EQ(out.status.error_code(), c.error_code) << c.type;
+    EXPECT_NE(out.status.message().find(c.type), std::string::npos) << out.status.message();
+    EXPECT_NE(out.status.message().find("something about " + c.type), std::string::npos)
+        << out.status.message();
+    EXPECT_EQ(events.deltas, std::vector<std::string>{"Hel"});
+  }
+}
+
+TEST_F(BedrockModelTest, HttpErrorsUseTheErrorTypeHeaderAndMessage) {
+  struct Case {
+    int http;
+    std::string type;
+    StatusCode code;
+    std::string error_code;
+  };
+  const std::vector<Case> cases = {
+      {400, "ValidationException", StatusCode::kBadGateway, "upstream_rejected"},
+      {429, "ThrottlingException", StatusCode::kResourceExhausted, "upstream_rate_limited"},
+      {403, "AccessDeniedException", StatusCode::kBadGateway, "upstream_auth_failed"},
+      {404, "ResourceNotFoundException", StatusCode::kBadGateway, "upstream_not_found"},
+      {408, "ModelTimeoutException", StatusCode::kDeadlineExceeded, "upstream_timeout"},
+      {424, "ModelErrorException", StatusCode::kBadGateway, "upstream_model_error"},
+      {429, "ModelNotReadyException", StatusCode::kUnavailable, "upstream_model_not_ready"},
+      {500, "InternalServerException", StatusCode::kBadGateway, "upstream_unavailable"},
+      {503, "ServiceUnavailableException", StatusCode::kBadGateway, "upstream_unavailable"},
+  };
+  ASSERT_EQ(cases.size(), aws::bedrock::kConverseErrors.size());
+  auto model = MakeModel();
+  for (const Case& c : cases) {
+    upstream_.Enqueue(ErrorReply(c.http, c.type, "details for " + c.type));
+    RecordingEvents events;
+    Outcome out = RunGenerate(*model, SimpleRequest(), events);
+    EXPECT_EQ(out.status.code(), c.code) << c.type;
+    EXPECT_EQ(out.status.error_code(), c.error_code) << c.type;
+    EXPECT_NE(out.status.message().find("details for " + c.type), std::string::npos)
+        << out.status.message();
+    EXPECT_TRUE(events.deltas.empty());
+  }
+}
+
+TEST_F(BedrockModelTest, ASignatureErrorQuotingTheCanonicalRequestLeaksNoSecret) {
+  BedrockOptions opt;
+  opt.endpoint.aws.access_key_id = kAccessKey;
+  opt.endpoint.aws.secret_access_key = Secret(kSecretKey);
+  opt.endpoint.aws.session_token = Secret(kSessionToken);
+  opt.endpoint.aws.region = "us-east-1";
+  auto model = MakeModel(opt, aws::EnvironmentFromMap({}));
+  std::string message =
+      "The request signature we calculated does not match the signature you provided. " +
+      std::string(kSessionToken) +
+      "\\n\\nThe Canonical String for this request should have been\\n'POST\\n"
+      "x-amz-security-token:" +
+      kSessionToken + " secret " + kSecretKey + "'";
+  upstream_.Enqueue(ErrorReply(403, "InvalidSignatureException", message));
+  Outcome out = RunGenerate(*model, SimpleRequest(), events_);
+  EXPECT_EQ(out.status.error_code(), "upstream_auth_failed");
+  const std::string shown = out.status.ToString();
+  EXPECT_EQ(shown.find(kSessionToken), std::string::npos) << shown;
+  EXPECT_EQ(shown.find(kSecretKey), std::string::npos) << shown;
+  EXPECT_EQ(shown.find("Canonical String"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("signature we calculated"), std::string::npos) << shown;
+}
+
+TEST_F(BedrockModelTest, AFrameWithABadCrcIsAClearErrorAndStopsTheStream) {
+  std::string good =
+      EventFrame("contentBlockDelta", R"({"contentBlockIndex":0,"delta":{"text":"Hello"}})");
+  std::string bad =
+      EventFrame("contentBlockDelta", R"({"contentBlockIndex":0,"delta":{"text":"world"}})");
+  bad[bad.size() - 10] ^= 0x01;  // a payload byte: the message CRC no longer matches
+  upstream_.Enqueue(StreamReply(EventFrame("messageStart", R"({"role":"assistant"})") + good + bad +
+                                TextFrames()));
+  auto model = MakeModel();
+  Outcome out = RunGenerate(*model, SimpleRequest(), events_);
+  EXPECT_EQ(out.status.code(), StatusCode::kBadGateway);
+  EXPECT_EQ(out.status.error_code(), "eventstream_checksum_mismatch");
+  EXPECT_NE(out.status.message().find("corrupt event stream"), std::string::npos)
+      << out.status.message();
+  EXPECT_EQ(events_.deltas, std::vector<std::string>{"Hello"});
+}
+
+TEST_F(BedrockModelTest, AStreamCutInsideAFrameOrBeforeMessageStopIsIncomplete) {
+  std::string frames = TextFrames();
+  auto model = MakeModel();
+  upstream_.Enqueue(StreamReply(frames.substr(0, frames.size() - 20)));
+  Outcome cut = RunGenerate(*model, SimpleRequest(), events_);
+  EXPECT_EQ(cut.status.code(), StatusCode::kBadGateway);
+  EXPECT_EQ(cut.status.error_code(), "eventstream_truncated") << cut.status.ToString();
+
+  upstream_.Enqueue(StreamReply(
+      EventFrame("contentBlockDelta", R"({"contentBlockIndex":0,"delta":{"text":"Hi"}})")));
+  RecordingEvents events;
+  Outcome early = RunGenerate(*model, SimpleRequest(), events);
+  EXPECT_EQ(early.status.error_code(), "upstream_incomplete");
+}
+
+TEST_F(BedrockModelTest, ConverseWithoutStreamingParsesTheWholeAnswer) {
+  upstream_.Enqueue(
+      {200,
+       {{"content-type", "application/json"}},
+       {R"({"output":{"message":{"role":"assistant","content":[{"text":"Let me look."},)"
+        R"({"toolUse":{"toolUseId":"tooluse_9","name":"forecast","input":{"days":2}}}]}},)"
+        R"("stopReason":"tool_use","usage":{"inputTokens":11,"outputTokens":7,"totalTokens":18,)"
+        R"("cacheReadInputTokens":3},"metrics":{"latencyMs":100}})"},
+       {}});
+  BedrockOptions opt;
+  opt.stream = false;
+  auto model = MakeModel(opt);
+  Outcome out = RunGenerate(*model, SimpleRequest(), events_);
+  ASSERT_TRUE(out.status.ok()) << out.status.ToString();
+  ReceivedRequest got = upstream_.last_request();
+  EXPECT_EQ(got.target, "/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse");
+  EXPECT_EQ(got.headers.Get("authorization").value_or(""),
+            ExpectedAuthorization(got, Credentials(), "us-east-1", clock_.Now()));
+  EXPECT_EQ(events_.deltas, std::vector<std::string>{"Let me look."});
+  EXPECT_EQ(out.turn.stop_reason, "tool_use");
+  ASSERT_EQ(out.turn.tool_calls.size(), 1u);
+  EXPECT_EQ(out.turn.tool_calls[0].id, "tooluse_9");
+  EXPECT_EQ(bj::parse(out.turn.tool_calls[0].arguments_json), bj::parse(R"({"days":2})"));
+  EXPECT_EQ(out.turn.usage.input_tokens, 11);
+  EXPECT_EQ(out.turn.usage.cache_read_tokens, 3);
+}
+
+TEST_F(BedrockModelTest, AModelIdThatWouldClimbThePathIsRejectedBeforeSending) {
+  auto model = MakeModel();
+  ModelRequest r = SimpleRequest();
+  r.model = "..";
+  Outcome out = RunGenerate(*model, r, events_);
+  EXPECT_FALSE(out.status.ok());
+  EXPECT_TRUE(upstream_.requests().empty());
+}
+
+}  // namespace
+}  // namespace gh::models

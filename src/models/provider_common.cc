@@ -1,0 +1,95 @@
+#include "models/provider_common.h"
+
+#include <boost/json/parse.hpp>
+
+#include <algorithm>
+
+namespace gh::models {
+
+namespace bj = boost::json;
+using agent::ChatMessage;
+using agent::Role;
+
+AlternatingConversation GroupIntoAlternatingTurns(const std::vector<ChatMessage>& messages) {
+  AlternatingConversation out;
+  for (const ChatMessage& m : messages) {
+    if (m.role == Role::kSystem) {
+      if (!m.content.empty()) out.system.push_back(m.content);
+      continue;
+    }
+    if (m.role == Role::kUser && m.content.empty()) continue;
+    if (m.role == Role::kAssistant && m.content.empty() && m.tool_calls.empty()) continue;
+    const Role side = m.role == Role::kAssistant ? Role::kAssistant : Role::kUser;
+    if (out.turns.empty() || out.turns.back().role != side) out.turns.push_back({side, {}});
+    out.turns.back().parts.push_back(&m);
+  }
+  for (AlternatingTurn& t : out.turns) {
+    if (t.role != Role::kUser) continue;
+    std::stable_partition(t.parts.begin(), t.parts.end(),
+                          [](const ChatMessage* m) { return m->role == Role::kTool; });
+  }
+  return out;
+}
+
+bj::object ArgumentsObject(std::string_view arguments_json) {
+  boost::system::error_code ec;
+  bj::value v = bj::parse(arguments_json, ec);
+  if (ec || !v.is_object()) return {};
+  return std::move(v.get_object());
+}
+
+bj::object SchemaObject(std::string_view schema_json) {
+  boost::system::error_code ec;
+  bj::value v = bj::parse(schema_json, ec);
+  if (ec || !v.is_object()) {
+    bj::object fallback;
+    fallback["type"] = "object";
+    return fallback;
+  }
+  return std::move(v.get_object());
+}
+
+int64_t IntMember(const bj::object& o, std::string_view key) {
+  const bj::value* v = o.if_contains(key);
+  if (!v) return 0;
+  if (v->is_int64()) return v->get_int64();
+  if (v->is_uint64()) return static_cast<int64_t>(v->get_uint64());
+  if (v->is_double()) return static_cast<int64_t>(v->get_double());
+  return 0;
+}
+
+std::string StringMember(const bj::object& o, std::string_view key) {
+  const bj::value* v = o.if_contains(key);
+  return v && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
+const bj::object* ObjectMember(const bj::object& o, std::string_view key) {
+  const bj::value* v = o.if_contains(key);
+  return v && v->is_object() ? &v->get_object() : nullptr;
+}
+
+std::string TrimTrailingSlashes(std::string url) {
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url;
+}
+
+std::string RedactSecrets(std::string text, std::initializer_list<const Secret*> secrets) {
+  static constexpr std::string_view kRedacted = "[redacted]";
+  for (const Secret* s : secrets) {
+    if (!s || s->empty()) continue;
+    const std::string& needle = s->reveal();
+    for (size_t pos = text.find(needle); pos != std::string::npos;
+         pos = text.find(needle, pos + kRedacted.size()))
+      text.replace(pos, needle.size(), kRedacted);
+  }
+  return text;
+}
+
+Status WithMessage(const Status& status, std::string message) {
+  Status out(status.code(), status.error_code(), std::move(message));
+  for (const auto& [k, v] : status.details()) out.WithDetail(k, v);
+  if (auto ra = status.retry_after_seconds()) return std::move(out).WithRetryAfter(*ra);
+  return out;
+}
+
+}  // namespace gh::models

@@ -1,0 +1,60 @@
+// Helpers shared by the HTTP model providers (Anthropic, Bedrock, Bedrock Agents): turning the
+// agent's conversation into the strictly alternating user / assistant turns those APIs require,
+// reading loosely typed JSON without exceptions, and keeping secrets out of error messages.
+// Pure functions over values; reentrant and safe from any thread.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "agent/model.h"
+#include "common/secret.h"
+#include "common/status.h"
+
+namespace gh::models {
+
+// One provider-side turn: user (user messages and tool results) or assistant. Borrows the
+// messages of the conversation it was built from.
+struct AlternatingTurn {
+  agent::Role role = agent::Role::kUser;  // kUser or kAssistant only
+  std::vector<const agent::ChatMessage*> parts;
+};
+
+struct AlternatingConversation {
+  std::vector<std::string> system;  // every system message's text, in order
+  std::vector<AlternatingTurn> turns;
+};
+
+// Groups a conversation for APIs that require alternating roles: system messages are set apart,
+// tool results count as user input, consecutive messages of the same side merge into one turn,
+// and within a user turn tool results come first (Anthropic requires it). Messages that would
+// render as nothing (an empty user message, an empty assistant message without tool calls) are
+// dropped before merging so they cannot break the alternation.
+AlternatingConversation GroupIntoAlternatingTurns(const std::vector<agent::ChatMessage>& messages);
+
+// Tool arguments as a JSON object: the parsed text when it is an object, else an empty object.
+boost::json::object ArgumentsObject(std::string_view arguments_json);
+// A tool's JSON Schema, or {"type":"object"} when it does not parse as an object.
+boost::json::object SchemaObject(std::string_view schema_json);
+// Integer member, 0 when absent or not a number.
+int64_t IntMember(const boost::json::object& o, std::string_view key);
+// String member, empty when absent or not a string.
+std::string StringMember(const boost::json::object& o, std::string_view key);
+// Object member, nullptr when absent or not an object.
+const boost::json::object* ObjectMember(const boost::json::object& o, std::string_view key);
+
+// "https://x/v1/" -> "https://x/v1".
+std::string TrimTrailingSlashes(std::string url);
+
+// Replaces every occurrence of each non-empty secret with "[redacted]".
+std::string RedactSecrets(std::string text, std::initializer_list<const Secret*> secrets);
+
+// The same status (code, error code, retry-after, details) with another message.
+Status WithMessage(const Status& status, std::string message);
+
+}  // namespace gh::models
