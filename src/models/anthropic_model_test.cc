@@ -312,8 +312,8 @@ TEST_F(AnthropicModelTest, BehindAResilientModelA429WithRetryAfterIsWaitedOutThe
   ResilientModel model(opt, random);
   FallbackReport report;
   const auto started = std::chrono::steady_clock::now();
-  Outcome out =
-      RunCoroutine([&] { return model.GenerateWithReport(SimpleRequest(), events_, report); });
+  const ModelRequest request = SimpleRequest();  // outlives the coroutine that borrows it
+  Outcome out = RunCoroutine([&] { return model.GenerateWithReport(request, events_, report); });
   const auto elapsed = std::chrono::steady_clock::now() - started;
   ASSERT_TRUE(out.status.ok()) << out.status.ToString();
   EXPECT_EQ(out.turn.text, "Hello, world!");

@@ -96,6 +96,12 @@ Awaitable<Result<ModelTurn>> ResilientModel::GenerateWithReport(const ModelReque
   std::string last_name;
 
   for (const ModelEntry& entry : opt_.chain) {
+    if (!entry.model) {  // a configuration slip must not crash a turn: skip the entry
+      last = Status::Unavailable(fmt::format("model '{}' is not configured", entry.name),
+                                 "model_unavailable");
+      last_name = entry.name;
+      continue;
+    }
     ModelRequest req = request;
     req.model = entry.provider_model_id;
     milliseconds wait{0};

@@ -55,7 +55,8 @@ struct FallbackReport {
 };
 
 struct ResilientModelOptions {
-  std::vector<agent::ModelEntry> chain;  // tried in this order; must not be empty
+  std::vector<agent::ModelEntry>
+      chain;  // tried in this order (an entry without a model is skipped)
   RetryPolicy retry;
   // Optional: sees each Generate's report with the turn's context (for logs, metering).
   std::function<void(const agent::TenantContext&, const FallbackReport&)> on_report;

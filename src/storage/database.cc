@@ -44,8 +44,9 @@ Result<std::optional<Row>> Tx::QueryOne(std::string_view sql, const std::vector<
 
 Status Migrate(Database& db) {
   // Every transaction takes the migration lock first, so processes starting at once on one database
-  // take turns: the second one sees schema_migrations as the first one committed it.
-  GH_RETURN_IF_ERROR(db.Write([&](Tx& tx) -> Status {
+  // take turns. READ COMMITTED, so that each statement after the lock sees what the previous holder
+  // committed (a serialisable transaction keeps the snapshot of its first statement: the lock).
+  GH_RETURN_IF_ERROR(db.WriteReadCommitted([&](Tx& tx) -> Status {
     GH_RETURN_IF_ERROR(db.LockForMigration(tx));
     auto r = tx.Exec(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, "
@@ -53,7 +54,7 @@ Status Migrate(Database& db) {
     return r.ok() ? Status::Ok() : r.status();
   }));
   for (const Migration& m : Migrations()) {
-    GH_RETURN_IF_ERROR(db.Write([&](Tx& tx) -> Status {
+    GH_RETURN_IF_ERROR(db.WriteReadCommitted([&](Tx& tx) -> Status {
       GH_RETURN_IF_ERROR(db.LockForMigration(tx));
       GH_ASSIGN_OR_RETURN(auto done, tx.QueryOne("SELECT version FROM schema_migrations WHERE version = ?",
                                                  {int64_t(m.version)}));
@@ -78,7 +79,8 @@ Status Migrate(Database& db) {
   return Status::Ok();
 }
 
-Result<std::unique_ptr<Database>> OpenDatabase(const std::string& url_or_path, const DatabaseOptions& options) {
+Result<std::unique_ptr<Database>> OpenDatabase(const std::string& url_or_path,
+                                               const DatabaseOptions& options) {
   auto starts_with = [&](std::string_view prefix) { return url_or_path.rfind(prefix, 0) == 0; };
   if (starts_with("postgres://") || starts_with("postgresql://")) {
     PostgresOptions o;
@@ -91,7 +93,8 @@ Result<std::unique_ptr<Database>> OpenDatabase(const std::string& url_or_path, c
     o.path = url_or_path.substr(std::string_view("sqlite:").size());
     if (o.path.rfind("//", 0) == 0) o.path.erase(0, 2);  // sqlite:///abs/path, sqlite://rel/path
   } else if (url_or_path.find("://") != std::string::npos) {
-    return Status::InvalidArgument("unsupported database URL scheme (use postgresql://, sqlite: or a file path)");
+    return Status::InvalidArgument(
+        "unsupported database URL scheme (use postgresql://, sqlite: or a file path)");
   } else {
     o.path = url_or_path;
   }

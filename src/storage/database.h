@@ -4,17 +4,19 @@
 // `INSERT ... ON CONFLICT`, `RETURNING`. Repositories (repositories.h) hold all SQL and are the
 // same for every backend; the storage test suite runs against each backend.
 //
-// Thread-safety: a Database is shared by all threads; each Read/Write borrows one connection for the
-// duration of the callback. A Tx must not escape its callback.
+// Thread-safety: a Database is shared by all threads; each Read/Write borrows one connection for
+// the duration of the callback. A Tx must not escape its callback.
 //
 // Isolation. A Read sees one snapshot (SQLite deferred BEGIN in WAL mode; PostgreSQL REPEATABLE
-// READ, READ ONLY: writing inside a Read fails there). Write transactions on SQLite serialise
-// (BEGIN IMMEDIATE); on PostgreSQL they run at READ COMMITTED, where a conditional UPDATE
-// (`... SET used = used + ? WHERE used + ? <= ?`) blocked by another writer re-evaluates its WHERE
-// on the committed row, so such updates stay exact across threads and processes. Write units of
-// work should touch rows in a consistent order; a deadlock or serialization failure makes
-// PostgreSQL re-run the whole callback (up to PostgresOptions::max_attempts), so a callback must
-// have no effects outside its Tx except assigning its results.
+// READ, READ ONLY: writing inside a Read fails there). A Write is serialisable: it behaves as if
+// no other unit ran at the same time, in this process or another (SQLite BEGIN IMMEDIATE;
+// PostgreSQL SERIALIZABLE), so check-then-act units (count open sessions, then insert one; read
+// attempts, then store attempts + 1) keep their limits exact across replicas. On PostgreSQL a
+// unit that conflicts with a concurrent one fails with a serialization failure and is re-run
+// whole (up to PostgresOptions::max_attempts, with backoff; then Unavailable "storage_busy"), so
+// a callback must have no effects outside its Tx except assigning its results.
+// WriteReadCommitted is for hot rows that every request updates (quota counters, rate limits):
+// see there.
 //
 // Errors. A failed statement returns its Status from Exec/Query: constraint violations are
 // Conflict("constraint_violation"), a busy or unreachable database is Unavailable. On PostgreSQL a
@@ -71,11 +73,18 @@ class Database {
  public:
   virtual ~Database() = default;
   virtual Status Read(const std::function<Status(Tx&)>& fn) = 0;
-  // Commits when fn returns OK, rolls back otherwise (and on any storage error).
+  // Commits when fn returns OK, rolls back otherwise (and on any storage error). Serialisable.
   virtual Status Write(const std::function<Status(Tx&)>& fn) = 0;
+  // A Write at READ COMMITTED, for units whose every change is one conditional statement that
+  // checks what it changes (`UPDATE c SET used = used + ? WHERE used + ? <= ?`, INSERT ... ON
+  // CONFLICT) and that read nothing they then act on. PostgreSQL makes such an UPDATE, blocked by
+  // another writer of the row, wait and re-check its WHERE on the committed row: exact, without
+  // the serialization failures and re-runs a hot row causes in Write. Same as Write on SQLite.
+  virtual Status WriteReadCommitted(const std::function<Status(Tx&)>& fn) { return Write(fn); }
   virtual Dialect dialect() const = 0;
   virtual Status Ping() = 0;
-  // Called by Migrate first in each of its transactions: takes a lock, held until tx ends, that
+  // Called by Migrate first in each of its transactions (WriteReadCommitted, so that statements
+  // after the lock see what the previous holder committed): takes a lock, held until tx ends, that
   // serialises migrations of processes starting at once on one database. SQLite needs none
   // (BEGIN IMMEDIATE already serialises writers); PostgreSQL takes an advisory transaction lock.
   virtual Status LockForMigration(Tx& tx) { return Status::Ok(); }
@@ -103,7 +112,7 @@ struct PostgresOptions {
   std::string url;
   int pool_size = 8;  // connections are opened on demand, at most this many
   int connect_timeout_seconds = 5;
-  int max_attempts = 5;  // runs of one unit of work on serialization failure or deadlock
+  int max_attempts = 10;  // runs of one unit of work on serialization failure or deadlock
 };
 // Connects once to check the server and the credentials (Unavailable when it cannot).
 Result<std::unique_ptr<Database>> OpenPostgres(const PostgresOptions& options);
@@ -113,6 +122,7 @@ struct DatabaseOptions {
 };
 // PostgreSQL for postgres:// and postgresql:// URLs; SQLite for `sqlite:PATH`, `sqlite://PATH`
 // and plain file paths. Other URL schemes are InvalidArgument.
-Result<std::unique_ptr<Database>> OpenDatabase(const std::string& url_or_path, const DatabaseOptions& options = {});
+Result<std::unique_ptr<Database>> OpenDatabase(const std::string& url_or_path,
+                                               const DatabaseOptions& options = {});
 
 }  // namespace gh::storage

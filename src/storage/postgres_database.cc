@@ -1,12 +1,14 @@
 // PostgreSQL backend (libpq): a pool of connections opened on demand, `?` rewritten to `$n`,
 // parameters and results in text format, converted to the Value types the SQLite backend returns.
-// Writes run at READ COMMITTED and are re-run on serialization failure or deadlock; reads run at
-// REPEATABLE READ, READ ONLY (one snapshot, like SQLite's). A pooled connection the server dropped
-// is replaced when the next unit of work finds it broken at BEGIN.
+// Writes run at SERIALIZABLE (WriteReadCommitted at READ COMMITTED) and are re-run on
+// serialization failure or deadlock; reads run at REPEATABLE READ, READ ONLY (one snapshot). A
+// pooled connection the server dropped is replaced when the next unit of work finds it broken at
+// BEGIN.
 #include <libpq-fe.h>
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
@@ -241,6 +243,9 @@ class PostgresDatabase final : public Database {
     return Run(fn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
   }
   Status Write(const std::function<Status(Tx&)>& fn) override {
+    return Run(fn, "BEGIN ISOLATION LEVEL SERIALIZABLE, READ WRITE");
+  }
+  Status WriteReadCommitted(const std::function<Status(Tx&)>& fn) override {
     return Run(fn, "BEGIN ISOLATION LEVEL READ COMMITTED, READ WRITE");
   }
   Dialect dialect() const override { return Dialect::kPostgres; }
@@ -284,12 +289,13 @@ class PostgresDatabase final : public Database {
   }
 
   static void Backoff(int attempt) {
-    // Jitter keeps two writers that deadlocked from meeting again at once.
+    // Exponential, capped, with jitter so that units which conflicted do not meet again at once.
     thread_local std::minstd_rand rng(static_cast<unsigned>(
         std::hash<std::thread::id>()(std::this_thread::get_id()) ^
         static_cast<size_t>(std::chrono::steady_clock::now().time_since_epoch().count())));
-    std::uniform_int_distribution<int> jitter(0, 2000 * attempt);
-    std::this_thread::sleep_for(std::chrono::microseconds(1000 * attempt + jitter(rng)));
+    const int cap_us = std::min(50'000, 500 << std::min(attempt, 7));
+    std::uniform_int_distribution<int> jitter(cap_us / 2, cap_us);
+    std::this_thread::sleep_for(std::chrono::microseconds(jitter(rng)));
   }
 
   Result<std::unique_ptr<PgConn>> Connect() {

@@ -43,7 +43,8 @@ class StorageTest : public ::testing::TestWithParam<std::string> {
 
   // A fresh, empty database of the backend under test, as a URL OpenDatabase takes.
   Result<std::string> NewDatabaseUrl() {
-    if (GetParam() == "sqlite") return "sqlite:" + (dir_ / ("db" + std::to_string(sqlite_++))).string();
+    if (GetParam() == "sqlite")
+      return "sqlite:" + (dir_ / ("db" + std::to_string(sqlite_++))).string();
     GH_ASSIGN_OR_RETURN(auto db, testing::PostgresTestDatabase::Create());
     postgres_.push_back(std::move(db));
     return postgres_.back().url();
@@ -53,7 +54,8 @@ class StorageTest : public ::testing::TestWithParam<std::string> {
     auto db = OpenDatabase(url.empty() ? url_ : url, {.pool_size = 4});
     EXPECT_TRUE(db.ok()) << db.status().ToString();
     if (!db.ok()) return nullptr;
-    EXPECT_EQ(db.value()->dialect(), GetParam() == "sqlite" ? Dialect::kSqlite : Dialect::kPostgres);
+    EXPECT_EQ(db.value()->dialect(),
+              GetParam() == "sqlite" ? Dialect::kSqlite : Dialect::kPostgres);
     return std::move(db).value();
   }
 
@@ -93,47 +95,59 @@ TEST_P(StorageTest, TwoProcessesMigratingAtOnceApplyEachMigrationOnce) {
   EXPECT_TRUE(sa.ok()) << sa.ToString();
   EXPECT_TRUE(sb.ok()) << sb.ToString();
   ASSERT_TRUE(a->Read([&](Tx& tx) -> Status {
-    GH_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT version, COUNT(*) FROM schema_migrations GROUP BY version"));
-    EXPECT_EQ(rows.size(), Migrations().size());
-    for (const Row& r : rows) EXPECT_EQ(r.Int(1), 1) << "migration " << r.Int(0);
-    return Status::Ok();
-  }).ok());
+                 GH_ASSIGN_OR_RETURN(
+                     auto rows,
+                     tx.Query("SELECT version, COUNT(*) FROM schema_migrations GROUP BY version"));
+                 EXPECT_EQ(rows.size(), Migrations().size());
+                 for (const Row& r : rows) EXPECT_EQ(r.Int(1), 1) << "migration " << r.Int(0);
+                 return Status::Ok();
+               }).ok());
 }
 
 TEST_P(StorageTest, ValuesComeBackAsTheSameTypesOnEveryBackend) {
   ASSERT_TRUE(db_->Write([&](Tx& tx) {
-    return counters::Adjust(tx, TenantId("acme"), {{{"tenant", "d:1", "messages"}, 2, {}},
-                                                   {{"tenant", "d:2", "messages"}, 3, {}}});
-  }).ok());
+                   return counters::Adjust(tx, TenantId("acme"),
+                                           {{{"tenant", "d:1", "messages"}, 2, {}},
+                                            {{"tenant", "d:2", "messages"}, 3, {}}});
+                 })
+                  .ok());
   const std::string text = "it's \"quoted\", a ? and a -- and /* é */";
-  ASSERT_TRUE(db_->Read([&](Tx& tx) -> Status {
-    GH_ASSIGN_OR_RETURN(auto row,
-                        tx.QueryOne("SELECT COUNT(*), SUM(used), MAX(used) > 2, 1.5, 'x?', NULL, ?, ?, ?, ? "
-                                    "FROM quota_counters WHERE tenant_id = ? AND metric = '?' OR tenant_id = ?",
-                                    {int64_t(INT64_MIN), 0.25, text, Value(), "nobody", "acme"}));
-    EXPECT_TRUE(row.has_value());
-    if (!row) return Status::Ok();
-    EXPECT_EQ(std::get<int64_t>(row->value(0)), 2);
-    EXPECT_EQ(std::get<int64_t>(row->value(1)), 5);  // SUM(bigint) is NUMERIC on PostgreSQL
-    EXPECT_EQ(std::get<int64_t>(row->value(2)), 1);  // a boolean is 0/1
-    EXPECT_EQ(std::get<double>(row->value(3)), 1.5);
-    EXPECT_EQ(std::get<std::string>(row->value(4)), "x?");
-    EXPECT_TRUE(row->IsNull(5));
-    EXPECT_EQ(std::get<int64_t>(row->value(6)), INT64_MIN);
-    EXPECT_EQ(std::get<double>(row->value(7)), 0.25);
-    EXPECT_EQ(std::get<std::string>(row->value(8)), text);
-    EXPECT_TRUE(row->IsNull(9));
-    return Status::Ok();
-  }).ok());
+  ASSERT_TRUE(
+      db_->Read([&](Tx& tx) -> Status {
+           GH_ASSIGN_OR_RETURN(
+               auto row,
+               tx.QueryOne(
+                   "SELECT COUNT(*), SUM(used), MAX(used) > 2, 1.5, 'x?', NULL, ?, ?, ?, ? "
+                   "FROM quota_counters WHERE tenant_id = ? AND metric = '?' OR tenant_id = ?",
+                   {int64_t(INT64_MIN), 0.25, text, Value(), "nobody", "acme"}));
+           EXPECT_TRUE(row.has_value());
+           if (!row) return Status::Ok();
+           EXPECT_EQ(std::get<int64_t>(row->value(0)), 2);
+           EXPECT_EQ(std::get<int64_t>(row->value(1)), 5);  // SUM(bigint) is NUMERIC on PostgreSQL
+           EXPECT_EQ(std::get<int64_t>(row->value(2)), 1);  // a boolean is 0/1
+           EXPECT_EQ(std::get<double>(row->value(3)), 1.5);
+           EXPECT_EQ(std::get<std::string>(row->value(4)), "x?");
+           EXPECT_TRUE(row->IsNull(5));
+           EXPECT_EQ(std::get<int64_t>(row->value(6)), INT64_MIN);
+           EXPECT_EQ(std::get<double>(row->value(7)), 0.25);
+           EXPECT_EQ(std::get<std::string>(row->value(8)), text);
+           EXPECT_TRUE(row->IsNull(9));
+           return Status::Ok();
+         })
+          .ok());
 }
 
 TEST_P(StorageTest, ExecCountsTheRowsItChanged) {
   int64_t changed = -1, none = -1;
   ASSERT_TRUE(db_->Write([&](Tx& tx) -> Status {
-    GH_ASSIGN_OR_RETURN(changed, tx.Exec("UPDATE tenants SET tier = ? WHERE status = ?", {"gold", "active"}));
-    GH_ASSIGN_OR_RETURN(none, tx.Exec("UPDATE tenants SET tier = ? WHERE id = ?", {"gold", "nobody"}));
-    return Status::Ok();
-  }).ok());
+                   GH_ASSIGN_OR_RETURN(
+                       changed,
+                       tx.Exec("UPDATE tenants SET tier = ? WHERE status = ?", {"gold", "active"}));
+                   GH_ASSIGN_OR_RETURN(none, tx.Exec("UPDATE tenants SET tier = ? WHERE id = ?",
+                                                     {"gold", "nobody"}));
+                   return Status::Ok();
+                 })
+                  .ok());
   EXPECT_EQ(changed, 2);
   EXPECT_EQ(none, 0);
 }
@@ -151,116 +165,129 @@ TEST_P(StorageTest, EveryRepositoryStatementRuns) {
       EXPECT_TRUE(result.ok()) << what << ": " << result.status().ToString();
     }
   };
-  ASSERT_TRUE(db_->Write([&](Tx& tx) -> Status {
-    check(tenants::Get(tx, t), "tenants::Get");
-    check(tenants::ListAll(tx), "tenants::ListAll");
-    check(tenants::SetTier(tx, t, "premium"), "tenants::SetTier");
-    check(tenants::SetStatus(tx, t, "active"), "tenants::SetStatus");
+  ASSERT_TRUE(
+      db_->Write([&](Tx& tx) -> Status {
+           check(tenants::Get(tx, t), "tenants::Get");
+           check(tenants::ListAll(tx), "tenants::ListAll");
+           check(tenants::SetTier(tx, t, "premium"), "tenants::SetTier");
+           check(tenants::SetStatus(tx, t, "active"), "tenants::SetStatus");
 
-    check(users::Insert(tx, {u, t, "u1@example.com", "h", "user", false, 0, 0, 1}), "users::Insert");
-    check(users::FindByEmail(tx, "u1@example.com"), "users::FindByEmail");
-    check(users::Get(tx, t, u), "users::Get");
-    check(users::List(tx, t), "users::List");
-    check(users::SetVerified(tx, t, u), "users::SetVerified");
-    check(users::SetRole(tx, t, u, "admin"), "users::SetRole");
-    check(users::SetLoginFailures(tx, t, u, 2, 100), "users::SetLoginFailures");
-    check(users::AddGroup(tx, t, u, "eng"), "users::AddGroup");
-    check(users::AddGroup(tx, t, u, "eng"), "users::AddGroup again");
-    auto groups = users::Groups(tx, t, u);
-    check(groups, "users::Groups");
-    if (groups.ok()) {
-      EXPECT_EQ(groups->size(), 1u);
-    }
-    auto count = users::CountInTenant(tx, t);
-    check(count, "users::CountInTenant");
-    if (count.ok()) {
-      EXPECT_EQ(*count, 1);
-    }
+           check(users::Insert(tx, {u, t, "u1@example.com", "h", "user", false, 0, 0, 1}),
+                 "users::Insert");
+           check(users::FindByEmail(tx, "u1@example.com"), "users::FindByEmail");
+           check(users::Get(tx, t, u), "users::Get");
+           check(users::List(tx, t), "users::List");
+           check(users::SetVerified(tx, t, u), "users::SetVerified");
+           check(users::SetRole(tx, t, u, "admin"), "users::SetRole");
+           check(users::SetLoginFailures(tx, t, u, 2, 100), "users::SetLoginFailures");
+           check(users::AddGroup(tx, t, u, "eng"), "users::AddGroup");
+           check(users::AddGroup(tx, t, u, "eng"), "users::AddGroup again");
+           auto groups = users::Groups(tx, t, u);
+           check(groups, "users::Groups");
+           if (groups.ok()) {
+             EXPECT_EQ(groups->size(), 1u);
+           }
+           auto count = users::CountInTenant(tx, t);
+           check(count, "users::CountInTenant");
+           if (count.ok()) {
+             EXPECT_EQ(*count, 1);
+           }
 
-    check(verification::Upsert(tx, {u, t, "c1", 10, 0, 1}), "verification::Upsert");
-    check(verification::Upsert(tx, {u, t, "c2", 20, 0, 2}), "verification::Upsert again");
-    auto code = verification::Get(tx, t, u);
-    check(code, "verification::Get");
-    if (code.ok() && *code) {
-      EXPECT_EQ((*code)->code_hash, "c2");
-    }
-    check(verification::SetAttempts(tx, t, u, 1), "verification::SetAttempts");
-    check(verification::Delete(tx, t, u), "verification::Delete");
+           check(verification::Upsert(tx, {u, t, "c1", 10, 0, 1}), "verification::Upsert");
+           check(verification::Upsert(tx, {u, t, "c2", 20, 0, 2}), "verification::Upsert again");
+           auto code = verification::Get(tx, t, u);
+           check(code, "verification::Get");
+           if (code.ok() && *code) {
+             EXPECT_EQ((*code)->code_hash, "c2");
+           }
+           check(verification::SetAttempts(tx, t, u, 1), "verification::SetAttempts");
+           check(verification::Delete(tx, t, u), "verification::Delete");
 
-    check(refresh_tokens::Insert(tx, {"r1", t, u, "f1", 100, false, false, 1}), "refresh_tokens::Insert");
-    check(refresh_tokens::FindByHash(tx, "r1"), "refresh_tokens::FindByHash");
-    check(refresh_tokens::MarkRotated(tx, t, "r1"), "refresh_tokens::MarkRotated");
-    check(refresh_tokens::RevokeFamily(tx, t, "f1"), "refresh_tokens::RevokeFamily");
-    check(refresh_tokens::RevokeAllForUser(tx, t, u), "refresh_tokens::RevokeAllForUser");
+           check(refresh_tokens::Insert(tx, {"r1", t, u, "f1", 100, false, false, 1}),
+                 "refresh_tokens::Insert");
+           check(refresh_tokens::FindByHash(tx, "r1"), "refresh_tokens::FindByHash");
+           check(refresh_tokens::MarkRotated(tx, t, "r1"), "refresh_tokens::MarkRotated");
+           check(refresh_tokens::RevokeFamily(tx, t, "f1"), "refresh_tokens::RevokeFamily");
+           check(refresh_tokens::RevokeAllForUser(tx, t, u), "refresh_tokens::RevokeAllForUser");
 
-    check(invitations::Insert(tx, {"i1", t, u, "user", 100, {}, false, 1}), "invitations::Insert");
-    check(invitations::FindByHash(tx, "i1"), "invitations::FindByHash");
-    check(invitations::Consume(tx, t, "i1", UserId("u2"), 5), "invitations::Consume");
-    check(invitations::List(tx, t), "invitations::List");
-    check(invitations::Revoke(tx, t, "i1"), "invitations::Revoke");
+           check(invitations::Insert(tx, {"i1", t, u, "user", 100, {}, false, 1}),
+                 "invitations::Insert");
+           check(invitations::FindByHash(tx, "i1"), "invitations::FindByHash");
+           check(invitations::Consume(tx, t, "i1", UserId("u2"), 5), "invitations::Consume");
+           check(invitations::List(tx, t), "invitations::List");
+           check(invitations::Revoke(tx, t, "i1"), "invitations::Revoke");
 
-    check(signing_keys::Insert(tx, {"k1", "ES256", "sealed", 1, {}}), "signing_keys::Insert");
-    check(signing_keys::Insert(tx, {"k0", "ES256", "sealed", 0, 5}), "signing_keys::Insert retired");
-    auto keys = signing_keys::ListActive(tx);
-    check(keys, "signing_keys::ListActive");
-    if (keys.ok()) {
-      EXPECT_EQ(keys->size(), 1u);
-    }
+           check(signing_keys::Insert(tx, {"k1", "ES256", "sealed", 1, {}}),
+                 "signing_keys::Insert");
+           check(signing_keys::Insert(tx, {"k0", "ES256", "sealed", 0, 5}),
+                 "signing_keys::Insert retired");
+           auto keys = signing_keys::ListActive(tx);
+           check(keys, "signing_keys::ListActive");
+           if (keys.ok()) {
+             EXPECT_EQ(keys->size(), 1u);
+           }
 
-    check(sessions::Insert(tx, {sid, t, u, "", 1, 1, 1000, {}, 0, 0}), "sessions::Insert");
-    check(sessions::Get(tx, t, sid), "sessions::Get");
-    check(sessions::ListForUser(tx, t, u, 10), "sessions::ListForUser");
-    check(sessions::ListForTenant(tx, t, 10), "sessions::ListForTenant");
-    auto open = sessions::CountOpen(tx, t, u, 5, 0);
-    check(open, "sessions::CountOpen");
-    if (open.ok()) {
-      EXPECT_EQ(*open, 1);
-    }
-    auto busy = sessions::TryMarkBusy(tx, t, sid, 5, 50);
-    check(busy, "sessions::TryMarkBusy");
-    if (busy.ok()) {
-      EXPECT_TRUE(*busy);
-    }
-    check(sessions::FinishTurn(tx, t, sid, 6, 2, "hello"), "sessions::FinishTurn");
-    check(sessions::End(tx, t, sid, 7), "sessions::End");
+           check(sessions::Insert(tx, {sid, t, u, "", 1, 1, 1000, {}, 0, 0}), "sessions::Insert");
+           check(sessions::Get(tx, t, sid), "sessions::Get");
+           check(sessions::ListForUser(tx, t, u, 10), "sessions::ListForUser");
+           check(sessions::ListForTenant(tx, t, 10), "sessions::ListForTenant");
+           auto open = sessions::CountOpen(tx, t, u, 5, 0);
+           check(open, "sessions::CountOpen");
+           if (open.ok()) {
+             EXPECT_EQ(*open, 1);
+           }
+           auto busy = sessions::TryMarkBusy(tx, t, sid, 5, 50);
+           check(busy, "sessions::TryMarkBusy");
+           if (busy.ok()) {
+             EXPECT_TRUE(*busy);
+           }
+           check(sessions::FinishTurn(tx, t, sid, 6, 2, "hello"), "sessions::FinishTurn");
+           check(sessions::End(tx, t, sid, 7), "sessions::End");
 
-    check(messages::Insert(tx, {MessageId("m1"), t, sid, u, 1, "assistant", "hi", "[]", {}, 1}), "messages::Insert");
-    check(messages::ListForSession(tx, t, sid, 10), "messages::ListForSession");
-    check(messages::NextSeq(tx, t, sid), "messages::NextSeq");
+           check(messages::Insert(tx,
+                                  {MessageId("m1"), t, sid, u, 1, "assistant", "hi", "[]", {}, 1}),
+                 "messages::Insert");
+           check(messages::ListForSession(tx, t, sid, 10), "messages::ListForSession");
+           check(messages::NextSeq(tx, t, sid), "messages::NextSeq");
 
-    check(usage::Insert(tx, {"us1", t, u, sid, MessageId("m1"), TraceId("tr"), "m", 1, 2, 0, 3, "ok", "2026-01-01", 10}),
-          "usage::Insert");
-    auto used = usage::ListForTenant(tx, t, 0, 100);
-    check(used, "usage::ListForTenant");
-    if (used.ok()) {
-      EXPECT_EQ(used->size(), 1u);
-    }
+           check(usage::Insert(tx, {"us1", t, u, sid, MessageId("m1"), TraceId("tr"), "m", 1, 2, 0,
+                                    3, "ok", "2026-01-01", 10}),
+                 "usage::Insert");
+           auto used = usage::ListForTenant(tx, t, 0, 100);
+           check(used, "usage::ListForTenant");
+           if (used.ok()) {
+             EXPECT_EQ(used->size(), 1u);
+           }
 
-    check(counters::TryApply(tx, t, {{{"tenant", "m:2026-01", "messages"}, 1, 10}}), "counters::TryApply");
-    check(counters::Adjust(tx, t, {{{"tenant", "m:2026-01", "messages"}, -5, {}}}), "counters::Adjust");
-    auto counter = counters::Get(tx, t, {"tenant", "m:2026-01", "messages"});
-    check(counter, "counters::Get");
-    if (counter.ok()) {
-      EXPECT_EQ(*counter, 0);  // never below zero
-    }
-    auto range = counters::ListRange(tx, t, "tenant", "m:2026-01", "m:2026-12");
-    check(range, "counters::ListRange");
-    if (range.ok()) {
-      EXPECT_EQ(range->size(), 1u);
-    }
-    return Status::Ok();
-  }).ok());
+           check(counters::TryApply(tx, t, {{{"tenant", "m:2026-01", "messages"}, 1, 10}}),
+                 "counters::TryApply");
+           check(counters::Adjust(tx, t, {{{"tenant", "m:2026-01", "messages"}, -5, {}}}),
+                 "counters::Adjust");
+           auto counter = counters::Get(tx, t, {"tenant", "m:2026-01", "messages"});
+           check(counter, "counters::Get");
+           if (counter.ok()) {
+             EXPECT_EQ(*counter, 0);  // never below zero
+           }
+           auto range = counters::ListRange(tx, t, "tenant", "m:2026-01", "m:2026-12");
+           check(range, "counters::ListRange");
+           if (range.ok()) {
+             EXPECT_EQ(range->size(), 1u);
+           }
+           return Status::Ok();
+         })
+          .ok());
   ASSERT_TRUE(db_->Read([&](Tx& tx) -> Status {
-    auto s = sessions::Get(tx, t, sid);
-    check(s, "sessions::Get");
-    if (s.ok() && *s) {
-      EXPECT_EQ((*s)->title, "hello");
-      EXPECT_EQ((*s)->message_count, 2);
-      EXPECT_EQ((*s)->ended_at, 7);
-      EXPECT_EQ((*s)->busy_until, 0);
-    }
-    return Status::Ok();
-  }).ok());
+                   auto s = sessions::Get(tx, t, sid);
+                   check(s, "sessions::Get");
+                   if (s.ok() && *s) {
+                     EXPECT_EQ((*s)->title, "hello");
+                     EXPECT_EQ((*s)->message_count, 2);
+                     EXPECT_EQ((*s)->ended_at, 7);
+                     EXPECT_EQ((*s)->busy_until, 0);
+                   }
+                   return Status::Ok();
+                 })
+                  .ok());
 }
 
 TEST_P(StorageTest, TenantDataIsInvisibleFromAnotherTenant) {
@@ -337,31 +364,80 @@ TEST_P(StorageTest, CountersRefuseAllDeltasWhenOneLimitWouldBeExceeded) {
   }).ok());
 }
 
-TEST_P(StorageTest, ConcurrentReservationsFromTwoDatabaseHandlesNeverExceedTheLimit) {
-  // Two Database objects (two pools) on one database behave like two server processes sharing it.
-  auto other = Open();
-  std::atomic<int> granted{0};
+// 8 threads on two Database objects (two pools: two server processes sharing the database) each
+// run `unit` 25 times; returns how many runs reported success.
+int RunConcurrently(Database& a, Database& b, const std::function<bool(Database&)>& unit) {
+  std::atomic<int> succeeded{0};
   std::vector<std::thread> threads;
   for (int i = 0; i < 8; ++i) {
-    Database* db = (i % 2) ? other.get() : db_.get();
-    threads.emplace_back([db, &granted] {
-      for (int j = 0; j < 25; ++j) {
-        std::optional<size_t> refused;
-        Status st = db->Write([&](Tx& tx) -> Status {
-          GH_ASSIGN_OR_RETURN(refused, counters::TryApply(tx, TenantId("acme"),
-                                                          {{{"tenant", "d:x", "messages"}, 1, 50}}));
-          return Status::Ok();
-        });
-        if (st.ok() && !refused) granted++;
-      }
+    Database* db = (i % 2) ? &b : &a;
+    threads.emplace_back([db, &unit, &succeeded] {
+      for (int j = 0; j < 25; ++j)
+        if (unit(*db)) succeeded++;
     });
   }
   for (auto& t : threads) t.join();
-  EXPECT_EQ(granted.load(), 50);
+  return succeeded.load();
+}
+
+TEST_P(StorageTest, ConcurrentReservationsFromTwoDatabaseHandlesNeverExceedTheLimit) {
+  auto other = Open();
+  ASSERT_TRUE(other);
+  // Quota reservations are conditional updates: exact in a serialisable Write and at READ
+  // COMMITTED.
+  for (bool read_committed : {false, true}) {
+    SCOPED_TRACE(read_committed ? "WriteReadCommitted" : "Write");
+    const CounterKey key{"tenant", read_committed ? "d:rc" : "d:ser", "messages"};
+    std::atomic<int> failed{0};
+    int granted = RunConcurrently(*db_, *other, [&](Database& db) {
+      std::optional<size_t> refused;
+      auto unit = [&](Tx& tx) -> Status {
+        GH_ASSIGN_OR_RETURN(refused, counters::TryApply(tx, TenantId("acme"), {{key, 1, 50}}));
+        return Status::Ok();
+      };
+      Status st = read_committed ? db.WriteReadCommitted(unit) : db.Write(unit);
+      if (!st.ok()) failed++;
+      return st.ok() && !refused;
+    });
+    EXPECT_EQ(granted, 50);
+    EXPECT_EQ(failed.load(), 0);
+    ASSERT_TRUE(db_->Read([&](Tx& tx) -> Status {
+                     EXPECT_EQ(*counters::Get(tx, TenantId("acme"), key), 50);
+                     return Status::Ok();
+                   })
+                    .ok());
+  }
+}
+
+TEST_P(StorageTest, ConcurrentCheckThenInsertUnitsFromTwoDatabaseHandlesKeepTheLimit) {
+  // The shape of "at most 3 open sessions per user": count, then insert if under the limit.
+  auto other = Open();
+  ASSERT_TRUE(other);
+  std::atomic<int> next_id{0};
+  std::atomic<int> failed{0};
+  int created = RunConcurrently(*db_, *other, [&](Database& db) {
+    bool inserted = false;
+    Status st = db.Write([&](Tx& tx) -> Status {
+      inserted = false;
+      GH_ASSIGN_OR_RETURN(int64_t open,
+                          sessions::CountOpen(tx, TenantId("acme"), UserId("u1"), 5, 0));
+      if (open >= 3) return Status::Ok();
+      SessionId id("s" + std::to_string(next_id++));
+      GH_RETURN_IF_ERROR(
+          sessions::Insert(tx, {id, TenantId("acme"), UserId("u1"), "", 1, 1, 100, {}, 0, 0}));
+      inserted = true;
+      return Status::Ok();
+    });
+    if (!st.ok()) failed++;
+    return st.ok() && inserted;
+  });
+  EXPECT_EQ(created, 3);
+  EXPECT_EQ(failed.load(), 0);
   ASSERT_TRUE(db_->Read([&](Tx& tx) -> Status {
-    EXPECT_EQ(*counters::Get(tx, TenantId("acme"), {"tenant", "d:x", "messages"}), 50);
-    return Status::Ok();
-  }).ok());
+                   EXPECT_EQ(*sessions::CountOpen(tx, TenantId("acme"), UserId("u1"), 5, 0), 3);
+                   return Status::Ok();
+                 })
+                  .ok());
 }
 
 TEST_P(StorageTest, ARefreshTokenRotatesOnlyOnce) {

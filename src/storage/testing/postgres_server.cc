@@ -256,6 +256,8 @@ class PrivateServer final : public PostgresServer {
 
     static std::atomic<int> counter{0};
     fs::path dir = base / fmt::format("{}{}-{}", kDirPrefix, ::getpid(), counter++);
+    if ((dir / ".s.PGSQL.").string().size() + std::strlen(kPort) >= 107)
+      return Unavailable(fmt::format("{} is too long for a Unix socket path", dir.string()));
     std::error_code ec;
     fs::remove_all(dir, ec);
     if (::mkdir(dir.c_str(), 0700) != 0)

@@ -3,13 +3,20 @@
 // With GH_TEST_POSTGRES_URL set (a libpq URI of a role that may CREATE DATABASE), tests use that
 // server. Otherwise the first call to Shared() starts a private throwaway server: initdb and
 // postgres from /usr/lib/postgresql/<newest>/bin (or GH_TEST_POSTGRES_BIN), data and Unix socket in
-// a fresh temp directory, no TCP listener, fsync off. When the process runs as root the server runs
-// as the `postgres` system user (initdb refuses root), which the Debian `postgresql` package
-// creates. The server is stopped and its directory deleted at process exit; it also dies with
-// the process if that crashes, and directories left by crashed runs are deleted on the next start.
+// a fresh directory under /dev/shm (or /tmp, or GH_TEST_POSTGRES_TMP), no TCP listener, no
+// durability (fsync off: it is thrown away). When the process runs as root the server runs as the
+// `postgres` system user (initdb refuses root), which the Debian `postgresql` package creates. The
+// server is stopped and its directory deleted at process exit; it also dies with the process if
+// that crashes, and directories left by crashed runs are deleted on the next start. It takes
+// about a second to start; CreateDatabase takes some tens of milliseconds.
 //
 // A test that needs PostgreSQL must fail, not skip, when Shared() returns an error: CI has to run
-// it. The error says what is missing and how to fix it.
+// it. The error says what is missing and how to fix it. In a module's tests (TEST_DEPS
+// gh_storage_testing):
+//
+//   auto scratch = storage::testing::PostgresTestDatabase::Create();  // a member of the fixture
+//   ASSERT_TRUE(scratch.ok()) << scratch.status().message();
+//   auto db = storage::OpenDatabase(scratch->url());                  // then Migrate(**db)
 //
 // Thread-safety: all functions may be called from any thread.
 #pragma once

@@ -1,0 +1,142 @@
+#include "chat/chat_service.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/detached.hpp>
+
+#include <filesystem>
+
+#include "models/offline_model.h"
+#include "storage/repositories.h"
+#include "tools/weather.h"
+
+namespace gh::chat {
+namespace {
+
+namespace net = boost::asio;
+
+class NullEvents final : public ChatEvents {
+ public:
+  agent::Awaitable<Status> OnStart(const SessionId&, const MessageId&, const TraceId&) override { co_return Status::Ok(); }
+  agent::Awaitable<Status> OnTextDelta(std::string_view t) override {
+    text += t;
+    co_return Status::Ok();
+  }
+  agent::Awaitable<Status> OnToolCall(const agent::ToolCall&) override { co_return Status::Ok(); }
+  agent::Awaitable<Status> OnToolResult(const agent::ToolCall&, const agent::ToolResult&) override { co_return Status::Ok(); }
+  std::string text;
+};
+
+class ChatServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("gh-chat-" + std::to_string(::getpid()) + "-" + std::to_string(n_++));
+    std::filesystem::create_directories(dir_);
+    db_ = std::move(storage::OpenSqlite({(dir_ / "db").string(), 2, 10'000})).value();
+    ASSERT_TRUE(storage::Migrate(*db_).ok());
+    ASSERT_TRUE(db_->Write([](storage::Tx& tx) {
+      return storage::tenants::Insert(tx, {TenantId("acme"), "Acme", "advanced", "active", "UTC", 0});
+    }).ok());
+    models_.Add({"offline", "offline", std::make_shared<models::OfflineModel>(std::chrono::milliseconds(0))});
+    std::shared_ptr<tools::WeatherSource> weather = tools::MakeSimulatedWeather();
+    tools_.Add(tools::MakeCurrentWeatherTool(weather));
+    quota_ = std::make_unique<tenancy::QuotaService>(*db_, clock_);
+    service_ = std::make_unique<ChatService>(*db_, clock_, rng_, models_, tools_, *quota_,
+                                             std::make_shared<const metering::PriceCatalog>());
+    plan_ = tenancy::PlanCatalog::Defaults().plans().at("advanced");
+    who_.tenant_id = TenantId("acme");
+    who_.user_id = UserId("u1");
+    who_.email = "u1@example.com";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  Result<ChatOutcome> Run(const std::string& message, std::optional<SessionId> session) {
+    ChatRequest req;
+    req.principal = who_;
+    req.plan = &plan_;
+    req.tenant_name = "Acme";
+    req.message = message;
+    req.session_id = std::move(session);
+    req.trace_id = TraceId("t");
+    NullEvents events;
+    net::io_context io;
+    std::optional<Result<ChatOutcome>> out;
+    net::co_spawn(io, [&]() -> agent::Awaitable<void> { out.emplace(co_await service_->Chat(req, nullptr, events)); },
+                  net::detached);
+    io.run();
+    return std::move(*out);
+  }
+
+  static inline int n_ = 0;
+  std::filesystem::path dir_;
+  std::unique_ptr<storage::Database> db_;
+  FakeClock clock_;
+  SeededRandom rng_{9};
+  agent::ModelRegistry models_;
+  agent::ToolRegistry tools_;
+  std::unique_ptr<tenancy::QuotaService> quota_;
+  std::unique_ptr<ChatService> service_;
+  tenancy::Plan plan_;
+  identity::Principal who_;
+};
+
+TEST_F(ChatServiceTest, ATurnIsRecordedWithItsToolExchange) {
+  auto out = Run("What's the weather in Paris?", std::nullopt);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->tool_calls.size(), 1u);
+  auto msgs = service_->Messages(who_, out->session_id);
+  ASSERT_TRUE(msgs.ok());
+  ASSERT_EQ(msgs->size(), 4u);
+  EXPECT_EQ((*msgs)[0].role, "user");
+  EXPECT_EQ((*msgs)[2].role, "tool");
+  EXPECT_EQ((*msgs)[3].id, out->message_id);
+}
+
+TEST_F(ChatServiceTest, SessionsEndAtTheirMaximumDuration) {
+  plan_.session_minutes = 60;
+  plan_.idle_timeout_minutes = 60;
+  auto first = Run("hello", std::nullopt);
+  ASSERT_TRUE(first.ok());
+  for (int i = 0; i < 3; ++i) {
+    clock_.Advance(std::chrono::minutes(19));
+    ASSERT_TRUE(Run("still here", first->session_id).ok()) << i;
+  }
+  clock_.Advance(std::chrono::minutes(4));  // 61 minutes after creation, 4 after the last message
+  auto late = Run("one more", first->session_id);
+  EXPECT_EQ(late.status().error_code(), "session_expired");
+}
+
+TEST_F(ChatServiceTest, SessionsEndAfterTheIdleTimeout) {
+  plan_.session_minutes = 240;
+  plan_.idle_timeout_minutes = 30;
+  auto first = Run("hello", std::nullopt);
+  ASSERT_TRUE(first.ok());
+  clock_.Advance(std::chrono::minutes(29));
+  ASSERT_TRUE(Run("within the idle window", first->session_id).ok());
+  clock_.Advance(std::chrono::minutes(31));
+  EXPECT_EQ(Run("too late", first->session_id).status().error_code(), "session_expired");
+}
+
+TEST_F(ChatServiceTest, ExpiredAndIdleSessionsStopCountingAgainstTheConcurrencyCap) {
+  plan_.concurrent_sessions = 1;
+  plan_.idle_timeout_minutes = 10;
+  ASSERT_TRUE(service_->CreateSession(who_, plan_).ok());
+  EXPECT_EQ(service_->CreateSession(who_, plan_).status().error_code(), "too_many_sessions");
+  clock_.Advance(std::chrono::minutes(11));
+  EXPECT_TRUE(service_->CreateSession(who_, plan_).ok()) << "the idle session no longer counts";
+}
+
+TEST_F(ChatServiceTest, AModelThePlanDoesNotAllowIsRefusedWith403) {
+  plan_.allowed_models = {"gpt-4o"};
+  models_.Add({"gpt-4o", "gpt-4o", std::make_shared<models::OfflineModel>(std::chrono::milliseconds(0))});
+  ChatRequest req;
+  EXPECT_EQ(service_->ResolveModel(plan_, std::string("offline")).status().error_code(), "model_not_allowed");
+  EXPECT_EQ(service_->ResolveModel(plan_, std::string("offline")).status().code(), StatusCode::kPermissionDenied);
+  EXPECT_TRUE(service_->ResolveModel(plan_, std::string("gpt-4o")).ok());
+  EXPECT_EQ(service_->ResolveModel(plan_, std::string("nope")).status().error_code(), "model_not_found");
+}
+
+}  // namespace
+}  // namespace gh::chat

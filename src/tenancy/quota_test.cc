@@ -1,0 +1,203 @@
+#include "tenancy/quota.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+#include "common/time_util.h"
+#include "storage/repositories.h"
+
+namespace gh::tenancy {
+namespace {
+
+class QuotaTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("gh-quota-" + std::to_string(::getpid()) + "-" + std::to_string(n_++));
+    std::filesystem::create_directories(dir_);
+    db_ = std::move(storage::OpenSqlite({(dir_ / "db").string(), 4, 10'000})).value();
+    ASSERT_TRUE(storage::Migrate(*db_).ok());
+    plan_ = PlanCatalog::Defaults().plans().at("basic");
+    quota_ = std::make_unique<QuotaService>(*db_, clock_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  Limits L(const TimeZone* zone = nullptr, storage::UserCaps caps = {}) { return Limits{&plan_, caps, zone}; }
+  void SetNow(const char* rfc3339) { clock_.SetUnixMillis(ToUnixMillis(*ParseRfc3339(rfc3339))); }
+
+  static inline int n_ = 0;
+  std::filesystem::path dir_;
+  std::unique_ptr<storage::Database> db_;
+  FakeClock clock_;
+  Plan plan_;
+  std::unique_ptr<QuotaService> quota_;
+  TenantId tenant_{"acme"};
+  UserId user_{"u1"};
+};
+
+TEST_F(QuotaTest, ConcurrentReservationsNeverExceedTheDailyLimit) {
+  plan_.messages_per_day = 50;
+  std::atomic<int> granted{0}, refused{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 25; ++i) {
+        auto r = quota_->ReserveTurn(tenant_, user_, L());
+        if (r.ok()) granted++;
+        else if (r.status().error_code() == "quota_exceeded") refused++;
+      }
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(granted.load(), 50);
+  EXPECT_EQ(refused.load(), 150);
+  auto usage = quota_->Usage(tenant_, std::nullopt, L());
+  EXPECT_EQ(usage->day.messages, 50);
+  EXPECT_EQ(*usage->day.remaining, 0);
+}
+
+TEST_F(QuotaTest, ARefusalNamesTheLimitAndWhenItResets) {
+  plan_.messages_per_day = 1;
+  SetNow("2026-11-22T18:00:00Z");
+  ASSERT_TRUE(quota_->ReserveTurn(tenant_, user_, L()).ok());
+  auto r = quota_->ReserveTurn(tenant_, user_, L());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(*r.status().retry_after_seconds(), 6 * 3600);
+  bool named = false;
+  for (const auto& [k, v] : r.status().details()) named |= k == "limit" && std::get<std::string>(v) == "messages_per_day";
+  EXPECT_TRUE(named);
+}
+
+TEST_F(QuotaTest, DayAndMonthWindowsResetAtLocalMidnightInTheTenantsZone) {
+  auto ny = TimeZone::Load("America/New_York");
+  ASSERT_TRUE(ny.ok());
+  plan_.messages_per_day = 2;
+  plan_.messages_per_month = 3;
+  // 23:30 on 31 January in New York is 04:30 UTC on 1 February: still January there.
+  SetNow("2027-02-01T04:30:00Z");
+  ASSERT_TRUE(quota_->ReserveTurn(tenant_, user_, L(&*ny)).ok());
+  ASSERT_TRUE(quota_->ReserveTurn(tenant_, user_, L(&*ny)).ok());
+  auto full = quota_->ReserveTurn(tenant_, user_, L(&*ny));
+  ASSERT_FALSE(full.ok());
+  EXPECT_EQ(*full.status().retry_after_seconds(), 30 * 60) << "the day ends at local midnight";
+  auto usage = quota_->Usage(tenant_, std::nullopt, L(&*ny));
+  EXPECT_EQ(usage->day.period, "2027-01-31");
+  EXPECT_EQ(usage->month.period, "2027-01");
+  // Thirty-one minutes later it is February in New York: both windows are fresh.
+  clock_.Advance(std::chrono::minutes(31));
+  auto next = quota_->ReserveTurn(tenant_, user_, L(&*ny));
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  usage = quota_->Usage(tenant_, std::nullopt, L(&*ny));
+  EXPECT_EQ(usage->day.period, "2027-02-01");
+  EXPECT_EQ(usage->day.messages, 1);
+  EXPECT_EQ(usage->month.messages, 1);
+  // Counters are keyed by the tenant's local day: viewed in UTC, only today's message is on 1 February.
+  auto utc = quota_->Usage(tenant_, std::nullopt, L());
+  EXPECT_EQ(utc->day.period, "2027-02-01");
+  EXPECT_EQ(utc->day.messages, 1);
+}
+
+TEST_F(QuotaTest, TheMonthlyLimitHoldsAcrossDaysAndResetsOnTheFirst) {
+  auto paris = TimeZone::Load("Europe/Paris");
+  ASSERT_TRUE(paris.ok());
+  plan_.messages_per_day = 10;
+  plan_.messages_per_month = 2;
+  SetNow("2026-11-29T12:00:00Z");
+  ASSERT_TRUE(quota_->ReserveTurn(tenant_, user_, L(&*paris)).ok());
+  clock_.Advance(std::chrono::hours(24));
+  ASSERT_TRUE(quota_->ReserveTurn(tenant_, user_, L(&*paris)).ok());
+  auto refused = quota_->ReserveTurn(tenant_, user_, L(&*paris));
+  ASSERT_FALSE(refused.ok());
+  // 30 November 13:00 in Paris: the month ends in 11 hours.
+  EXPECT_EQ(*refused.status().retry_after_seconds(), 11 * 3600);
+  SetNow("2026-11-30T23:00:00Z");  // midnight in Paris: December
+  EXPECT_TRUE(quota_->ReserveTurn(tenant_, user_, L(&*paris)).ok());
+}
+
+TEST_F(QuotaTest, ReleaseGivesEverythingBack) {
+  plan_.messages_per_day = 1;
+  auto r = quota_->ReserveTurn(tenant_, user_, L());
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(quota_->Release(*r).ok());
+  EXPECT_FALSE(r->open);
+  EXPECT_TRUE(quota_->ReserveTurn(tenant_, user_, L()).ok()) << "the released message is available again";
+}
+
+TEST_F(QuotaTest, UserCapsApplyWithinTheTenantsLimits) {
+  storage::UserCaps caps;
+  caps.messages_per_day = 1;
+  ASSERT_TRUE(quota_->ReserveTurn(tenant_, user_, L(nullptr, caps)).ok());
+  auto r = quota_->ReserveTurn(tenant_, user_, L(nullptr, caps));
+  ASSERT_FALSE(r.ok());
+  bool named = false;
+  for (const auto& [k, v] : r.status().details()) named |= k == "limit" && std::get<std::string>(v) == "user_messages_per_day";
+  EXPECT_TRUE(named);
+  EXPECT_TRUE(quota_->ReserveTurn(tenant_, UserId("u2"), L()).ok()) << "a colleague is not capped";
+  auto tenant_usage = quota_->Usage(tenant_, std::nullopt, L());
+  EXPECT_EQ(tenant_usage->day.messages, 2);
+  auto user_usage = quota_->Usage(tenant_, user_, L(nullptr, caps));
+  EXPECT_EQ(user_usage->day.messages, 1);
+}
+
+TEST_F(QuotaTest, TheRateLimitIsSmoothNotAFixedWindow) {
+  plan_.requests_per_minute = 6;  // one every 10 s, bursts up to 6
+  for (int i = 0; i < 6; ++i) ASSERT_TRUE(quota_->ReserveTurn(tenant_, user_, L()).ok()) << i;
+  auto refused = quota_->ReserveTurn(tenant_, user_, L());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().error_code(), "rate_limited");
+  EXPECT_EQ(*refused.status().retry_after_seconds(), 10);
+  clock_.Advance(std::chrono::seconds(10));
+  EXPECT_TRUE(quota_->ReserveTurn(tenant_, user_, L()).ok()) << "one slot refills after one interval";
+  EXPECT_FALSE(quota_->ReserveTurn(tenant_, user_, L()).ok()) << "but only one";
+  EXPECT_TRUE(quota_->ReserveTurn(tenant_, UserId("u2"), L()).ok()) << "the limit is per user";
+}
+
+TEST_F(QuotaTest, ConcurrentModelCallsNeverSpendPastTheBudget) {
+  plan_.budget_micros_per_month = 10'000;
+  plan_.messages_per_day.reset();
+  plan_.messages_per_month.reset();
+  std::atomic<int64_t> settled_spend{0};
+  std::atomic<int> refused{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        auto r = quota_->ReserveTurn(tenant_, UserId("u" + std::to_string(t)), L());
+        ASSERT_TRUE(r.ok());
+        // Worst case 700, real cost between 300 and 700.
+        Status st = quota_->ReserveModelCall(*r, 1000, 700);
+        if (!st.ok()) {
+          EXPECT_EQ(st.error_code(), "budget_exceeded");
+          refused++;
+          continue;
+        }
+        int64_t actual = 300 + (t * 37 + i * 53) % 401;
+        ASSERT_TRUE(quota_->SettleModelCall(*r, 600, 100, actual).ok());
+        settled_spend += actual;
+      }
+    });
+  for (auto& t : threads) t.join();
+  auto usage = quota_->Usage(tenant_, std::nullopt, L());
+  EXPECT_EQ(usage->month.spend_micros, settled_spend.load()) << "the counter equals the sum of settled costs";
+  EXPECT_LE(usage->month.spend_micros, 10'000);
+  EXPECT_GT(refused.load(), 0);
+  EXPECT_GT(usage->month.spend_micros, 10'000 - 700) << "refusals happen only when the worst case does not fit";
+}
+
+TEST_F(QuotaTest, TheMonthlyTokenLimitIsReservedAtWorstCaseAndSettledToTheRealFigure) {
+  plan_.tokens_per_month = 1000;
+  auto r = quota_->ReserveTurn(tenant_, user_, L());
+  ASSERT_TRUE(quota_->ReserveModelCall(*r, 900, 0).ok());
+  auto second = quota_->ReserveTurn(tenant_, user_, L());
+  EXPECT_EQ(quota_->ReserveModelCall(*second, 200, 0).error_code(), "quota_exceeded") << "900 are held";
+  ASSERT_TRUE(quota_->SettleModelCall(*r, 100, 50, 0).ok());
+  EXPECT_TRUE(quota_->ReserveModelCall(*second, 200, 0).ok()) << "settling freed the unused 750";
+  auto usage = quota_->Usage(tenant_, std::nullopt, L());
+  EXPECT_EQ(usage->month.input_tokens, 100);
+  EXPECT_EQ(usage->month.output_tokens, 50);
+}
+
+}  // namespace
+}  // namespace gh::tenancy
