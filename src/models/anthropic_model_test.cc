@@ -286,6 +286,23 @@ TEST_F(AnthropicModelTest, AStreamThatEndsBeforeMessageStopIsIncomplete) {
   EXPECT_EQ(events_.deltas.size(), 3u);
 }
 
+TEST_F(AnthropicModelTest, AStreamThatStallsLongerThanTheIdleTimeoutIsARetryableTimeout) {
+  std::string full = TextAnswer();
+  const size_t cut = full.find("event: content_block_stop");
+  upstream_.Enqueue({200,
+                     {{"content-type", "text/event-stream"}},
+                     {full.substr(0, cut), full.substr(cut)},
+                     std::chrono::milliseconds(600)});
+  AnthropicOptions opt;
+  opt.base_url = upstream_.base_url();
+  opt.api_key = Secret(kApiKey);
+  opt.idle_timeout = std::chrono::milliseconds(100);
+  AnthropicModel model(opt, http::MakeBeastHttpClient());
+  Outcome out = RunGenerate(model, SimpleRequest(), events_);
+  EXPECT_EQ(out.status.code(), StatusCode::kDeadlineExceeded) << out.status.ToString();
+  EXPECT_EQ(ClassifyModelFailure(out.status), FailureAction::kRetry);
+}
+
 TEST_F(AnthropicModelTest, AnUnreachableServerIsAnUnavailableError) {
   AnthropicOptions opt;
   opt.base_url = "http://127.0.0.1:1";

@@ -334,27 +334,31 @@ Result<std::vector<UsageRecord>> ListForTenant(Tx& tx, const TenantId& tenant, i
 // ---- quota counters ----
 namespace counters {
 namespace {
-Status Ensure(Tx& tx, const TenantId& tenant, const CounterKey& k) {
-  return Done(tx.Exec("INSERT INTO quota_counters (tenant_id, scope, period, metric, used) VALUES (?, ?, ?, ?, 0) "
-                      "ON CONFLICT DO NOTHING",
-                      {tenant.value(), k.scope, k.period, k.metric}));
-}
+// One statement per counter: the row is created on first use. With a limit, the increment (or the
+// first insert) happens only if it keeps the counter within the limit; changes() tells which.
+constexpr const char* kIncrementWithin =
+    "INSERT INTO quota_counters (tenant_id, scope, period, metric, used) SELECT ?, ?, ?, ?, ? WHERE ? <= ? "
+    "ON CONFLICT (tenant_id, scope, period, metric) DO UPDATE SET used = quota_counters.used + excluded.used "
+    "WHERE quota_counters.used + excluded.used <= ?";
+constexpr const char* kIncrement =
+    "INSERT INTO quota_counters (tenant_id, scope, period, metric, used) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (tenant_id, scope, period, metric) DO UPDATE SET used = quota_counters.used + excluded.used";
+// Adjustments never drive a counter below zero.
+constexpr const char* kAdjust =
+    "INSERT INTO quota_counters (tenant_id, scope, period, metric, used) VALUES (?, ?, ?, ?, CASE WHEN ? < 0 THEN 0 "
+    "ELSE ? END) ON CONFLICT (tenant_id, scope, period, metric) DO UPDATE SET used = CASE WHEN quota_counters.used + ? "
+    "< 0 THEN 0 ELSE quota_counters.used + ? END";
 }  // namespace
 
 Result<std::optional<size_t>> TryApply(Tx& tx, const TenantId& tenant, const std::vector<CounterDelta>& deltas) {
   for (size_t i = 0; i < deltas.size(); ++i) {
     const CounterDelta& d = deltas[i];
-    GH_RETURN_IF_ERROR(Ensure(tx, tenant, d.key));
     int64_t changed;
     if (d.limit) {
-      GH_ASSIGN_OR_RETURN(changed, tx.Exec("UPDATE quota_counters SET used = used + ? WHERE tenant_id = ? AND "
-                                           "scope = ? AND period = ? AND metric = ? AND used + ? <= ?",
-                                           {d.amount, tenant.value(), d.key.scope, d.key.period, d.key.metric,
-                                            d.amount, *d.limit}));
+      GH_ASSIGN_OR_RETURN(changed, tx.Exec(kIncrementWithin, {tenant.value(), d.key.scope, d.key.period, d.key.metric,
+                                                              d.amount, d.amount, *d.limit, *d.limit}));
     } else {
-      GH_ASSIGN_OR_RETURN(changed, tx.Exec("UPDATE quota_counters SET used = used + ? WHERE tenant_id = ? AND "
-                                           "scope = ? AND period = ? AND metric = ?",
-                                           {d.amount, tenant.value(), d.key.scope, d.key.period, d.key.metric}));
+      GH_ASSIGN_OR_RETURN(changed, tx.Exec(kIncrement, {tenant.value(), d.key.scope, d.key.period, d.key.metric, d.amount}));
     }
     if (changed != 1) {
       // Undo what this call applied, so a refusal changes nothing even if the caller commits.
@@ -373,11 +377,8 @@ Result<std::optional<size_t>> TryApply(Tx& tx, const TenantId& tenant, const std
 Status Adjust(Tx& tx, const TenantId& tenant, const std::vector<CounterDelta>& deltas) {
   for (const CounterDelta& d : deltas) {
     if (d.amount == 0) continue;
-    GH_RETURN_IF_ERROR(Ensure(tx, tenant, d.key));
-    GH_RETURN_IF_ERROR(Done(tx.Exec(
-        "UPDATE quota_counters SET used = CASE WHEN used + ? < 0 THEN 0 ELSE used + ? END WHERE tenant_id = ? AND "
-        "scope = ? AND period = ? AND metric = ?",
-        {d.amount, d.amount, tenant.value(), d.key.scope, d.key.period, d.key.metric})));
+    GH_RETURN_IF_ERROR(Done(tx.Exec(kAdjust, {tenant.value(), d.key.scope, d.key.period, d.key.metric, d.amount,
+                                              d.amount, d.amount, d.amount})));
   }
   return Status::Ok();
 }

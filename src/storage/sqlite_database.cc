@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include "storage/database.h"
 
@@ -118,6 +119,14 @@ class SqliteConn final : public Tx {
 class SqliteDatabase final : public Database {
  public:
   explicit SqliteDatabase(SqliteOptions o) : opt_(std::move(o)) {}
+  ~SqliteDatabase() override {
+    {
+      std::lock_guard lock(ckpt_mu_);
+      stopping_ = true;
+    }
+    ckpt_cv_.notify_all();
+    if (checkpointer_.joinable()) checkpointer_.join();
+  }
 
   Status Init() {
     for (int i = 0; i < opt_.pool_size; ++i) {
@@ -134,9 +143,13 @@ class SqliteDatabase final : public Database {
       GH_RETURN_IF_ERROR(conn->Simple("PRAGMA journal_mode=WAL"));
       GH_RETURN_IF_ERROR(conn->Simple("PRAGMA synchronous=NORMAL"));
       GH_RETURN_IF_ERROR(conn->Simple("PRAGMA foreign_keys=ON"));
+      // Checkpoints run on a background thread instead of inside whichever commit crosses the
+      // threshold, keeping their fsync off the request path (this replaces auto-checkpointing).
+      sqlite3_wal_hook(db, &SqliteDatabase::OnWalCommit, this);
       free_.push_back(conn.get());
       all_.push_back(std::move(conn));
     }
+    checkpointer_ = std::thread([this] { CheckpointLoop(); });
     return Status::Ok();
   }
 
@@ -148,6 +161,41 @@ class SqliteDatabase final : public Database {
   }
 
  private:
+  static constexpr int kCheckpointPages = 1000;
+
+  static int OnWalCommit(void* self, sqlite3*, const char*, int pages) {
+    if (pages >= kCheckpointPages) {
+      auto* db = static_cast<SqliteDatabase*>(self);
+      {
+        std::lock_guard lock(db->ckpt_mu_);
+        db->ckpt_wanted_ = true;
+      }
+      db->ckpt_cv_.notify_one();
+    }
+    return SQLITE_OK;
+  }
+
+  void CheckpointLoop() {
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2(opt_.path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+      sqlite3_close_v2(db);
+      return;
+    }
+    sqlite3_busy_timeout(db, opt_.busy_timeout_ms);
+    std::unique_lock lock(ckpt_mu_);
+    while (!stopping_) {
+      // Also every few seconds, so a quiet server's WAL does not linger.
+      ckpt_cv_.wait_for(lock, std::chrono::seconds(5), [&] { return ckpt_wanted_ || stopping_; });
+      ckpt_wanted_ = false;
+      lock.unlock();
+      sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      lock.lock();
+    }
+    lock.unlock();
+    sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    sqlite3_close_v2(db);
+  }
+
   Status Run(const std::function<Status(Tx&)>& fn, const char* begin, bool write) {
     SqliteConn* c = Acquire();
     Status st = c->Simple(begin);
@@ -186,6 +234,11 @@ class SqliteDatabase final : public Database {
   std::condition_variable cv_;
   std::vector<SqliteConn*> free_;
   std::vector<std::unique_ptr<SqliteConn>> all_;
+  std::mutex ckpt_mu_;
+  std::condition_variable ckpt_cv_;
+  bool ckpt_wanted_ = false;
+  bool stopping_ = false;
+  std::thread checkpointer_;
 };
 
 }  // namespace
