@@ -60,6 +60,7 @@ Awaitable<Result<AgentResult>> AgentLoop::Run(const AgentRequest& request, Agent
   mreq.model = request.model_id;
   mreq.messages = request.messages;
   mreq.context = request.context;
+  mreq.cancel = request.cancel;
   mreq.max_output_tokens = request.plan ? request.plan->max_output_tokens : 1024;
   std::vector<std::shared_ptr<Tool>> offered;
   if (request.plan) offered = tools_.OfferedTo(*request.plan, request.context);
@@ -89,12 +90,13 @@ Awaitable<Result<AgentResult>> AgentLoop::Run(const AgentRequest& request, Agent
     mreq.messages.push_back(asked);
     result.new_messages.push_back(asked);
     result.text += turn->text;
+    std::string held_notices;  // calls stored to wait for the user's approval: the turn ends after this step
     for (const ToolCall& call : turn->tool_calls) {
       ++result.tool_calls;
       Status st = co_await events.OnToolCall(call);
       if (!st.ok()) co_return fail(st);
       ToolResult tr;
-      auto tool = tools_.Find(call.name);
+      auto tool = tools_.Find(request.context, call.name);
       const bool available = tool && request.plan && tool->AllowedBy(*request.plan);
       Status charged = available && request.guard ? request.guard->BeforeToolCall(call) : Status::Ok();
       // A tool the plan does not grant is never executed, even if a model names it.
@@ -113,7 +115,17 @@ Awaitable<Result<AgentResult>> AgentLoop::Run(const AgentRequest& request, Agent
           // The decision is recorded by the authorizer; the model learns only that it was refused.
           tr = NotAuthorized(d);
         } else {
-          tr = co_await tool->Run(request.context, args.get_object());
+          // A call that needs the user's approval is stored (bound to its exact arguments) and not run now.
+          Result<ApprovalHold> hold = ApprovalHold{};
+          if (tools_.approval_gate()) hold = tools_.approval_gate()->Check(request.context, *tool, call, args.get_object());
+          if (!hold.ok()) {
+            tr = ErrorResult("the approval this call needs could not be requested: " + hold.status().message());
+          } else if (hold->held) {
+            tr = ToolResult{hold->tool_result, false};
+            held_notices += (held_notices.empty() ? "" : "\n") + hold->notice;
+          } else {
+            tr = co_await tool->Run(request.context, args.get_object());
+          }
         }
       }
       st = co_await events.OnToolResult(call, tr);
@@ -121,6 +133,16 @@ Awaitable<Result<AgentResult>> AgentLoop::Run(const AgentRequest& request, Agent
       ChatMessage tool_msg{Role::kTool, tr.content, {}, call.id, call.name, tr.is_error};
       mreq.messages.push_back(tool_msg);
       result.new_messages.push_back(tool_msg);
+    }
+    if (!held_notices.empty()) {
+      // Waiting without holding anything: the turn ends here, telling the user what awaits them.
+      std::string piece = (result.text.empty() ? "" : "\n\n") + held_notices;
+      Status st = co_await events.OnTextDelta(piece);
+      if (!st.ok()) co_return fail(st);
+      result.text += piece;
+      result.new_messages.push_back(ChatMessage{Role::kAssistant, result.text, {}, "", "", false});
+      result.stop_reason = "approval_pending";
+      co_return result;
     }
   }
   co_return fail(Status::Unprocessable(

@@ -3,6 +3,9 @@
 // (arguments validated, then the call authorized; refusals and failures go back to the model as
 // tool errors, an authorization denial as "not authorized"), feeds results back, and repeats until
 // the model answers or the plan's step limit is reached. Events stream out as they happen.
+// A call the registry's ApprovalGate holds for the user's approval is not run: the model gets the
+// gate's placeholder result and the turn ends after that step with the gate's notice as the answer
+// (stop_reason "approval_pending"); the call runs later, outside this loop, once approved.
 // Stateless; safe to share.
 #pragma once
 
@@ -38,6 +41,7 @@ struct AgentRequest {
   const tenancy::Plan* plan = nullptr;
   TenantContext context;
   CallGuard* guard = nullptr;  // optional
+  CancelSignal* cancel = nullptr;  // optional: the client went away
 };
 
 struct AgentResult {

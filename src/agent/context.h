@@ -16,6 +16,7 @@ struct TenantContext {
   std::string role;  // admin | user
   SessionId session_id;
   TraceId trace_id;
+  std::string traceparent;  // W3C, naming the turn's span: sent upstream by the HTTP providers
 };
 
 }  // namespace gh::agent

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "agent/context.h"
+#include "common/cancel.h"
 #include "common/status.h"
 
 namespace gh::agent {
@@ -61,7 +62,9 @@ struct ModelRequest {
   std::vector<ChatMessage> messages;
   std::vector<ToolSpec> tools;
   int64_t max_output_tokens = 1024;
+  bool tool_required = false;  // the model must call one of `tools` (OpenAI tool_choice "required")
   TenantContext context;
+  CancelSignal* cancel = nullptr;  // optional: fires when the client went away
 };
 
 struct ModelTurn {

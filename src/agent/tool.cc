@@ -21,6 +21,11 @@ std::vector<std::shared_ptr<Tool>> ToolRegistry::OfferedTo(const tenancy::Plan& 
   std::vector<std::shared_ptr<Tool>> out;
   for (const auto& [name, tool] : tools_)
     if (tool->AllowedBy(plan) && (!authorizer_ || authorizer_->MayOffer(context, *tool))) out.push_back(tool);
+  if (tenant_tools_)
+    for (auto& tool : tenant_tools_->ToolsFor(context))
+      if (!tools_.count(tool->spec().name) && tool->AllowedBy(plan) &&
+          (!authorizer_ || authorizer_->MayOffer(context, *tool)))
+        out.push_back(std::move(tool));
   return out;
 }
 
@@ -35,9 +40,22 @@ const ToolAuthorization& Tool::authorization() const {
   return kDefault;
 }
 
+const ApprovalRequirement& Tool::approval() const {
+  static const ApprovalRequirement kNever;
+  return kNever;
+}
+
 std::shared_ptr<Tool> ToolRegistry::Find(const std::string& name) const {
   auto it = tools_.find(name);
   return it == tools_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<Tool> ToolRegistry::Find(const TenantContext& context, const std::string& name) const {
+  if (auto tool = Find(name)) return tool;
+  if (!tenant_tools_) return nullptr;
+  for (auto& tool : tenant_tools_->ToolsFor(context))
+    if (tool->spec().name == name) return tool;
+  return nullptr;
 }
 
 namespace {

@@ -60,7 +60,44 @@ struct AuthzDecision {
   std::string reason;    // why a call was denied
 };
 
+// Whether a call must wait for the user's approval before it runs. `when` is empty (never),
+// "always", or a CEL condition over the call's `arguments` (e.g. `arguments.amount > 100`).
+// `binding_message` is what the user is asked, with `{arguments.X}` replaced by the argument.
+struct ApprovalRequirement {
+  std::string when;
+  std::string binding_message;
+  int64_t expires_in_seconds = 0;  // 0: the deployment's default
+  bool empty() const { return when.empty(); }
+};
+
+// The outcome of asking whether a validated, authorized call may run now.
+struct ApprovalHold {
+  bool held = false;         // the call waits for the user; it was stored, it must not run now
+  std::string approval_id;   // the stored request
+  std::string notice;        // what the user is told in the chat
+  std::string tool_result;   // what the model is told instead of the tool's result (JSON)
+};
+
 class Tool;
+
+// Holds tool calls that need the user's approval (by the tool's own requirement or a tenant
+// policy): stores the call bound to the hash of its exact arguments, and the agent ends the turn
+// without running it; the call runs later, once, if the user approves. Failing to decide holds
+// nothing and returns the error (the agent then refuses the call). Thread-safe.
+class ApprovalGate {
+ public:
+  virtual ~ApprovalGate() = default;
+  virtual Result<ApprovalHold> Check(const TenantContext& context, const Tool& tool, const ToolCall& call,
+                                     const boost::json::object& arguments) = 0;
+};
+
+// Tools that exist per tenant, defined at run time (e.g. HTTP API tools a tenant admin registers).
+// Asked on every turn; implementations answer from a cache and must be thread-safe.
+class TenantToolSource {
+ public:
+  virtual ~TenantToolSource() = default;
+  virtual std::vector<std::shared_ptr<Tool>> ToolsFor(const TenantContext& context) = 0;
+};
 
 // Decides which tools a caller is offered and whether a call may run. Called on the agent's path
 // for every turn and tool call, so implementations answer from memory and must be thread-safe.
@@ -82,6 +119,9 @@ class Tool {
   virtual bool AllowedBy(const tenancy::Plan& plan) const = 0;
   // What the caller's authorization must allow; by default only the opt-in "may use" check.
   virtual const ToolAuthorization& authorization() const;
+  // Whether a call must wait for the user's approval; by default never (tenant policies may still
+  // require it).
+  virtual const ApprovalRequirement& approval() const;
   virtual Awaitable<ToolResult> Run(const TenantContext& context, const boost::json::object& arguments) = 0;
 };
 
@@ -90,16 +130,24 @@ class ToolRegistry {
  public:
   void Add(std::shared_ptr<Tool> tool);
   void SetAuthorizer(std::shared_ptr<ToolAuthorizer> authorizer) { authorizer_ = std::move(authorizer); }
+  void SetApprovalGate(std::shared_ptr<ApprovalGate> gate) { approval_gate_ = std::move(gate); }
+  void SetTenantTools(std::shared_ptr<TenantToolSource> source) { tenant_tools_ = std::move(source); }
+  // Null when no approvals are configured.
+  ApprovalGate* approval_gate() const { return approval_gate_.get(); }
   std::vector<std::shared_ptr<Tool>> AllowedFor(const tenancy::Plan& plan) const;
   // The tools the plan grants that the caller's authorization lets them use.
   std::vector<std::shared_ptr<Tool>> OfferedTo(const tenancy::Plan& plan, const TenantContext& context) const;
   // Allowed when no authorizer is installed.
   AuthzDecision Authorize(const TenantContext& context, const Tool& tool, const boost::json::object& arguments) const;
   std::shared_ptr<Tool> Find(const std::string& name) const;
+  // The built-in tool of that name, else the caller's tenant's tool of that name.
+  std::shared_ptr<Tool> Find(const TenantContext& context, const std::string& name) const;
 
  private:
   std::map<std::string, std::shared_ptr<Tool>> tools_;
   std::shared_ptr<ToolAuthorizer> authorizer_;
+  std::shared_ptr<ApprovalGate> approval_gate_;
+  std::shared_ptr<TenantToolSource> tenant_tools_;
 };
 
 // Checks an arguments object against the subset of JSON Schema our tools use (type object,

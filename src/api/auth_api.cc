@@ -93,14 +93,18 @@ void RegisterAuthRoutes(pipeline::Router& r, Services& s) {
            ReplyJson(ctx, 200, bj::object{
                {"issuer", iss},
                {"jwks_uri", iss + "/.well-known/jwks.json"},
-               {"token_endpoint", iss + "/api/auth/login"},
+               {"token_endpoint", iss + "/oauth/token"},
                {"registration_endpoint", iss + "/api/auth/register"},
                {"userinfo_endpoint", iss + "/api/me"},
                {"response_types_supported", bj::array{"token"}},
-               {"grant_types_supported", bj::array{"password", "refresh_token"}},
+               {"grant_types_supported", bj::array{"password", "refresh_token", "urn:openid:params:grant-type:ciba",
+                                                   "urn:ietf:params:oauth:grant-type:token-exchange"}},
+               {"backchannel_authentication_endpoint", iss + "/bc-authorize"},
+               {"backchannel_token_delivery_modes_supported", bj::array{"poll"}},
+               {"backchannel_user_code_parameter_supported", false},
                {"subject_types_supported", bj::array{"public"}},
                {"id_token_signing_alg_values_supported", bj::array{"ES256"}},
-               {"token_endpoint_auth_methods_supported", bj::array{"none"}},
+               {"token_endpoint_auth_methods_supported", bj::array{"none", "client_secret_basic", "client_secret_post"}},
                {"claims_supported", bj::array{"iss", "sub", "aud", "exp", "iat", "jti", "email", "tenant_id",
                                               "subscription_tier", "groups"}}});
            ctx.response.headers.Set("cache-control", "public, max-age=300");

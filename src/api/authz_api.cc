@@ -28,20 +28,19 @@ bj::object DocumentJson(const storage::DocumentRow& d, bool with_content) {
 }
 
 bj::object DecisionJson(const storage::AuthzDecisionRow& d) {
-  bj::object o{{"decision_id", d.id},
-               {"created_at", Iso(d.created_at)},
-               {"decision", d.decision},
-               {"tenant_id", d.tenant_id.value()},
-               {"user_id", d.user_id.value()},
-               {"tool", d.tool},
-               {"tuple", bj::object{{"user", d.fga_user},
-                                    {"relation", d.relation},
-                                    {"object", d.object}}},
-               {"store_id", d.store_id},
-               {"authorization_model_id", d.model_id},
-               {"reason", d.reason},
-               {"session_id", d.session_id},
-               {"trace_id", d.trace_id}};
+  bj::object o{
+      {"decision_id", d.id},
+      {"created_at", Iso(d.created_at)},
+      {"decision", d.decision},
+      {"tenant_id", d.tenant_id.value()},
+      {"user_id", d.user_id.value()},
+      {"tool", d.tool},
+      {"tuple", bj::object{{"user", d.fga_user}, {"relation", d.relation}, {"object", d.object}}},
+      {"store_id", d.store_id},
+      {"authorization_model_id", d.model_id},
+      {"reason", d.reason},
+      {"session_id", d.session_id},
+      {"trace_id", d.trace_id}};
   return o;
 }
 
@@ -50,7 +49,9 @@ Status NoSuchDocument() { return Status::NotFound("no such document", "document_
 }  // namespace
 
 void RegisterAuthzRoutes(pipeline::Router& r, authz_agent::AuthzRuntime& authz) {
-  r.Add({.method = "POST", .pattern = "/api/tenants/{tenant_id}/documents", .tenant_admin = true,
+  r.Add({.method = "POST",
+         .pattern = "/api/tenants/{tenant_id}/documents",
+         .tenant_admin = true,
          .sync = [&authz](RequestContext& ctx) -> Status {
            GH_ASSIGN_OR_RETURN(auto body, Body(ctx));
            authz_agent::PutDocument put;
@@ -62,17 +63,18 @@ void RegisterAuthzRoutes(pipeline::Router& r, authz_agent::AuthzRuntime& authz) 
              return Status::InvalidArgument("missing required field 'content'", "missing_field");
            }
            put.content = std::move(*content);
-           GH_ASSIGN_OR_RETURN(auto stored,
-                               authz.documents().Put(ctx.tenant->id, ctx.principal->user_id,
-                                                     std::move(put)));
+           GH_ASSIGN_OR_RETURN(
+               auto stored,
+               authz.documents().Put(ctx.tenant->id, ctx.principal->user_id, std::move(put)));
            ReplyJson(ctx, stored.second ? 201 : 200, DocumentJson(stored.first, false));
            return Status::Ok();
          }});
-  r.Add({.method = "GET", .pattern = "/api/tenants/{tenant_id}/documents",
+  r.Add({.method = "GET",
+         .pattern = "/api/tenants/{tenant_id}/documents",
          .sync = [&authz](RequestContext& ctx) -> Status {
            const bool admin = ctx.principal->IsTenantAdmin();
-           GH_ASSIGN_OR_RETURN(auto docs, authz.documents().List(ctx.tenant->id,
-                                                                 ctx.principal->user_id, admin));
+           GH_ASSIGN_OR_RETURN(
+               auto docs, authz.documents().List(ctx.tenant->id, ctx.principal->user_id, admin));
            bj::array out;
            for (const auto& d : docs) out.push_back(DocumentJson(d, false));
            ReplyJson(ctx, 200,
@@ -80,13 +82,14 @@ void RegisterAuthzRoutes(pipeline::Router& r, authz_agent::AuthzRuntime& authz) 
                                 {"governed", authz.documents().Governed(ctx.tenant->id)}});
            return Status::Ok();
          }});
-  r.Add({.method = "GET", .pattern = "/api/tenants/{tenant_id}/documents/{document_id}",
+  r.Add({.method = "GET",
+         .pattern = "/api/tenants/{tenant_id}/documents/{document_id}",
          .sync = [&authz](RequestContext& ctx) -> Status {
            const std::string& id = ctx.Param("document_id");
            if (!ctx.principal->IsTenantAdmin()) {
              // A document the caller may not view is as absent as a missing one.
-             GH_ASSIGN_OR_RETURN(bool may, authz.documents().MayView(
-                                               ctx.tenant->id, ctx.principal->user_id, id));
+             GH_ASSIGN_OR_RETURN(
+                 bool may, authz.documents().MayView(ctx.tenant->id, ctx.principal->user_id, id));
              if (!may) return NoSuchDocument();
            }
            GH_ASSIGN_OR_RETURN(auto doc, authz.documents().Get(ctx.tenant->id, id));
@@ -94,16 +97,20 @@ void RegisterAuthzRoutes(pipeline::Router& r, authz_agent::AuthzRuntime& authz) 
            ReplyJson(ctx, 200, DocumentJson(*doc, true));
            return Status::Ok();
          }});
-  r.Add({.method = "DELETE", .pattern = "/api/tenants/{tenant_id}/documents/{document_id}",
-         .tenant_admin = true, .sync = [&authz](RequestContext& ctx) -> Status {
+  r.Add({.method = "DELETE",
+         .pattern = "/api/tenants/{tenant_id}/documents/{document_id}",
+         .tenant_admin = true,
+         .sync = [&authz](RequestContext& ctx) -> Status {
            GH_ASSIGN_OR_RETURN(bool deleted,
                                authz.documents().Delete(ctx.tenant->id, ctx.Param("document_id")));
            if (!deleted) return NoSuchDocument();
            ctx.response = http::Response::NoContent();
            return Status::Ok();
          }});
-  r.Add({.method = "GET", .pattern = "/api/tenants/{tenant_id}/authz/decisions",
-         .tenant_admin = true, .sync = [&authz](RequestContext& ctx) -> Status {
+  r.Add({.method = "GET",
+         .pattern = "/api/tenants/{tenant_id}/authz/decisions",
+         .tenant_admin = true,
+         .sync = [&authz](RequestContext& ctx) -> Status {
            storage::DecisionFilter filter;
            filter.limit = kDefaultDecisions;
            if (auto limit = ctx.request.Query("limit")) {

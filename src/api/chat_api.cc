@@ -2,6 +2,7 @@
 // client accepts text/event-stream).
 #include <fmt/format.h>
 
+#include "api/guarded_sse.h"
 #include "api/json_io.h"
 #include "api/services.h"
 #include "common/strings.h"
@@ -10,6 +11,7 @@
 namespace gh::api {
 
 using agent::Awaitable;
+namespace net = boost::asio;
 using pipeline::RequestContext;
 
 namespace {
@@ -36,26 +38,27 @@ bj::object UsageJson(const agent::Usage& u) {
 // Streams every agent event to the client as it happens.
 class SseEvents final : public chat::ChatEvents {
  public:
-  SseEvents(RequestContext& ctx) : ctx_(ctx), sse_(ctx.stream) {}
+  SseEvents(RequestContext& ctx, GuardedSse& sse) : ctx_(ctx), sse_(sse) {}
   Awaitable<Status> OnStart(const SessionId& s, const MessageId& m, const TraceId& t) override {
     http::Headers h;
     QuotaHeaders(ctx_, h);
     h.Set("content-type", "text/event-stream; charset=utf-8");
-    GH_CO_RETURN_IF_ERROR(co_await sse_.Begin(std::move(h)));
+    Status begun = co_await sse_.Begin(std::move(h));
+    if (!begun.ok()) co_return begun;
     // (Objects are built before co_await: GCC 12 cannot keep initializer lists in a coroutine frame.)
     std::string data = bj::serialize(bj::object{{"session_id", s.value()}, {"message_id", m.value()}, {"trace_id", t.value()}});
-    co_return co_await sse_.Send("start", data);
+    co_return co_await sse_.Send("start", std::move(data));
   }
   Awaitable<Status> OnTextDelta(std::string_view text) override {
     std::string data = bj::serialize(bj::object{{"text", text}});
-    co_return co_await sse_.Send("delta", data);
+    co_return co_await sse_.Send("delta", std::move(data));
   }
   Awaitable<Status> OnToolCall(const agent::ToolCall& call) override {
     boost::system::error_code ec;
     bj::value args = bj::parse(call.arguments_json, ec);
     if (ec) args = bj::string(call.arguments_json);
     std::string data = bj::serialize(bj::object{{"id", call.id}, {"name", call.name}, {"arguments", args}});
-    co_return co_await sse_.Send("tool_call", data);
+    co_return co_await sse_.Send("tool_call", std::move(data));
   }
   Awaitable<Status> OnToolResult(const agent::ToolCall& call, const agent::ToolResult& result) override {
     boost::system::error_code ec;
@@ -63,14 +66,12 @@ class SseEvents final : public chat::ChatEvents {
     if (ec) content = bj::string(result.content);
     std::string data = bj::serialize(bj::object{{"id", call.id}, {"name", call.name}, {"result", content},
                                                 {"is_error", result.is_error}});
-    co_return co_await sse_.Send("tool_result", data);
+    co_return co_await sse_.Send("tool_result", std::move(data));
   }
-  Awaitable<Status> Send(std::string_view event, std::string data) { co_return co_await sse_.Send(event, data); }
-  bool begun() const { return ctx_.stream.begun(); }
 
  private:
   RequestContext& ctx_;
-  http::SseWriter sse_;
+  GuardedSse& sse_;
 };
 
 class SilentEvents final : public chat::ChatEvents {
@@ -89,7 +90,7 @@ Awaitable<Status> HandleChat(Services& s, RequestContext& ctx) {
   if (Trim(message).empty()) co_return Status::InvalidArgument("message must not be blank", "missing_field");
   GH_CO_ASSIGN_OR_RETURN(auto session_id, json::OptionalString(body, "session_id", 64));
   GH_CO_ASSIGN_OR_RETURN(auto model, json::OptionalString(body, "model", 200));
-  ctx.trace_id = TraceId(HexEncode(s.random.Bytes(16)));
+  if (ctx.trace_id.empty()) ctx.trace_id = TraceId(HexEncode(s.random.Bytes(16)));  // the metering filter's
 
   chat::ChatRequest req;
   req.principal = *ctx.principal;
@@ -102,15 +103,19 @@ Awaitable<Status> HandleChat(Services& s, RequestContext& ctx) {
   tenancy::Reservation* reservation = ctx.reservation ? &*ctx.reservation : nullptr;
 
   if (WantsEventStream(ctx.request)) {
-    SseEvents events(ctx);
+    GuardedSse sse(ctx.stream, s.sse_keepalive);
+    SseEvents events(ctx, sse);
+    req.cancel = &sse.cancel();
+    co_await sse.Start();
     auto outcome = co_await s.chat.Chat(req, reservation, events);
-    if (!events.begun()) co_return outcome.ok() ? Status::Internal("stream never started") : std::move(outcome).status();
+    co_await sse.Stop();
+    if (!sse.begun()) co_return outcome.ok() ? Status::Internal("stream never started") : std::move(outcome).status();
     if (!outcome.ok()) {
       const Status& st = outcome.status();
       const bool internal = st.code() == StatusCode::kInternal;
       std::string data = bj::serialize(bj::object{{"code", internal ? "internal" : st.error_code()},
                                                   {"message", internal ? "internal server error" : st.message()}});
-      (void)co_await events.Send("error", std::move(data));
+      (void)co_await sse.Send("error", std::move(data));
       co_return st;
     }
     std::string data = bj::serialize(bj::object{{"session_id", outcome->session_id.value()},
@@ -119,7 +124,7 @@ Awaitable<Status> HandleChat(Services& s, RequestContext& ctx) {
                                                 {"usage", UsageJson(outcome->usage)},
                                                 {"trace_id", outcome->trace_id.value()},
                                                 {"model", outcome->model}});
-    (void)co_await events.Send("done", std::move(data));
+    (void)co_await sse.Send("done", std::move(data));
     co_return Status::Ok();
   }
 

@@ -1,8 +1,8 @@
 // The OpenFGA-compatible API under /fga: translates OpenFGA's JSON to the engine's requests
 // (authz/store.h) for the caller's tenant's stores, and Status values to OpenFGA's error shape.
 // Field names and messages follow OpenFGA's HTTP API so that its SDKs work unchanged.
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -55,9 +55,9 @@ http::Response FgaErrorResponse(const Status& s) {
       if (code.empty()) code = std::string(StatusCodeName(s.code()));
       break;
   }
-  http::Response r = http::Response::Json(
-      http::HttpStatusFor(s.code()),
-      bj::serialize(bj::object{{"code", code}, {"message", message}}));
+  http::Response r =
+      http::Response::Json(http::HttpStatusFor(s.code()),
+                           bj::serialize(bj::object{{"code", code}, {"message", message}}));
   if (s.retry_after_seconds()) {
     r.headers.Set("retry-after", std::to_string(*s.retry_after_seconds()));
   }
@@ -142,8 +142,12 @@ Result<std::vector<authz::TupleKey>> ParseTupleKeys(const bj::array* items, std:
   return out;
 }
 
-// OpenFGA's ContextualTupleKeys: {"tuple_keys": [...]}.
+// OpenFGA's ContextualTupleKeys: {"tuple_keys": [...]}; a bare array is accepted too (the
+// JavaScript SDK's batchCheck sends one).
 Result<std::vector<authz::TupleKey>> ParseContextualTuples(const bj::object& body) {
+  if (const bj::value* v = body.if_contains("contextual_tuples"); v && v->is_array()) {
+    return ParseTupleKeys(&v->get_array(), "ContextualTupleKeys.TupleKeys", true);
+  }
   GH_ASSIGN_OR_RETURN(const bj::object* wrapper,
                       ObjectField(body, "contextual_tuples", "ContextualTupleKeys", false));
   if (!wrapper) return std::vector<authz::TupleKey>();
@@ -314,8 +318,8 @@ Status ListModels(authz_agent::AuthzRuntime& authz, RequestContext& ctx) {
   auto models = store->Models();  // newest first
   size_t start = 0;
   if (!after.empty()) {
-    auto it = std::find_if(models.begin(), models.end(),
-                           [&](const auto& m) { return m->id() == after; });
+    auto it =
+        std::find_if(models.begin(), models.end(), [&](const auto& m) { return m->id() == after; });
     if (it == models.end()) return authz::errors::InvalidContinuationToken();
     start = static_cast<size_t>(it - models.begin()) + 1;
   }
@@ -387,12 +391,12 @@ Status Read(authz_agent::AuthzRuntime& authz, RequestContext& ctx) {
                                                              store->record().id, page.tuples));
   bj::array tuples;
   for (size_t i = 0; i < page.tuples.size(); ++i) {
-    tuples.push_back(bj::object{{"key", TupleJson(page.tuples[i])},
-                                {"timestamp", FgaTime(written[i])}});
+    tuples.push_back(
+        bj::object{{"key", TupleJson(page.tuples[i])}, {"timestamp", FgaTime(written[i])}});
   }
-  ReplyJson(ctx, 200,
-            bj::object{{"tuples", std::move(tuples)},
-                       {"continuation_token", page.continuation_token}});
+  ReplyJson(
+      ctx, 200,
+      bj::object{{"tuples", std::move(tuples)}, {"continuation_token", page.continuation_token}});
   return Status::Ok();
 }
 
@@ -404,10 +408,10 @@ Status ReadChanges(authz_agent::AuthzRuntime& authz, RequestContext& ctx) {
     if (!t) return Invalid("invalid ReadChangesRequest.StartTime: not an RFC 3339 timestamp");
     start_ms = ToUnixMillis(*t);
   }
-  GH_ASSIGN_OR_RETURN(auto page, authz.stores().ReadChanges(
-                                     ctx.principal->tenant_id, ctx.Param("store_id"),
-                                     QueryString(ctx, "type"), start_ms, page_size,
-                                     QueryString(ctx, "continuation_token")));
+  GH_ASSIGN_OR_RETURN(auto page,
+                      authz.stores().ReadChanges(ctx.principal->tenant_id, ctx.Param("store_id"),
+                                                 QueryString(ctx, "type"), start_ms, page_size,
+                                                 QueryString(ctx, "continuation_token")));
   bj::array changes;
   for (const auto& c : page.changes) {
     changes.push_back(bj::object{
@@ -416,9 +420,9 @@ Status ReadChanges(authz_agent::AuthzRuntime& authz, RequestContext& ctx) {
                                                                    : "TUPLE_OPERATION_DELETE"},
         {"timestamp", FgaTime(c.timestamp_ms)}});
   }
-  ReplyJson(ctx, 200,
-            bj::object{{"changes", std::move(changes)},
-                       {"continuation_token", page.continuation_token}});
+  ReplyJson(
+      ctx, 200,
+      bj::object{{"changes", std::move(changes)}, {"continuation_token", page.continuation_token}});
   return Status::Ok();
 }
 
@@ -553,8 +557,7 @@ Status Expand(authz_agent::AuthzRuntime& authz, RequestContext& ctx) {
   GH_ASSIGN_OR_RETURN(auto store, StoreOf(authz, ctx));
   GH_ASSIGN_OR_RETURN(auto body, FgaBody(ctx));
   GH_ASSIGN_OR_RETURN(const bj::object* key, ObjectField(body, "tuple_key", "ExpandRequest", true));
-  GH_ASSIGN_OR_RETURN(std::string relation,
-                      Field(*key, "relation", "ExpandRequestTupleKey", true));
+  GH_ASSIGN_OR_RETURN(std::string relation, Field(*key, "relation", "ExpandRequestTupleKey", true));
   GH_ASSIGN_OR_RETURN(std::string object, Field(*key, "object", "ExpandRequestTupleKey", true));
   GH_ASSIGN_OR_RETURN(std::string model_id,
                       Field(body, "authorization_model_id", "ExpandRequest", false));

@@ -42,7 +42,6 @@ void RegisterAuthzRoutes(pipeline::Router& router, authz_agent::AuthzRuntime& au
 Result<std::unique_ptr<authz_agent::AuthzRuntime>> InstallAuthz(pipeline::Router& router,
                                                                 agent::ToolRegistry& tools,
                                                                 storage::Database& db,
-                                                                const Clock& clock,
-                                                                Random& random);
+                                                                const Clock& clock, Random& random);
 
 }  // namespace gh::api

@@ -2,6 +2,7 @@
 // them). Each Register*Routes function adds one area's routes to the router.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <string>
 
@@ -27,6 +28,9 @@ struct Services {
   chat::ChatService& chat;
   tenancy::PlanStore& plan_store;
   tenancy::AdminService& admin;
+  // A comment line goes out on a stream quiet this long, so proxies keep it open and a client that
+  // went away is noticed (and its upstream call cancelled) even before the first token.
+  std::chrono::milliseconds sse_keepalive{15'000};
 };
 
 void RegisterAuthRoutes(pipeline::Router& router, Services& s);

@@ -7,10 +7,15 @@
 namespace gh::authz {
 
 Result<bool> Checker::Check(uint32_t object, uint16_t relation, const RequestUser& user) {
+  return Check(object, view_.TypeOf(object), relation, user);
+}
+
+Result<bool> Checker::Check(uint32_t object, uint16_t type, uint16_t relation,
+                            const RequestUser& user) {
   user_ = user;
   path_size_ = 0;
   error_ = Status::Ok();
-  Tri r = CheckRelation(object, view_.TypeOf(object), relation, 1);
+  Tri r = CheckRelation(object, type, relation, 1);
   if (r == Tri::kTrue) return true;
   if (r == Tri::kError) return error_;
   return false;
@@ -119,6 +124,8 @@ Checker::Tri Checker::EvalThis(const RelationInfo& info, uint32_t object, int de
     if (r == Tri::kTrue) return r;
     if (r == Tri::kError) error = true;
   }
+  // A relation that accepts no userset (e.g. `[user]`) has none to look up.
+  if (!info.AllowsAnyUserset()) return error ? Tri::kError : Tri::kFalse;
   bool allowed = false;
   view_.ForEachUserset(object, relation, [&](uint64_t s, const TupleIndex& index) {
     if (allowed) return;

@@ -45,6 +45,8 @@ class Checker {
   Checker(const GraphView& view, const RequestContext* context) : view_(view), context_(context) {}
 
   Result<bool> Check(uint32_t object, uint16_t relation, const RequestUser& user);
+  // When the caller knows the object's type already (one memory access less on the hot path).
+  Result<bool> Check(uint32_t object, uint16_t type, uint16_t relation, const RequestUser& user);
 
  private:
   enum class Tri : uint8_t { kFalse, kTrue, kError };

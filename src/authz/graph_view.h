@@ -42,9 +42,12 @@ class GraphView {
   const Overlay* overlay() const { return overlay_; }
 
   std::optional<uint32_t> FindObject(std::string_view s) const {
-    if (auto id = objects_.Find(s)) return id;
+    return FindObject(Interner::MakeKey(s));
+  }
+  std::optional<uint32_t> FindObject(const Interner::Key& key) const {
+    if (auto id = objects_.Find(key)) return id;
     if (overlay_) {
-      if (auto id = overlay_->objects.Find(s)) return kOverlayBase + *id;
+      if (auto id = overlay_->objects.Find(key)) return kOverlayBase + *id;
     }
     return std::nullopt;
   }

@@ -1,12 +1,17 @@
-// Interner: an append-only table of strings <-> dense uint32 ids, stored compactly (the bytes in
-// 64 KiB arena blocks, an open-addressing index of ids). Used for object names ("document:1"),
-// type and relation names. Ids are never reused. Not synchronised: the owner (Store) serialises
-// Intern() with its write lock; Find()/Str() may run concurrently with each other.
+// Interner: an append-only table of strings <-> dense uint32 ids, built for lookups that miss
+// the CPU caches as little as possible (a check interns-looks-up its object and user among
+// millions of names). Each string lives in a 64 KiB arena block as a record [id][length][bytes];
+// the lookup table is open addressing with linear probing over 8-byte slots, each holding a
+// 16-bit fragment of the string's hash and the record's address. A lookup reads one slot (or a
+// few neighbours) and then the one record it points to, so a hit costs about two cache misses.
+// Used for object names ("document:1"), type and relation names. Ids are never reused.
+//
+// Not synchronised: the owner (Store) serialises Intern() with its write lock; Find()/Str() may
+// run concurrently with each other.
 #pragma once
 
-#include <boost/unordered/unordered_flat_set.hpp>
-
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -16,44 +21,68 @@ namespace gh::authz {
 
 class Interner {
  public:
-  Interner();
+  Interner() = default;
   Interner(const Interner&) = delete;
   Interner& operator=(const Interner&) = delete;
 
-  std::optional<uint32_t> Find(std::string_view s) const;
+  // A key hashed once, for lookups that overlap their cache misses (see Prefetch).
+  struct Key {
+    std::string_view text;
+    uint64_t hash = 0;
+  };
+  static Key MakeKey(std::string_view s) { return Key{s, Hash(s)}; }
+
+  std::optional<uint32_t> Find(std::string_view s) const { return Find(MakeKey(s)); }
+  std::optional<uint32_t> Find(const Key& key) const;
   uint32_t Intern(std::string_view s);
-  std::string_view Str(uint32_t id) const {
-    const Entry& e = entries_[id];
-    return std::string_view(blocks_[e.block].get() + e.offset, e.length);
+
+  // Lookups that are about to happen can overlap their cache misses: Prefetch(key) starts
+  // loading the slot Find(key) reads first; PrefetchRecord(key), called a little later, reads that
+  // slot and starts loading the record it points to. Both are hints: they change no result.
+  void Prefetch(const Key& key) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[Home(key.hash)]);
   }
-  size_t size() const { return entries_.size(); }
+  void PrefetchRecord(const Key& key) const;
+  std::string_view Str(uint32_t id) const { return RecordString(records_[id]); }
+  size_t size() const { return records_.size(); }
   size_t MemoryBytes() const;
 
  private:
-  struct Entry {
-    uint32_t block;
-    uint32_t offset;
-    uint32_t length;
-  };
-  struct Hash {
-    using is_transparent = void;
-    const Interner* owner;
-    size_t operator()(uint32_t id) const;
-    size_t operator()(std::string_view s) const;
-  };
-  struct Eq {
-    using is_transparent = void;
-    const Interner* owner;
-    bool operator()(uint32_t a, uint32_t b) const { return a == b; }
-    bool operator()(std::string_view s, uint32_t id) const { return owner->Str(id) == s; }
-    bool operator()(uint32_t id, std::string_view s) const { return owner->Str(id) == s; }
-  };
-
   static constexpr uint32_t kBlockSize = 64 * 1024;
+  static constexpr size_t kHeader = 2 * sizeof(uint32_t);  // id, length
+  // Record addresses are user-space pointers, which fit in 48 bits on the 64-bit targets we
+  // build for; the slot's top 16 bits hold the hash fragment.
+  static constexpr uint64_t kAddressMask = (uint64_t(1) << 48) - 1;
+  static_assert(sizeof(void*) == 8, "the slot layout needs 64-bit pointers");
+
+  static uint32_t RecordId(const char* r) {
+    uint32_t id;
+    std::memcpy(&id, r, sizeof(id));
+    return id;
+  }
+  static std::string_view RecordString(const char* r) {
+    uint32_t len;
+    std::memcpy(&len, r + sizeof(uint32_t), sizeof(len));
+    return std::string_view(r + kHeader, len);
+  }
+  static uint64_t Hash(std::string_view s);
+  // The slot for a hash, the fragment kept in the slot, and the slot value for a record.
+  size_t Home(uint64_t hash) const { return static_cast<size_t>(hash >> shift_); }
+  static uint64_t Fragment(uint64_t hash) { return (hash & 0xFFFF) << 48; }
+  static uint64_t Slot(uint64_t hash, const char* record) {
+    return Fragment(hash) | (reinterpret_cast<uint64_t>(record) & kAddressMask);
+  }
+  static const char* Address(uint64_t slot) {
+    return reinterpret_cast<const char*>(slot & kAddressMask);
+  }
+  const char* Append(std::string_view s, uint32_t id);
+  void Grow();
+
   std::vector<std::unique_ptr<char[]>> blocks_;
   uint32_t used_in_block_ = kBlockSize;
-  std::vector<Entry> entries_;
-  boost::unordered_flat_set<uint32_t, Hash, Eq> index_;
+  std::vector<const char*> records_;  // by id
+  std::vector<uint64_t> slots_;       // 0: empty; size a power of two (or 0)
+  int shift_ = 64;                    // 64 - log2(slots_.size())
 };
 
 }  // namespace gh::authz

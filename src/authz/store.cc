@@ -106,19 +106,24 @@ Status Store::LoadModel(const Model& model) {
   return Status::Ok();
 }
 
-Result<std::shared_ptr<const TypeSystem>> Store::ResolveModelLocked(
-    std::string_view model_id) const {
+Result<size_t> Store::ModelIndexLocked(std::string_view model_id) const {
   if (models_.empty()) return errors::LatestModelNotFound(record_.id);
-  if (model_id.empty()) return models_.back();
-  for (const auto& m : models_) {
-    if (m->id() == model_id) return m;
+  if (model_id.empty()) return models_.size() - 1;
+  for (size_t i = 0; i < models_.size(); ++i) {
+    if (models_[i]->id() == model_id) return i;
   }
   return errors::ModelNotFound(model_id);
 }
 
+Result<const TypeSystem*> Store::ResolveModelLocked(std::string_view model_id) const {
+  GH_ASSIGN_OR_RETURN(size_t i, ModelIndexLocked(model_id));
+  return models_[i].get();
+}
+
 Result<std::shared_ptr<const TypeSystem>> Store::ResolveModel(std::string_view model_id) const {
   std::shared_lock lock(mu_);
-  return ResolveModelLocked(model_id);
+  GH_ASSIGN_OR_RETURN(size_t i, ModelIndexLocked(model_id));
+  return models_[i];
 }
 
 std::vector<std::shared_ptr<const TypeSystem>> Store::Models() const {
@@ -225,6 +230,50 @@ Status Store::InsertLocked(const TupleKey& t) {
   return Status::Ok();
 }
 
+Status Store::ApplyChanges(const std::vector<TupleChange>& changes) {
+  std::unique_lock lock(mu_);
+  for (const auto& c : changes) {
+    ParsedUser user;
+    if (!ParseUser(c.tuple.user, &user) || !IsValidObject(c.tuple.object)) {
+      return errors::InvalidTuple(c.tuple.ToString(), "malformed tuple in the change log");
+    }
+    auto object = objects_.Find(c.tuple.object);
+    auto subject = objects_.Find(user.object);
+    auto relation = names_.Find(c.tuple.relation);
+    auto subject_relation =
+        user.relation.empty() ? std::optional<uint32_t>(0) : names_.Find(user.relation);
+    if (object && subject && relation && subject_relation) {
+      index_.Erase(*object, static_cast<uint16_t>(*relation),
+                   SubjectRef{*subject, static_cast<uint16_t>(*subject_relation)});
+    }
+    if (c.operation == TupleOperation::kWrite) GH_RETURN_IF_ERROR(InsertLocked(c.tuple));
+  }
+  return Status::Ok();
+}
+
+bool Store::HasModel(std::string_view model_id) const {
+  std::shared_lock lock(mu_);
+  for (const auto& m : models_) {
+    if (m->id() == model_id) return true;
+  }
+  return false;
+}
+
+void Store::OrderModels(const std::vector<std::string>& ids) {
+  std::unique_lock lock(mu_);
+  std::vector<std::shared_ptr<const TypeSystem>> ordered;
+  ordered.reserve(models_.size());
+  for (const auto& id : ids) {
+    for (auto& m : models_) {
+      if (m && m->id() == id) ordered.push_back(std::move(m));
+    }
+  }
+  for (auto& m : models_) {
+    if (m) ordered.push_back(std::move(m));
+  }
+  models_ = std::move(ordered);
+}
+
 Status Store::LoadTuples(const std::vector<TupleKey>& tuples) {
   std::unique_lock lock(mu_);
   for (const auto& t : tuples) GH_RETURN_IF_ERROR(InsertLocked(t));
@@ -273,10 +322,9 @@ Status Store::Write(const WriteRequest& request) {
     uint16_t relation = static_cast<uint16_t>(*names_.Find(t.relation));
     uint16_t sr = user.relation.empty() ? 0 : static_cast<uint16_t>(*names_.Find(user.relation));
     auto subject = index_.Find(object, relation, SubjectRef{*objects_.Find(user.object), sr});
-    const StoredCondition* c =
-        subject && TupleIndex::SubjectHasCondition(*subject)
-            ? index_.Condition(object, relation, *subject)
-            : nullptr;
+    const StoredCondition* c = subject && TupleIndex::SubjectHasCondition(*subject)
+                                   ? index_.Condition(object, relation, *subject)
+                                   : nullptr;
     if (!c || !t.condition) return !c && !t.condition;
     return c->name == t.condition->name && c->context_json == t.condition->context;
   };
@@ -440,6 +488,11 @@ Result<std::unique_ptr<Overlay>> Store::BuildOverlay(const TypeSystem& ts,
 Result<RequestUser> Store::ResolveUser(const GraphView& view, const std::string& user) const {
   ParsedUser p;
   if (!ParseUser(user, &p)) return errors::ValidationError("invalid 'user' field format");
+  return ResolveParsedUser(view, p, Interner::MakeKey(p.object));
+}
+
+Result<RequestUser> Store::ResolveParsedUser(const GraphView& view, const ParsedUser& p,
+                                             const Interner::Key& object) const {
   auto type = view.FindName(p.type);
   if (!type || !view.ts().HasType(*type)) return errors::TypeNotFound(p.type);
   RequestUser u;
@@ -450,8 +503,8 @@ Result<RequestUser> Store::ResolveUser(const GraphView& view, const std::string&
     if (!rel || !view.ts().Find(*type, *rel)) return errors::RelationNotFound(p.relation, p.type);
     u.relation = *rel;
   }
-  if (auto id = view.FindObject(p.object)) u.object = *id;
-  if (!p.relation.empty()) return u;
+  if (auto id = view.FindObject(object)) u.object = *id;
+  if (!p.relation.empty() || !view.ts().AcceptsWildcardOf(*type)) return u;
   char buf[300];
   if (p.type.size() + 2 <= sizeof(buf)) {
     std::memcpy(buf, p.type.data(), p.type.size());
@@ -465,10 +518,20 @@ Result<RequestUser> Store::ResolveUser(const GraphView& view, const std::string&
 }
 
 Result<bool> Store::CheckLocked(const TypeSystem& ts, const CheckRequest& request) const {
+  // The object and the user are looked up among (possibly) millions of names: start both
+  // lookups' memory loads now, so that their cache misses overlap each other and the validation.
+  ParsedUser parsed_user;
+  const bool user_parsed = ParseUser(request.user, &parsed_user);  // reported in order below
+  const Interner::Key object_key = Interner::MakeKey(request.object);
+  const Interner::Key user_key = Interner::MakeKey(parsed_user.object);
+  objects_.Prefetch(object_key);
+  objects_.Prefetch(user_key);
   std::string_view type, id;
   if (!SplitObject(request.object, &type, &id) || !IsValidObject(request.object)) {
     return errors::ValidationError("invalid 'object' field format");
   }
+  objects_.PrefetchRecord(object_key);
+  objects_.PrefetchRecord(user_key);
   auto type_id = names_.Find(type);
   if (!type_id || !ts.HasType(static_cast<uint16_t>(*type_id))) return errors::TypeNotFound(type);
   auto rel_id = names_.Find(request.relation);
@@ -477,8 +540,9 @@ Result<bool> Store::CheckLocked(const TypeSystem& ts, const CheckRequest& reques
   }
   GH_ASSIGN_OR_RETURN(auto overlay, BuildOverlay(ts, request.contextual_tuples));
   GraphView view(ts, names_, objects_, object_info_, index_, overlay.get());
-  GH_ASSIGN_OR_RETURN(RequestUser user, ResolveUser(view, request.user));
-  auto object = view.FindObject(request.object);
+  if (!user_parsed) return errors::ValidationError("invalid 'user' field format");
+  GH_ASSIGN_OR_RETURN(RequestUser user, ResolveParsedUser(view, parsed_user, user_key));
+  auto object = view.FindObject(object_key);
   uint16_t relation = static_cast<uint16_t>(*rel_id);
   if (!object) {
     // No tuple mentions the object: only a userset asking about itself can hold.
@@ -486,7 +550,7 @@ Result<bool> Store::CheckLocked(const TypeSystem& ts, const CheckRequest& reques
   }
   RequestContext context = ToRequestContext(request.context);
   Checker checker(view, &context);
-  return checker.Check(*object, relation, user);
+  return checker.Check(*object, static_cast<uint16_t>(*type_id), relation, user);
 }
 
 Result<bool> Store::Check(const CheckRequest& request) const {

@@ -144,16 +144,31 @@ class Store {
   Status LoadModel(const Model& model);
   Status LoadTuples(const std::vector<TupleKey>& tuples);
 
+  // Keeping up with other processes that share the store's persistence: applies the changes they
+  // persisted (from the change log, in order), idempotently and without persisting them again: a
+  // write replaces the tuple (its condition), a delete of an absent tuple does nothing.
+  Status ApplyChanges(const std::vector<TupleChange>& changes);
+  bool HasModel(std::string_view model_id) const;
+  // Orders the loaded models as `ids` (oldest first), so that the latest is the last persisted;
+  // loaded models missing from `ids` keep their place after those listed.
+  void OrderModels(const std::vector<std::string>& ids);
+
   size_t TupleCount() const;
   size_t MemoryBytes() const;
 
  private:
   struct Resolved;
-  Result<std::shared_ptr<const TypeSystem>> ResolveModelLocked(std::string_view model_id) const;
+  // Under the lock: the model's position in models_, and the model itself (borrowed: models_
+  // keeps it alive while the lock is held, so the hot path copies no shared_ptr).
+  Result<size_t> ModelIndexLocked(std::string_view model_id) const;
+  Result<const TypeSystem*> ResolveModelLocked(std::string_view model_id) const;
   Status ValidateTuple(const TypeSystem& ts, const TupleKey& t, bool for_write) const;
   Result<std::unique_ptr<Overlay>> BuildOverlay(const TypeSystem& ts,
                                                 const std::vector<TupleKey>& tuples) const;
   Result<RequestUser> ResolveUser(const GraphView& view, const std::string& user) const;
+  // `object` is the user's "type:id" part, hashed (p.object).
+  Result<RequestUser> ResolveParsedUser(const GraphView& view, const ParsedUser& p,
+                                        const Interner::Key& object) const;
   Status InsertLocked(const TupleKey& t);
   Result<bool> CheckLocked(const TypeSystem& ts, const CheckRequest& request) const;
 

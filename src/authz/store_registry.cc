@@ -12,23 +12,37 @@ StoreRegistry::StoreRegistry(AuthzPersistence* persistence, const Clock& clock, 
                              StoreLimits limits)
     : persistence_(persistence), clock_(clock), random_(random), limits_(limits) {}
 
+Result<std::shared_ptr<Store>> StoreRegistry::BuildStore(const StoreSnapshot& snap) const {
+  auto store = std::make_shared<Store>(snap.store, persistence_, clock_, random_, limits_);
+  for (const auto& m : snap.models) {
+    GH_ASSIGN_OR_RETURN(Model model, ModelFromJsonString(m.json));
+    model.id = m.id;
+    GH_RETURN_IF_ERROR(store->LoadModel(model));
+  }
+  GH_RETURN_IF_ERROR(store->LoadTuples(snap.tuples));
+  return store;
+}
+
 Status StoreRegistry::LoadFromPersistence() {
   if (!persistence_) return Status::Ok();
   GH_ASSIGN_OR_RETURN(auto snapshots, persistence_->LoadAll());
   std::map<std::string, std::shared_ptr<Store>> loaded;
   for (const auto& snap : snapshots) {
-    auto store = std::make_shared<Store>(snap.store, persistence_, clock_, random_, limits_);
-    for (const auto& m : snap.models) {
-      GH_ASSIGN_OR_RETURN(Model model, ModelFromJsonString(m.json));
-      model.id = m.id;
-      GH_RETURN_IF_ERROR(store->LoadModel(model));
-    }
-    GH_RETURN_IF_ERROR(store->LoadTuples(snap.tuples));
-    loaded[snap.store.id] = std::move(store);
+    GH_ASSIGN_OR_RETURN(loaded[snap.store.id], BuildStore(snap));
   }
   std::unique_lock lock(mu_);
   stores_ = std::move(loaded);
   return Status::Ok();
+}
+
+void StoreRegistry::Adopt(std::shared_ptr<Store> store) {
+  std::unique_lock lock(mu_);
+  stores_.emplace(store->record().id, std::move(store));
+}
+
+void StoreRegistry::Forget(const std::string& store_id) {
+  std::unique_lock lock(mu_);
+  stores_.erase(store_id);
 }
 
 Result<std::shared_ptr<Store>> StoreRegistry::CreateStore(const std::string& name) {

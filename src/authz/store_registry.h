@@ -24,6 +24,12 @@ class StoreRegistry {
                 StoreLimits limits = {});
 
   Status LoadFromPersistence();
+  // A store as persisted (its models in order and its tuples), not yet registered.
+  Result<std::shared_ptr<Store>> BuildStore(const StoreSnapshot& snapshot) const;
+  // Keeping up with other processes sharing the persistence: registers a store one of them
+  // created (already persisted), and forgets one that was deleted (without persisting anything).
+  void Adopt(std::shared_ptr<Store> store);
+  void Forget(const std::string& store_id);
   Result<std::shared_ptr<Store>> CreateStore(const std::string& name);
   Result<std::shared_ptr<Store>> GetStore(const std::string& store_id) const;
   Status DeleteStore(const std::string& store_id);

@@ -116,6 +116,10 @@ Result<std::shared_ptr<const TypeSystem>> TypeSystem::Build(const Model& model, 
         }
         r.wildcard = ref.wildcard;
         r.condition = ref.condition;
+        if (r.wildcard && std::find(ts->wildcard_types_.begin(), ts->wildcard_types_.end(),
+                                    r.type) == ts->wildcard_types_.end()) {
+          ts->wildcard_types_.push_back(r.type);
+        }
         info.restrictions.push_back(std::move(r));
       }
       ts->relations_.emplace(Key(type, rel), std::move(info));

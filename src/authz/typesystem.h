@@ -52,6 +52,12 @@ struct RelationInfo {
     }
     return false;
   }
+  bool AllowsAnyUserset() const {
+    for (const auto& r : restrictions) {
+      if (r.relation != 0) return true;
+    }
+    return false;
+  }
   bool AllowsUserset(uint16_t t, uint16_t rel) const {
     for (const auto& r : restrictions) {
       if (r.type == t && r.relation == rel) return true;
@@ -99,6 +105,14 @@ class TypeSystem {
   const std::vector<ReverseEdge>& ReverseEdges(uint16_t type, uint16_t relation) const;
   // Relations of `type` in the model.
   const std::vector<uint16_t>& RelationsOf(uint16_t type) const;
+  // Whether any relation accepts `type:*`: when none does, a check never looks the user's
+  // wildcard up.
+  bool AcceptsWildcardOf(uint16_t type) const {
+    for (uint16_t t : wildcard_types_) {
+      if (t == type) return true;
+    }
+    return false;
+  }
 
  private:
   static uint32_t Key(uint16_t a, uint16_t b) { return (uint32_t(a) << 16) | b; }
@@ -112,6 +126,7 @@ class TypeSystem {
   std::vector<CompiledCondition> conditions_;
   boost::unordered_flat_map<uint64_t, std::vector<std::pair<uint16_t, uint16_t>>> acceptors_;
   boost::unordered_flat_map<uint32_t, std::vector<ReverseEdge>> reverse_;
+  std::vector<uint16_t> wildcard_types_;
 };
 
 cel::Type ToCelType(const ConditionParamType& t);

@@ -59,7 +59,8 @@ class ReadDocumentTool final : public agent::Tool {
     spec_.parameters_schema = R"({"type":"object","properties":{"document_id":{"type":"string",)"
                               R"("minLength":1,"maxLength":128}},"required":["document_id"],)"
                               R"("additionalProperties":false})";
-    authorization_.call = {kViewerRelation, std::string(kDocumentType) + ":{arguments.document_id}"};
+    authorization_.call = {kViewerRelation,
+                           std::string(kDocumentType) + ":{arguments.document_id}"};
   }
   const agent::ToolSpec& spec() const override { return spec_; }
   bool AllowedBy(const tenancy::Plan&) const override { return true; }
@@ -70,9 +71,8 @@ class ReadDocumentTool final : public agent::Tool {
     auto doc = documents_.Get(context.tenant_id, id);
     if (!doc.ok()) co_return Error("reading the document failed");
     if (!*doc) co_return Error("document not found");
-    bj::object out{{"document_id", (*doc)->id},
-                   {"title", (*doc)->title},
-                   {"content", (*doc)->content}};
+    bj::object out{
+        {"document_id", (*doc)->id}, {"title", (*doc)->title}, {"content", (*doc)->content}};
     agent::ToolResult result{bj::serialize(out), false};
     co_return result;
   }

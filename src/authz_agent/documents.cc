@@ -91,8 +91,13 @@ Result<std::pair<storage::DocumentRow, bool>> DocumentCollection::Put(const Tena
     return Status::InvalidArgument("content must be at most 256 KiB", "invalid_request");
   }
   const int64_t now = clock_.NowUnixMillis();
-  storage::DocumentRow row{tenant, std::move(document.id), std::move(document.title),
-                           std::move(document.content), author, now, now};
+  storage::DocumentRow row{tenant,
+                           std::move(document.id),
+                           std::move(document.title),
+                           std::move(document.content),
+                           author,
+                           now,
+                           now};
   bool created = false;
   GH_RETURN_IF_ERROR(db_.Write([&](storage::Tx& tx) -> Status {
     GH_ASSIGN_OR_RETURN(created, storage::documents::Upsert(tx, row));
@@ -153,8 +158,8 @@ Result<bool> DocumentCollection::MayView(const TenantId& tenant, const UserId& u
   if (!Governed(tenant) || !authz::IsValidObjectId(id)) return false;
   auto store = stores_.AgentStore(tenant);
   if (!store) return false;
-  return store->Check(authz::CheckRequest{FgaUser(user), kViewerRelation,
-                                          std::string(kDocumentType) + ":" + id, {}, {}, ""});
+  return store->Check(authz::CheckRequest{
+      FgaUser(user), kViewerRelation, std::string(kDocumentType) + ":" + id, {}, {}, ""});
 }
 
 Result<std::vector<storage::DocumentRow>> DocumentCollection::List(const TenantId& tenant,

@@ -66,8 +66,8 @@ class DocumentCollection {
   // The documents the user may view (all of them when `everything`), without content, by id.
   Result<std::vector<storage::DocumentRow>> List(const TenantId& tenant, const UserId& user,
                                                  bool everything) const;
-  Result<SearchResult> Search(const TenantId& tenant, const UserId& user,
-                              const std::string& query, size_t limit) const;
+  Result<SearchResult> Search(const TenantId& tenant, const UserId& user, const std::string& query,
+                              size_t limit) const;
 
  private:
   storage::Database& db_;

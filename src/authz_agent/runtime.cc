@@ -12,11 +12,12 @@ AuthzRuntime::AuthzRuntime(storage::Database& db, const Clock& clock, Random& ra
       stores_(db, clock, random, limits),
       documents_(db, stores_, clock, random) {}
 
-Result<std::unique_ptr<AuthzRuntime>> AuthzRuntime::Open(storage::Database& db, const Clock& clock,
-                                                         Random& random,
-                                                         authz::StoreLimits limits) {
+Result<std::unique_ptr<AuthzRuntime>> AuthzRuntime::Open(
+    storage::Database& db, const Clock& clock, Random& random, authz::StoreLimits limits,
+    std::chrono::milliseconds refresh_interval) {
   auto runtime = std::make_unique<AuthzRuntime>(db, clock, random, limits);
   GH_RETURN_IF_ERROR(runtime->stores_.Load());
+  runtime->stores_.StartRefreshing(refresh_interval);
   return runtime;
 }
 

@@ -6,6 +6,7 @@
 // Open.
 #pragma once
 
+#include <chrono>
 #include <memory>
 
 #include "agent/tool.h"
@@ -21,10 +22,12 @@ namespace gh::authz_agent {
 
 class AuthzRuntime {
  public:
-  // Loads every tenant's stores; fails when they cannot be read or a stored model is invalid.
-  static Result<std::unique_ptr<AuthzRuntime>> Open(storage::Database& db, const Clock& clock,
-                                                    Random& random,
-                                                    authz::StoreLimits limits = {});
+  // Loads every tenant's stores (fails when they cannot be read or a stored model is invalid) and
+  // starts catching up, every `refresh_interval`, with what other processes sharing the database
+  // write (see authz_store/tenant_stores.h).
+  static Result<std::unique_ptr<AuthzRuntime>> Open(
+      storage::Database& db, const Clock& clock, Random& random, authz::StoreLimits limits = {},
+      std::chrono::milliseconds refresh_interval = std::chrono::seconds(1));
 
   // Adds search_documents and read_document and makes the authorizer decide which tools are
   // offered and which calls run. Call once, at start-up.

@@ -54,8 +54,7 @@ bool UseCheckApplies(const Resolved& r, const agent::AuthzCheck& use) {
 }  // namespace
 
 Result<std::string> ExpandObjectTemplate(std::string_view object_template,
-                                         std::string_view tool_name,
-                                         const bj::object& arguments) {
+                                         std::string_view tool_name, const bj::object& arguments) {
   std::string out;
   size_t i = 0;
   while (i < object_template.size()) {
@@ -104,8 +103,8 @@ bool FgaToolAuthorizer::MayOffer(const agent::TenantContext& context, const agen
   if (!UseCheckApplies(r, a.use)) return true;
   auto object = ExpandObjectTemplate(a.use.object, tool.spec().name, {});
   if (!object.ok()) return false;
-  auto allowed = r.store->Check(
-      authz::CheckRequest{FgaUser(context.user_id), a.use.relation, *object, {}, {}, r.model->id()});
+  auto allowed = r.store->Check(authz::CheckRequest{
+      FgaUser(context.user_id), a.use.relation, *object, {}, {}, r.model->id()});
   return allowed.ok() && *allowed;
 }
 

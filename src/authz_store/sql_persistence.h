@@ -36,13 +36,23 @@ class SqlAuthzPersistence final : public authz::AuthzPersistence {
                                          const std::string& continuation_token) override;
 
   // ReadChanges with OpenFGA's start_time: only changes at or after `start_time_ms` (0: all).
-  Result<authz::ChangesPage> ReadChangesSince(const std::string& store_id,
-                                              const std::string& type, int64_t start_time_ms,
-                                              size_t page_size,
+  Result<authz::ChangesPage> ReadChangesSince(const std::string& store_id, const std::string& type,
+                                              int64_t start_time_ms, size_t page_size,
                                               const std::string& continuation_token);
   // When each tuple was written (unix ms), 0 for a tuple the database does not hold.
   Result<std::vector<int64_t>> WrittenAt(const std::string& store_id,
                                          const std::vector<authz::TupleKey>& tuples);
+
+  // Keeping up with other processes (TenantStores::Refresh).
+  // One store as persisted; NotFound when it is gone.
+  Result<authz::StoreSnapshot> LoadStore(const std::string& store_id);
+  struct Delta {
+    std::vector<authz::ModelRecord> models;   // every model of the store, oldest first
+    bool new_models = false;                  // some model has a number after the one given
+    std::vector<authz::TupleChange> changes;  // the changes numbered after it, in order
+    int64_t last_seq = 0;                     // the last number read (the one given if none)
+  };
+  Result<Delta> ReadSince(const std::string& store_id, int64_t after_seq);
 
  private:
   storage::Database& db_;

@@ -1,8 +1,11 @@
 #include "authz_store/tenant_stores.h"
 
 #include <mutex>
+#include <set>
 
 #include "authz/errors.h"
+#include "authz/model_json.h"
+#include "common/log.h"
 #include "storage/authz_repository.h"
 
 namespace gh::authz_store {
@@ -19,9 +22,23 @@ std::unique_ptr<TenantStores::Tenant> TenantStores::MakeTenant(const TenantId& t
   return t;
 }
 
+TenantStores::~TenantStores() {
+  {
+    std::lock_guard<std::mutex> lock(thread_mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (refresher_.joinable()) refresher_.join();
+}
+
 Status TenantStores::Load() {
+  std::lock_guard<std::mutex> refreshing(refresh_mu_);
+  // The sequence numbers are read before the stores: a change made in between is in memory and
+  // applied again by the next refresh, which is harmless.
+  std::vector<storage::AuthzStoreState> states;
   std::vector<TenantId> tenants;
   GH_RETURN_IF_ERROR(db_.Read([&](storage::Tx& tx) -> Status {
+    GH_ASSIGN_OR_RETURN(states, storage::authz_stores::States(tx));
     GH_ASSIGN_OR_RETURN(tenants, storage::authz_stores::TenantsWithStores(tx));
     return Status::Ok();
   }));
@@ -33,9 +50,98 @@ Status TenantStores::Load() {
     }
     loaded[id] = std::move(t);
   }
+  for (const auto& s : states) {
+    auto it = loaded.find(s.tenant_id);
+    if (it != loaded.end()) it->second->applied[s.store_id] = s.seq;
+  }
   std::unique_lock lock(mu_);
   tenants_ = std::move(loaded);
   return Status::Ok();
+}
+
+Status TenantStores::Refresh() {
+  std::lock_guard<std::mutex> refreshing(refresh_mu_);
+  // Only stores known before the database is read may be forgotten: one created here meanwhile
+  // is persisted before it is registered, but may be missing from what was read.
+  std::map<TenantId, std::vector<std::string>> known;
+  {
+    std::shared_lock lock(mu_);
+    for (const auto& [tenant, t] : tenants_) {
+      for (const auto& record : t->registry->ListStores()) known[tenant].push_back(record.id);
+    }
+  }
+  std::vector<storage::AuthzStoreState> states;
+  GH_RETURN_IF_ERROR(db_.Read([&](storage::Tx& tx) -> Status {
+    GH_ASSIGN_OR_RETURN(states, storage::authz_stores::States(tx));
+    return Status::Ok();
+  }));
+  Status first_error;
+  std::map<TenantId, std::set<std::string>> present;
+  for (const auto& s : states) {
+    present[s.tenant_id].insert(s.store_id);
+    Status st = RefreshStore(FindOrCreate(s.tenant_id), s.store_id, s.seq);
+    if (!st.ok() && first_error.ok()) {
+      first_error = std::move(st).Annotate("refreshing authorization store " + s.store_id);
+    }
+  }
+  for (const auto& [tenant, ids] : known) {
+    Tenant* t = Find(tenant);
+    const auto& still = present[tenant];
+    for (const auto& id : ids) {
+      if (still.count(id)) continue;
+      t->registry->Forget(id);  // deleted by another process
+      t->applied.erase(id);
+    }
+  }
+  return first_error;
+}
+
+Status TenantStores::RefreshStore(Tenant& t, const std::string& store_id, int64_t seq) {
+  auto store = t.registry->GetStore(store_id);
+  if (!store.ok()) {
+    // Created by another process: load it whole.
+    auto snapshot = t.persistence->LoadStore(store_id);
+    if (!snapshot.ok()) {
+      if (snapshot.status().code() == StatusCode::kNotFound) return Status::Ok();  // gone again
+      return std::move(snapshot).status();
+    }
+    GH_ASSIGN_OR_RETURN(auto built, t.registry->BuildStore(*snapshot));
+    t.registry->Adopt(std::move(built));
+    t.applied[store_id] = seq;
+    return Status::Ok();
+  }
+  int64_t& applied = t.applied[store_id];
+  if (seq <= applied) return Status::Ok();
+  GH_ASSIGN_OR_RETURN(auto delta, t.persistence->ReadSince(store_id, applied));
+  if (delta.new_models) {
+    std::vector<std::string> order;
+    for (const auto& m : delta.models) {
+      order.push_back(m.id);
+      if ((*store)->HasModel(m.id)) continue;
+      GH_ASSIGN_OR_RETURN(authz::Model model, authz::ModelFromJsonString(m.json));
+      model.id = m.id;
+      GH_RETURN_IF_ERROR((*store)->LoadModel(model));
+    }
+    (*store)->OrderModels(order);
+  }
+  if (!delta.changes.empty()) GH_RETURN_IF_ERROR((*store)->ApplyChanges(delta.changes));
+  applied = delta.last_seq;
+  return Status::Ok();
+}
+
+void TenantStores::StartRefreshing(std::chrono::milliseconds interval) {
+  std::lock_guard<std::mutex> lock(thread_mu_);
+  if (refresher_.joinable()) return;
+  refresher_ = std::thread([this, interval] {
+    std::unique_lock<std::mutex> lock(thread_mu_);
+    while (!wake_.wait_for(lock, interval, [this] { return stopping_; })) {
+      lock.unlock();
+      if (Status st = Refresh(); !st.ok()) {
+        log::Warn("authorization refresh failed", {{"error", st.message()}});
+      }
+      lock.lock();
+    }
+  });
 }
 
 TenantStores::Tenant* TenantStores::Find(const TenantId& tenant) const {
@@ -89,8 +195,8 @@ std::shared_ptr<authz::Store> TenantStores::AgentStore(const TenantId& tenant) c
 
 Result<authz::ChangesPage> TenantStores::ReadChanges(const TenantId& tenant,
                                                      const std::string& store_id,
-                                                     const std::string& type,
-                                                     int64_t start_time_ms, size_t page_size,
+                                                     const std::string& type, int64_t start_time_ms,
+                                                     size_t page_size,
                                                      const std::string& continuation_token) {
   Tenant* t = Find(tenant);
   if (!t) return authz::errors::StoreNotFound(store_id);

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "common/log.h"
+#include "common/strings.h"
 #include "common/time_util.h"
 #include "storage/repositories.h"
 
@@ -63,9 +64,13 @@ class RecordingEvents final : public ChatEvents {
   Awaitable<Status> OnStart(const SessionId& s, const MessageId& m, const TraceId& t) override {
     co_return co_await inner_.OnStart(s, m, t);
   }
-  Awaitable<Status> OnTextDelta(std::string_view text) override { co_return co_await inner_.OnTextDelta(text); }
+  Awaitable<Status> OnTextDelta(std::string_view text) override {
+    if (meter) meter->TextDelta();
+    co_return co_await inner_.OnTextDelta(text);
+  }
   Awaitable<Status> OnToolCall(const agent::ToolCall& call) override {
     calls.push_back({call.id, call.name, call.arguments_json, "", false});
+    if (meter) meter->ToolCallStarted(call.id, call.name, call.arguments_json.size());
     co_return co_await inner_.OnToolCall(call);
   }
   Awaitable<Status> OnToolResult(const agent::ToolCall& call, const agent::ToolResult& result) override {
@@ -74,21 +79,28 @@ class RecordingEvents final : public ChatEvents {
         c.result = result.content;
         c.is_error = result.is_error;
       }
+    if (meter) meter->ToolCallFinished(call.id, result.is_error, result.content.size());
     co_return co_await inner_.OnToolResult(call, result);
   }
   std::vector<ToolCallSummary> calls;
+  metering::TurnMeter* meter = nullptr;  // optional: times the turn's calls
 
  private:
   ChatEvents& inner_;
 };
 
 // Reserves each model call's worst case against the token and spend limits before it runs and
-// settles the real figures after; charges tool executions.
+// settles the real figures after; charges tool executions. With a TurnMeter, the meter prices
+// each call (markup included) and records it as a usage event and a span; without a reservation
+// it only meters.
 class QuotaGuard final : public agent::CallGuard {
  public:
   QuotaGuard(tenancy::QuotaService& quota, tenancy::Reservation& r, const metering::PriceCatalog& prices,
              std::string model)
-      : quota_(quota), r_(r), prices_(prices), model_(std::move(model)) {}
+      : QuotaGuard(quota, &r, prices, std::move(model), nullptr) {}
+  QuotaGuard(tenancy::QuotaService& quota, tenancy::Reservation* r, const metering::PriceCatalog& prices,
+             std::string model, metering::TurnMeter* meter)
+      : quota_(quota), r_(r), prices_(prices), model_(std::move(model)), meter_(meter) {}
 
   Status BeforeModelCall(const agent::ModelRequest& req) override {
     // A token is at least one byte, so the bytes sent bound the input tokens from above.
@@ -100,20 +112,31 @@ class QuotaGuard final : public agent::CallGuard {
     for (const auto& t : req.tools)
       max_in += static_cast<int64_t>(t.name.size() + t.description.size() + t.parameters_schema.size()) + 16;
     const int64_t max_out = req.max_output_tokens;
-    return quota_.ReserveModelCall(r_, max_in + max_out, prices_.WorstCaseModelCost(model_, max_in, max_out));
+    const int64_t worst = meter_ ? meter_->WorstCaseModelCost(max_in, max_out) : prices_.WorstCaseModelCost(model_, max_in, max_out);
+    if (r_) GH_RETURN_IF_ERROR(quota_.ReserveModelCall(*r_, max_in + max_out, worst));
+    if (meter_) meter_->ModelCallStarted();
+    return Status::Ok();
   }
   void AfterModelCall(const agent::ModelRequest&, const agent::Usage& u) override {
-    int64_t cost = prices_.ModelCost(model_, {u.input_tokens, u.output_tokens, u.cache_read_tokens, u.cache_write_tokens});
-    Status st = quota_.SettleModelCall(r_, u.input_tokens + u.cache_read_tokens + u.cache_write_tokens, u.output_tokens, cost);
+    const metering::TokenCounts tokens{u.input_tokens, u.output_tokens, u.cache_read_tokens, u.cache_write_tokens};
+    int64_t cost = meter_ ? meter_->ModelCallFinished(tokens, true) : prices_.ModelCost(model_, tokens);
+    if (!r_) return;
+    Status st = quota_.SettleModelCall(*r_, u.input_tokens + u.cache_read_tokens + u.cache_write_tokens, u.output_tokens, cost);
     if (!st.ok()) log::Error("settling a model call failed", {{"error", st.message()}});
   }
-  Status BeforeToolCall(const agent::ToolCall&) override { return quota_.Charge(r_, prices_.tool_call_micros()); }
+  Status BeforeToolCall(const agent::ToolCall& call) override {
+    const int64_t fee = meter_ ? meter_->ToolFee() : prices_.tool_call_micros();
+    if (r_) GH_RETURN_IF_ERROR(quota_.Charge(*r_, fee));
+    if (meter_) meter_->ToolCallCharged(call.id, fee);
+    return Status::Ok();
+  }
 
  private:
   tenancy::QuotaService& quota_;
-  tenancy::Reservation& r_;
+  tenancy::Reservation* r_;  // null: meter only
   const metering::PriceCatalog& prices_;
   std::string model_;
+  metering::TurnMeter* meter_;  // null: no metering
 };
 
 }  // namespace
@@ -266,22 +289,30 @@ Awaitable<Result<ChatOutcome>> ChatService::Chat(const ChatRequest& r, tenancy::
   }
   messages.push_back({agent::Role::kUser, r.message, {}, "", "", false});
 
+  std::unique_ptr<metering::TurnMeter> meter;
+  if (metering_)
+    meter = metering_->StartTurn({who.tenant_id, who.user_id, session.id, r.trace_id, model->name, model->provider_model_id});
   std::optional<QuotaGuard> guard;
-  if (reservation) {
-    guard.emplace(quota_, *reservation, *prices_, model->name);
-    if (Status fee = quota_.Charge(*reservation, prices_->invocation_micros()); !fee.ok()) {
+  if (reservation || meter) {
+    guard.emplace(quota_, reservation, *prices_, model->name, meter.get());
+    const int64_t fee_micros = meter ? meter->InvocationFee() : prices_->invocation_micros();
+    if (Status fee = reservation ? quota_.Charge(*reservation, fee_micros) : Status::Ok(); !fee.ok()) {
       (void)db_.Write([&](st::Tx& tx) { return st::sessions::FinishTurn(tx, who.tenant_id, session.id, now, 0, ""); });
       co_return fee;
     }
+    if (meter) meter->InvocationCharged(fee_micros);
   }
   agent::AgentRequest areq;
   areq.guard = guard ? &*guard : nullptr;
+  areq.cancel = r.cancel;
   areq.model_id = model->provider_model_id;
   areq.messages = std::move(messages);
   areq.plan = r.plan;
   areq.context = {who.tenant_id, who.user_id, who.email, who.subscription_tier, who.role(), session.id, r.trace_id};
+  if (meter) areq.context.traceparent = meter->Traceparent();
 
   RecordingEvents events(outer_events);
+  events.meter = meter.get();
   Status start = co_await events.OnStart(session.id, out.message_id, r.trace_id);
   agent::AgentResult partial;
   // (No co_await inside a conditional expression or on a temporary: GCC 12 miscompiles both.)
@@ -301,8 +332,10 @@ Awaitable<Result<ChatOutcome>> ChatService::Chat(const ChatRequest& r, tenancy::
   const std::string status = result.ok() ? "ok" : (result.status().code() == StatusCode::kCancelled ? "cancelled" : "error");
 
   // One transaction: messages, usage, session activity, quota settlement.
-  tenancy::Reservation res_copy = reservation ? *reservation : tenancy::Reservation{};
+  tenancy::Reservation res_copy;
   Status saved = db_.Write([&](st::Tx& tx) -> Status {
+    // Copied inside the unit of work: a backend may run it more than once.
+    if (reservation) res_copy = *reservation;
     int64_t added = 0;
     GH_ASSIGN_OR_RETURN(int64_t seq, st::messages::NextSeq(tx, who.tenant_id, session.id));
     if (result.ok() || consumed) {
@@ -336,6 +369,11 @@ Awaitable<Result<ChatOutcome>> ChatService::Chat(const ChatRequest& r, tenancy::
     }
     return Status::Ok();
   });
+  if (meter) {  // the turn's usage events and spans, committed before the answer completes
+    metering::Batch batch = meter->Finish(result.ok(), result.ok() ? std::string() : result.status().error_code());
+    Status recorded = co_await metering_->recorder().Commit(std::move(batch));
+    if (!recorded.ok()) log::Error("usage events could not be recorded", {{"error", recorded.message()}});
+  }
   if (!saved.ok()) {
     log::Error("chat turn could not be recorded", {{"tenant_id", who.tenant_id.value()}, {"error", saved.message()}});
     (void)db_.Write([&](st::Tx& tx) { return st::sessions::FinishTurn(tx, who.tenant_id, session.id, now, 0, ""); });
@@ -343,6 +381,258 @@ Awaitable<Result<ChatOutcome>> ChatService::Chat(const ChatRequest& r, tenancy::
   }
   if (reservation) *reservation = res_copy;
   if (!result.ok()) co_return std::move(result).status();
+  co_return out;
+}
+
+// ---- the conversation after an approval ----
+
+Awaitable<Result<ChatOutcome>> ChatService::ContinueAfterApproval(const ContinuationRequest& r, ChatEvents& events) {
+  const identity::Principal& who = r.principal;
+  const auto started = clock_.Now();
+  const int64_t now = ToUnixMillis(started);
+  GH_CO_ASSIGN_OR_RETURN(const agent::ModelEntry* model, ResolveModel(*r.plan, std::nullopt));
+  GH_CO_RETURN_IF_ERROR(db_.Write([&](st::Tx& tx) -> Status {
+    GH_ASSIGN_OR_RETURN(auto s, st::sessions::Get(tx, who.tenant_id, r.session_id));
+    if (!s || s->user_id != who.user_id) return Status::NotFound("no such session", "session_not_found");
+    GH_ASSIGN_OR_RETURN(bool busy, st::sessions::TryMarkBusy(tx, who.tenant_id, s->id, now, now + kBusyLeaseMs));
+    return busy ? Status::Ok() : Status::Conflict("a message is still being answered in this session", "session_busy");
+  }));
+  auto unmark = [&] {
+    (void)db_.Write([&](st::Tx& tx) { return st::sessions::FinishTurn(tx, who.tenant_id, r.session_id, now, 0, ""); });
+  };
+
+  ChatOutcome out;
+  out.session_id = r.session_id;
+  out.message_id = MessageId(random_.Uuid());
+  out.trace_id = r.trace_id;
+  out.model = model->name;
+
+  // The same prompt and history a turn sees (see Chat), then the call that waited and its outcome.
+  std::vector<agent::ChatMessage> messages;
+  messages.push_back({agent::Role::kSystem,
+                      fmt::format("You are the assistant of {} ({}), served by Gatehouse. The user is {} ({}) on the "
+                                  "{} plan. Use the tools you are given when they help; say so when you cannot help.",
+                                  r.tenant.name, who.tenant_id.value(), who.email, who.role(), r.plan->name),
+                      {}, "", "", false});
+  std::vector<st::MessageRecord> history;
+  Status hs = db_.Read([&](st::Tx& tx) -> Status {
+    GH_ASSIGN_OR_RETURN(history, st::messages::ListForSession(tx, who.tenant_id, r.session_id, kHistoryLimit));
+    return Status::Ok();
+  });
+  if (!hs.ok()) {
+    unmark();
+    co_return hs;
+  }
+  size_t first = 0;
+  while (first < history.size() && history[first].role == "tool") ++first;
+  for (size_t i = first; i < history.size(); ++i) {
+    const auto& h = history[i];
+    agent::ChatMessage m{RoleFrom(h.role), h.content, {}, h.tool_call_id.value_or(""), "", false};
+    if (h.tool_calls) m.tool_calls = ParseToolCalls(*h.tool_calls);
+    messages.push_back(std::move(m));
+  }
+  const agent::ChatMessage asked{agent::Role::kAssistant, "", {r.call}, "", "", false};
+  const agent::ChatMessage answered{agent::Role::kTool, r.result.content, {}, r.call.id, r.call.name, r.result.is_error};
+  messages.push_back(asked);
+  messages.push_back(answered);
+
+  // Model calls are reserved and settled like a turn's; no message is counted.
+  std::optional<QuotaGuard> guard;
+  tenancy::Reservation reservation;
+  auto limits = quota_.LimitsFor(r.tenant, who.user_id, *r.plan);
+  if (limits.ok()) {
+    static const TimeZone kUtc = TimeZone::Utc();
+    reservation.tenant = who.tenant_id;
+    reservation.user = who.user_id;
+    reservation.limits = *limits;
+    reservation.windows = tenancy::WindowsAt(started, limits->zone ? *limits->zone : kUtc);
+    guard.emplace(quota_, reservation, *prices_, model->name);
+  } else {
+    log::Error("limits unavailable for a continuation", {{"tenant_id", who.tenant_id.value()},
+                                                         {"error", limits.status().message()}});
+  }
+  agent::AgentRequest areq;
+  areq.guard = guard ? &*guard : nullptr;
+  areq.model_id = model->provider_model_id;
+  areq.messages = std::move(messages);
+  areq.plan = r.plan;
+  areq.context = {who.tenant_id, who.user_id, who.email, who.subscription_tier, who.role(), r.session_id, r.trace_id};
+
+  RecordingEvents recording(events);
+  Status start = co_await recording.OnStart(r.session_id, out.message_id, r.trace_id);
+  agent::AgentResult partial;
+  agent::AgentLoop loop(model->model, tools_);
+  Result<agent::AgentResult> result = start.ok() ? Result<agent::AgentResult>(agent::AgentResult{}) : Result<agent::AgentResult>(start);
+  if (start.ok()) {
+    auto ran = co_await loop.Run(areq, recording, &partial);
+    result = std::move(ran);
+  }
+  const agent::AgentResult& ar = result.ok() ? *result : partial;
+  const auto finished = clock_.Now();
+  out.latency_ms = ToUnixMillis(finished) - now;
+  out.usage = ar.usage;
+  out.response = ar.text;
+  out.tool_calls = recording.calls;
+  const std::string status = result.ok() ? "ok" : "error";
+
+  Status saved = db_.Write([&](st::Tx& tx) -> Status {
+    int64_t added = 0;
+    GH_ASSIGN_OR_RETURN(int64_t seq, st::messages::NextSeq(tx, who.tenant_id, r.session_id));
+    std::vector<agent::ChatMessage> to_store = {asked, answered};
+    to_store.insert(to_store.end(), ar.new_messages.begin(), ar.new_messages.end());
+    for (const auto& m : to_store) {
+      std::string id = (m.role == agent::Role::kAssistant && m.tool_calls.empty()) ? out.message_id.value() : random_.Uuid();
+      std::optional<std::string> calls;
+      if (!m.tool_calls.empty()) calls = ToolCallsJson(m.tool_calls);
+      std::optional<std::string> call_id;
+      if (!m.tool_call_id.empty()) call_id = m.tool_call_id;
+      GH_RETURN_IF_ERROR(st::messages::Insert(tx, {MessageId(id), who.tenant_id, r.session_id, who.user_id, seq++,
+                                                   std::string(agent::RoleName(m.role)), m.content, calls, call_id,
+                                                   ToUnixMillis(finished)}));
+      ++added;
+    }
+    GH_RETURN_IF_ERROR(st::usage::Insert(tx, {random_.Uuid(), who.tenant_id, who.user_id, r.session_id, out.message_id,
+                                              r.trace_id, model->name, ar.usage.input_tokens, ar.usage.output_tokens,
+                                              ar.tool_calls, out.latency_ms, status, DayKey(started),
+                                              ToUnixMillis(finished)}));
+    GH_RETURN_IF_ERROR(st::sessions::FinishTurn(tx, who.tenant_id, r.session_id, ToUnixMillis(finished), added, ""));
+    if (r.in_record) GH_RETURN_IF_ERROR(r.in_record(tx));
+    return Status::Ok();
+  });
+  if (!saved.ok()) {
+    log::Error("continuation could not be recorded", {{"tenant_id", who.tenant_id.value()}, {"error", saved.message()}});
+    unmark();
+    co_return saved;
+  }
+  if (!result.ok()) co_return std::move(result).status();
+  co_return out;
+}
+
+// ---- one model call for the OpenAI-compatible API ----
+
+namespace {
+
+// Forwards what a model call streams, counting it (a failed call's consumption is estimated from
+// it, as the agent loop does) and noting it to the meter.
+class CountingModelEvents final : public agent::ModelEvents {
+ public:
+  CountingModelEvents(agent::ModelEvents& inner, metering::TurnMeter* meter) : inner_(inner), meter_(meter) {}
+  Awaitable<Status> OnTextDelta(std::string_view text) override {
+    streamed_bytes += text.size();
+    if (meter_) meter_->TextDelta();
+    co_return co_await inner_.OnTextDelta(text);
+  }
+  size_t streamed_bytes = 0;
+
+ private:
+  agent::ModelEvents& inner_;
+  metering::TurnMeter* meter_;
+};
+
+}  // namespace
+
+std::vector<std::string> ChatService::AllowedModels(const tenancy::Plan& plan) const {
+  std::vector<std::string> out;
+  for (auto& name : models_.Names())
+    if (plan.AllowsModel(name)) out.push_back(std::move(name));
+  return out;
+}
+
+Awaitable<Result<CompletionOutcome>> ChatService::Complete(const CompletionRequest& r, tenancy::Reservation* reservation,
+                                                           CompletionEvents& events) {
+  const identity::Principal& who = r.principal;
+  const auto started = clock_.Now();
+  const int64_t now = ToUnixMillis(started);
+  GH_CO_ASSIGN_OR_RETURN(const agent::ModelEntry* model, ResolveModel(*r.plan, r.model));
+
+  CompletionOutcome out;
+  out.id = "chatcmpl-" + HexEncode(random_.Bytes(12));
+  out.model = model->name;
+  out.created = now / 1000;
+
+  agent::ModelRequest mreq;
+  mreq.model = model->provider_model_id;
+  mreq.messages = r.messages;
+  mreq.tools = r.tools;
+  mreq.tool_required = r.tool_required && !r.tools.empty();
+  mreq.max_output_tokens = r.plan->max_output_tokens;
+  if (r.max_output_tokens) mreq.max_output_tokens = std::min(*r.max_output_tokens, r.plan->max_output_tokens);
+  mreq.context = {who.tenant_id, who.user_id, who.email, who.subscription_tier, who.role(), SessionId(), r.trace_id, ""};
+  mreq.cancel = r.cancel;
+
+  std::unique_ptr<metering::TurnMeter> meter;
+  if (metering_)
+    meter = metering_->StartTurn({who.tenant_id, who.user_id, SessionId(), r.trace_id, model->name, model->provider_model_id});
+  if (meter) mreq.context.traceparent = meter->Traceparent();
+
+  // Admitted like a turn: the invocation fee, then the call's worst case against tokens and spend.
+  std::optional<QuotaGuard> guard;
+  Status admitted = Status::Ok();
+  if (reservation || meter) {
+    guard.emplace(quota_, reservation, *prices_, model->name, meter.get());
+    const int64_t fee_micros = meter ? meter->InvocationFee() : prices_->invocation_micros();
+    if (reservation) admitted = quota_.Charge(*reservation, fee_micros);
+    if (admitted.ok() && meter) meter->InvocationCharged(fee_micros);
+    if (admitted.ok()) admitted = guard->BeforeModelCall(mreq);
+  }
+
+  Result<agent::ModelTurn> turn = agent::ModelTurn{};
+  agent::Usage used;
+  if (!admitted.ok()) {
+    turn = admitted;
+  } else {
+    // (No co_await inside a conditional expression or on a temporary: GCC 12 miscompiles both.)
+    Status start = co_await events.OnStart(out);
+    if (start.ok()) {
+      CountingModelEvents counting(events, meter.get());
+      auto generated = co_await model->model->Generate(mreq, counting);
+      turn = std::move(generated);
+      if (turn.ok()) {
+        used = turn->usage;
+      } else if (counting.streamed_bytes > 0) {
+        // Failed midway: it consumed its prompt and what it streamed (see agent.cc).
+        for (const auto& m : mreq.messages) used.input_tokens += agent::EstimateTokens(m.content) + 4;
+        used.output_tokens = static_cast<int64_t>((counting.streamed_bytes + 3) / 4);
+      }
+    } else {
+      turn = start;
+    }
+    if (guard) guard->AfterModelCall(mreq, used);
+  }
+
+  const auto finished = clock_.Now();
+  out.latency_ms = ToUnixMillis(finished) - now;
+  const bool consumed = used.input_tokens + used.output_tokens > 0;
+  const std::string status = turn.ok() ? "ok" : (turn.status().code() == StatusCode::kCancelled ? "cancelled" : "error");
+
+  // One transaction: the usage record (no session) and the message's settlement.
+  tenancy::Reservation res_copy;
+  Status saved = db_.Write([&](st::Tx& tx) -> Status {
+    if (reservation) res_copy = *reservation;  // inside the unit: a backend may run it more than once
+    GH_RETURN_IF_ERROR(st::usage::Insert(tx, {random_.Uuid(), who.tenant_id, who.user_id, SessionId(), MessageId(out.id),
+                                              r.trace_id, model->name, used.input_tokens, used.output_tokens, 0,
+                                              out.latency_ms, status, DayKey(started), ToUnixMillis(finished)}));
+    if (reservation) {
+      if (turn.ok() || consumed) {
+        GH_RETURN_IF_ERROR(tenancy::QuotaService::SettleIn(tx, res_copy));
+      } else {
+        GH_RETURN_IF_ERROR(tenancy::QuotaService::ReleaseIn(tx, res_copy));
+      }
+    }
+    return Status::Ok();
+  });
+  if (meter) {
+    metering::Batch batch = meter->Finish(turn.ok(), turn.ok() ? std::string() : turn.status().error_code());
+    Status recorded = co_await metering_->recorder().Commit(std::move(batch));
+    if (!recorded.ok()) log::Error("usage events could not be recorded", {{"error", recorded.message()}});
+  }
+  if (!saved.ok()) {
+    log::Error("completion could not be recorded", {{"tenant_id", who.tenant_id.value()}, {"error", saved.message()}});
+    co_return saved;
+  }
+  if (reservation) *reservation = res_copy;
+  if (!turn.ok()) co_return std::move(turn).status();
+  out.turn = std::move(turn).value();
   co_return out;
 }
 

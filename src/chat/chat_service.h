@@ -6,6 +6,7 @@
 // Thread-safe; knows nothing of HTTP.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,6 +17,7 @@
 #include "common/clock.h"
 #include "common/random.h"
 #include "identity/principal.h"
+#include "metering/metering.h"
 #include "metering/price_catalog.h"
 #include "storage/database.h"
 #include "storage/records.h"
@@ -40,6 +42,7 @@ struct ChatRequest {
   TraceId trace_id;
   // Extra history supplied by the caller instead of the stored session (OpenAI-compatible API).
   std::optional<std::vector<agent::ChatMessage>> history;
+  CancelSignal* cancel = nullptr;  // fires when the client went away
 };
 
 struct ToolCallSummary {
@@ -58,6 +61,49 @@ struct ChatOutcome {
   std::vector<ToolCallSummary> tool_calls;
 };
 
+// A conversation going on after a tool call that waited for the user's approval was decided.
+struct ContinuationRequest {
+  identity::Principal principal;  // the session's owner
+  const tenancy::Plan* plan = nullptr;
+  storage::TenantRecord tenant;
+  SessionId session_id;
+  TraceId trace_id;
+  agent::ToolCall call;      // the call that waited: its name and the approved arguments
+  agent::ToolResult result;  // what came of it: the tool's result, or why it did not run
+  // Runs inside the transaction that records the continuation (marks the approval resumed).
+  std::function<Status(storage::Tx&)> in_record;
+};
+
+// One model call for the OpenAI-compatible API (/v1/chat/completions): the client's conversation
+// and tools, as given. Gatehouse adds no prompt and runs no tool: the client's tools are offered to
+// the model and its tool calls go back to the client.
+struct CompletionRequest {
+  identity::Principal principal;
+  const tenancy::Plan* plan = nullptr;
+  std::optional<std::string> model;  // a registered model name; the plan's default otherwise
+  std::vector<agent::ChatMessage> messages;
+  std::vector<agent::ToolSpec> tools;
+  bool tool_required = false;                // the model must call one of `tools`
+  std::optional<int64_t> max_output_tokens;  // capped at the plan's
+  TraceId trace_id;
+  CancelSignal* cancel = nullptr;  // fires when the client went away
+};
+
+struct CompletionOutcome {
+  std::string id;        // "chatcmpl-<hex>": also the usage record's message id
+  std::string model;     // the registered model name
+  int64_t created = 0;   // unix seconds
+  agent::ModelTurn turn; // the answer: text, tool calls (not run), usage, stop reason
+  int64_t latency_ms = 0;
+};
+
+class CompletionEvents : public agent::ModelEvents {
+ public:
+  // Called once the model and the limits admitted the call, right before it runs (`head` has the
+  // id, model and creation time). A stream begins here.
+  virtual agent::Awaitable<Status> OnStart(const CompletionOutcome& head) = 0;
+};
+
 class ChatService {
  public:
   ChatService(storage::Database& db, const Clock& clock, Random& random, const agent::ModelRegistry& models,
@@ -74,8 +120,32 @@ class ChatService {
   agent::Awaitable<Result<ChatOutcome>> Chat(const ChatRequest& request, tenancy::Reservation* reservation,
                                              ChatEvents& events);
 
+  // Optional (main/ sets it): every turn's model calls, tool calls and agent invocation become
+  // usage events and spans, committed before the turn's answer completes.
+  void SetMetering(metering::Metering* metering) { metering_ = metering; }
+
   // Whether a model name is usable by a plan (registered and allowed).
   Result<const agent::ModelEntry*> ResolveModel(const tenancy::Plan& plan, const std::optional<std::string>& requested) const;
+  // The registered models a plan allows, by name.
+  std::vector<std::string> AllowedModels(const tenancy::Plan& plan) const;
+
+  // Runs ONE model call (the OpenAI-compatible API), under the same limits and metering as a turn:
+  // the invocation fee and the call's worst case are reserved before it runs and settled after;
+  // `reservation` (the message, from the limits filter) is settled — or released when the call
+  // failed having consumed nothing — in the transaction that writes the usage record. No session
+  // is involved: the usage record has an empty session id and the completion id as message id.
+  // Errors before OnStart (model_not_found, model_not_allowed, budget_exceeded, quota_exceeded)
+  // come back before anything was sent.
+  agent::Awaitable<Result<CompletionOutcome>> Complete(const CompletionRequest& request,
+                                                       tenancy::Reservation* reservation, CompletionEvents& events);
+
+  // Goes on with a conversation after an approval was decided, without a client attached: appends
+  // the call (as an assistant tool call with the approved arguments) and its outcome to the
+  // session, runs the agent for the model's follow-up, and records it all in one transaction with
+  // the usage (model calls reserved and settled against the token and spend limits like a turn's;
+  // no message is counted). Conflict "session_busy" while a turn is running in the session (try
+  // again later). Recorded even when the model fails, so the outcome is never lost.
+  agent::Awaitable<Result<ChatOutcome>> ContinueAfterApproval(const ContinuationRequest& request, ChatEvents& events);
 
  private:
   Result<storage::SessionRecord> OpenSessionFor(const ChatRequest& r, int64_t now);
@@ -87,6 +157,7 @@ class ChatService {
   const agent::ToolRegistry& tools_;
   tenancy::QuotaService& quota_;
   metering::PriceCatalogPtr prices_;
+  metering::Metering* metering_ = nullptr;
 };
 
 }  // namespace gh::chat

@@ -51,6 +51,16 @@ TEST(TimeTest, Rfc3339RoundTripAndOffsets) {
   EXPECT_FALSE(ParseRfc3339("nonsense"));
 }
 
+TEST(TimeTest, YearsATimestampCannotHoldAreRefusedNotWrapped) {
+  // A Timestamp counts nanoseconds in 64 bits (up to April 2262): later dates must not wrap around.
+  ASSERT_TRUE(ParseDate("2261-12-31"));
+  EXPECT_GT(*ParseDate("2261-12-31"), *ParseDate("2026-01-01"));
+  EXPECT_FALSE(ParseDate("2262-06-01"));
+  EXPECT_FALSE(ParseDate("2999-01-01"));
+  EXPECT_FALSE(ParseRfc3339("2999-01-01T00:00:00Z"));
+  EXPECT_FALSE(ParseDate("1969-12-31"));
+}
+
 TEST(TimeTest, DayAndMonthKeysFollowTheOffset) {
   auto t = *ParseRfc3339("2026-11-30T23:30:00Z");
   EXPECT_EQ(DayKey(t), "2026-11-30");

@@ -43,6 +43,7 @@ std::optional<Timestamp> ParseRfc3339(std::string_view s) {
   if (std::sscanf(str.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%39s", &y, &mo, &d, &h, &mi, &sec, tail) < 6)
     return std::nullopt;
   year_month_day ymd{year(y), month(unsigned(mo)), day(unsigned(d))};
+  if (y < kMinYear || y > kMaxYear) return std::nullopt;
   if (!ymd.ok() || h > 23 || mi > 59 || sec > 60) return std::nullopt;
   std::string_view rest(tail);
   int64_t frac_ms = 0;
@@ -86,7 +87,7 @@ std::optional<Timestamp> ParseDate(std::string_view s) {
   std::string str(s);
   if (std::sscanf(str.c_str(), "%4d-%2d-%2d", &y, &mo, &d) != 3) return std::nullopt;
   year_month_day ymd{year(y), month(unsigned(mo)), day(unsigned(d))};
-  if (!ymd.ok()) return std::nullopt;
+  if (y < kMinYear || y > kMaxYear || !ymd.ok()) return std::nullopt;
   return time_point_cast<Duration>(sys_days(ymd));
 }
 

@@ -19,6 +19,9 @@ std::string DayKey(Timestamp t, int64_t offset_seconds = 0);
 std::string MonthKey(Timestamp t, int64_t offset_seconds = 0);
 // Parses "YYYY-MM-DD" as midnight UTC.
 std::optional<Timestamp> ParseDate(std::string_view s);
+// The years the parsers accept: a Timestamp counts nanoseconds in 64 bits, so it ends in 2262.
+inline constexpr int kMinYear = 1970;
+inline constexpr int kMaxYear = 2261;
 // IMF-fixdate for HTTP and mail headers: "Sun, 22 Nov 2026 10:00:00 GMT".
 std::string FormatHttpDate(Timestamp t);
 

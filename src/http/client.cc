@@ -27,11 +27,6 @@ namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
 constexpr auto kTuple = net::as_tuple(net::use_awaitable);
 
-void CancelSignal::Cancel() {
-  cancelled_ = true;
-  if (handler_) handler_();
-}
-
 namespace {
 
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
@@ -54,7 +49,7 @@ struct Conn {
 struct Origin {
   std::string scheme, host, port, host_header;
   bool tls() const { return scheme == "https"; }
-  std::string key(const void* ctx) const { return fmt::format("{}|{}://{}:{}", ctx, scheme, host, port); }
+  std::string key() const { return fmt::format("{}://{}:{}", scheme, host, port); }
 };
 
 Result<std::pair<Origin, std::string>> ParseUrl(const std::string& url) {
@@ -73,6 +68,37 @@ Result<std::pair<Origin, std::string>> ParseUrl(const std::string& url) {
   if (u->has_query()) target += "?" + std::string(u->encoded_query());
   return std::make_pair(std::move(o), std::move(target));
 }
+
+// Idle connections live in a service of their io_context, so they are destroyed with it and can
+// never be handed to another context (or outlive the one whose sockets they hold).
+class ConnectionPool final : public net::execution_context::service {
+ public:
+  using key_type = ConnectionPool;
+  static inline net::execution_context::id id;
+  explicit ConnectionPool(net::execution_context& ctx) : net::execution_context::service(ctx) {}
+
+  std::unique_ptr<Conn> Take(const std::string& origin) {
+    std::lock_guard lock(mu_);
+    auto it = idle_.find(origin);
+    if (it == idle_.end() || it->second.empty()) return nullptr;
+    auto c = std::move(it->second.back());
+    it->second.pop_back();
+    return c;
+  }
+  void Put(const std::string& origin, std::unique_ptr<Conn> c) {
+    std::lock_guard lock(mu_);
+    auto& v = idle_[origin];
+    if (v.size() < 64) v.push_back(std::move(c));
+  }
+
+ private:
+  void shutdown() override {
+    std::lock_guard lock(mu_);
+    idle_.clear();
+  }
+  std::mutex mu_;
+  std::map<std::string, std::vector<std::unique_ptr<Conn>>> idle_;
+};
 
 class BeastHttpClient final : public HttpClient, public std::enable_shared_from_this<BeastHttpClient> {
  public:
@@ -101,27 +127,28 @@ class BeastHttpClient final : public HttpClient, public std::enable_shared_from_
     GH_CO_ASSIGN_OR_RETURN(auto parsed, ParseUrl(request.url));
     auto& [origin, target] = parsed;
     auto ex = co_await net::this_coro::executor;
-    const void* ctx_key = &net::query(ex, net::execution::context);
-    std::string key = origin.key(ctx_key);
+    ConnectionPool& pool = net::use_service<ConnectionPool>(net::query(ex, net::execution::context));
+    const std::string key = origin.key();
 
     // A pooled connection may have been closed by the server; retry once on a fresh one when
     // nothing of the response arrived.
     for (int attempt = 0; attempt < 2; ++attempt) {
       bool reused = false;
-      std::unique_ptr<Conn> conn = TakeIdle(key);
+      std::unique_ptr<Conn> conn = pool.Take(key);
       if (conn) reused = true;
       else {
         auto made = co_await Connect(ex, origin, request.timeout);
         if (!made.ok()) co_return made.status();
         conn = std::move(made).value();
       }
-      if (cancel) cancel->SetHandler([c = conn.get()] { c->Close(); });
+      if (cancel && cancel->cancelled()) co_return Status::Cancelled("request cancelled");
+      int subscription = cancel ? cancel->Subscribe([c = conn.get()] { c->Close(); }) : 0;
       bool got_response = false, keep_alive = false;
       auto res = co_await Exchange(*conn, origin, target, request, sink, on_headers, got_response, keep_alive);
-      if (cancel) cancel->SetHandler(nullptr);
+      if (cancel) cancel->Unsubscribe(subscription);
       if (cancel && cancel->cancelled()) co_return Status::Cancelled("request cancelled");
       if (!res.ok() && reused && !got_response && attempt == 0) continue;
-      if (res.ok() && keep_alive) PutIdle(key, std::move(conn));
+      if (res.ok() && keep_alive) pool.Put(key, std::move(conn));
       co_return res;
     }
     co_return Status::Internal("unreachable");
@@ -194,7 +221,10 @@ class BeastHttpClient final : public HttpClient, public std::enable_shared_from_
       parser.get().body().data = buf;
       parser.get().body().size = sizeof buf;
       t.expires_after(req.idle_timeout);
-      auto [rec, rn] = co_await bhttp::async_read(s, conn.buffer, parser, kTuple);
+      // async_read_some returns as soon as some body bytes are parsed, so each chunk of a stream
+      // reaches the sink when it arrives (async_read would wait for a full buffer), and the idle
+      // timeout measures the gap between chunks.
+      auto [rec, rn] = co_await bhttp::async_read_some(s, conn.buffer, parser, kTuple);
       if (rec && rec != bhttp::error::need_buffer) {
         keep_alive = false;
         if (rec == beast::error::timeout)
@@ -225,24 +255,7 @@ class BeastHttpClient final : public HttpClient, public std::enable_shared_from_
                                   keep_alive);
   }
 
-  std::unique_ptr<Conn> TakeIdle(const std::string& key) {
-    std::lock_guard lock(mu_);
-    auto it = idle_.find(key);
-    if (it == idle_.end() || it->second.empty()) return nullptr;
-    auto c = std::move(it->second.back());
-    it->second.pop_back();
-    return c;
-  }
-
-  void PutIdle(const std::string& key, std::unique_ptr<Conn> c) {
-    std::lock_guard lock(mu_);
-    auto& v = idle_[key];
-    if (v.size() < 64) v.push_back(std::move(c));
-  }
-
   ssl::context tls_;
-  std::mutex mu_;
-  std::map<std::string, std::vector<std::unique_ptr<Conn>>> idle_;
 };
 
 }  // namespace

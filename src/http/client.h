@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "common/cancel.h"
 #include "common/status.h"
 #include "http/message.h"
 #include "http/stream.h"
@@ -40,17 +41,7 @@ using ChunkSink = std::function<Awaitable<Status>(std::string_view chunk)>;
 using HeadersSink = std::function<void(const struct ClientResponse&)>;
 
 // Lets a caller abort an in-flight request from elsewhere on the same executor.
-class CancelSignal {
- public:
-  void Cancel();
-  bool cancelled() const { return cancelled_; }
-  // Registered by the client while a request is in flight; cleared afterwards.
-  void SetHandler(std::function<void()> h) { handler_ = std::move(h); }
-
- private:
-  bool cancelled_ = false;
-  std::function<void()> handler_;
-};
+using CancelSignal = gh::CancelSignal;
 
 class HttpClient {
  public:

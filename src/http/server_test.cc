@@ -10,8 +10,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/write.hpp>
 
+#include <atomic>
 #include <future>
 #include <thread>
 
@@ -27,7 +29,23 @@ using tcp = net::ip::tcp;
 // A handler that echoes, streams, or waits, depending on the path.
 class TestHandler : public Handler {
  public:
+  std::atomic<bool> client_saw_first{false};
+  std::atomic<bool> saw_before_second{false};
+
   Awaitable<void> Handle(Request& req, Response& resp, ResponseStream& stream) override {
+    if (req.path == "/handshake") {
+      // Sends one chunk, then waits (up to 5 s) until the client says it received it.
+      (void)co_await stream.Begin(200, {});
+      (void)co_await stream.Write("first");
+      net::steady_timer t(co_await net::this_coro::executor);
+      for (int i = 0; i < 500 && !client_saw_first; ++i) {
+        t.expires_after(std::chrono::milliseconds(10));
+        co_await t.async_wait(net::use_awaitable);
+      }
+      saw_before_second = client_saw_first.load();
+      (void)co_await stream.Write("second");
+      co_return;
+    }
     if (req.path == "/stream") {
       SseWriter sse(stream);
       (void)co_await sse.Begin();
@@ -180,6 +198,25 @@ TEST_F(ServerTest, ClientStreamsAndReusesConnections) {
   for (auto& c : chunks) all += c;
   EXPECT_EQ(all, "event: delta\ndata: {\"i\":0}\n\nevent: delta\ndata: {\"i\":1}\n\nevent: delta\ndata: {\"i\":2}\n\n");
   EXPECT_LE(server_->open_connections(), 2u);
+}
+
+TEST_F(ServerTest, TheClientDeliversEachChunkAsItArrives) {
+  auto client = MakeBeastHttpClient();
+  net::io_context io;
+  std::vector<std::string> chunks;
+  net::co_spawn(io, [&]() -> Awaitable<void> {
+    ClientRequest req;
+    req.url = "http://127.0.0.1:" + std::to_string(port_) + "/handshake";
+    auto res = co_await client->Stream(req, [&](std::string_view c) -> Awaitable<Status> {
+      chunks.emplace_back(c);
+      if (c.find("first") != std::string_view::npos) handler_.client_saw_first = true;
+      co_return Status::Ok();
+    });
+    EXPECT_TRUE(res.ok());
+  }, net::detached);
+  io.run();
+  EXPECT_TRUE(handler_.saw_before_second.load()) << "the first chunk was held back until more arrived";
+  ASSERT_GE(chunks.size(), 2u);
 }
 
 TEST_F(ServerTest, DrainLetsInFlightRequestsFinish) {

@@ -90,13 +90,17 @@ class IdentityService {
   const IdentityConfig& config() const { return config_; }
   // Mints tokens for a user directly (demo seeding, operators' CLI).
   Result<Tokens> IssueTokensFor(const TenantId& tenant, const UserId& user);
+  // Mints an access token and an ID token for a user on behalf of one of the tenant's trusted backend
+  // clients (CIBA): the ID token's audience is the client. No refresh token is returned.
+  Result<Tokens> IssueTokensForClient(const TenantId& tenant, const UserId& user, const std::string& client_id);
   // Creates a verified user, and the tenant when it does not exist yet (demo seeding, operators'
   // CLI). The tenant id is the slug of the name.
   Result<Registration> CreateVerifiedUser(const std::string& tenant_name, const std::string& tier,
                                           const std::string& email, const Secret& password, const std::string& role);
 
  private:
-  Result<Tokens> Issue(const TenantId& tenant, const UserId& user, const std::string& family_id);
+  Result<Tokens> Issue(const TenantId& tenant, const UserId& user, const std::string& family_id,
+                       const std::string& id_token_audience = "");
   Status SendCode(const std::string& email, const TenantId& tenant, const UserId& user);
   std::string CodeHash(const UserId& user, const std::string& code) const;
 

@@ -7,7 +7,10 @@
 
 #include "common/clock.h"
 #include "common/random.h"
+#include "main/app.h"
+#include "main/vault_wiring.h"
 #include "storage/database.h"
+#include "audit/audit_log.h"
 #include "storage/limits_repository.h"
 #include "tenancy/admin_service.h"
 #include "tenancy/plan_json.h"
@@ -45,6 +48,12 @@ void AddAdminCommands(CLI::App& admin, AdminCommand& cmd) {
   auto* set = leaf(plans, "plans", "set", "Create or edit a plan");
   set->add_option("name", cmd.args, "Plan name")->required();
   set->add_option("--json", cmd.json, "Fields to set, e.g. '{\"messages_per_day\":100}'")->required();
+  CLI::App* keys = admin.add_subcommand("keys", "Manage encryption keys");
+  keys->require_subcommand(1);
+  leaf(keys, "keys", "rotate-master", "Re-wrap the tenant data keys and signing keys under a new master key");
+  CLI::App* audit = admin.add_subcommand("audit", "The hash-chained audit log");
+  audit->require_subcommand(1);
+  leaf(audit, "audit", "verify", "Check that no audit record was changed or removed (exit 1 if one was)");
   CLI::App* ops = admin.add_subcommand("operators", "Manage platform operators");
   ops->require_subcommand(1);
   leaf(ops, "operators", "list", "List platform operators");
@@ -67,17 +76,29 @@ void PrintTenant(const storage::TenantRecord& t) {
             << "\n";
 }
 
+// `admin audit verify`: walks the chain; exit 0 when intact, 1 naming the first broken record.
+int VerifyAudit(storage::Database& db) {
+  auto rep = audit::VerifyAuditLog(db);
+  if (!rep.ok()) return Refused(rep.status());
+  if (!rep->ok) {
+    std::cerr << "audit log broken at record " << rep->broken_at.value_or(0) << ": " << rep->problem << "\n";
+    return 1;
+  }
+  std::cout << "audit log intact: " << rep->records << " records";
+  if (rep->records) std::cout << ", head " << rep->head_seq << " " << rep->head_hash;
+  std::cout << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int RunAdmin(const Config& cfg, const AdminCommand& cmd) {
+  if (cmd.path.at(0) == "keys") return RotateMasterKeyCommand(cfg);
   Clock& clock = SystemClock::Instance();
   Random& random = OsRandom::Instance();
-  std::error_code ec;
-  std::filesystem::create_directories(cfg.data_dir, ec);
-  auto db_or = storage::OpenSqlite({(cfg.data_dir / "gatehouse.db").string(), 1, 10'000});
+  auto db_or = OpenStorage(cfg);
   if (!db_or.ok()) return Refused(db_or.status());
   auto db = std::move(db_or).value();
-  if (Status st = storage::Migrate(*db); !st.ok()) return Refused(st);
   tenancy::PlanStore plans(cfg.plans, *db, clock);
   if (Status st = plans.Load(); !st.ok()) return Refused(st);
   tenancy::QuotaService quota(*db, clock);
@@ -85,6 +106,12 @@ int RunAdmin(const Config& cfg, const AdminCommand& cmd) {
   const std::string& group = cmd.path.at(0);
   const std::string& name = cmd.path.at(1);
   const std::string arg = cmd.args.empty() ? "" : cmd.args.front();
+  if (group == "audit") return VerifyAudit(*db);
+  if (name != "list") {  // an administrative action: recorded (as attempted) before it runs
+    Status st = audit::AuditLog(*db, clock).Append({{group == "tenants" && name != "create" ? arg : "", "cli", "cli." + group + "." + name, arg,
+                                                     "attempted", "{}"}});
+    if (!st.ok()) return Refused(st);
+  }
 
   if (group == "tenants") {
     if (name == "list") {

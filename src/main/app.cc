@@ -7,6 +7,10 @@
 
 #include "agent/model_registry.h"
 #include "agent/tool.h"
+#include "authz_agent/runtime.h"
+#include "api/fga_api.h"
+#include "api/observability_api.h"
+#include "api/openai_api.h"
 #include "api/services.h"
 #include "chat/chat_service.h"
 #include "common/log.h"
@@ -17,11 +21,14 @@
 #include "filters/tenant/tenant_filter.h"
 #include "http/client.h"
 #include "http/server.h"
+#include "identity/api_keys.h"
 #include "identity/service.h"
 #include "mail/mailer.h"
 #include "main/demo.h"
+#include "main/vault_wiring.h"
 #include "models/offline_model.h"
 #include "models/openai_model.h"
+#include "observability/instrumented_database.h"
 #include "pipeline/chain.h"
 #include "storage/database.h"
 #include "storage/repositories.h"
@@ -43,6 +50,16 @@ int Fail(const Status& st) {
 
 }  // namespace
 
+Result<std::unique_ptr<storage::Database>> OpenStorage(const Config& cfg) {
+  std::error_code ec;
+  std::filesystem::create_directories(cfg.data_dir, ec);
+  if (ec) return Status::Unavailable("cannot create data directory " + cfg.data_dir.string() + ": " + ec.message());
+  std::string url = cfg.database_url.empty() ? (cfg.data_dir / "gatehouse.db").string() : cfg.database_url;
+  GH_ASSIGN_OR_RETURN(auto db, storage::OpenDatabase(url, {static_cast<int>(cfg.database_pool_size)}));
+  GH_RETURN_IF_ERROR(storage::Migrate(*db));
+  return db;
+}
+
 int Serve(const Config& cfg) {
   log::Level level = log::Level::kInfo;
   log::ParseLevel(cfg.log_level, level);
@@ -50,13 +67,11 @@ int Serve(const Config& cfg) {
   Clock& clock = SystemClock::Instance();
   Random& random = OsRandom::Instance();
 
-  std::error_code ec;
-  std::filesystem::create_directories(cfg.data_dir, ec);
-  if (ec) return Fail(Status::Unavailable("cannot create data directory " + cfg.data_dir.string() + ": " + ec.message()));
-  auto db_or = storage::OpenSqlite({(cfg.data_dir / "gatehouse.db").string(), 4, 10'000});
+  auto db_or = OpenStorage(cfg);
   if (!db_or.ok()) return Fail(db_or.status());
   std::unique_ptr<storage::Database> db = std::move(db_or).value();
-  if (Status st = storage::Migrate(*db); !st.ok()) return Fail(st);
+  observability::Metrics metrics;  // Prometheus; storage latency is measured from here on
+  db = observability::InstrumentDatabase(std::move(db), metrics);
   auto master = crypto::LoadOrCreateMasterKey(cfg.data_dir / "master.key", cfg.master_key, random);
   if (!master.ok()) return Fail(master.status());
 
@@ -69,7 +84,10 @@ int Serve(const Config& cfg) {
   tenancy::PlanStore plan_store(cfg.plans, *db, clock);
   if (Status st = plan_store.Load(); !st.ok()) return Fail(st);
   auto plans = [&plan_store] { return plan_store.Current(); };
-  auto prices = std::make_shared<const metering::PriceCatalog>(cfg.model_prices, cfg.tool_call_micros, cfg.invocation_micros);
+  auto metering_or = metering::Metering::Create(cfg.metering, *db, clock, random, metrics);  // costs, traces, audit
+  if (!metering_or.ok()) return Fail(metering_or.status());
+  std::unique_ptr<metering::Metering> metering = std::move(metering_or).value();
+  auto prices = metering->prices();
 
   http::ServerOptions sopt;
   sopt.host = cfg.listen_host;
@@ -96,6 +114,11 @@ int Serve(const Config& cfg) {
                                       : tools::MakeOpenWeatherMap(cfg.openweather_api_key, client, cfg.openweather_base_url);
   tools.Add(tools::MakeCurrentWeatherTool(weather));
   tools.Add(tools::MakeForecastTool(weather));
+  // Fine-grained authorization: every tenant's OpenFGA stores, the document tools, the tool authorizer.
+  auto authz_or = authz_agent::AuthzRuntime::Open(*db, clock, random, {}, cfg.fga_refresh_interval);
+  if (!authz_or.ok()) return Fail(authz_or.status());
+  std::unique_ptr<authz_agent::AuthzRuntime> authz = std::move(authz_or).value();
+  authz->InstallTools(tools);
 
   identity::IdentityConfig icfg;
   icfg.access_token_ttl_seconds = cfg.access_token_ttl_seconds;
@@ -104,25 +127,38 @@ int Serve(const Config& cfg) {
   icfg.platform_operators = cfg.platform_operators;
   // The issuer depends on the bound port when none is configured; set below, before Init.
   identity::IdentityService identity(icfg, *db, clock, random, *mailer, plans, *master);
+  identity::ApiKeyService api_keys(*db, clock, random, {.platform_operators = cfg.platform_operators});
   tenancy::QuotaService quota(*db, clock);
   tenancy::AdminService admin(*db, clock, random, plan_store, quota);
   chat::ChatService chat(*db, clock, random, models, tools, quota, prices);
+  chat.SetMetering(metering.get());
+  // Token vault, HTTP API tools and asynchronous approvals (installs the tools' approval gate).
+  VaultWiring vault(cfg, *db, clock, random, *master, client, tools, chat, plans);
 
   pipeline::Router router;
   api::Services services{*db, clock, random, identity, quota, chat, plan_store, admin};
+  services.sse_keepalive = cfg.sse_keepalive;
   api::RegisterOpsRoutes(router, services);
   api::RegisterAuthRoutes(router, services);
   api::RegisterTenantRoutes(router, services);
   api::RegisterChatRoutes(router, services);
   api::RegisterAdminRoutes(router, services);
+  api::RegisterOpenAiRoutes(router, services, api_keys);  // /v1 and /api/keys
+  vault.RegisterRoutes(router, services);
+  api::RegisterFgaRoutes(router, *authz);    // /fga/stores/... (OpenFGA's API)
+  api::RegisterAuthzRoutes(router, *authz);  // documents and decisions
+  api::RegisterCostRoutes(router, *metering);
+  api::RegisterTraceRoutes(router, *metering);
+  api::RegisterMetricsRoutes(router, *metering, {cfg.metrics_bearer_token.reveal()});
 
   // The request path, in order. A new concern is one more line here.
   std::vector<std::shared_ptr<pipeline::Filter>> filters = {
-      std::make_shared<filters::MeteringFilter>(),  // first in, last out: sees every outcome
-      std::make_shared<filters::AuthenticateFilter>(identity),
+      std::make_shared<filters::MeteringFilter>(*metering),  // first in, last out: sees every outcome
+      std::make_shared<filters::AuthenticateFilter>(identity, &api_keys, clock),
       std::make_shared<filters::TenantFilter>(*db, plans),
       std::make_shared<filters::LimitsFilter>(quota),
   };
+  filters::InstrumentFilters(filters, *metering);  // each filter's work is a span of the request's trace
   pipeline::Chain chain(router, filters,
                         [](pipeline::RequestContext& ctx) { return webui::Serve(ctx.request.path, ctx.response); });
 
@@ -133,6 +169,11 @@ int Serve(const Config& cfg) {
   if (host_for_url.find(':') != std::string::npos) host_for_url = "[" + host_for_url + "]";
   const std::string base_url = fmt::format("http://{}:{}", host_for_url, *port);
   if (Status st = identity.Init(cfg.issuer.empty() ? base_url : cfg.issuer); !st.ok()) return Fail(st);
+  vault.Start(server, identity.config().issuer);
+  server.OnSignal([&](int) {  // open live feeds must not hold the drain
+    vault.Shutdown();
+    server.Drain();
+  });
 
   if (cfg.demo) {
     if (Status st = SeedDemo(identity, *db, random, base_url); !st.ok()) return Fail(st);

@@ -21,16 +21,25 @@ using Flat = std::map<std::string, std::string>;
 
 const std::set<std::string>& KnownKeys() {
   static const std::set<std::string> k = {
-      "listen", "data_dir", "demo", "log_level", "issuer",
+      "listen", "data_dir", "demo", "log_level", "issuer", "database.url", "database.pool_size",
       "server.threads", "server.max_body_bytes", "server.max_header_bytes", "server.read_timeout_ms",
-      "server.idle_timeout_ms", "server.drain_timeout_ms",
+      "server.idle_timeout_ms", "server.drain_timeout_ms", "server.sse_keepalive_ms",
+      "fga.refresh_interval_ms",
       "identity.access_token_ttl_seconds", "identity.refresh_token_ttl_seconds",
       "identity.password_hash_memory_kib", "identity.platform_operators",
       "mail.kind", "mail.from", "mail.smtp.url", "mail.smtp.username", "mail.smtp.password", "mail.smtp.require_tls",
       "models.default", "models.offline.token_delay_ms", "models.openai.base_url", "models.openai.api_key",
       "models.openai.model",
       "weather.openweather_api_key", "weather.openweather_base_url", "prices.tool_call_micros",
-      "prices.invocation_micros"};
+      "prices.invocation_micros",
+      // metering and observability (src/metering, src/observability)
+      "prices.file", "prices.markup_percent", "metering.event_retention_days", "metering.rollup_retention_days",
+      "traces.retention_days", "otlp.endpoint", "otlp.headers", "otlp.service_name", "otlp.max_queue_spans",
+      "alerts.webhook_url", "alerts.webhook_secret", "metrics.bearer_token",
+      // token vault and asynchronous approvals (src/vault, src/approvals)
+      "vault.allow_insecure_http", "vault.refresh_skew_seconds", "vault.flow_ttl_seconds",
+      "approvals.ciba_interval_seconds", "approvals.ciba_default_expiry_seconds", "approvals.ciba_max_expiry_seconds",
+      "approvals.tool_expiry_seconds", "approvals.sweep_interval_ms"};
   return k;
 }
 
@@ -156,6 +165,65 @@ Status ApplyPlans(const Flat& f, Config& c) {
   return Status::Ok();
 }
 
+// Prices (file, markups), retention, OTLP export, budget alerts, the metrics endpoint.
+Status ApplyMetering(const Flat& f, Config& c) {
+  metering::MeteringOptions& m = c.metering;
+  m.price_file = f.at("prices.file");
+  m.price_overrides.models = c.model_prices;
+  auto percent = [&](const std::string& key) -> Result<int64_t> {
+    auto bps = metering::ParseFixedPoint(f.at(key), 2);
+    if (!bps.ok()) return Bad(key, "must be a percentage with at most two decimals: " + bps.status().message());
+    return *bps;
+  };
+  if (!f.at("prices.markup_percent").empty()) {
+    GH_ASSIGN_OR_RETURN(int64_t bps, percent("prices.markup_percent"));
+    m.price_overrides.markup_bps = bps;
+  }
+  const std::string tenant_prefix = "prices.tenant_markup_percent.";
+  for (const auto& [key, value] : f) {
+    if (key.rfind(tenant_prefix, 0) != 0) continue;
+    GH_ASSIGN_OR_RETURN(m.price_overrides.tenant_markup_bps[key.substr(tenant_prefix.size())], percent(key));
+  }
+  if (auto catalog = metering::LoadCatalog(m); !catalog.ok())
+    return Bad(m.price_file.empty() ? "prices" : "prices.file", catalog.status().message());
+  GH_ASSIGN_OR_RETURN(m.recorder.retention.event_days, Int(f, "metering.event_retention_days", 0, 36500));
+  GH_ASSIGN_OR_RETURN(m.recorder.retention.rollup_days, Int(f, "metering.rollup_retention_days", 0, 36500));
+  GH_ASSIGN_OR_RETURN(m.recorder.retention.trace_days, Int(f, "traces.retention_days", 0, 36500));
+  m.otlp.endpoint = f.at("otlp.endpoint");
+  if (!m.otlp.endpoint.empty() && m.otlp.endpoint.rfind("http://", 0) != 0 && m.otlp.endpoint.rfind("https://", 0) != 0)
+    return Bad("otlp.endpoint", "must be an http(s) URL, e.g. http://collector:4318/v1/traces");
+  for (auto part : Split(f.at("otlp.headers"), ',')) {
+    if (Trim(part).empty()) continue;
+    size_t eq = part.find('=');
+    if (eq == std::string_view::npos || eq == 0) return Bad("otlp.headers", "must be name=value pairs separated by commas");
+    m.otlp.headers.emplace_back(ToLower(Trim(part.substr(0, eq))), std::string(Trim(part.substr(eq + 1))));
+  }
+  m.otlp.service_name = f.at("otlp.service_name");
+  GH_ASSIGN_OR_RETURN(int64_t queue, Int(f, "otlp.max_queue_spans", 100, 10'000'000));
+  m.otlp.max_queue_spans = static_cast<size_t>(queue);
+  m.webhook.url = f.at("alerts.webhook_url");
+  if (!m.webhook.url.empty() && m.webhook.url.rfind("http://", 0) != 0 && m.webhook.url.rfind("https://", 0) != 0)
+    return Bad("alerts.webhook_url", "must be an http(s) URL");
+  m.webhook.secret = Secret(f.at("alerts.webhook_secret"));
+  c.metrics_bearer_token = Secret(f.at("metrics.bearer_token"));
+  return Status::Ok();
+}
+
+// The token vault and asynchronous approvals.
+Status ApplyVault(const Flat& f, Config& c) {
+  GH_ASSIGN_OR_RETURN(c.vault_allow_insecure_http, Bool(f, "vault.allow_insecure_http"));
+  GH_ASSIGN_OR_RETURN(c.vault_refresh_skew_seconds, Int(f, "vault.refresh_skew_seconds", 0, 86400));
+  GH_ASSIGN_OR_RETURN(c.vault_flow_ttl_seconds, Int(f, "vault.flow_ttl_seconds", 30, 86400));
+  GH_ASSIGN_OR_RETURN(c.ciba_interval_seconds, Int(f, "approvals.ciba_interval_seconds", 1, 600));
+  GH_ASSIGN_OR_RETURN(c.ciba_max_expiry_seconds, Int(f, "approvals.ciba_max_expiry_seconds", 1, 86400));
+  GH_ASSIGN_OR_RETURN(c.ciba_default_expiry_seconds,
+                      Int(f, "approvals.ciba_default_expiry_seconds", 1, c.ciba_max_expiry_seconds));
+  GH_ASSIGN_OR_RETURN(c.tool_approval_expiry_seconds, Int(f, "approvals.tool_expiry_seconds", 1, 7 * 86400));
+  GH_ASSIGN_OR_RETURN(int64_t sweep, Int(f, "approvals.sweep_interval_ms", 50, 3'600'000));
+  c.approvals_sweep_interval = std::chrono::milliseconds(sweep);
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<Config> LoadConfig(const CliOverrides& cli, const EnvLookup& env) {
@@ -164,12 +232,16 @@ Result<Config> LoadConfig(const CliOverrides& cli, const EnvLookup& env) {
             {"demo", "false"},
             {"log_level", "info"},
             {"issuer", ""},
+            {"database.url", ""},
+            {"database.pool_size", "8"},
             {"server.threads", "0"},
             {"server.max_body_bytes", "1048576"},
             {"server.max_header_bytes", "16384"},
             {"server.read_timeout_ms", "30000"},
             {"server.idle_timeout_ms", "60000"},
             {"server.drain_timeout_ms", "30000"},
+            {"server.sse_keepalive_ms", "15000"},
+            {"fga.refresh_interval_ms", "1000"},
             {"identity.access_token_ttl_seconds", "900"},
             {"identity.refresh_token_ttl_seconds", "2592000"},
             {"identity.password_hash_memory_kib", "19456"},
@@ -187,8 +259,28 @@ Result<Config> LoadConfig(const CliOverrides& cli, const EnvLookup& env) {
             {"models.openai.model", "gpt-4o-mini"},
             {"weather.openweather_api_key", ""},
             {"weather.openweather_base_url", "https://api.openweathermap.org"},
-            {"prices.tool_call_micros", "0"},
-            {"prices.invocation_micros", "0"}};
+            {"prices.tool_call_micros", ""},  // empty: the price file's agent runtime fees
+            {"prices.invocation_micros", ""},
+            {"prices.file", ""},
+            {"prices.markup_percent", ""},
+            {"metering.event_retention_days", "90"},
+            {"metering.rollup_retention_days", "800"},
+            {"traces.retention_days", "30"},
+            {"otlp.endpoint", ""},
+            {"otlp.headers", ""},
+            {"otlp.service_name", "gatehouse"},
+            {"otlp.max_queue_spans", "20000"},
+            {"alerts.webhook_url", ""},
+            {"alerts.webhook_secret", ""},
+            {"metrics.bearer_token", ""},
+            {"vault.allow_insecure_http", "false"},
+            {"vault.refresh_skew_seconds", "60"},
+            {"vault.flow_ttl_seconds", "600"},
+            {"approvals.ciba_interval_seconds", "5"},
+            {"approvals.ciba_default_expiry_seconds", "300"},
+            {"approvals.ciba_max_expiry_seconds", "3600"},
+            {"approvals.tool_expiry_seconds", "3600"},
+            {"approvals.sweep_interval_ms", "2000"}};
 
   // 1. YAML file.
   std::optional<std::string> file = cli.config_file;
@@ -205,7 +297,8 @@ Result<Config> LoadConfig(const CliOverrides& cli, const EnvLookup& env) {
       return Status::InvalidArgument(fmt::format("config file {}: {}", *file, e.what()), "invalid_config");
     }
     for (const auto& [k, v] : from_file) {
-      if (!KnownKeys().count(k) && k.rfind("plans.", 0) != 0 && k.rfind("prices.models.", 0) != 0)
+      if (!KnownKeys().count(k) && k.rfind("plans.", 0) != 0 && k.rfind("prices.models.", 0) != 0 &&
+          k.rfind("prices.tenant_markup_percent.", 0) != 0)
         return Bad(k, "unknown setting");
       f[k] = v;
     }
@@ -223,6 +316,7 @@ Result<Config> LoadConfig(const CliOverrides& cli, const EnvLookup& env) {
   if (auto v = env("OPENAI_API_KEY")) f["models.openai.api_key"] = *v;
   if (auto v = env("OPENAI_MODEL")) f["models.openai.model"] = *v;
   if (auto v = env("OPENWEATHER_API_KEY")) f["weather.openweather_api_key"] = *v;
+  if (auto v = env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")) f["otlp.endpoint"] = *v;
   // 3. Command line.
   if (cli.listen) f["listen"] = *cli.listen;
   if (cli.data_dir) f["data_dir"] = *cli.data_dir;
@@ -236,6 +330,11 @@ Result<Config> LoadConfig(const CliOverrides& cli, const EnvLookup& env) {
   log::Level level;
   if (!log::ParseLevel(f["log_level"], level)) return Bad("log_level", "must be debug, info, warn, error or off");
   c.log_level = f["log_level"];
+  c.database_url = f["database.url"];
+  if (!c.database_url.empty() && c.database_url.rfind("postgres://", 0) != 0 &&
+      c.database_url.rfind("postgresql://", 0) != 0 && c.database_url.rfind("sqlite:", 0) != 0)
+    return Bad("database.url", "must be postgres://..., postgresql://... or sqlite:PATH");
+  GH_ASSIGN_OR_RETURN(c.database_pool_size, Int(f, "database.pool_size", 1, 256));
   c.issuer = f["issuer"];
   if (!c.issuer.empty() && c.issuer.rfind("http://", 0) != 0 && c.issuer.rfind("https://", 0) != 0)
     return Bad("issuer", "must be an http(s) URL");
@@ -254,6 +353,10 @@ Result<Config> LoadConfig(const CliOverrides& cli, const EnvLookup& env) {
   c.idle_timeout = std::chrono::milliseconds(it);
   GH_ASSIGN_OR_RETURN(int64_t dt, Int(f, "server.drain_timeout_ms", 0, 3'600'000));
   c.drain_timeout = std::chrono::milliseconds(dt);
+  GH_ASSIGN_OR_RETURN(int64_t ka, Int(f, "server.sse_keepalive_ms", 50, 3'600'000));
+  c.sse_keepalive = std::chrono::milliseconds(ka);
+  GH_ASSIGN_OR_RETURN(int64_t fga_refresh, Int(f, "fga.refresh_interval_ms", 10, 3'600'000));
+  c.fga_refresh_interval = std::chrono::milliseconds(fga_refresh);
 
   GH_ASSIGN_OR_RETURN(c.access_token_ttl_seconds, Int(f, "identity.access_token_ttl_seconds", 30, 86400));
   GH_ASSIGN_OR_RETURN(c.refresh_token_ttl_seconds, Int(f, "identity.refresh_token_ttl_seconds", 60, 365 * 86400));
@@ -292,8 +395,14 @@ Result<Config> LoadConfig(const CliOverrides& cli, const EnvLookup& env) {
 
   c.plans = tenancy::PlanCatalog::Defaults().plans();
   GH_RETURN_IF_ERROR(ApplyPlans(f, c));
-  GH_ASSIGN_OR_RETURN(c.tool_call_micros, Int(f, "prices.tool_call_micros", 0, 1'000'000'000));
-  GH_ASSIGN_OR_RETURN(c.invocation_micros, Int(f, "prices.invocation_micros", 0, 1'000'000'000));
+  if (!f["prices.tool_call_micros"].empty()) {
+    GH_ASSIGN_OR_RETURN(c.tool_call_micros, Int(f, "prices.tool_call_micros", 0, 1'000'000'000));
+    c.metering.price_overrides.tool_call_micros = c.tool_call_micros;
+  }
+  if (!f["prices.invocation_micros"].empty()) {
+    GH_ASSIGN_OR_RETURN(c.invocation_micros, Int(f, "prices.invocation_micros", 0, 1'000'000'000));
+    c.metering.price_overrides.invocation_micros = c.invocation_micros;
+  }
   for (const auto& [key, value] : f) {
     if (key.rfind("prices.models.", 0) != 0) continue;
     std::string rest = key.substr(std::string("prices.models.").size());
@@ -308,6 +417,8 @@ Result<Config> LoadConfig(const CliOverrides& cli, const EnvLookup& env) {
     else if (field == "cache_write_per_mtok") p.cache_write_per_mtok = v;
     else return Bad(key, "unknown price field (input_per_mtok, output_per_mtok, cache_read_per_mtok, cache_write_per_mtok)");
   }
+  GH_RETURN_IF_ERROR(ApplyMetering(f, c));
+  GH_RETURN_IF_ERROR(ApplyVault(f, c));
   return c;
 }
 

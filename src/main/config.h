@@ -13,6 +13,7 @@
 
 #include "common/secret.h"
 #include "common/status.h"
+#include "metering/metering.h"
 #include "metering/price_catalog.h"
 #include "tenancy/plan.h"
 
@@ -22,6 +23,8 @@ struct Config {
   std::string listen_host = "127.0.0.1";
   uint16_t listen_port = 8000;
   std::filesystem::path data_dir = "./data";
+  std::string database_url;  // empty: SQLite at <data_dir>/gatehouse.db; or postgres://...
+  int64_t database_pool_size = 8;
   bool demo = false;
   std::string log_level = "info";
   std::string issuer;  // default: http://<listen>
@@ -33,6 +36,9 @@ struct Config {
   std::chrono::milliseconds read_timeout{30'000};
   std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds drain_timeout{30'000};
+  std::chrono::milliseconds sse_keepalive{15'000};
+  // How often a replica catches up with authorization writes made by other replicas.
+  std::chrono::milliseconds fga_refresh_interval{1'000};
 
   int64_t access_token_ttl_seconds = 900;
   int64_t refresh_token_ttl_seconds = 30 * 86400;
@@ -59,6 +65,19 @@ struct Config {
   std::map<std::string, metering::ModelPrice> model_prices;  // prices.models.<model>.<field>
   int64_t tool_call_micros = 0;
   int64_t invocation_micros = 0;
+  // Price file and markups (prices.*), retention, OTLP export (otlp.*), budget alert webhook (alerts.*).
+  metering::MeteringOptions metering;
+  Secret metrics_bearer_token;  // when set, GET /metrics requires it
+
+  // Token vault and asynchronous approvals (vault.*, approvals.*).
+  bool vault_allow_insecure_http = false;  // http:// provider and HTTP-tool URLs (development and tests only)
+  int64_t vault_refresh_skew_seconds = 60;
+  int64_t vault_flow_ttl_seconds = 600;
+  int64_t ciba_interval_seconds = 5;
+  int64_t ciba_default_expiry_seconds = 300;
+  int64_t ciba_max_expiry_seconds = 3600;
+  int64_t tool_approval_expiry_seconds = 3600;
+  std::chrono::milliseconds approvals_sweep_interval{2000};
 };
 
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;

@@ -1,5 +1,6 @@
 // gatehouse: the command line. `serve` runs the gateway; more subcommands join as they arrive.
 #include <CLI/CLI.hpp>
+#include <functional>
 
 #include <cstdlib>
 #include <iostream>
@@ -28,6 +29,18 @@ int main(int argc, char** argv) {
   admin->add_option("--data-dir", admin_data_dir, "Data directory (default ./data)");
   admin->add_option("--config", admin_config, "YAML configuration file");
   gh::app::AddAdminCommands(*admin, admin_cmd);
+  // `admin audit verify --data-dir D` as well as `admin --data-dir D audit verify`.
+  std::function<void(CLI::App*)> add_common = [&](CLI::App* cmd) {
+    for (CLI::App* sub : cmd->get_subcommands([](CLI::App*) { return true; })) {
+      if (sub->get_subcommands([](CLI::App*) { return true; }).empty()) {
+        sub->add_option("--data-dir", admin_data_dir, "Data directory (default ./data)");
+        sub->add_option("--config", admin_config, "YAML configuration file");
+      } else {
+        add_common(sub);
+      }
+    }
+  };
+  add_common(admin);
 
   std::vector<std::string> fga_files;
   auto* fga = app.add_subcommand("fga", "Authorization model tools");

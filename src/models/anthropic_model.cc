@@ -287,7 +287,7 @@ Awaitable<Result<ModelTurn>> AnthropicModel::Generate(const ModelRequest& reques
     if (auto ra = head.headers.Get("retry-after")) retry_after = std::string(*ra);
   };
 
-  auto res = co_await client_->Stream(req, sink, nullptr, on_headers);
+  auto res = co_await client_->Stream(req, sink, request.cancel, on_headers);
   if (!stream_error.ok()) co_return stream_error;
   if (!res.ok()) {
     Status st = std::move(res).status();

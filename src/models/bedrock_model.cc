@@ -343,7 +343,7 @@ Awaitable<Result<ModelTurn>> BedrockModel::Generate(const ModelRequest& request,
     error_headers = head.headers;
   };
 
-  auto res = co_await client_->Stream(req, sink, nullptr, on_headers);
+  auto res = co_await client_->Stream(req, sink, request.cancel, on_headers);
   if (!stream_error.ok()) co_return stream_error;
   if (!res.ok()) {
     Status st = std::move(res).status();

@@ -5,8 +5,12 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cctype>
+#include <cstring>
+#include <optional>
+#include <vector>
 
 #include "common/strings.h"
 #include "crypto/hash.h"
@@ -53,6 +57,31 @@ std::string ExtractLocation(std::string_view text) {
   return "London";
 }
 
+std::optional<DocumentRequest> ParseDocumentRequest(std::string_view text) {
+  std::string_view trimmed = Trim(text);
+  std::string lower = ToLower(trimmed);
+  auto strip = [](std::string_view s) {
+    s = Trim(s);
+    while (!s.empty() && (s.back() == '?' || s.back() == '.' || s.back() == '!')) s.remove_suffix(1);
+    return std::string(Trim(s));
+  };
+  for (const char* prefix : {"search documents for ", "search documents about ", "find documents about ",
+                             "find documents for ", "search the documents for "}) {
+    if (lower.starts_with(prefix)) {
+      std::string query = strip(trimmed.substr(std::strlen(prefix)));
+      if (!query.empty()) return DocumentRequest{"search", query};
+    }
+  }
+  for (const char* prefix : {"read document ", "read the document "}) {
+    if (lower.starts_with(prefix)) {
+      std::string_view rest = Trim(trimmed.substr(std::strlen(prefix)));
+      std::string id = strip(rest.substr(0, rest.find(' ')));
+      if (!id.empty()) return DocumentRequest{"read", id};
+    }
+  }
+  return std::nullopt;
+}
+
 namespace {
 
 const ChatMessage* LastUser(const ModelRequest& r) {
@@ -67,7 +96,38 @@ bool Offers(const ModelRequest& r, std::string_view tool) {
   return false;
 }
 
+std::string AnswerFromDocumentTool(const ChatMessage& tool_msg) {
+  boost::system::error_code ec;
+  bj::value v = bj::parse(tool_msg.content, ec);
+  if (ec || !v.is_object()) return "The document tool answered something I could not read.";
+  const auto& o = v.get_object();
+  auto text = [](const bj::object& x, const char* k) -> std::string {
+    auto* f = x.if_contains(k);
+    return f && f->is_string() ? std::string(f->get_string()) : std::string();
+  };
+  if (auto* e = o.if_contains("error"); e && e->is_string()) {
+    if (e->get_string() == "not authorized")
+      return tool_msg.tool_name == "read_document" ? "I'm not authorized to read that document."
+                                                   : "I'm not authorized to do that.";
+    return fmt::format("I could not use the documents: {}.", std::string_view(e->get_string()));
+  }
+  if (tool_msg.tool_name == "read_document") {
+    std::string content = text(o, "content");
+    if (content.size() > 600) content = content.substr(0, 600) + "...";
+    return fmt::format("\"{}\": {}", text(o, "title"), content);
+  }
+  std::vector<std::string> titles;
+  if (auto* r = o.if_contains("results"); r && r->is_array())
+    for (const auto& hit : r->get_array())
+      if (hit.is_object()) titles.push_back("\"" + text(hit.get_object(), "title") + "\"");
+  if (titles.empty()) return fmt::format("I found no documents about \"{}\" that you can see.", text(o, "query"));
+  return fmt::format("I found {} document{} about \"{}\": {}.", titles.size(), titles.size() == 1 ? "" : "s",
+                     text(o, "query"), fmt::join(titles, ", "));
+}
+
 std::string AnswerFromToolResult(const ChatMessage& tool_msg) {
+  if (tool_msg.tool_name == "search_documents" || tool_msg.tool_name == "read_document")
+    return AnswerFromDocumentTool(tool_msg);
   boost::system::error_code ec;
   bj::value v = bj::parse(tool_msg.content, ec);
   if (ec || !v.is_object()) return "The weather service answered something I could not read.";
@@ -117,8 +177,21 @@ Awaitable<Result<ModelTurn>> OfflineModel::Generate(const ModelRequest& request,
   const ChatMessage& last = request.messages.empty() ? ChatMessage{} : request.messages.back();
   const ChatMessage* user = LastUser(request);
   std::string text;
+  std::optional<DocumentRequest> documents = user ? ParseDocumentRequest(user->content) : std::nullopt;
   if (last.role == Role::kTool) {
     text = AnswerFromToolResult(last);
+  } else if (documents) {
+    const bool search = documents->kind == "search";
+    const char* tool = search ? "search_documents" : "read_document";
+    if (Offers(request, tool)) {
+      std::string args = bj::serialize(bj::object{{search ? "query" : "document_id", documents->argument}});
+      turn.tool_calls.push_back({"call_" + HexEncode(crypto::Sha256(user->content + tool)).substr(0, 16), tool, args});
+      turn.usage.output_tokens = EstimateTokens(args) + 8;
+      turn.stop_reason = "tool_use";
+      co_return turn;
+    }
+    text = "The organisation's documents are not available to you here: a tenant admin can set up an "
+           "authorization model with a `document` type and grant you `viewer` on documents.";
   } else if (user && IsWeatherQuestion(user->content)) {
     std::string lower = ToLower(user->content);
     bool wants_forecast = lower.find("forecast") != std::string::npos || lower.find("tomorrow") != std::string::npos ||

@@ -1,10 +1,14 @@
 // OfflineModel: the default model. Deterministic and networkless, so Gatehouse is demo-ready and
 // testable anywhere. A weather question makes it call a weather tool (when the plan offers one) and
-// answer from the result; anything else gets an honest reply saying it is the offline model and how
-// to configure a real one. It streams its answer word by word and reports token counts.
+// answer from the result; "search documents for X" / "find documents about X" calls
+// search_documents and "read document ID" calls read_document (when offered), answering from the
+// result; anything else gets an honest reply saying it is the offline model and how to configure a
+// real one. It streams its answer word by word and reports token counts.
 #pragma once
 
 #include <chrono>
+#include <optional>
+#include <string>
 
 #include "agent/model.h"
 
@@ -25,5 +29,13 @@ class OfflineModel final : public agent::Model {
 // Exposed for tests.
 bool IsWeatherQuestion(std::string_view text);
 std::string ExtractLocation(std::string_view text);
+
+// A request about the document collection: "search documents for X", "find documents about X"
+// (kind "search", argument the query) or "read document ID" (kind "read", argument the id).
+struct DocumentRequest {
+  std::string kind;
+  std::string argument;
+};
+std::optional<DocumentRequest> ParseDocumentRequest(std::string_view text);
 
 }  // namespace gh::models

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 
 #include "common/strings.h"
@@ -48,6 +49,7 @@ std::string BuildOpenAiRequestBody(const ModelRequest& r, bool stream) {
                                                          {"parameters", std::move(params)}}}});
     }
     body["tools"] = std::move(tools);
+    if (r.tool_required) body["tool_choice"] = "required";
   }
   if (!r.context.tenant_id.empty()) body["user"] = r.context.tenant_id.value() + "/" + r.context.user_id.value();
   return bj::serialize(body);
@@ -100,6 +102,7 @@ Awaitable<Result<ModelTurn>> OpenAiModel::Generate(const ModelRequest& request, 
   req.headers.Set("content-type", "application/json");
   req.headers.Set("accept", "text/event-stream");
   if (!opt_.api_key.empty()) req.headers.Set("authorization", "Bearer " + opt_.api_key.reveal());
+  if (!request.context.traceparent.empty()) req.headers.Set("traceparent", request.context.traceparent);
   req.body = BuildOpenAiRequestBody(request, true);
   req.timeout = opt_.timeout;
 
@@ -138,8 +141,11 @@ Awaitable<Result<ModelTurn>> OpenAiModel::Generate(const ModelRequest& request, 
         };
         turn.usage.input_tokens = num(uo, "prompt_tokens");
         turn.usage.output_tokens = num(uo, "completion_tokens");
+        // OpenAI counts cached tokens inside prompt_tokens; Usage keeps them apart (as Anthropic and
+        // Bedrock report them), so they are priced once, at the cache price.
         if (auto* d = uo.if_contains("prompt_tokens_details"); d && d->is_object())
-          turn.usage.cache_read_tokens = num(d->get_object(), "cached_tokens");
+          turn.usage.cache_read_tokens = std::min(num(d->get_object(), "cached_tokens"), turn.usage.input_tokens);
+        turn.usage.input_tokens -= turn.usage.cache_read_tokens;
         got_usage = true;
       }
       auto* choices = o.if_contains("choices");
@@ -176,7 +182,7 @@ Awaitable<Result<ModelTurn>> OpenAiModel::Generate(const ModelRequest& request, 
     co_return Status::Ok();
   };
 
-  auto res = co_await client_->Stream(req, sink, nullptr, [&](const http::ClientResponse& head) {
+  auto res = co_await client_->Stream(req, sink, request.cancel, [&](const http::ClientResponse& head) {
     status = head.status;
     if (auto ra = head.headers.Get("retry-after")) retry_after = std::string(*ra);
   });

@@ -29,9 +29,10 @@ http::Awaitable<void> Chain::Handle(http::Request& request, http::Response& resp
   if (m.route->has_json_body() && !request.body.empty()) {
     auto ct = request.Header("content-type");
     std::string_view type = ct ? *ct : std::string_view();
-    if (type.substr(0, type.find(';')) != "application/json") {
+    const std::string_view want = m.route->form_body ? "application/x-www-form-urlencoded" : "application/json";
+    if (type.substr(0, type.find(';')) != want) {
       ctx.Fail(Status(StatusCode::kUnsupportedMedia, "unsupported_media_type",
-                      "request body must be application/json"));
+                      fmt::format("request body must be {}", want)));
       co_return;
     }
   }

@@ -28,6 +28,7 @@ struct RouteSpec {
   bool tenant_admin = false;      // caller must administer the tenant
   bool platform_operator = false;  // caller must be a platform operator
   bool chat_quota = false;        // a chat turn: reserve a message before the handler
+  bool form_body = false;         // the body is application/x-www-form-urlencoded (OAuth endpoints)
   // How this route's errors look, the filters' refusals included; unset: Gatehouse's shape
   // (http::ErrorResponse). The OpenFGA-compatible routes answer in OpenFGA's shape.
   std::function<http::Response(const Status&)> error_response;

@@ -24,17 +24,26 @@ AuthzTupleRow TupleFrom(const Row& r, size_t first) {
 namespace authz_stores {
 
 Status Insert(Tx& tx, const TenantId& tenant, const AuthzStoreRow& s) {
-  return Done(tx.Exec(
-      "INSERT INTO authz_stores (tenant_id, id, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-      {tenant.value(), s.id, s.name, s.created_at, s.updated_at}));
+  return Done(
+      tx.Exec("INSERT INTO authz_stores (tenant_id, id, name, created_at, updated_at) VALUES (?, "
+              "?, ?, ?, ?)",
+              {tenant.value(), s.id, s.name, s.created_at, s.updated_at}));
 }
 
 Result<std::vector<AuthzStoreRow>> List(Tx& tx, const TenantId& tenant) {
-  GH_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT id, name, created_at, updated_at FROM "
+  GH_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT id, name, created_at, updated_at, seq FROM "
                                           "authz_stores WHERE tenant_id = ? ORDER BY id",
                                           {tenant.value()}));
   std::vector<AuthzStoreRow> out;
-  for (const auto& r : rows) out.push_back({r.Text(0), r.Text(1), r.Int(2), r.Int(3)});
+  for (const auto& r : rows) out.push_back({r.Text(0), r.Text(1), r.Int(2), r.Int(3), r.Int(4)});
+  return out;
+}
+
+Result<std::vector<AuthzStoreState>> States(Tx& tx) {
+  GH_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT tenant_id, id, seq FROM authz_stores"));
+  std::vector<AuthzStoreState> out;
+  out.reserve(rows.size());
+  for (const auto& r : rows) out.push_back({TenantId(r.Text(0)), r.Text(1), r.Int(2)});
   return out;
 }
 
@@ -82,11 +91,11 @@ Status Insert(Tx& tx, const TenantId& tenant, const std::string& store_id, int64
 Result<std::vector<AuthzModelRow>> List(Tx& tx, const TenantId& tenant,
                                         const std::string& store_id) {
   GH_ASSIGN_OR_RETURN(auto rows,
-                      tx.Query("SELECT id, definition, created_at FROM authz_models WHERE "
+                      tx.Query("SELECT id, definition, created_at, seq FROM authz_models WHERE "
                                "tenant_id = ? AND store_id = ? ORDER BY seq",
                                {tenant.value(), store_id}));
   std::vector<AuthzModelRow> out;
-  for (const auto& r : rows) out.push_back({r.Text(0), r.Text(1), r.Int(2)});
+  for (const auto& r : rows) out.push_back({r.Text(0), r.Text(1), r.Int(2), r.Int(3)});
   return out;
 }
 
@@ -98,19 +107,19 @@ Status Upsert(Tx& tx, const TenantId& tenant, const std::string& store_id, const
   return Done(tx.Exec(
       "INSERT INTO authz_tuples (tenant_id, store_id, object, relation, subject, condition_name, "
       "condition_context, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, "
-      "store_id, object, relation, subject) DO UPDATE SET condition_name = excluded.condition_name, "
+      "store_id, object, relation, subject) DO UPDATE SET condition_name = "
+      "excluded.condition_name, "
       "condition_context = excluded.condition_context, created_at = excluded.created_at",
       {tenant.value(), store_id, t.object, t.relation, t.subject, t.condition_name,
        OptText(t.condition_context), t.created_at}));
 }
 
 Status Delete(Tx& tx, const TenantId& tenant, const std::string& store_id,
-              const std::string& object, const std::string& relation,
-              const std::string& subject) {
-  return Done(tx.Exec(
-      "DELETE FROM authz_tuples WHERE tenant_id = ? AND store_id = ? AND object = ? AND "
-      "relation = ? AND subject = ?",
-      {tenant.value(), store_id, object, relation, subject}));
+              const std::string& object, const std::string& relation, const std::string& subject) {
+  return Done(
+      tx.Exec("DELETE FROM authz_tuples WHERE tenant_id = ? AND store_id = ? AND object = ? AND "
+              "relation = ? AND subject = ?",
+              {tenant.value(), store_id, object, relation, subject}));
 }
 
 Result<std::vector<AuthzTupleRow>> List(Tx& tx, const TenantId& tenant,
@@ -127,8 +136,7 @@ Result<std::vector<AuthzTupleRow>> List(Tx& tx, const TenantId& tenant,
 
 Result<std::optional<int64_t>> WrittenAt(Tx& tx, const TenantId& tenant,
                                          const std::string& store_id, const std::string& object,
-                                         const std::string& relation,
-                                         const std::string& subject) {
+                                         const std::string& relation, const std::string& subject) {
   GH_ASSIGN_OR_RETURN(auto row,
                       tx.QueryOne("SELECT created_at FROM authz_tuples WHERE tenant_id = ? AND "
                                   "store_id = ? AND object = ? AND relation = ? AND subject = ?",
@@ -190,8 +198,8 @@ Status Insert(Tx& tx, const AuthzDecisionRow& d) {
       "INSERT INTO authz_decisions (tenant_id, id, created_at, user_id, session_id, trace_id, "
       "tool, decision, fga_user, relation, object, store_id, model_id, reason) VALUES (?, ?, ?, "
       "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      {d.tenant_id.value(), d.id, d.created_at, d.user_id.value(), d.session_id, d.trace_id,
-       d.tool, d.decision, d.fga_user, d.relation, d.object, d.store_id, d.model_id, d.reason}));
+      {d.tenant_id.value(), d.id, d.created_at, d.user_id.value(), d.session_id, d.trace_id, d.tool,
+       d.decision, d.fga_user, d.relation, d.object, d.store_id, d.model_id, d.reason}));
 }
 
 Result<std::vector<AuthzDecisionRow>> List(Tx& tx, const TenantId& tenant,
@@ -213,9 +221,8 @@ Result<std::vector<AuthzDecisionRow>> List(Tx& tx, const TenantId& tenant,
   GH_ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
   std::vector<AuthzDecisionRow> out;
   for (const auto& r : rows) {
-    out.push_back({tenant, r.Text(0), r.Int(1), UserId(r.Text(2)), r.Text(3), r.Text(4),
-                   r.Text(5), r.Text(6), r.Text(7), r.Text(8), r.Text(9), r.Text(10), r.Text(11),
-                   r.Text(12)});
+    out.push_back({tenant, r.Text(0), r.Int(1), UserId(r.Text(2)), r.Text(3), r.Text(4), r.Text(5),
+                   r.Text(6), r.Text(7), r.Text(8), r.Text(9), r.Text(10), r.Text(11), r.Text(12)});
   }
   return out;
 }

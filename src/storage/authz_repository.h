@@ -21,19 +21,27 @@ struct AuthzStoreRow {
   std::string name;
   int64_t created_at = 0;
   int64_t updated_at = 0;
+  int64_t seq = 0;  // the last number of the store's sequence in use (set by reads)
+};
+
+struct AuthzStoreState {
+  TenantId tenant_id;
+  std::string store_id;
+  int64_t seq = 0;
 };
 
 struct AuthzModelRow {
   std::string id;
   std::string definition;  // the model as OpenFGA JSON
   int64_t created_at = 0;
+  int64_t seq = 0;  // set by reads
 };
 
 struct AuthzTupleRow {
-  std::string object;   // "document:1"
+  std::string object;  // "document:1"
   std::string relation;
-  std::string subject;  // the tuple's user: "user:anne", "group:eng#member", "user:*"
-  std::string condition_name;                    // empty: unconditional
+  std::string subject;         // the tuple's user: "user:anne", "group:eng#member", "user:*"
+  std::string condition_name;  // empty: unconditional
   std::optional<std::string> condition_context;  // JSON object text
   int64_t created_at = 0;
 };
@@ -84,7 +92,11 @@ Status Insert(Tx& tx, const TenantId& tenant, const AuthzStoreRow& store);
 Result<std::vector<AuthzStoreRow>> List(Tx& tx, const TenantId& tenant);
 // Tenants that own at least one store: loading every tenant's stores at start-up only.
 Result<std::vector<TenantId>> TenantsWithStores(Tx& tx);
-// Deletes the store with its models, tuples and change log. False when the tenant has no such store.
+// Every tenant's stores with their sequence numbers: for a process to notice what others
+// changed (the in-memory engine's refresh), never to answer a tenant.
+Result<std::vector<AuthzStoreState>> States(Tx& tx);
+// Deletes the store with its models, tuples and change log. False when the tenant has no such
+// store.
 Result<bool> Delete(Tx& tx, const TenantId& tenant, const std::string& store_id);
 // Reserves `count` numbers of the store's sequence (shared by model versions and changes) and marks
 // the store updated; returns the last number reserved. NotFound when the tenant has no such store.

@@ -10,6 +10,9 @@ const std::vector<Migration>& Migrations() {
     AddCoreMigrations(all);
     AddLimitsMigrations(all);
     AddAuthzMigrations(all);
+    AddVaultMigrations(all);
+    AddMeteringMigrations(all);
+    AddApiKeyMigrations(all);
     std::sort(all.begin(), all.end(), [](const Migration& a, const Migration& b) { return a.version < b.version; });
     return all;
   }();

@@ -13,5 +13,8 @@ namespace gh::storage {
 void AddCoreMigrations(std::vector<Migration>& out);
 void AddLimitsMigrations(std::vector<Migration>& out);
 void AddAuthzMigrations(std::vector<Migration>& out);
+void AddVaultMigrations(std::vector<Migration>& out);
+void AddMeteringMigrations(std::vector<Migration>& out);
+void AddApiKeyMigrations(std::vector<Migration>& out);
 
 }  // namespace gh::storage

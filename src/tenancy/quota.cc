@@ -97,7 +97,7 @@ Result<Reservation> QuotaService::ReserveTurn(const TenantId& tenant, const User
   static constexpr const char* kNames[] = {"messages_per_day", "messages_per_month", "user_messages_per_day",
                                            "user_messages_per_month"};
   std::optional<Status> refusal;
-  Status st = db_.Write([&](st::Tx& tx) -> Status {
+  Status st = db_.WriteReadCommitted([&](st::Tx& tx) -> Status {
     if (plan.requests_per_minute) {
       const int64_t rpm = *plan.requests_per_minute;
       const int64_t interval = std::max<int64_t>(1, 60'000 / rpm);
@@ -151,7 +151,7 @@ Status QuotaService::ReserveModelCall(Reservation& r, int64_t max_tokens, int64_
                                           {Key(u, m, "spend_micros"), max_cost, r.limits.caps.budget_micros_per_month}};
   std::optional<size_t> refused;
   // TryApply undoes its own partial work when it refuses, so the transaction can commit either way.
-  GH_RETURN_IF_ERROR(db_.Write([&](st::Tx& tx) -> Status {
+  GH_RETURN_IF_ERROR(db_.WriteReadCommitted([&](st::Tx& tx) -> Status {
     GH_ASSIGN_OR_RETURN(refused, st::counters::TryApply(tx, r.tenant, deltas));
     return Status::Ok();
   }));
@@ -191,7 +191,7 @@ Status QuotaService::SettleModelCall(Reservation& r, int64_t input_tokens, int64
       adjust.push_back({Key(scope, m, "spend_micros"), cost, {}});
     }
   }
-  GH_RETURN_IF_ERROR(db_.Write([&](st::Tx& tx) { return st::counters::Adjust(tx, r.tenant, adjust); }));
+  GH_RETURN_IF_ERROR(db_.WriteReadCommitted([&](st::Tx& tx) { return st::counters::Adjust(tx, r.tenant, adjust); }));
   r.call_deltas.clear();
   r.call_tokens = r.call_cost = 0;
   return Status::Ok();
@@ -204,7 +204,7 @@ Status QuotaService::Charge(Reservation& r, int64_t cost) {
       {Key(TenantScope(), m, "spend_micros"), cost, r.limits.plan->budget_micros_per_month},
       {Key(UserScope(r.user), m, "spend_micros"), cost, r.limits.caps.budget_micros_per_month}};
   std::optional<size_t> refused;
-  GH_RETURN_IF_ERROR(db_.Write([&](st::Tx& tx) -> Status {
+  GH_RETURN_IF_ERROR(db_.WriteReadCommitted([&](st::Tx& tx) -> Status {
     GH_ASSIGN_OR_RETURN(refused, st::counters::TryApply(tx, r.tenant, deltas));
     return Status::Ok();
   }));
@@ -237,8 +237,12 @@ Status QuotaService::ReleaseIn(st::Tx& tx, Reservation& r) {
 
 Status QuotaService::Release(Reservation& r) {
   if (!r.open && r.call_deltas.empty()) return Status::Ok();
-  Reservation copy = r;
-  GH_RETURN_IF_ERROR(db_.Write([&](st::Tx& tx) { return ReleaseIn(tx, copy); }));
+  Reservation copy;
+  // The copy is made inside the unit of work: a backend may run it more than once.
+  GH_RETURN_IF_ERROR(db_.WriteReadCommitted([&](st::Tx& tx) {
+    copy = r;
+    return ReleaseIn(tx, copy);
+  }));
   r = copy;
   return Status::Ok();
 }

@@ -5,7 +5,8 @@
 // Before each model call it reserves that call's worst case (input bound plus the maximum output
 // tokens, at the model's price) against the monthly token and spend limits, and settles to the
 // real figures right after. Each reservation is one write transaction of conditional UPDATEs
-// (`used + n <= limit`): all or nothing, never read-then-write. When the turn ends the message is
+// (`used + n <= limit`): all or nothing, never read-then-write — which is also why these units may
+// run at READ COMMITTED on PostgreSQL (a blocked UPDATE re-checks its WHERE on the new row). When the turn ends the message is
 // kept (settled) or given back (released) inside the turn's final transaction.
 // Windows are the calendar day and month in the tenant's time zone. Thread-safe.
 #pragma once

@@ -3,7 +3,8 @@
 // every request it receives so tests can check what Gatehouse sent.
 import http from 'node:http';
 
-// turns: array of {text?, tool_calls?: [{id, name, arguments}], status?, error?, usage?, chunkDelayMs?}
+// turns: array of {text?, tool_calls?: [{id, name, arguments}], status?, error?, usage?, chunkDelayMs?,
+// firstChunkDelayMs?}. Each recorded request gets `aborted: true` if the client hung up mid-answer.
 export async function startFakeOpenAI(turns = []) {
   const requests = [];
   let next = 0;
@@ -13,7 +14,10 @@ export async function startFakeOpenAI(turns = []) {
     req.on('end', async () => {
       let parsed = null;
       try { parsed = JSON.parse(body); } catch { /* recorded raw */ }
-      requests.push({ method: req.method, url: req.url, headers: req.headers, body: parsed, raw: body });
+      const record = { method: req.method, url: req.url, headers: req.headers, body: parsed, raw: body, aborted: false };
+      requests.push(record);
+      let finished = false;
+      res.on('close', () => { if (!finished) record.aborted = true; });
       if (req.url !== '/v1/chat/completions') { res.writeHead(404).end(); return; }
       const turn = turns[Math.min(next, turns.length - 1)] || { text: 'ok' };
       next += 1;
@@ -36,9 +40,14 @@ export async function startFakeOpenAI(turns = []) {
       }
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
       const send = async (obj) => {
+        if (res.destroyed) return;
         res.write(`data: ${JSON.stringify(obj)}\n\n`);
         if (turn.chunkDelayMs) await new Promise((r) => setTimeout(r, turn.chunkDelayMs));
       };
+      if (turn.firstChunkDelayMs) {
+        const until = Date.now() + turn.firstChunkDelayMs;
+        while (Date.now() < until && !res.destroyed) await new Promise((r) => setTimeout(r, 50));
+      }
       await send(chunk({ role: 'assistant', content: '' }));
       if (turn.text) {
         for (const piece of turn.text.match(/\S+\s*/g) || []) await send(chunk({ content: piece }));
@@ -53,6 +62,7 @@ export async function startFakeOpenAI(turns = []) {
       }
       await send(chunk({}, turn.tool_calls ? 'tool_calls' : 'stop'));
       if (parsed?.stream_options?.include_usage) await send({ id, object: 'chat.completion.chunk', choices: [], usage });
+      finished = !res.destroyed;
       res.end('data: [DONE]\n\n');
     });
   });

@@ -10,11 +10,11 @@ describe('OpenAI-compatible model provider', () => {
   let gh;
   let user;
   // Each test scripts the fake upstream's turns and starts Gatehouse pointed at it.
-  async function setUp(turns) {
+  async function setUp(turns, env = {}) {
     fake = await startFakeOpenAI(turns);
     gh = await startGatehouse({ env: {
       OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'sk-test-very-secret', OPENAI_MODEL: 'fake-gpt',
-      GATEHOUSE_IDENTITY_PASSWORD_HASH_MEMORY_KIB: '4096',
+      GATEHOUSE_IDENTITY_PASSWORD_HASH_MEMORY_KIB: '4096', ...env,
     } });
     user = await signUp(gh, { tier: 'advanced' });
   }
@@ -80,5 +80,62 @@ describe('OpenAI-compatible model provider', () => {
     assert.equal(usage.body.day.messages, 0, 'failed turns that consumed nothing are released');
     assert.ok(!gh.lines.join('\n').includes('sk-test-very-secret'), 'the API key is not logged');
     assert.ok(!JSON.stringify(r.body).includes('sk-test-very-secret'));
+  });
+
+  async function waitFor(cond, what) {
+    const until = Date.now() + 10000;
+    while (!cond()) {
+      if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  test('a client that disconnects mid-stream cancels the upstream call, and what was consumed is settled', async () => {
+    const long = Array.from({ length: 60 }, (_, i) => `word${i}`).join(' ');
+    await setUp([{ text: long, chunkDelayMs: 100, usage: { prompt_tokens: 40, completion_tokens: 60 } }]);
+    const abort = new AbortController();
+    const res = await fetch(`${gh.url}/api/chat`, {
+      method: 'POST', signal: abort.signal,
+      headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ message: 'Tell me a long story' }),
+    });
+    const reader = res.body.getReader();
+    let text = '';
+    while (!text.includes('event: delta')) text += new TextDecoder().decode((await reader.read()).value);
+    abort.abort();
+    await waitFor(() => fake.requests[0]?.aborted, 'the upstream connection to be closed');
+    let usage;
+    for (let i = 0; i < 100; i += 1) {
+      usage = (await api(gh.url, 'GET', `/api/tenants/${user.tenant_id}/usage`, { token: user.token })).body;
+      if (usage.day.output_tokens > 0) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(usage.day.messages, 1, 'the interrupted turn consumed tokens, so it counts');
+    assert.ok(usage.day.output_tokens > 0, 'the streamed part is settled');
+    assert.ok(usage.day.output_tokens < 60, `only what was streamed is settled (${usage.day.output_tokens})`);
+  });
+
+  test('a client that leaves before the first token is noticed by the keep-alive and the upstream is cancelled', async () => {
+    await setUp([{ text: 'too late', firstChunkDelayMs: 60000 }], { GATEHOUSE_SERVER_SSE_KEEPALIVE_MS: '100' });
+    const abort = new AbortController();
+    const res = await fetch(`${gh.url}/api/chat`, {
+      method: 'POST', signal: abort.signal,
+      headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ message: 'hello?' }),
+    });
+    const reader = res.body.getReader();
+    let text = '';
+    while (!text.includes(': keepalive')) text += new TextDecoder().decode((await reader.read()).value);
+    abort.abort();
+    await waitFor(() => fake.requests[0]?.aborted, 'the upstream connection to be closed');
+    // The reservation is released once the cancelled turn has been recorded.
+    let usage;
+    for (let i = 0; i < 100; i += 1) {
+      usage = (await api(gh.url, 'GET', `/api/tenants/${user.tenant_id}/usage`, { token: user.token })).body;
+      if (usage.day.messages === 0) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(usage.day.messages, 0, 'nothing was consumed, so the message is released');
+    assert.equal(usage.day.output_tokens, 0);
   });
 });

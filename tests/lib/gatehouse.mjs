@@ -47,12 +47,18 @@ export async function startGatehouse(opts = {}) {
     });
   });
   const url = `http://127.0.0.1:${port}`;
-  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  let stopping = false;
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => {
+    // A crash must be visible in the test output, not only as a failed fetch.
+    if (!stopping && (signal || code)) console.error(`gatehouse died (code ${code}, signal ${signal}); last output:\n${lines.slice(-20).join('\n')}`);
+    resolve({ code, signal });
+  }));
   return {
     url, port, dataDir, child, lines,
     exited,
     // Sends SIGTERM and waits for exit; returns {code, signal}.
     async stop({ keepData = false } = {}) {
+      stopping = true;
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       const res = await exited;
       if (!keepData && !opts.dataDir) rmSync(dataDir, { recursive: true, force: true });

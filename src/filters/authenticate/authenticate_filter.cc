@@ -21,9 +21,18 @@ FilterStatus AuthenticateFilter::OnRequest(pipeline::RequestContext& ctx) {
   std::string_view value = Trim(*header);
   if (value.size() < 7 || ToLower(value.substr(0, 7)) != "bearer ")
     return challenge(Status::Unauthenticated("authorization must use the Bearer scheme"));
-  auto claims = identity_.verifier().Verify(Trim(value.substr(7)));
-  if (!claims.ok()) return challenge(std::move(claims).status());
-  identity::Principal p = std::move(claims->principal);
+  const std::string_view credential = Trim(value.substr(7));
+  identity::Principal p;
+  if (identity::ApiKeyService::LooksLikeApiKey(credential)) {
+    if (!api_keys_) return challenge(Status::Unauthenticated("the API key is not valid", "invalid_api_key"));
+    auto resolved = api_keys_->Authenticate(credential);
+    if (!resolved.ok()) return challenge(std::move(resolved).status());
+    p = std::move(resolved).value();
+  } else {
+    auto claims = tokens_.Verify(credential);
+    if (!claims.ok()) return challenge(std::move(claims).status());
+    p = std::move(claims->principal);
+  }
   p.platform_operator = std::find(p.groups.begin(), p.groups.end(), "platform-operators") != p.groups.end();
   ctx.principal = std::move(p);
   return FilterStatus::kContinue;

@@ -1,0 +1,205 @@
+// ChatService::Complete: one model call for the OpenAI-compatible API, under a turn's limits.
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <filesystem>
+
+#include "chat/chat_service.h"
+#include "common/time_util.h"
+#include "models/offline_model.h"
+#include "storage/repositories.h"
+#include "tools/weather.h"
+
+namespace gh::chat {
+namespace {
+
+namespace net = boost::asio;
+
+class CollectingEvents final : public CompletionEvents {
+ public:
+  agent::Awaitable<Status> OnStart(const CompletionOutcome& head) override {
+    started_id = head.id;
+    co_return Status::Ok();
+  }
+  agent::Awaitable<Status> OnTextDelta(std::string_view t) override {
+    text += t;
+    co_return Status::Ok();
+  }
+  std::string started_id;
+  std::string text;
+};
+
+class CompleteTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("gh-complete-" + std::to_string(::getpid()) + "-" + std::to_string(n_++));
+    std::filesystem::create_directories(dir_);
+    db_ = std::move(storage::OpenSqlite({(dir_ / "db").string(), 2, 10'000})).value();
+    ASSERT_TRUE(storage::Migrate(*db_).ok());
+    ASSERT_TRUE(db_->Write([this](storage::Tx& tx) { return storage::tenants::Insert(tx, tenant_); }).ok());
+    models_.Add({"offline", "offline", std::make_shared<models::OfflineModel>(std::chrono::milliseconds(0))});
+    tools_.Add(tools::MakeCurrentWeatherTool(tools::MakeSimulatedWeather()));
+    quota_ = std::make_unique<tenancy::QuotaService>(*db_, clock_);
+    service_ = std::make_unique<ChatService>(*db_, clock_, rng_, models_, tools_, *quota_,
+                                             std::make_shared<const metering::PriceCatalog>());
+    plan_ = tenancy::PlanCatalog::Defaults().plans().at("basic");
+    who_.tenant_id = tenant_.id;
+    who_.user_id = UserId("u1");
+    who_.email = "u1@example.com";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  static agent::ToolSpec WeatherTool() {
+    return {"get_current_weather", "The weather now",
+            R"({"type":"object","properties":{"location":{"type":"string"}},"required":["location"]})"};
+  }
+
+  CompletionRequest Request(std::vector<agent::ChatMessage> messages) {
+    CompletionRequest r;
+    r.principal = who_;
+    r.plan = &plan_;
+    r.messages = std::move(messages);
+    r.trace_id = TraceId("trace-1");
+    return r;
+  }
+
+  // Runs Complete with a message reserved as the limits filter would.
+  Result<CompletionOutcome> Run(const CompletionRequest& r, bool reserve = true) {
+    std::optional<tenancy::Reservation> reservation;
+    if (reserve) {
+      auto limits = quota_->LimitsFor(tenant_, who_.user_id, plan_);
+      EXPECT_TRUE(limits.ok());
+      auto reserved = quota_->ReserveTurn(who_.tenant_id, who_.user_id, *limits);
+      EXPECT_TRUE(reserved.ok()) << reserved.status().ToString();
+      reservation = std::move(*reserved);
+    }
+    net::io_context io;
+    std::optional<Result<CompletionOutcome>> out;
+    net::co_spawn(
+        io,
+        [&]() -> agent::Awaitable<void> {
+          out.emplace(co_await service_->Complete(r, reservation ? &*reservation : nullptr, events_));
+        },
+        net::detached);
+    io.run();
+    if (reservation && reservation->open) (void)quota_->Release(*reservation);  // the limits filter's OnResponse
+    return std::move(*out);
+  }
+
+  tenancy::UsageSnapshot Usage() {
+    auto limits = quota_->LimitsFor(tenant_, who_.user_id, plan_);
+    return *quota_->Usage(who_.tenant_id, std::nullopt, *limits);
+  }
+  std::vector<storage::UsageRecord> UsageRecords() {
+    std::vector<storage::UsageRecord> out;
+    EXPECT_TRUE(db_->Read([&](storage::Tx& tx) -> Status {
+      GH_ASSIGN_OR_RETURN(out, storage::usage::ListForTenant(tx, who_.tenant_id, 0, INT64_MAX));
+      return Status::Ok();
+    }).ok());
+    return out;
+  }
+
+  static inline int n_ = 0;
+  std::filesystem::path dir_;
+  std::unique_ptr<storage::Database> db_;
+  FakeClock clock_;
+  SeededRandom rng_{11};
+  storage::TenantRecord tenant_{TenantId("acme"), "Acme", "basic", "active", "UTC", 0};
+  agent::ModelRegistry models_;
+  agent::ToolRegistry tools_;
+  std::unique_ptr<tenancy::QuotaService> quota_;
+  std::unique_ptr<ChatService> service_;
+  tenancy::Plan plan_;
+  identity::Principal who_;
+  CollectingEvents events_;
+};
+
+TEST_F(CompleteTest, OneCallIsAnsweredStreamedAndCountedLikeATurn) {
+  auto out = Run(Request({{agent::Role::kUser, "hello", {}, "", "", false}}));
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_TRUE(out->id.starts_with("chatcmpl-"));
+  EXPECT_EQ(events_.started_id, out->id);
+  EXPECT_EQ(out->model, "offline");
+  EXPECT_EQ(out->created, clock_.NowUnixSeconds());
+  EXPECT_FALSE(out->turn.text.empty());
+  EXPECT_EQ(events_.text, out->turn.text) << "the text streamed is the answer";
+  auto usage = Usage();
+  EXPECT_EQ(usage.day.messages, 1) << "the message is settled";
+  EXPECT_EQ(usage.day.input_tokens, out->turn.usage.input_tokens);
+  EXPECT_EQ(usage.day.output_tokens, out->turn.usage.output_tokens);
+  auto records = UsageRecords();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_TRUE(records[0].session_id.empty()) << "no session is involved";
+  EXPECT_EQ(records[0].message_id.value(), out->id);
+  EXPECT_EQ(records[0].status, "ok");
+  EXPECT_EQ(records[0].trace_id.value(), "trace-1");
+}
+
+TEST_F(CompleteTest, TheClientsToolIsCalledButNotRunAndItsResultIsUsedNextTime) {
+  auto req = Request({{agent::Role::kUser, "What's the weather in Paris?", {}, "", "", false}});
+  req.tools = {WeatherTool()};
+  auto asked = Run(req);
+  ASSERT_TRUE(asked.ok()) << asked.status().ToString();
+  ASSERT_EQ(asked->turn.tool_calls.size(), 1u);
+  const agent::ToolCall call = asked->turn.tool_calls[0];
+  EXPECT_EQ(call.name, "get_current_weather");
+  EXPECT_EQ(call.arguments_json, R"({"location":"Paris"})");
+  EXPECT_EQ(asked->turn.stop_reason, "tool_use");
+
+  req.messages.push_back({agent::Role::kAssistant, "", {call}, "", "", false});
+  req.messages.push_back({agent::Role::kTool,
+                          R"({"location":"Paris","conditions":"sunny","temperature_c":21,"feels_like_c":22,)"
+                          R"("humidity_pct":40,"wind_kph":8})",
+                          {}, call.id, "get_current_weather", false});
+  auto answered = Run(req);
+  ASSERT_TRUE(answered.ok()) << answered.status().ToString();
+  EXPECT_TRUE(answered->turn.tool_calls.empty());
+  EXPECT_NE(answered->turn.text.find("sunny at 21°C"), std::string::npos) << answered->turn.text;
+  EXPECT_EQ(Usage().day.messages, 2);
+}
+
+TEST_F(CompleteTest, WithoutTheToolOfferedNoToolIsCalled) {
+  auto out = Run(Request({{agent::Role::kUser, "What's the weather in Paris?", {}, "", "", false}}));
+  ASSERT_TRUE(out.ok());
+  EXPECT_TRUE(out->turn.tool_calls.empty()) << "Gatehouse's own tools are never offered here";
+}
+
+TEST_F(CompleteTest, ModelsOutsideThePlanAreRefusedBeforeAnythingRuns) {
+  auto unknown = Request({{agent::Role::kUser, "hi", {}, "", "", false}});
+  unknown.model = "gpt-9";
+  EXPECT_EQ(Run(unknown).status().error_code(), "model_not_found");
+  plan_.allowed_models = {"something-else"};
+  auto disallowed = Request({{agent::Role::kUser, "hi", {}, "", "", false}});
+  disallowed.model = "offline";
+  EXPECT_EQ(Run(disallowed).status().error_code(), "model_not_allowed");
+  EXPECT_TRUE(events_.started_id.empty());
+  EXPECT_EQ(Usage().day.messages, 0) << "refused requests count no message";
+  EXPECT_EQ(service_->AllowedModels(plan_), std::vector<std::string>{});
+  plan_.allowed_models = {};
+  EXPECT_EQ(service_->AllowedModels(plan_), std::vector<std::string>{"offline"});
+}
+
+TEST_F(CompleteTest, TheTokenLimitIsReservedBeforeTheCallAndARefusalReleasesTheMessage) {
+  plan_.tokens_per_month = 50;  // less than the prompt bound plus the maximum output
+  auto out = Run(Request({{agent::Role::kUser, "hello", {}, "", "", false}}));
+  EXPECT_EQ(out.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_TRUE(events_.started_id.empty()) << "refused before the call (and before a stream) started";
+  EXPECT_EQ(Usage().day.messages, 0);
+  auto records = UsageRecords();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].status, "error");
+}
+
+TEST_F(CompleteTest, TheClientsMaxTokensIsCappedByThePlan) {
+  plan_.max_output_tokens = 64;
+  plan_.tokens_per_month = 64 + 300;  // the worst case with the plan's cap fits; with 10000 it would not
+  auto req = Request({{agent::Role::kUser, "hello", {}, "", "", false}});
+  req.max_output_tokens = 10'000;
+  EXPECT_TRUE(Run(req).ok());
+}
+
+}  // namespace
+}  // namespace gh::chat

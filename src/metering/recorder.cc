@@ -1,0 +1,250 @@
+#include "metering/recorder.h"
+
+#include <future>
+#include <map>
+#include <tuple>
+
+#include "common/log.h"
+#include "common/time_util.h"
+
+namespace gh::metering {
+
+namespace st = gh::storage;
+using SteadyClock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr int64_t kDayMs = 86'400'000;
+
+st::CostTotals TotalsOf(const UsageEvent& e) {
+  return {1,         e.input_tokens, e.output_tokens,     e.cache_read_tokens, e.cache_write_tokens,
+          e.quantity, e.list_cost_micros, e.cost_micros};
+}
+
+// Several parties (and several batches of one group) may write the same trace's summary: merge
+// them here as the database would, since one statement may not update a row twice.
+void MergeTrace(st::TraceRow& into, const st::TraceRow& t) {
+  auto keep = [](std::string& a, const std::string& b) {
+    if (!b.empty()) a = b;
+  };
+  keep(into.user_id, t.user_id);
+  keep(into.session_id, t.session_id);
+  keep(into.name, t.name);
+  keep(into.model, t.model);
+  into.started_us = std::min(into.started_us, t.started_us);
+  into.ended_us = std::max(into.ended_us, t.ended_us);
+  if (t.status == "error") into.status = "error";
+  into.cost_micros += t.cost_micros;
+  into.span_count += t.span_count;
+}
+
+st::SpanRow SpanRowOf(const observability::Span& s) {
+  return {TenantId(s.tenant_id), TraceId(s.trace_id), s.span_id, s.parent_span_id, s.name, s.kind, s.start_us,
+          s.end_us, s.error ? "error" : "ok", s.status_message, observability::AttributesJson(s), s.cost_micros};
+}
+
+}  // namespace
+
+Recorder::Recorder(st::Database& db, const Clock& clock, RecorderOptions options, observability::Metrics* metrics,
+                   observability::OtlpExporter* exporter, AlertNotifier* notifier)
+    : db_(db),
+      clock_(clock),
+      opt_(std::move(options)),
+      metrics_(metrics),
+      exporter_(exporter),
+      notifier_(notifier),
+      audit_(db, clock),
+      next_purge_(SteadyClock::now() + std::chrono::seconds(30)) {
+  thread_ = std::thread([this] { Run(); });
+}
+
+Recorder::~Recorder() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+boost::asio::awaitable<Status> Recorder::Commit(Batch batch) {
+  co_return co_await AsyncCommit(std::move(batch), boost::asio::use_awaitable);
+}
+
+void Recorder::Enqueue(Batch batch) {
+  if (batch.empty()) return;
+  Push(std::move(batch), nullptr);
+}
+
+void Recorder::Push(Batch batch, Done done) {
+  {
+    std::lock_guard lock(mu_);
+    queued_items_ += batch.size();
+    queue_.push_back({std::move(batch), std::move(done)});
+    if (metrics_) metrics_->SetEventQueueDepth(queued_items_);
+  }
+  cv_.notify_one();
+}
+
+Status Recorder::Flush() {
+  std::promise<Status> p;
+  auto f = p.get_future();
+  Push(Batch{}, [&p](Status st) { p.set_value(std::move(st)); });
+  return f.get();
+}
+
+Status Recorder::WriteGroup(std::vector<Pending>& group, std::vector<st::AlertRow>& alerts) {
+  std::vector<UsageEvent> events;
+  std::vector<st::SpanRow> spans;
+  std::map<std::pair<std::string, std::string>, st::TraceRow> traces;
+  // tenant -> (day, user, service, resource) -> totals, and the same without the user.
+  std::map<std::string, std::map<std::tuple<std::string, std::string, std::string, std::string>, st::CostTotals>> by_user;
+  std::map<std::string, std::map<std::tuple<std::string, std::string, std::string>, st::CostTotals>> by_tenant;
+  std::map<std::pair<std::string, std::string>, st::CostTotals> monthly;  // (tenant, month)
+  for (auto& p : group) {
+    // Copied, not moved: a failed group is written again.
+    for (const auto& e : p.batch.events) {
+      const st::CostTotals t = TotalsOf(e);
+      by_user[e.tenant_id.value()][{e.day, e.user_id.value(), e.service, e.resource}] += t;
+      by_tenant[e.tenant_id.value()][{e.day, e.service, e.resource}] += t;
+      monthly[{e.tenant_id.value(), e.day.substr(0, 7)}] += t;
+      events.push_back(e);
+    }
+    for (const auto& s : p.batch.spans)
+      if (!s.tenant_id.empty()) spans.push_back(SpanRowOf(s));
+    for (const auto& t : p.batch.traces) {
+      auto key = std::pair{t.tenant_id.value(), t.trace_id.value()};
+      auto it = traces.find(key);
+      if (it == traces.end()) traces.emplace(key, t);
+      else MergeTrace(it->second, t);
+    }
+  }
+  std::vector<st::TraceRow> trace_rows;
+  trace_rows.reserve(traces.size());
+  for (auto& [k, t] : traces) trace_rows.push_back(std::move(t));
+  const int64_t now = clock_.NowUnixMillis();
+  if (events.empty() && spans.empty() && trace_rows.empty()) return Status::Ok();
+
+  return db_.WriteReadCommitted([&](st::Tx& tx) -> Status {
+    alerts.clear();  // the unit may run more than once
+    GH_RETURN_IF_ERROR(st::usage_events::InsertMany(tx, events));
+    for (const auto& [tenant, rows] : by_user) {
+      std::vector<st::CostRow> v;
+      v.reserve(rows.size());
+      for (const auto& [k, t] : rows) v.push_back({std::get<0>(k), std::get<1>(k), std::get<2>(k), std::get<3>(k), t});
+      GH_RETURN_IF_ERROR(st::cost_rollups::AddDailyUser(tx, TenantId(tenant), v));
+    }
+    for (const auto& [tenant, rows] : by_tenant) {
+      std::vector<st::CostRow> v;
+      v.reserve(rows.size());
+      for (const auto& [k, t] : rows) v.push_back({std::get<0>(k), "", std::get<1>(k), std::get<2>(k), t});
+      GH_RETURN_IF_ERROR(st::cost_rollups::AddDailyTenant(tx, TenantId(tenant), v));
+    }
+    for (const auto& [key, t] : monthly) {
+      GH_RETURN_IF_ERROR(st::cost_rollups::AddMonthly(tx, TenantId(key.first), key.second, t));
+      if (t.cost_micros <= 0) continue;
+      GH_ASSIGN_OR_RETURN(auto crossed, RecordCrossedThresholds(tx, TenantId(key.first), key.second, now));
+      for (auto& a : crossed) alerts.push_back(std::move(a));
+    }
+    GH_RETURN_IF_ERROR(st::traces::InsertSpans(tx, spans));
+    return st::traces::UpsertSummaries(tx, trace_rows);
+  });
+}
+
+void Recorder::Run() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    cv_.wait_until(lock, next_purge_, [&] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) {
+      if (stopping_) return;
+      if (SteadyClock::now() >= next_purge_) {
+        lock.unlock();
+        auto purged = Purge();
+        if (!purged.ok()) log::Error("retention purge failed", {{"error", purged.status().message()}});
+        lock.lock();
+        next_purge_ = SteadyClock::now() + opt_.retention.purge_interval;
+      }
+      continue;
+    }
+    // The group: everything queued, up to the bound (at least one batch).
+    std::vector<Pending> group;
+    size_t items = 0;
+    while (!queue_.empty() && (group.empty() || items + queue_.front().batch.size() <= opt_.max_group_items)) {
+      items += queue_.front().batch.size();
+      group.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    queued_items_ -= items;
+    if (metrics_) metrics_->SetEventQueueDepth(queued_items_);
+    lock.unlock();
+
+    const auto t0 = SteadyClock::now();
+    std::vector<st::AlertRow> alerts;
+    Status st;
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      if (attempt) std::this_thread::sleep_for(std::chrono::milliseconds(attempt == 1 ? 20 : 200));
+      st = WriteGroup(group, alerts);
+      if (st.ok()) break;
+    }
+    size_t nevents = 0, nspans = 0;
+    std::vector<audit::AuditEntry> audit;
+    std::vector<observability::Span> exported;
+    for (auto& p : group) {
+      nevents += p.batch.events.size();
+      nspans += p.batch.spans.size();
+      if (metrics_ && st.ok())
+        for (const auto& e : p.batch.events) metrics_->CountUsageCost(e.service, e.cost_micros);
+      for (auto& a : p.batch.audit) audit.push_back(std::move(a));
+      for (auto& s : p.batch.spans) exported.push_back(std::move(s));
+    }
+    if (metrics_) metrics_->ObserveEventBatch(nevents, nspans, std::chrono::duration<double>(SteadyClock::now() - t0).count(), st.ok());
+    if (!st.ok()) log::Error("usage events could not be committed", {{"events", int64_t(nevents)}, {"error", st.message()}});
+    if (!audit.empty()) {
+      Status a = audit_.Append(audit);
+      if (!a.ok()) log::Error("audit records could not be appended", {{"records", int64_t(audit.size())}, {"error", a.message()}});
+    }
+    // Handed on before the callers hear of the commit, so whoever waits on it finds them queued.
+    if (exporter_ && !exported.empty()) exporter_->Export(std::move(exported));
+    if (notifier_ && !alerts.empty()) notifier_->Notify(std::move(alerts));
+    for (auto& p : group)
+      if (p.done) p.done(st);
+    lock.lock();
+  }
+}
+
+Result<int64_t> Recorder::Purge() {
+  const RetentionOptions& r = opt_.retention;
+  const int64_t now = clock_.NowUnixMillis();
+  int64_t deleted = 0;
+  if (r.event_days > 0) {
+    const std::string cutoff = EventIdCutoff(now - r.event_days * kDayMs);
+    for (;;) {
+      int64_t n = 0;
+      GH_RETURN_IF_ERROR(db_.WriteReadCommitted([&](st::Tx& tx) -> Status {
+        GH_ASSIGN_OR_RETURN(n, st::usage_events::PurgeBefore(tx, cutoff, 5000));
+        return Status::Ok();
+      }));
+      deleted += n;
+      if (n < 5000) break;
+    }
+  }
+  if (r.rollup_days > 0) {
+    const std::string day = DayKey(FromUnixMillis(now - r.rollup_days * kDayMs));
+    GH_RETURN_IF_ERROR(db_.WriteReadCommitted([&](st::Tx& tx) { return st::cost_rollups::PurgeBefore(tx, day); }));
+  }
+  if (r.trace_days > 0) {
+    const int64_t cutoff_us = (now - r.trace_days * kDayMs) * 1000;
+    for (;;) {
+      int64_t n = 0;
+      GH_RETURN_IF_ERROR(db_.WriteReadCommitted([&](st::Tx& tx) -> Status {
+        GH_ASSIGN_OR_RETURN(n, st::traces::PurgeBefore(tx, cutoff_us, 500));
+        return Status::Ok();
+      }));
+      deleted += n;
+      if (n < 500) break;
+    }
+  }
+  return deleted;
+}
+
+}  // namespace gh::metering

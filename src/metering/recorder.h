@@ -1,0 +1,122 @@
+// Recorder: the group-committing writer of usage events, spans, trace summaries and audit
+// records. Requests hand it a Batch; one background thread takes everything queued (the batches
+// of all concurrent requests) and commits it in one transaction: the events, the roll-ups they
+// add to (merged first: one upsert per tenant/day/user/service/resource), the spans and trace
+// summaries, and the budget alerts the new costs cross. One commit (one fsync where the backend
+// syncs) per group, never one per event. Audit records follow in their own serialisable
+// transaction (the hash chain needs the head), also once per group.
+//
+// Commit() completes when the caller's batch is committed — a chat turn awaits it before its
+// `done` event, so a reported cost is always durable before the client sees the answer. Enqueue()
+// does not wait (request spans recorded once the response is out). Flush() blocks until
+// everything queued before it is committed (read-your-writes for the trace API). After a commit,
+// spans go to the OTLP exporter and new alerts to the notifier.
+//
+// A failing commit is retried (three attempts); then its callers get the error. Retention purges
+// run on the same thread, in small transactions, once per purge interval. Thread-safe.
+#pragma once
+
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "audit/audit_log.h"
+#include "common/clock.h"
+#include "metering/budgets.h"
+#include "metering/usage_event.h"
+#include "observability/metrics.h"
+#include "observability/otlp_exporter.h"
+#include "observability/span.h"
+#include "storage/database.h"
+#include "storage/metering_repository.h"
+
+namespace gh::metering {
+
+struct Batch {
+  std::vector<UsageEvent> events;
+  std::vector<observability::Span> spans;  // stored when they carry a tenant id; all exported
+  std::vector<storage::TraceRow> traces;
+  std::vector<audit::AuditEntry> audit;
+  bool empty() const { return events.empty() && spans.empty() && traces.empty() && audit.empty(); }
+  size_t size() const { return events.size() + spans.size() + traces.size() + audit.size(); }
+};
+
+struct RetentionOptions {
+  int64_t event_days = 90;    // raw usage events
+  int64_t rollup_days = 800;  // daily and monthly roll-ups (reports)
+  int64_t trace_days = 30;    // traces and spans
+  std::chrono::milliseconds purge_interval{std::chrono::hours(1)};
+};
+
+struct RecorderOptions {
+  size_t max_group_items = 10'000;  // events + spans + ... per commit
+  RetentionOptions retention;
+};
+
+class Recorder {
+ public:
+  // Borrowed: all must outlive the recorder. metrics, exporter and notifier may be null.
+  Recorder(storage::Database& db, const Clock& clock, RecorderOptions options, observability::Metrics* metrics,
+           observability::OtlpExporter* exporter, AlertNotifier* notifier);
+  ~Recorder();  // commits what is queued, then stops
+  Recorder(const Recorder&) = delete;
+  Recorder& operator=(const Recorder&) = delete;
+
+  // Completes (on the awaiting coroutine's executor) once the batch is committed.
+  boost::asio::awaitable<Status> Commit(Batch batch);
+  void Enqueue(Batch batch);
+  // Blocks the calling thread. Not from a coroutine that the recorder's completions need.
+  Status Flush();
+  // Retention now (also runs on its own every purge_interval). Returns rows deleted.
+  Result<int64_t> Purge();
+
+  // The asio async operation behind Commit, for any completion token.
+  template <typename Token>
+  auto AsyncCommit(Batch batch, Token&& token) {
+    return boost::asio::async_initiate<Token, void(Status)>(
+        [this](auto handler, Batch b) {
+          auto h = std::make_shared<decltype(handler)>(std::move(handler));
+          Push(std::move(b), [h](Status st) {
+            auto ex = boost::asio::get_associated_executor(*h);
+            boost::asio::post(ex, [h, st = std::move(st)]() mutable { std::move (*h)(std::move(st)); });
+          });
+        },
+        token, std::move(batch));
+  }
+
+ private:
+  using Done = std::function<void(Status)>;
+  struct Pending {
+    Batch batch;
+    Done done;  // may be empty
+  };
+  void Push(Batch batch, Done done);
+  void Run();
+  Status WriteGroup(std::vector<Pending>& group, std::vector<storage::AlertRow>& alerts);
+
+  storage::Database& db_;
+  const Clock& clock_;
+  const RecorderOptions opt_;
+  observability::Metrics* metrics_;
+  observability::OtlpExporter* exporter_;
+  AlertNotifier* notifier_;
+  audit::AuditLog audit_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Pending> queue_;
+  size_t queued_items_ = 0;
+  bool stopping_ = false;
+  std::chrono::steady_clock::time_point next_purge_;
+  std::thread thread_;
+};
+
+}  // namespace gh::metering

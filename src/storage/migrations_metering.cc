@@ -1,0 +1,68 @@
+// Schema for metering and observability: usage events (raw, kept for a retention period), the
+// cost roll-ups reports read (per tenant/user/service/resource/day, per tenant/service/resource/day,
+// per tenant/month), budgets and their alerts, traces with their spans, and the hash-chained audit
+// log. Event ids are time-ordered, so retention deletes walk the primary key.
+#include "storage/migrations.h"
+
+namespace gh::storage {
+
+void AddMeteringMigrations(std::vector<Migration>& out) {
+  out.push_back({200, "usage events, cost roll-ups, budgets and alerts", R"SQL(
+CREATE TABLE usage_events (
+  event_id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, user_id TEXT NOT NULL, session_id TEXT NOT NULL,
+  trace_id TEXT NOT NULL, span_id TEXT NOT NULL, service TEXT NOT NULL, resource TEXT NOT NULL,
+  input_tokens BIGINT NOT NULL, output_tokens BIGINT NOT NULL, cache_read_tokens BIGINT NOT NULL,
+  cache_write_tokens BIGINT NOT NULL, quantity BIGINT NOT NULL, list_cost_micros BIGINT NOT NULL,
+  cost_micros BIGINT NOT NULL, catalog_version TEXT NOT NULL, status TEXT NOT NULL, day TEXT NOT NULL,
+  created_at BIGINT NOT NULL);
+CREATE INDEX usage_events_tenant_time ON usage_events(tenant_id, created_at);
+CREATE TABLE cost_daily_user (
+  tenant_id TEXT NOT NULL, day TEXT NOT NULL, user_id TEXT NOT NULL, service TEXT NOT NULL, resource TEXT NOT NULL,
+  events BIGINT NOT NULL, input_tokens BIGINT NOT NULL, output_tokens BIGINT NOT NULL,
+  cache_read_tokens BIGINT NOT NULL, cache_write_tokens BIGINT NOT NULL, quantity BIGINT NOT NULL,
+  list_cost_micros BIGINT NOT NULL, cost_micros BIGINT NOT NULL,
+  PRIMARY KEY (tenant_id, day, user_id, service, resource));
+CREATE INDEX cost_daily_user_by_user ON cost_daily_user(tenant_id, user_id, day);
+CREATE TABLE cost_daily_tenant (
+  tenant_id TEXT NOT NULL, day TEXT NOT NULL, service TEXT NOT NULL, resource TEXT NOT NULL,
+  events BIGINT NOT NULL, input_tokens BIGINT NOT NULL, output_tokens BIGINT NOT NULL,
+  cache_read_tokens BIGINT NOT NULL, cache_write_tokens BIGINT NOT NULL, quantity BIGINT NOT NULL,
+  list_cost_micros BIGINT NOT NULL, cost_micros BIGINT NOT NULL,
+  PRIMARY KEY (tenant_id, day, service, resource));
+CREATE TABLE cost_monthly_tenant (
+  tenant_id TEXT NOT NULL, month TEXT NOT NULL, events BIGINT NOT NULL, list_cost_micros BIGINT NOT NULL,
+  cost_micros BIGINT NOT NULL, PRIMARY KEY (tenant_id, month));
+CREATE TABLE cost_budgets (
+  tenant_id TEXT PRIMARY KEY, monthly_budget_micros BIGINT NOT NULL, thresholds TEXT NOT NULL,
+  updated_at BIGINT NOT NULL, updated_by TEXT NOT NULL);
+CREATE TABLE cost_alerts (
+  tenant_id TEXT NOT NULL, month TEXT NOT NULL, threshold_percent BIGINT NOT NULL, spend_micros BIGINT NOT NULL,
+  budget_micros BIGINT NOT NULL, created_at BIGINT NOT NULL, delivered_at BIGINT, delivery_error TEXT,
+  PRIMARY KEY (tenant_id, month, threshold_percent))
+)SQL"});
+  out.push_back({201, "traces and spans", R"SQL(
+CREATE TABLE traces (
+  tenant_id TEXT NOT NULL, trace_id TEXT NOT NULL, user_id TEXT NOT NULL, session_id TEXT NOT NULL,
+  name TEXT NOT NULL, model TEXT NOT NULL, started_us BIGINT NOT NULL, ended_us BIGINT NOT NULL,
+  status TEXT NOT NULL, cost_micros BIGINT NOT NULL, span_count BIGINT NOT NULL,
+  PRIMARY KEY (tenant_id, trace_id));
+CREATE INDEX traces_tenant_time ON traces(tenant_id, started_us);
+CREATE INDEX traces_time ON traces(started_us);
+CREATE TABLE trace_spans (
+  tenant_id TEXT NOT NULL, trace_id TEXT NOT NULL, span_id TEXT NOT NULL, parent_span_id TEXT NOT NULL,
+  name TEXT NOT NULL, kind TEXT NOT NULL, start_us BIGINT NOT NULL, end_us BIGINT NOT NULL, status TEXT NOT NULL,
+  status_message TEXT NOT NULL, attributes TEXT NOT NULL, cost_micros BIGINT NOT NULL,
+  PRIMARY KEY (tenant_id, trace_id, span_id))
+)SQL"});
+  out.push_back({202, "hash-chained audit log", R"SQL(
+CREATE TABLE audit_log (
+  seq BIGINT PRIMARY KEY, at_ms BIGINT NOT NULL, tenant_id TEXT NOT NULL, actor TEXT NOT NULL,
+  action TEXT NOT NULL, target TEXT NOT NULL, outcome TEXT NOT NULL, detail TEXT NOT NULL,
+  prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+CREATE INDEX audit_log_tenant ON audit_log(tenant_id, seq);
+CREATE TABLE audit_head (id BIGINT PRIMARY KEY, seq BIGINT NOT NULL, hash TEXT NOT NULL);
+INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000')
+)SQL"});
+}
+
+}  // namespace gh::storage
