@@ -11,7 +11,7 @@ run_only=0
 build_pkgs=(build-essential g++ cmake ninja-build pkg-config ccache git
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libssl-dev libsqlite3-dev libpq-dev
   libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev prometheus-cpp-dev libargon2-dev
-  libcurl4-openssl-dev libre2-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev nodejs)
+  libcurl4-openssl-dev libre2-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev nodejs tzdata)
 test_pkgs=(chromium postgresql prometheus nginx-light wrk sqlite3 curl)
 
 pkgs=("${build_pkgs[@]}")

@@ -3,9 +3,13 @@
 #include <curl/curl.h>
 #include <fmt/format.h>
 
+#include <condition_variable>
+#include <deque>
 #include <fstream>
 #include <mutex>
+#include <thread>
 
+#include "common/log.h"
 #include "common/time_util.h"
 
 namespace gh::mail {
@@ -105,6 +109,55 @@ class SmtpMailer final : public Mailer {
 
 }  // namespace
 
+class BackgroundMailer final : public Mailer {
+ public:
+  BackgroundMailer(std::unique_ptr<Mailer> inner, size_t max_queued)
+      : inner_(std::move(inner)), max_queued_(max_queued), worker_([this] { Run(); }) {}
+  ~BackgroundMailer() override {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_one();
+    worker_.join();
+  }
+
+  Status Send(const Message& m) override {
+    GH_RETURN_IF_ERROR(CheckMessage(m));
+    {
+      std::lock_guard lock(mu_);
+      if (queue_.size() >= max_queued_)
+        return Status::ResourceExhausted("too many messages are waiting to be sent", "mail_queue_full");
+      queue_.push_back(m);
+    }
+    cv_.notify_one();
+    return Status::Ok();
+  }
+
+ private:
+  void Run() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and everything was delivered
+      Message m = std::move(queue_.front());
+      queue_.pop_front();
+      lock.unlock();
+      Status st = inner_->Send(m);
+      if (!st.ok()) log::Error("mail delivery failed", {{"error", st.message()}});
+      lock.lock();
+    }
+  }
+
+  std::unique_ptr<Mailer> inner_;
+  const size_t max_queued_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Message> queue_;
+  bool stopping_ = false;
+  std::thread worker_;  // last: starts once everything above exists
+};
+
 std::string FormatRfc5322(const std::string& from, const Message& m, Timestamp date, const std::string& message_id) {
   std::string body;
   for (char c : m.text) {
@@ -120,6 +173,10 @@ std::string FormatRfc5322(const std::string& from, const Message& m, Timestamp d
 std::unique_ptr<Mailer> MakeOutboxMailer(std::filesystem::path folder, std::string from, const Clock& clock,
                                          Random& random) {
   return std::make_unique<OutboxMailer>(std::move(folder), std::move(from), clock, random);
+}
+
+std::unique_ptr<Mailer> MakeBackgroundMailer(std::unique_ptr<Mailer> inner, size_t max_queued) {
+  return std::make_unique<BackgroundMailer>(std::move(inner), max_queued);
 }
 
 std::unique_ptr<Mailer> MakeSmtpMailer(SmtpOptions options, const Clock& clock, Random& random) {

@@ -42,4 +42,10 @@ struct SmtpOptions {
 };
 std::unique_ptr<Mailer> MakeSmtpMailer(SmtpOptions options, const Clock& clock, Random& random);
 
+// Sends through `inner` on a thread of its own, so a slow mail server never holds a request thread.
+// Send() checks the message, queues it and returns at once: kResourceExhausted ("mail_queue_full")
+// when `max_queued` messages are already waiting. A delivery that fails is logged (never with the
+// message text, which may hold a code). Destroying it delivers what is queued, then stops.
+std::unique_ptr<Mailer> MakeBackgroundMailer(std::unique_ptr<Mailer> inner, size_t max_queued = 1000);
+
 }  // namespace gh::mail

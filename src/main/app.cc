@@ -76,9 +76,9 @@ int Serve(const Config& cfg) {
   if (!master.ok()) return Fail(master.status());
 
   std::unique_ptr<mail::Mailer> mailer =
-      cfg.mail_kind == "smtp"
-          ? mail::MakeSmtpMailer({cfg.smtp_url, cfg.mail_from, cfg.smtp_username, cfg.smtp_password, cfg.smtp_require_tls},
-                                 clock, random)
+      cfg.mail_kind == "smtp"  // delivered from a thread of its own: a slow server never holds a request
+          ? mail::MakeBackgroundMailer(mail::MakeSmtpMailer(
+                {cfg.smtp_url, cfg.mail_from, cfg.smtp_username, cfg.smtp_password, cfg.smtp_require_tls}, clock, random))
           : mail::MakeOutboxMailer(cfg.data_dir / "outbox", cfg.mail_from, clock, random);
 
   tenancy::PlanStore plan_store(cfg.plans, *db, clock);
