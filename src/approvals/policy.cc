@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 
+#include "authz/cel/json.h"
 #include "authz/cel/program.h"
 #include "common/strings.h"
 #include "crypto/hash.h"
@@ -52,33 +53,6 @@ void WriteCanonical(const bj::value& v, std::string& out) {
   }
 }
 
-cel::Value ToCel(const bj::value& v) {
-  switch (v.kind()) {
-    case bj::kind::null:
-      return cel::Value();
-    case bj::kind::bool_:
-      return cel::Value::FromBool(v.get_bool());
-    case bj::kind::int64:
-      return cel::Value::FromInt(v.get_int64());
-    case bj::kind::uint64:
-      return cel::Value::FromUint(v.get_uint64());
-    case bj::kind::double_:
-      return cel::Value::FromDouble(v.get_double());
-    case bj::kind::string:
-      return cel::Value::FromString(std::string(v.get_string()));
-    case bj::kind::array: {
-      std::vector<cel::Value> items;
-      for (const auto& x : v.get_array()) items.push_back(ToCel(x));
-      return cel::Value::FromList(std::move(items));
-    }
-    case bj::kind::object: {
-      std::vector<std::pair<cel::Value, cel::Value>> entries;
-      for (const auto& [k, x] : v.get_object()) entries.emplace_back(cel::Value::FromString(std::string(k)), ToCel(x));
-      return cel::Value::FromMap(std::move(entries));
-    }
-  }
-  return cel::Value();
-}
 
 std::string ValueText(const bj::value& v) {
   if (v.is_string()) return std::string(v.get_string());
@@ -110,7 +84,7 @@ Result<Condition> Condition::Compile(std::string_view when) {
 
 bool Condition::Requires(const bj::object& arguments) const {
   if (!program_) return true;
-  cel::Value result = program_->Evaluate({std::optional<cel::Value>(ToCel(bj::value(arguments)))});
+  cel::Value result = program_->Evaluate({std::optional<cel::Value>(cel::FromJson(bj::value(arguments)))});
   if (result.kind() != cel::Kind::kBool) return true;  // an error or unknown: ask
   return result.as_bool();
 }

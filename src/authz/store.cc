@@ -7,6 +7,7 @@
 #include <mutex>
 #include <set>
 
+#include "authz/cel/json.h"
 #include "authz/errors.h"
 #include "authz/model_json.h"
 #include "authz/model_validate.h"
@@ -16,42 +17,12 @@
 namespace gh::authz {
 namespace bj = boost::json;
 
-cel::Value JsonToCel(const bj::value& v) {
-  switch (v.kind()) {
-    case bj::kind::null:
-      return cel::Value();
-    case bj::kind::bool_:
-      return cel::Value::FromBool(v.get_bool());
-    case bj::kind::int64:
-      return cel::Value::FromInt(v.get_int64());
-    case bj::kind::uint64:
-      return cel::Value::FromUint(v.get_uint64());
-    case bj::kind::double_:
-      return cel::Value::FromDouble(v.get_double());
-    case bj::kind::string:
-      return cel::Value::FromString(std::string(v.get_string()));
-    case bj::kind::array: {
-      std::vector<cel::Value> items;
-      for (const auto& x : v.get_array()) items.push_back(JsonToCel(x));
-      return cel::Value::FromList(std::move(items));
-    }
-    case bj::kind::object: {
-      std::vector<std::pair<cel::Value, cel::Value>> entries;
-      for (const auto& kv : v.get_object()) {
-        entries.emplace_back(cel::Value::FromString(std::string(kv.key())), JsonToCel(kv.value()));
-      }
-      return cel::Value::FromMap(std::move(entries));
-    }
-  }
-  return cel::Value();
-}
-
 namespace {
 
 RequestContext ToRequestContext(const bj::object& context) {
   RequestContext out;
   out.reserve(context.size());
-  for (const auto& kv : context) out.emplace_back(std::string(kv.key()), JsonToCel(kv.value()));
+  for (const auto& kv : context) out.emplace_back(std::string(kv.key()), cel::FromJson(kv.value()));
   return out;
 }
 
@@ -211,7 +182,7 @@ std::shared_ptr<const StoredCondition> MakeCondition(const std::optional<TupleCo
   sc->name = c->name;
   sc->context_json = c->context;
   for (const auto& kv : c->context) {
-    sc->context.emplace_back(std::string(kv.key()), JsonToCel(kv.value()));
+    sc->context.emplace_back(std::string(kv.key()), cel::FromJson(kv.value()));
   }
   return sc;
 }

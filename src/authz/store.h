@@ -186,7 +186,4 @@ class Store {
   std::vector<std::shared_ptr<const TypeSystem>> models_;  // oldest first
 };
 
-// JSON (request / tuple context) -> CEL values as OpenFGA receives them.
-cel::Value JsonToCel(const boost::json::value& v);
-
 }  // namespace gh::authz

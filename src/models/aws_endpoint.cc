@@ -184,4 +184,58 @@ std::optional<Status> AwsStreamError(std::string_view service, const aws::EventS
   return std::nullopt;
 }
 
+agent::Awaitable<Status> StreamEventFrames(http::HttpClient& client, http::ClientRequest request,
+                                           CancelSignal* cancel, std::string_view service,
+                                           const AwsEndpoint& endpoint, const FrameText& apply,
+                                           agent::ModelEvents& events) {
+  aws::EventStreamDecoder decoder;
+  int status = 0;
+  http::Headers error_headers;
+  std::string error_body;
+  Status stream_error;
+
+  auto sink = [&](std::string_view chunk) -> agent::Awaitable<Status> {
+    if (status < 200 || status > 299) {
+      if (error_body.size() < 64 * 1024) error_body.append(chunk);
+      co_return Status::Ok();
+    }
+    decoder.Feed(chunk);
+    for (;;) {
+      Result<std::optional<aws::EventStreamMessage>> next = decoder.Next();
+      if (!next.ok()) {
+        Status bad = std::move(next).status();
+        stream_error = Status::BadGateway(fmt::format("{} sent a corrupt event stream: {}", service, bad.message()),
+                                          bad.error_code());
+        co_return stream_error;
+      }
+      if (!next->has_value()) break;
+      Result<std::string> delta = apply(**next);
+      if (!delta.ok()) {
+        stream_error = std::move(delta).status();
+        co_return stream_error;
+      }
+      if (delta->empty()) continue;
+      Status st = co_await events.OnTextDelta(*delta);
+      if (!st.ok()) co_return st;
+    }
+    co_return Status::Ok();
+  };
+  auto on_headers = [&](const http::ClientResponse& head) {
+    status = head.status;
+    error_headers = head.headers;
+  };
+
+  auto res = co_await client.Stream(std::move(request), sink, cancel, on_headers);
+  if (!stream_error.ok()) co_return stream_error;
+  if (!res.ok()) {
+    Status st = std::move(res).status();
+    co_return WithMessage(st, fmt::format("{}: {}", service, endpoint.Redact(st.message())));
+  }
+  if (status < 200 || status > 299) co_return AwsHttpError(service, status, error_headers, error_body, endpoint);
+  if (Status done = decoder.Finish(); !done.ok())
+    co_return Status::BadGateway(fmt::format("{} ended the stream inside a frame: {}", service, done.message()),
+                                 done.error_code());
+  co_return Status::Ok();
+}
+
 }  // namespace gh::models

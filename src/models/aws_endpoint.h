@@ -13,6 +13,7 @@
 // Thread-safety: immutable after Resolve; safe to share and call from any thread.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,6 +24,7 @@
 #include "aws/sigv4.h"
 #include "common/clock.h"
 #include "common/status.h"
+#include "agent/model.h"
 #include "http/client.h"
 
 namespace gh::models {
@@ -102,5 +104,16 @@ Status AwsHttpError(std::string_view service, int http_status, const http::Heade
 // An event-stream frame whose :message-type is "exception" or "error"; nullopt for events.
 std::optional<Status> AwsStreamError(std::string_view service, const aws::EventStreamMessage& frame,
                                      const AwsEndpoint& endpoint);
+
+// Sends a signed request whose answer is an `application/vnd.amazon.eventstream` and decodes the
+// frames as they arrive (both CRCs checked). `apply` turns a frame into the answer text it carries
+// ("" for none) or the error it reports; each text goes to `events` at once. A non-2xx answer
+// becomes AwsHttpError; a corrupt stream, or one that ends inside a frame, a 502. `service` names
+// the upstream in messages ("bedrock", "bedrock agent").
+using FrameText = std::function<Result<std::string>(const aws::EventStreamMessage&)>;
+agent::Awaitable<Status> StreamEventFrames(http::HttpClient& client, http::ClientRequest request,
+                                           CancelSignal* cancel, std::string_view service,
+                                           const AwsEndpoint& endpoint, const FrameText& apply,
+                                           agent::ModelEvents& events);
 
 }  // namespace gh::models

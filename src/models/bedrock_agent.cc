@@ -136,14 +136,9 @@ Awaitable<Result<ModelTurn>> BedrockAgentModel::Generate(const ModelRequest& req
 
   ModelTurn turn;
   bool got_usage = false;
-  aws::EventStreamDecoder decoder;
-  int status = 0;
-  http::Headers error_headers;
-  std::string error_body;
-  Status stream_error;
 
   // Returns the answer text an event carries (often none), or the error it reports.
-  auto apply = [&](const aws::EventStreamMessage& frame) -> Result<std::string> {
+  FrameText apply = [&](const aws::EventStreamMessage& frame) -> Result<std::string> {
     if (std::optional<Status> err = AwsStreamError(kService, frame, endpoint_)) return *err;
     std::string_view type = frame.event_type().value_or("");
     if (type == "returnControl")
@@ -173,48 +168,8 @@ Awaitable<Result<ModelTurn>> BedrockAgentModel::Generate(const ModelRequest& req
     return std::move(*text);
   };
 
-  auto sink = [&](std::string_view chunk) -> Awaitable<Status> {
-    if (status < 200 || status > 299) {
-      if (error_body.size() < 64 * 1024) error_body.append(chunk);
-      co_return Status::Ok();
-    }
-    decoder.Feed(chunk);
-    for (;;) {
-      Result<std::optional<aws::EventStreamMessage>> next = decoder.Next();
-      if (!next.ok()) {
-        Status bad = std::move(next).status();
-        stream_error = Status::BadGateway(
-            "bedrock agent sent a corrupt event stream: " + bad.message(), bad.error_code());
-        co_return stream_error;
-      }
-      if (!next->has_value()) break;
-      Result<std::string> delta = apply(**next);
-      if (!delta.ok()) {
-        stream_error = std::move(delta).status();
-        co_return stream_error;
-      }
-      if (delta->empty()) continue;
-      Status st = co_await events.OnTextDelta(*delta);
-      if (!st.ok()) co_return st;
-    }
-    co_return Status::Ok();
-  };
-  auto on_headers = [&](const http::ClientResponse& head) {
-    status = head.status;
-    error_headers = head.headers;
-  };
-
-  auto res = co_await client_->Stream(req, sink, request.cancel, on_headers);
-  if (!stream_error.ok()) co_return stream_error;
-  if (!res.ok()) {
-    Status st = std::move(res).status();
-    co_return WithMessage(st, "bedrock agent: " + endpoint_.Redact(st.message()));
-  }
-  if (status < 200 || status > 299)
-    co_return AwsHttpError(kService, status, error_headers, error_body, endpoint_);
-  if (Status done = decoder.Finish(); !done.ok())
-    co_return Status::BadGateway("bedrock agent ended the stream inside a frame: " + done.message(),
-                                 done.error_code());
+  Status streamed = co_await StreamEventFrames(*client_, std::move(req), request.cancel, kService, endpoint_, apply, events);
+  if (!streamed.ok()) co_return streamed;
   turn.stop_reason = "end_turn";
   if (!got_usage) {
     for (const auto& m : request.messages)

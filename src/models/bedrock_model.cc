@@ -306,54 +306,9 @@ Awaitable<Result<ModelTurn>> BedrockModel::Generate(const ModelRequest& request,
   }
 
   ConverseStreamState state(endpoint_);
-  aws::EventStreamDecoder decoder;
-  int status = 0;
-  http::Headers error_headers;
-  std::string error_body;
-  Status stream_error;
-
-  auto sink = [&](std::string_view chunk) -> Awaitable<Status> {
-    if (status < 200 || status > 299) {
-      if (error_body.size() < 64 * 1024) error_body.append(chunk);
-      co_return Status::Ok();
-    }
-    decoder.Feed(chunk);
-    for (;;) {
-      Result<std::optional<aws::EventStreamMessage>> next = decoder.Next();
-      if (!next.ok()) {
-        Status bad = std::move(next).status();
-        stream_error = Status::BadGateway("bedrock sent a corrupt event stream: " + bad.message(),
-                                          bad.error_code());
-        co_return stream_error;
-      }
-      if (!next->has_value()) break;
-      Result<std::string> delta = state.Apply(**next);
-      if (!delta.ok()) {
-        stream_error = std::move(delta).status();
-        co_return stream_error;
-      }
-      if (delta->empty()) continue;
-      Status st = co_await events.OnTextDelta(*delta);
-      if (!st.ok()) co_return st;
-    }
-    co_return Status::Ok();
-  };
-  auto on_headers = [&](const http::ClientResponse& head) {
-    status = head.status;
-    error_headers = head.headers;
-  };
-
-  auto res = co_await client_->Stream(req, sink, request.cancel, on_headers);
-  if (!stream_error.ok()) co_return stream_error;
-  if (!res.ok()) {
-    Status st = std::move(res).status();
-    co_return WithMessage(st, "bedrock: " + endpoint_.Redact(st.message()));
-  }
-  if (status < 200 || status > 299)
-    co_return AwsHttpError(kService, status, error_headers, error_body, endpoint_);
-  if (Status done = decoder.Finish(); !done.ok())
-    co_return Status::BadGateway("bedrock ended the stream inside a frame: " + done.message(),
-                                 done.error_code());
+  FrameText apply = [&state](const aws::EventStreamMessage& frame) { return state.Apply(frame); };
+  Status streamed = co_await StreamEventFrames(*client_, std::move(req), request.cancel, kService, endpoint_, apply, events);
+  if (!streamed.ok()) co_return streamed;
   co_return state.Finish(request);
 }
 
