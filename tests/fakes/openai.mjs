@@ -4,7 +4,8 @@
 import http from 'node:http';
 
 // turns: array of {text?, tool_calls?: [{id, name, arguments}], status?, error?, usage?, chunkDelayMs?,
-// firstChunkDelayMs?}. Each recorded request gets `aborted: true` if the client hung up mid-answer.
+// firstChunkDelayMs?}, or a function (requestBody, index) => turn that answers from what was sent.
+// Each recorded request gets `aborted: true` if the client hung up mid-answer.
 export async function startFakeOpenAI(turns = []) {
   const requests = [];
   let next = 0;
@@ -19,7 +20,8 @@ export async function startFakeOpenAI(turns = []) {
       let finished = false;
       res.on('close', () => { if (!finished) record.aborted = true; });
       if (req.url !== '/v1/chat/completions') { res.writeHead(404).end(); return; }
-      const turn = turns[Math.min(next, turns.length - 1)] || { text: 'ok' };
+      const turn = (typeof turns === 'function' ? turns(parsed, next) : turns[Math.min(next, turns.length - 1)])
+        || { text: 'ok' };
       next += 1;
       if (turn.status && turn.status !== 200) {
         res.writeHead(turn.status, { 'content-type': 'application/json', ...(turn.headers || {}) });

@@ -1,11 +1,15 @@
 // Application shell: tiny path router + session state.
 import { useCallback, useEffect, useState } from 'preact/hooks';
+import { AccountsView } from './accounts';
 import { ApiError, get, logout, networkError, setSessionExpiredHandler, tokens } from './api';
+import { ApprovalsView } from './approvals';
 import { LoginView, RegisterView, VerifyView } from './auth';
 import { ChatView } from './chat';
 import { ErrorBox, Spinner } from './components';
+import { userFeed } from './feed';
+import { isRecord } from './format';
 import { Header } from './header';
-import type { Me } from './types';
+import type { Approval, Me } from './types';
 import { UsagePanel } from './usage';
 
 const PENDING_EMAIL = 'gatehouse.pendingEmail';
@@ -29,7 +33,30 @@ function rememberEmail(email: string): void {
 
 const TITLES: Record<string, string> = {
   '/login': 'Log in', '/register': 'Create account', '/verify': 'Verify email', '/': 'Chat',
+  '/approvals': 'Approvals', '/connected-accounts': 'Connected accounts',
 };
+
+/** How many requests wait for the signed-in user's decision, kept current by the live feed. */
+function usePendingApprovals(active: boolean): number {
+  const [count, setCount] = useState(0);
+  useEffect(() => {
+    if (!active) { setCount(0); return undefined; }
+    const recount = async (): Promise<void> => {
+      try {
+        const res = await get<{ approvals: Approval[] }>('/api/me/approvals');
+        setCount(res.approvals.filter((a) => a.status === 'pending').length);
+      } catch { /* the badge is a hint: keep the last count */ }
+    };
+    return userFeed.subscribe((m) => {
+      if (m.event === 'ready' && isRecord(m.data) && typeof m.data['pending_approvals'] === 'number') {
+        setCount(m.data['pending_approvals']);
+      } else if (m.event === 'approval_requested' || m.event === 'approval_updated') {
+        void recount();
+      }
+    });
+  }, [active]);
+  return count;
+}
 
 export function App() {
   const [path, setPath] = useState(currentPath);
@@ -39,6 +66,7 @@ export function App() {
   const [flash, setFlash] = useState<string | null>(null);
   const [pendingEmail, setPendingEmail] = useState(() => queryParam('email') || storedEmail());
   const [usageKey, setUsageKey] = useState(0);
+  const pendingApprovals = usePendingApprovals(!!me);
 
   const navigate = useCallback((to: string, replace = false) => {
     if (replace) history.replaceState(null, '', to);
@@ -134,11 +162,16 @@ export function App() {
   }
   return (
     <div class="app-shell">
-      <Header me={me} onLogout={() => { void onLogout(); }} />
-      <div class="workspace">
-        <ChatView key={me.user_id} me={me} onChatFinished={() => setUsageKey((k) => k + 1)} />
-        <UsagePanel tenantId={me.tenant_id} refreshKey={usageKey} />
-      </div>
+      <Header me={me} onLogout={() => { void onLogout(); }} path={path} navigate={navigate}
+        pendingApprovals={pendingApprovals} />
+      {path === '/approvals' && <div class="page-scroll"><ApprovalsView /></div>}
+      {path === '/connected-accounts' && <div class="page-scroll"><AccountsView navigate={navigate} /></div>}
+      {path !== '/approvals' && path !== '/connected-accounts' && (
+        <div class="workspace">
+          <ChatView key={me.user_id} me={me} onChatFinished={() => setUsageKey((k) => k + 1)} />
+          <UsagePanel tenantId={me.tenant_id} refreshKey={usageKey} />
+        </div>
+      )}
     </div>
   );
 }

@@ -3,6 +3,7 @@ import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preac
 import { ApiError, enc, get, networkError, post, send } from './api';
 import { ErrorBox, Spinner } from './components';
 import { dateTime, durationSeconds, isRecord, parseDate, pretty, relative, str, timeOnly } from './format';
+import { userFeed } from './feed';
 import { parseJson, readEventStream } from './sse';
 import type { ChatItem, Me, SessionInfo, StoredMessage, ToolCallView } from './types';
 
@@ -120,7 +121,9 @@ function argsSummary(args: unknown): string {
 }
 
 function ToolCard({ call }: { call: ToolCallView }) {
-  const status = !call.done ? 'running' : call.isError ? 'error' : 'done';
+  const result = typeof call.result === 'string' ? parseJson(call.result) : call.result;
+  const held = call.done && !call.isError && isRecord(result) && result['status'] === 'approval_pending';
+  const status = !call.done ? 'running' : call.isError ? 'error' : held ? 'pending' : 'done';
   return (
     <details class={`tool-card tool-${status}`} data-testid="tool-card" data-tool-name={call.name}
       data-tool-id={call.id} data-status={status}>
@@ -129,7 +132,8 @@ function ToolCard({ call }: { call: ToolCallView }) {
         <span class="tool-title">Tool call: <strong data-testid="tool-name">{call.name}</strong></span>
         <code class="tool-args-inline">({argsSummary(call.arguments)})</code>
         <span class={`tool-status status-${status}`}>
-          {status === 'running' ? <><Spinner label="Tool running" /> running</> : status === 'error' ? 'failed' : 'done'}
+          {status === 'running' ? <><Spinner label="Tool running" /> running</> : status === 'error' ? 'failed'
+            : status === 'pending' ? <a href="/approvals" data-testid="tool-approval-link">awaiting approval</a> : 'done'}
         </span>
       </summary>
       <div class="tool-body">
@@ -251,6 +255,16 @@ export function ChatView({ me, onChatFinished }: { me: Me; onChatFinished: () =>
     }
     inputRef.current?.focus();
   };
+
+  // After an approval the conversation goes on in the background: show the follow-up when it is open.
+  const liveRef = useRef({ activeId, sending, selectSession });
+  liveRef.current = { activeId, sending, selectSession };
+  useEffect(() => userFeed.subscribe((m) => {
+    if (m.event !== 'chat_continued' || !isRecord(m.data)) return;
+    const open = liveRef.current;
+    if (open.activeId && m.data['session_id'] === open.activeId && !open.sending) void open.selectSession(open.activeId);
+    void loadSessions();
+  }), [loadSessions]);
 
   const newChat = async (): Promise<void> => {
     abortRef.current?.abort();

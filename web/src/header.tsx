@@ -1,7 +1,9 @@
-// Top bar: identity, tenant, tier, role; admins can create invitation codes.
+// Top bar: identity, tenant, tier, role, the app's pages (the approvals link counts what waits for
+// the user); admins can create invitation codes.
+import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, enc, networkError, post } from './api';
-import { ErrorBox, Logo } from './components';
+import { ErrorBox, Link, Logo } from './components';
 import { capitalize, dateTime, relative } from './format';
 import type { Me } from './types';
 
@@ -73,7 +75,30 @@ function InviteDialog({ me, onClose }: { me: Me; onClose: () => void }) {
   );
 }
 
-export function Header({ me, onLogout }: { me: Me; onLogout: () => void }) {
+function NavLinks({ path, navigate, pendingApprovals }: {
+  path: string; navigate: (to: string) => void; pendingApprovals: number;
+}) {
+  const item = (href: string, label: string, testId: string, extra?: ComponentChildren) => (
+    <li class={path === href ? 'active' : ''} aria-current={path === href ? 'page' : undefined}>
+      <Link href={href} navigate={navigate} testId={testId}>{label}{extra}</Link>
+    </li>
+  );
+  return (
+    <nav class="main-nav" aria-label="Pages">
+      <ul>
+        {item('/', 'Chat', 'nav-chat')}
+        {item('/approvals', 'Approvals', 'nav-approvals', pendingApprovals > 0
+          ? <span class="nav-count" data-testid="nav-pending-count" aria-label={`${pendingApprovals} waiting`}>{pendingApprovals}</span>
+          : undefined)}
+        {item('/connected-accounts', 'Connected accounts', 'nav-accounts')}
+      </ul>
+    </nav>
+  );
+}
+
+export function Header({ me, onLogout, path, navigate, pendingApprovals }: {
+  me: Me; onLogout: () => void; path: string; navigate: (to: string) => void; pendingApprovals: number;
+}) {
   const [inviting, setInviting] = useState(false);
   const closeInvite = useCallback(() => setInviting(false), []);
   const isAdmin = me.role === 'admin' || (me.groups ?? []).includes(`${me.tenant_id}-admins`);
@@ -85,6 +110,7 @@ export function Header({ me, onLogout }: { me: Me; onLogout: () => void }) {
         <span class="tenant-name" data-testid="user-tenant" title={`Tenant ${me.tenant_id}`}>{me.tenant_name || me.tenant_id}</span>
         <span class={`tier-badge tier-${tier}`} data-testid="user-tier">{capitalize(tier)}</span>
       </div>
+      <NavLinks path={path} navigate={navigate} pendingApprovals={pendingApprovals} />
       <div class="spacer" />
       {isAdmin && (
         <button type="button" class="btn btn-secondary btn-small" data-testid="invite-button" onClick={() => setInviting(true)}>

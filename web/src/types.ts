@@ -100,3 +100,44 @@ export interface ChatItem {
   error?: { code: string; message: string; resetsAt?: Date | null };
   traceId?: string;
 }
+
+/** GET /api/me/approvals: a CIBA request or an agent tool call waiting for (or decided by) the user. */
+export interface Approval {
+  id: string;
+  kind: 'ciba' | 'tool_call' | string;
+  status: string;
+  binding_message: string;
+  created_at: string;
+  expires_at: string;
+  decided_at: string | null;
+  client_id?: string;
+  scope?: string;
+  authorization_details?: unknown;
+  tool?: { name: string; arguments: unknown; arguments_hash: string };
+  session_id?: string;
+  resumed?: boolean;
+  outcome?: { is_error: boolean; result: unknown; finished_at: string };
+}
+
+/** GET /api/me/connected-accounts. */
+export interface ConnectedAccount {
+  id: string;
+  connection_id: string;
+  display_name: string;
+  preset: string;
+  status: string;
+  scope: string;
+  expires_at: string | null;
+  connected_at: string;
+  refreshed_at: string | null;
+  refreshable: boolean;
+  last_error: string | null;
+}
+
+export interface AvailableConnection {
+  connection_id: string;
+  display_name: string;
+  preset: string;
+  scopes: string;
+  status: string;
+}
