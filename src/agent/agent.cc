@@ -1,7 +1,13 @@
 #include "agent/agent.h"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/concurrent_channel.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 #include <fmt/format.h>
+
+#include <exception>
 
 namespace gh::agent {
 
@@ -47,6 +53,28 @@ Usage EstimateFailedCall(const ModelRequest& req, size_t streamed_bytes) {
   return u;
 }
 
+// Signals the end of one concurrently running tool call (its index). Thread-safe.
+using DoneChannel = boost::asio::experimental::concurrent_channel<void(boost::system::error_code, size_t)>;
+
+// One tool call run on its own coroutine. Parameters are copied into the frame; `out` and `done`
+// outlive it (the loop waits for every call before leaving the step).
+Awaitable<void> RunConcurrently(std::shared_ptr<Tool> tool, TenantContext context, bj::object args, ToolResult* out,
+                                size_t index, DoneChannel* done) {
+  try {
+    *out = co_await tool->Run(context, args);
+  } catch (const std::exception& e) {
+    *out = ErrorResult(std::string("the tool failed: ") + e.what());
+  }
+  done->try_send(boost::system::error_code(), index);
+}
+
+// A call checked and cleared to run: what it runs with.
+struct PendingRun {
+  size_t index = 0;
+  std::shared_ptr<Tool> tool;
+  bj::object args;
+};
+
 }  // namespace
 
 Awaitable<Result<AgentResult>> AgentLoop::Run(const AgentRequest& request, AgentEvents& events,
@@ -67,7 +95,15 @@ Awaitable<Result<AgentResult>> AgentLoop::Run(const AgentRequest& request, Agent
   for (const auto& t : offered) mreq.tools.push_back(t->spec());
   const int max_steps = request.plan ? std::max(1, request.plan->max_agent_steps) : 6;
 
+  const int64_t time_limit_ms = request.plan ? request.plan->max_agent_seconds * 1000 : 0;
+  const int64_t started_ms = request.clock ? request.clock->NowUnixMillis() : 0;
+
   for (int step = 0; step < max_steps; ++step) {
+    if (request.clock && time_limit_ms > 0 && request.clock->NowUnixMillis() - started_ms >= time_limit_ms) {
+      co_return fail(Status::Unprocessable(
+          fmt::format("the agent stopped after its time limit of {} seconds without an answer", time_limit_ms / 1000),
+          "agent_time_limit"));
+    }
     if (request.guard) {
       Status allowed = request.guard->BeforeModelCall(mreq);
       if (!allowed.ok()) co_return fail(allowed);
@@ -91,11 +127,16 @@ Awaitable<Result<AgentResult>> AgentLoop::Run(const AgentRequest& request, Agent
     result.new_messages.push_back(asked);
     result.text += turn->text;
     std::string held_notices;  // calls stored to wait for the user's approval: the turn ends after this step
-    for (const ToolCall& call : turn->tool_calls) {
+    const std::vector<ToolCall>& calls = turn->tool_calls;
+    std::vector<ToolResult> results(calls.size());
+    std::vector<PendingRun> to_run;
+    // 1. In the model's order: announce each call and decide whether it may run.
+    for (size_t i = 0; i < calls.size(); ++i) {
+      const ToolCall& call = calls[i];
       ++result.tool_calls;
       Status st = co_await events.OnToolCall(call);
       if (!st.ok()) co_return fail(st);
-      ToolResult tr;
+      ToolResult& tr = results[i];
       auto tool = tools_.Find(request.context, call.name);
       const bool available = tool && request.plan && tool->AllowedBy(*request.plan);
       Status charged = available && request.guard ? request.guard->BeforeToolCall(call) : Status::Ok();
@@ -124,13 +165,34 @@ Awaitable<Result<AgentResult>> AgentLoop::Run(const AgentRequest& request, Agent
             tr = ToolResult{hold->tool_result, false};
             held_notices += (held_notices.empty() ? "" : "\n") + hold->notice;
           } else {
-            tr = co_await tool->Run(request.context, args.get_object());
+            to_run.push_back(PendingRun{i, tool, std::move(args.get_object())});
           }
         }
       }
-      st = co_await events.OnToolResult(call, tr);
+    }
+    // 2. Run the cleared calls: one inline, several concurrently (each on its own coroutine).
+    if (to_run.size() == 1) {
+      ToolResult ran = co_await to_run[0].tool->Run(request.context, to_run[0].args);
+      results[to_run[0].index] = std::move(ran);
+    } else if (to_run.size() > 1) {
+      auto executor = co_await boost::asio::this_coro::executor;
+      DoneChannel done(executor, to_run.size());
+      for (auto& p : to_run) {
+        boost::asio::co_spawn(executor,
+                              RunConcurrently(p.tool, request.context, std::move(p.args), &results[p.index], p.index, &done),
+                              [](std::exception_ptr) {});
+      }
+      for (size_t finished = 0; finished < to_run.size(); ++finished) {
+        size_t which = co_await done.async_receive(boost::asio::use_awaitable);
+        (void)which;
+      }
+    }
+    // 3. Results back to the client and to the model, in the model's order.
+    for (size_t i = 0; i < calls.size(); ++i) {
+      const ToolCall& call = calls[i];
+      Status st = co_await events.OnToolResult(call, results[i]);
       if (!st.ok()) co_return fail(st);
-      ChatMessage tool_msg{Role::kTool, tr.content, {}, call.id, call.name, tr.is_error};
+      ChatMessage tool_msg{Role::kTool, results[i].content, {}, call.id, call.name, results[i].is_error};
       mreq.messages.push_back(tool_msg);
       result.new_messages.push_back(tool_msg);
     }

@@ -2,7 +2,12 @@
 // registry's ToolAuthorizer lets the caller use) to the model, runs the tools the model asks for
 // (arguments validated, then the call authorized; refusals and failures go back to the model as
 // tool errors, an authorization denial as "not authorized"), feeds results back, and repeats until
-// the model answers or the plan's step limit is reached. Events stream out as they happen.
+// the model answers, the plan's step limit is reached (agent_step_limit) or its time limit is spent
+// (agent_time_limit: max_agent_seconds on the request's Clock, checked before each model call).
+// Events stream out as they happen.
+// Several tool calls in one model turn: each is announced (OnToolCall) and checked in the model's
+// order, then the calls cleared to run execute concurrently on the caller's executor; results are
+// reported (OnToolResult) and fed back to the model in the model's order once all have finished.
 // A call the registry's ApprovalGate holds for the user's approval is not run: the model gets the
 // gate's placeholder result and the turn ends after that step with the gate's notice as the answer
 // (stop_reason "approval_pending"); the call runs later, outside this loop, once approved.
@@ -15,6 +20,7 @@
 
 #include "agent/model.h"
 #include "agent/tool.h"
+#include "common/clock.h"
 
 namespace gh::agent {
 
@@ -42,6 +48,8 @@ struct AgentRequest {
   TenantContext context;
   CallGuard* guard = nullptr;  // optional
   CancelSignal* cancel = nullptr;  // optional: the client went away
+  // Optional: measures the plan's time limit (max_agent_seconds) from the start of Run.
+  const Clock* clock = nullptr;
 };
 
 struct AgentResult {

@@ -1,10 +1,13 @@
-// Tenant endpoints: invitations, groups, the subscription (plan) and usage against its limits.
+// Tenant endpoints: invitations, groups, the subscription (plan), usage against its limits, and
+// the tenant's agent settings (the system prompt template).
 #include <chrono>
 
 #include "api/json_io.h"
 #include "api/services.h"
+#include "chat/system_prompt.h"
 #include "common/time_util.h"
 #include "storage/repositories.h"
+#include "storage/tenant_settings_repository.h"
 
 namespace gh::api {
 
@@ -54,6 +57,16 @@ Result<bj::array> History(Services& s, const TenantId& tenant, const tenancy::Li
   return out;
 }
 
+bj::object SettingsJson(const TenantId& tenant, const std::optional<storage::TenantSettingsRecord>& rec) {
+  bj::object o{{"tenant_id", tenant.value()}, {"system_prompt_template", nullptr}, {"updated_at", nullptr},
+               {"placeholders", bj::array{"tenant_name", "tenant_id", "user_email", "user_id", "tier", "role", "date"}}};
+  if (rec) {
+    if (rec->system_prompt_template) o["system_prompt_template"] = *rec->system_prompt_template;
+    o["updated_at"] = Iso(rec->updated_at);
+  }
+  return o;
+}
+
 }  // namespace
 
 void RegisterTenantRoutes(pipeline::Router& r, Services& s) {
@@ -78,6 +91,39 @@ void RegisterTenantRoutes(pipeline::Router& r, Services& s) {
            ReplyJson(ctx, 200, bj::object{{"tenant_id", ctx.tenant->id.value()}, {"tenant_name", ctx.tenant->name},
                                           {"subscription_tier", ctx.tenant->tier}, {"status", ctx.tenant->status},
                                           {"plan", tenancy::PlanToJson(*ctx.plan)}});
+           return Status::Ok();
+         }});
+  // Agent settings: tenant admins only (the tenant filter refuses another tenant's id with 403).
+  r.Add({.method = "GET", .pattern = "/api/tenants/{tenant_id}/settings", .tenant_admin = true,
+         .sync = [&s](RequestContext& ctx) -> Status {
+           std::optional<storage::TenantSettingsRecord> rec;
+           GH_RETURN_IF_ERROR(s.db.Read([&](storage::Tx& tx) -> Status {
+             GH_ASSIGN_OR_RETURN(rec, storage::tenant_settings::Get(tx, ctx.tenant->id));
+             return Status::Ok();
+           }));
+           ReplyJson(ctx, 200, SettingsJson(ctx.tenant->id, rec));
+           return Status::Ok();
+         }});
+  r.Add({.method = "PUT", .pattern = "/api/tenants/{tenant_id}/settings", .tenant_admin = true,
+         .sync = [&s](RequestContext& ctx) -> Status {
+           GH_ASSIGN_OR_RETURN(auto body, Body(ctx));
+           const bj::value* v = body.if_contains("system_prompt_template");
+           if (!v) return Status::InvalidArgument("system_prompt_template is required (a string, or null for the "
+                                                  "built-in prompt)", "missing_field");
+           if (!v->is_string() && !v->is_null())
+             return Status::InvalidArgument("system_prompt_template must be a string or null", "invalid_field");
+           for (const auto& [key, _] : body)
+             if (key != "system_prompt_template")
+               return Status::InvalidArgument("unknown setting '" + std::string(key) + "'", "invalid_field");
+           storage::TenantSettingsRecord rec{ctx.tenant->id, std::nullopt, s.clock.NowUnixMillis(),
+                                             ctx.principal->user_id};
+           if (v->is_string() && !v->get_string().empty()) {
+             std::string tmpl(v->get_string());
+             GH_RETURN_IF_ERROR(chat::ValidatePromptTemplate(tmpl));
+             rec.system_prompt_template = std::move(tmpl);
+           }
+           GH_RETURN_IF_ERROR(s.db.Write([&](storage::Tx& tx) { return storage::tenant_settings::Upsert(tx, rec); }));
+           ReplyJson(ctx, 200, SettingsJson(ctx.tenant->id, rec));
            return Status::Ok();
          }});
   r.Add({.method = "GET", .pattern = "/api/tenants/{tenant_id}/usage", .sync = [&s](RequestContext& ctx) -> Status {

@@ -6,7 +6,10 @@
 #include "common/log.h"
 #include "common/strings.h"
 #include "common/time_util.h"
+#include "chat/system_prompt.h"
+#include "models/resilient_model.h"
 #include "storage/repositories.h"
+#include "storage/tenant_settings_repository.h"
 
 namespace gh::chat {
 
@@ -89,6 +92,60 @@ class RecordingEvents final : public ChatEvents {
   ChatEvents& inner_;
 };
 
+// A turn's model with the plan's fallbacks behind it: calls go to the chosen model and, when it
+// fails upstream (after its own retries) before any of its answer reached the client, to each
+// fallback in turn, one attempt each (catalog models retry on their own). Remembers which model
+// answered the latest call, so it is priced and recorded under that model's name.
+// Belongs to one turn (one coroutine).
+class FallbackModel final : public agent::Model {
+ public:
+  FallbackModel(std::vector<agent::ModelEntry> chain, Random& random)
+      : chain_(chain), resilient_(Options(std::move(chain)), random) {}
+  std::string_view provider() const override { return "fallback"; }
+  Awaitable<Result<agent::ModelTurn>> Generate(const agent::ModelRequest& request, agent::ModelEvents& events) override {
+    models::FallbackReport report;
+    auto turn = co_await resilient_.GenerateWithReport(request, events, report);
+    answered_ = nullptr;
+    for (const auto& e : chain_)
+      if (e.name == report.model_name) answered_ = &e;
+    if (answered_ && answered_ != &chain_.front())
+      log::Info("a fallback model answered", {{"tenant_id", request.context.tenant_id.value()},
+                                              {"model", chain_.front().name}, {"answered_by", answered_->name}});
+    co_return turn;
+  }
+  const std::vector<agent::ModelEntry>& chain() const { return chain_; }
+  // The entry that answered the latest call; null before any call or when every entry failed.
+  const agent::ModelEntry* answered() const { return answered_; }
+
+ private:
+  static models::ResilientModelOptions Options(std::vector<agent::ModelEntry> chain) {
+    models::ResilientModelOptions o;
+    o.chain = std::move(chain);
+    o.retry.max_attempts = 1;
+    return o;
+  }
+  const std::vector<agent::ModelEntry> chain_;
+  models::ResilientModel resilient_;
+  const agent::ModelEntry* answered_ = nullptr;
+};
+
+// The chosen model, then the plan's fallbacks that are registered (each once).
+std::vector<agent::ModelEntry> FallbackChain(const agent::ModelRegistry& models, const tenancy::Plan& plan,
+                                             const agent::ModelEntry& chosen) {
+  std::vector<agent::ModelEntry> chain = {chosen};
+  for (const auto& name : plan.fallback_models) {
+    const agent::ModelEntry* e = models.Find(name);
+    if (!e) {
+      log::Warn("a plan's fallback model is not configured", {{"plan", plan.name}, {"model", name}});
+      continue;
+    }
+    bool seen = false;
+    for (const auto& c : chain) seen = seen || c.name == name;
+    if (!seen) chain.push_back(*e);
+  }
+  return chain;
+}
+
 // Reserves each model call's worst case against the token and spend limits before it runs and
 // settles the real figures after; charges tool executions. With a TurnMeter, the meter prices
 // each call (markup included) and records it as a usage event and a span; without a reservation
@@ -102,6 +159,10 @@ class QuotaGuard final : public agent::CallGuard {
              std::string model, metering::TurnMeter* meter)
       : quota_(quota), r_(r), prices_(prices), model_(std::move(model)), meter_(meter) {}
 
+  // With fallbacks: a call is reserved at the worst case over the chain (any of them may answer)
+  // and settled, priced and metered as the model that answered. `fallback` outlives the guard.
+  void UseFallbacks(const FallbackModel* fallback) { fallback_ = fallback; }
+
   Status BeforeModelCall(const agent::ModelRequest& req) override {
     // A token is at least one byte, so the bytes sent bound the input tokens from above.
     int64_t max_in = 0;
@@ -112,14 +173,26 @@ class QuotaGuard final : public agent::CallGuard {
     for (const auto& t : req.tools)
       max_in += static_cast<int64_t>(t.name.size() + t.description.size() + t.parameters_schema.size()) + 16;
     const int64_t max_out = req.max_output_tokens;
-    const int64_t worst = meter_ ? meter_->WorstCaseModelCost(max_in, max_out) : prices_.WorstCaseModelCost(model_, max_in, max_out);
+    int64_t worst = 0;
+    if (!fallback_) {
+      worst = meter_ ? meter_->WorstCaseModelCost(max_in, max_out) : prices_.WorstCaseModelCost(model_, max_in, max_out);
+    } else {
+      for (const auto& e : fallback_->chain()) {
+        if (meter_) meter_->UseModel(e.name, e.provider_model_id);
+        worst = std::max(worst, meter_ ? meter_->WorstCaseModelCost(max_in, max_out)
+                                       : prices_.WorstCaseModelCost(e.name, max_in, max_out));
+      }
+      UseModelThatAnswered();
+    }
     if (r_) GH_RETURN_IF_ERROR(quota_.ReserveModelCall(*r_, max_in + max_out, worst));
     if (meter_) meter_->ModelCallStarted();
     return Status::Ok();
   }
   void AfterModelCall(const agent::ModelRequest&, const agent::Usage& u) override {
     const metering::TokenCounts tokens{u.input_tokens, u.output_tokens, u.cache_read_tokens, u.cache_write_tokens};
-    int64_t cost = meter_ ? meter_->ModelCallFinished(tokens, true) : prices_.ModelCost(model_, tokens);
+    if (fallback_) UseModelThatAnswered();
+    const std::string& priced = fallback_ && fallback_->answered() ? fallback_->answered()->name : model_;
+    int64_t cost = meter_ ? meter_->ModelCallFinished(tokens, true) : prices_.ModelCost(priced, tokens);
     if (!r_) return;
     Status st = quota_.SettleModelCall(*r_, u.input_tokens + u.cache_read_tokens + u.cache_write_tokens, u.output_tokens, cost);
     if (!st.ok()) log::Error("settling a model call failed", {{"error", st.message()}});
@@ -132,11 +205,19 @@ class QuotaGuard final : public agent::CallGuard {
   }
 
  private:
+  // The meter follows the model that answered the latest call (the chosen one before any call).
+  void UseModelThatAnswered() {
+    if (!meter_) return;
+    const agent::ModelEntry& e = fallback_->answered() ? *fallback_->answered() : fallback_->chain().front();
+    meter_->UseModel(e.name, e.provider_model_id);
+  }
+
   tenancy::QuotaService& quota_;
   tenancy::Reservation* r_;  // null: meter only
   const metering::PriceCatalog& prices_;
   std::string model_;
   metering::TurnMeter* meter_;  // null: no metering
+  const FallbackModel* fallback_ = nullptr;
 };
 
 }  // namespace
@@ -161,6 +242,20 @@ Result<const agent::ModelEntry*> ChatService::ResolveModel(const tenancy::Plan& 
   if (!e) e = models_.Find(models_.default_name());
   if (!e) return Status::Unavailable("no model is configured", "model_unavailable");
   return e;
+}
+
+Result<std::string> ChatService::SystemPrompt(const identity::Principal& who, const std::string& tenant_name,
+                                              const tenancy::Plan& plan, Timestamp at) {
+  std::optional<st::TenantSettingsRecord> settings;
+  GH_RETURN_IF_ERROR(db_.Read([&](st::Tx& tx) -> Status {
+    GH_ASSIGN_OR_RETURN(settings, st::tenant_settings::Get(tx, who.tenant_id));
+    return Status::Ok();
+  }));
+  const PromptValues values{tenant_name, who.tenant_id.value(), who.email, who.user_id.value(), plan.name, who.role(),
+                            DayKey(at)};
+  if (settings && settings->system_prompt_template && !settings->system_prompt_template->empty())
+    return RenderPromptTemplate(*settings->system_prompt_template, values);
+  return DefaultSystemPrompt(values);
 }
 
 Result<st::SessionRecord> ChatService::CreateSession(const identity::Principal& who, const tenancy::Plan& plan) {
@@ -260,11 +355,12 @@ Awaitable<Result<ChatOutcome>> ChatService::Chat(const ChatRequest& r, tenancy::
 
   // History, oldest first, then the new message.
   std::vector<agent::ChatMessage> messages;
-  messages.push_back({agent::Role::kSystem,
-                      fmt::format("You are the assistant of {} ({}), served by Gatehouse. The user is {} ({}) on the "
-                                  "{} plan. Use the tools you are given when they help; say so when you cannot help.",
-                                  r.tenant_name, who.tenant_id.value(), who.email, who.role(), r.plan->name),
-                      {}, "", "", false});
+  Result<std::string> prompt = SystemPrompt(who, r.tenant_name, *r.plan, started);
+  if (!prompt.ok()) {
+    (void)db_.Write([&](st::Tx& tx) { return st::sessions::FinishTurn(tx, who.tenant_id, session.id, now, 0, ""); });
+    co_return std::move(prompt).status();
+  }
+  messages.push_back({agent::Role::kSystem, std::move(prompt).value(), {}, "", "", false});
   if (r.history) {
     for (const auto& m : *r.history) messages.push_back(m);
   } else {
@@ -292,9 +388,16 @@ Awaitable<Result<ChatOutcome>> ChatService::Chat(const ChatRequest& r, tenancy::
   std::unique_ptr<metering::TurnMeter> meter;
   if (metering_)
     meter = metering_->StartTurn({who.tenant_id, who.user_id, session.id, r.trace_id, model->name, model->provider_model_id});
+  // The plan's fallback models stand behind the chosen one (see FallbackModel).
+  std::shared_ptr<FallbackModel> fallback;
+  if (!r.plan->fallback_models.empty()) {
+    auto chain = FallbackChain(models_, *r.plan, *model);
+    if (chain.size() > 1) fallback = std::make_shared<FallbackModel>(std::move(chain), random_);
+  }
   std::optional<QuotaGuard> guard;
   if (reservation || meter) {
     guard.emplace(quota_, reservation, *prices_, model->name, meter.get());
+    if (fallback) guard->UseFallbacks(fallback.get());
     const int64_t fee_micros = meter ? meter->InvocationFee() : prices_->invocation_micros();
     if (Status fee = reservation ? quota_.Charge(*reservation, fee_micros) : Status::Ok(); !fee.ok()) {
       (void)db_.Write([&](st::Tx& tx) { return st::sessions::FinishTurn(tx, who.tenant_id, session.id, now, 0, ""); });
@@ -308,6 +411,7 @@ Awaitable<Result<ChatOutcome>> ChatService::Chat(const ChatRequest& r, tenancy::
   areq.model_id = model->provider_model_id;
   areq.messages = std::move(messages);
   areq.plan = r.plan;
+  areq.clock = &clock_;
   areq.context = {who.tenant_id, who.user_id, who.email, who.subscription_tier, who.role(), session.id, r.trace_id};
   if (meter) areq.context.traceparent = meter->Traceparent();
 
@@ -316,13 +420,17 @@ Awaitable<Result<ChatOutcome>> ChatService::Chat(const ChatRequest& r, tenancy::
   Status start = co_await events.OnStart(session.id, out.message_id, r.trace_id);
   agent::AgentResult partial;
   // (No co_await inside a conditional expression or on a temporary: GCC 12 miscompiles both.)
-  agent::AgentLoop loop(model->model, tools_);
+  std::shared_ptr<agent::Model> turn_model = model->model;
+  if (fallback) turn_model = fallback;
+  agent::AgentLoop loop(turn_model, tools_);
   Result<agent::AgentResult> result = start.ok() ? Result<agent::AgentResult>(agent::AgentResult{}) : Result<agent::AgentResult>(start);
   if (start.ok()) {
     auto ran = co_await loop.Run(areq, events, &partial);
     result = std::move(ran);
   }
   const agent::AgentResult& ar = result.ok() ? *result : partial;
+  // Usage is recorded under the model that answered (a fallback, when the chosen one failed).
+  if (fallback && fallback->answered()) out.model = fallback->answered()->name;
   const auto finished = clock_.Now();
   out.latency_ms = ToUnixMillis(finished) - now;
   out.usage = ar.usage;
@@ -355,7 +463,7 @@ Awaitable<Result<ChatOutcome>> ChatService::Chat(const ChatRequest& r, tenancy::
       }
     }
     GH_RETURN_IF_ERROR(st::usage::Insert(tx, {random_.Uuid(), who.tenant_id, who.user_id, session.id, out.message_id,
-                                              r.trace_id, model->name, ar.usage.input_tokens, ar.usage.output_tokens,
+                                              r.trace_id, out.model, ar.usage.input_tokens, ar.usage.output_tokens,
                                               ar.tool_calls, out.latency_ms, status, DayKey(started),
                                               ToUnixMillis(finished)}));
     GH_RETURN_IF_ERROR(st::sessions::FinishTurn(tx, who.tenant_id, session.id, ToUnixMillis(finished), added,
@@ -409,11 +517,12 @@ Awaitable<Result<ChatOutcome>> ChatService::ContinueAfterApproval(const Continua
 
   // The same prompt and history a turn sees (see Chat), then the call that waited and its outcome.
   std::vector<agent::ChatMessage> messages;
-  messages.push_back({agent::Role::kSystem,
-                      fmt::format("You are the assistant of {} ({}), served by Gatehouse. The user is {} ({}) on the "
-                                  "{} plan. Use the tools you are given when they help; say so when you cannot help.",
-                                  r.tenant.name, who.tenant_id.value(), who.email, who.role(), r.plan->name),
-                      {}, "", "", false});
+  Result<std::string> prompt = SystemPrompt(who, r.tenant.name, *r.plan, started);
+  if (!prompt.ok()) {
+    unmark();
+    co_return std::move(prompt).status();
+  }
+  messages.push_back({agent::Role::kSystem, std::move(prompt).value(), {}, "", "", false});
   std::vector<st::MessageRecord> history;
   Status hs = db_.Read([&](st::Tx& tx) -> Status {
     GH_ASSIGN_OR_RETURN(history, st::messages::ListForSession(tx, who.tenant_id, r.session_id, kHistoryLimit));
@@ -456,6 +565,7 @@ Awaitable<Result<ChatOutcome>> ChatService::ContinueAfterApproval(const Continua
   areq.model_id = model->provider_model_id;
   areq.messages = std::move(messages);
   areq.plan = r.plan;
+  areq.clock = &clock_;
   areq.context = {who.tenant_id, who.user_id, who.email, who.subscription_tier, who.role(), r.session_id, r.trace_id};
 
   RecordingEvents recording(events);
@@ -565,11 +675,20 @@ Awaitable<Result<CompletionOutcome>> ChatService::Complete(const CompletionReque
     meter = metering_->StartTurn({who.tenant_id, who.user_id, SessionId(), r.trace_id, model->name, model->provider_model_id});
   if (meter) mreq.context.traceparent = meter->Traceparent();
 
+  std::shared_ptr<FallbackModel> fallback;
+  if (!r.plan->fallback_models.empty()) {
+    auto chain = FallbackChain(models_, *r.plan, *model);
+    if (chain.size() > 1) fallback = std::make_shared<FallbackModel>(std::move(chain), random_);
+  }
+  std::shared_ptr<agent::Model> call_model = model->model;
+  if (fallback) call_model = fallback;
+
   // Admitted like a turn: the invocation fee, then the call's worst case against tokens and spend.
   std::optional<QuotaGuard> guard;
   Status admitted = Status::Ok();
   if (reservation || meter) {
     guard.emplace(quota_, reservation, *prices_, model->name, meter.get());
+    if (fallback) guard->UseFallbacks(fallback.get());
     const int64_t fee_micros = meter ? meter->InvocationFee() : prices_->invocation_micros();
     if (reservation) admitted = quota_.Charge(*reservation, fee_micros);
     if (admitted.ok() && meter) meter->InvocationCharged(fee_micros);
@@ -585,8 +704,9 @@ Awaitable<Result<CompletionOutcome>> ChatService::Complete(const CompletionReque
     Status start = co_await events.OnStart(out);
     if (start.ok()) {
       CountingModelEvents counting(events, meter.get());
-      auto generated = co_await model->model->Generate(mreq, counting);
+      auto generated = co_await call_model->Generate(mreq, counting);
       turn = std::move(generated);
+      if (fallback && fallback->answered()) out.model = fallback->answered()->name;
       if (turn.ok()) {
         used = turn->usage;
       } else if (counting.streamed_bytes > 0) {
@@ -610,7 +730,7 @@ Awaitable<Result<CompletionOutcome>> ChatService::Complete(const CompletionReque
   Status saved = db_.Write([&](st::Tx& tx) -> Status {
     if (reservation) res_copy = *reservation;  // inside the unit: a backend may run it more than once
     GH_RETURN_IF_ERROR(st::usage::Insert(tx, {random_.Uuid(), who.tenant_id, who.user_id, SessionId(), MessageId(out.id),
-                                              r.trace_id, model->name, used.input_tokens, used.output_tokens, 0,
+                                              r.trace_id, out.model, used.input_tokens, used.output_tokens, 0,
                                               out.latency_ms, status, DayKey(started), ToUnixMillis(finished)}));
     if (reservation) {
       if (turn.ok() || consumed) {

@@ -149,6 +149,9 @@ class ChatService {
 
  private:
   Result<storage::SessionRecord> OpenSessionFor(const ChatRequest& r, int64_t now);
+  // The tenant's prompt template with the turn's context filled in, else the built-in prompt.
+  Result<std::string> SystemPrompt(const identity::Principal& who, const std::string& tenant_name,
+                                   const tenancy::Plan& plan, Timestamp at);
 
   storage::Database& db_;
   const Clock& clock_;

@@ -25,6 +25,7 @@
 #include "identity/service.h"
 #include "mail/mailer.h"
 #include "main/demo.h"
+#include "main/model_catalog.h"
 #include "main/vault_wiring.h"
 #include "models/offline_model.h"
 #include "models/openai_model.h"
@@ -106,6 +107,10 @@ int Serve(const Config& cfg) {
   if (!cfg.openai_base_url.empty()) {
     models.Add({cfg.openai_model, cfg.openai_model,
                 std::make_shared<models::OpenAiModel>(models::OpenAiOptions{cfg.openai_base_url, cfg.openai_api_key}, client)});
+  }
+  if (Status st = RegisterCatalogModels(cfg, models, client, clock, random, aws::ProcessEnvironment()); !st.ok()) {
+    Fail(st);
+    return 2;  // a bad catalog entry is a configuration error, like those LoadConfig reports
   }
   models.set_default(cfg.default_model);
   agent::ToolRegistry tools;

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <set>
 
+#include "aws/credentials.h"
 #include "common/log.h"
 #include "common/strings.h"
 
@@ -47,8 +48,39 @@ const std::set<std::string>& PlanFields() {
   static const std::set<std::string> k = {
       "messages_per_day", "messages_per_month", "tokens_per_month", "budget_micros_per_month", "requests_per_minute",
       "concurrent_sessions", "session_minutes", "idle_timeout_minutes", "weather_tool", "cost_reports",
-      "allowed_models", "default_model", "max_agent_steps", "max_output_tokens"};
+      "allowed_models", "default_model", "max_agent_steps", "max_agent_seconds", "max_output_tokens",
+      "fallback_models"};
   return k;
+}
+
+const std::set<std::string>& CatalogFields() {
+  static const std::set<std::string> k = {
+      "provider", "model", "base_url", "api_key", "region", "aws_access_key_id", "aws_secret_access_key",
+      "aws_session_token", "aws_profile", "aws_shared_credentials_file", "aws_config_file", "agent_id",
+      "agent_alias_id", "timeout_ms", "retry_max_attempts", "retry_initial_backoff_ms", "retry_max_backoff_ms",
+      "retry_max_retry_after_ms"};
+  return k;
+}
+
+constexpr std::string_view kCatalogPrefix = "models.catalog.";
+
+// GATEHOUSE_MODELS_CATALOG_<NAME>_<FIELD>: the name upper-cased, anything but letters and digits
+// written as '_' (so "claude-3.5" is CLAUDE_3_5).
+std::string CatalogEnvName(const std::string& name, const std::string& field) {
+  std::string out = "GATEHOUSE_MODELS_CATALOG_";
+  for (char c : name) out.push_back(std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : '_');
+  out.push_back('_');
+  for (char c : field) out.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  return out;
+}
+
+// "models.catalog.<name>.<field>" → {name, field}; the name may itself contain dots.
+std::optional<std::pair<std::string, std::string>> CatalogKey(const std::string& key) {
+  if (key.rfind(kCatalogPrefix, 0) != 0) return std::nullopt;
+  std::string rest = key.substr(kCatalogPrefix.size());
+  size_t dot = rest.rfind('.');
+  if (dot == std::string::npos || dot == 0) return std::nullopt;
+  return std::make_pair(rest.substr(0, dot), rest.substr(dot + 1));
 }
 
 std::string EnvName(const std::string& key) {
@@ -152,6 +184,8 @@ Status ApplyPlans(const Flat& f, Config& c) {
     else if (field == "session_minutes") { GH_ASSIGN_OR_RETURN(p.session_minutes, Int(f, key, 1, 525600)); }
     else if (field == "idle_timeout_minutes") { GH_ASSIGN_OR_RETURN(p.idle_timeout_minutes, Int(f, key, 1, 525600)); }
     else if (field == "max_agent_steps") { GH_ASSIGN_OR_RETURN(int64_t v, Int(f, key, 1, 50)); p.max_agent_steps = int(v); }
+    else if (field == "max_agent_seconds") { GH_ASSIGN_OR_RETURN(p.max_agent_seconds, Int(f, key, 1, 3600)); }
+    else if (field == "fallback_models") p.fallback_models = List(value);
     else if (field == "max_output_tokens") { GH_ASSIGN_OR_RETURN(p.max_output_tokens, Int(f, key, 1, 1'000'000)); }
     else if (field == "weather_tool") {
       if (value != "none" && value != "basic" && value != "full") return Bad(key, "must be none, basic or full");
@@ -221,6 +255,77 @@ Status ApplyVault(const Flat& f, Config& c) {
   GH_ASSIGN_OR_RETURN(c.tool_approval_expiry_seconds, Int(f, "approvals.tool_expiry_seconds", 1, 7 * 86400));
   GH_ASSIGN_OR_RETURN(int64_t sweep, Int(f, "approvals.sweep_interval_ms", 50, 3'600'000));
   c.approvals_sweep_interval = std::chrono::milliseconds(sweep);
+  return Status::Ok();
+}
+
+// The model catalog: every models.catalog.<name>.<field>, checked field by field. Bedrock entries
+// resolve their region and credentials now (explicit values, then the environment and the shared
+// files), so a deployment that could not sign a request does not start.
+Status ApplyModelCatalog(const Flat& f, const EnvLookup& env, Config& c) {
+  for (const auto& [key, value] : f) {
+    auto parsed = CatalogKey(key);
+    if (!parsed) {
+      if (key.rfind(kCatalogPrefix, 0) == 0) return Bad(key, "models are written models.catalog.<name>.<field>");
+      continue;
+    }
+    const auto& [name, field] = *parsed;
+    if (!CatalogFields().count(field)) return Bad(key, "unknown model catalog field");
+    if (name == "offline") return Bad(key, "'offline' is built in; choose another name");
+    ModelCatalogEntry& e = c.model_catalog[name];
+    e.name = name;
+    auto opt = [&](std::optional<std::string>& dst) {
+      if (value.empty()) dst.reset(); else dst = value;
+    };
+    auto opt_secret = [&](std::optional<Secret>& dst) {
+      if (value.empty()) dst.reset(); else dst = Secret(value);
+    };
+    auto ms = [&](std::chrono::milliseconds& dst, int64_t lo, int64_t hi) -> Status {
+      GH_ASSIGN_OR_RETURN(int64_t v, Int(f, key, lo, hi));
+      dst = std::chrono::milliseconds(v);
+      return Status::Ok();
+    };
+    if (field == "provider") e.provider = value;
+    else if (field == "model") e.model = value;
+    else if (field == "base_url") e.base_url = value;
+    else if (field == "api_key") e.api_key = Secret(value);
+    else if (field == "region") opt(e.region);
+    else if (field == "aws_access_key_id") opt(e.aws_access_key_id);
+    else if (field == "aws_secret_access_key") opt_secret(e.aws_secret_access_key);
+    else if (field == "aws_session_token") opt_secret(e.aws_session_token);
+    else if (field == "aws_profile") opt(e.aws_profile);
+    else if (field == "aws_shared_credentials_file") opt(e.aws_shared_credentials_file);
+    else if (field == "aws_config_file") opt(e.aws_config_file);
+    else if (field == "agent_id") e.agent_id = value;
+    else if (field == "agent_alias_id") e.agent_alias_id = value;
+    else if (field == "timeout_ms") GH_RETURN_IF_ERROR(ms(e.timeout, 100, 3'600'000));
+    else if (field == "retry_max_attempts") { GH_ASSIGN_OR_RETURN(int64_t v, Int(f, key, 1, 10)); e.retry_max_attempts = int(v); }
+    else if (field == "retry_initial_backoff_ms") GH_RETURN_IF_ERROR(ms(e.retry_initial_backoff, 0, 600'000));
+    else if (field == "retry_max_backoff_ms") GH_RETURN_IF_ERROR(ms(e.retry_max_backoff, 0, 600'000));
+    else if (field == "retry_max_retry_after_ms") GH_RETURN_IF_ERROR(ms(e.retry_max_retry_after, 0, 3'600'000));
+  }
+  const aws::EnvironmentLookup aws_env = [&env](std::string_view name) { return env(std::string(name)); };
+  for (auto& [name, e] : c.model_catalog) {
+    const std::string at = std::string(kCatalogPrefix) + name + ".";
+    if (e.provider != "offline" && e.provider != "openai" && e.provider != "anthropic" && e.provider != "bedrock" &&
+        e.provider != "bedrock_agent")
+      return Bad(at + "provider", e.provider.empty() ? "is required (offline, openai, anthropic, bedrock or bedrock_agent)"
+                                                     : "must be offline, openai, anthropic, bedrock or bedrock_agent");
+    if (e.model.empty()) e.model = name;
+    if (!e.base_url.empty() && e.base_url.rfind("http://", 0) != 0 && e.base_url.rfind("https://", 0) != 0)
+      return Bad(at + "base_url", "must be an http(s) URL");
+    if (e.retry_initial_backoff > e.retry_max_backoff)
+      return Bad(at + "retry_initial_backoff_ms", "must not exceed retry_max_backoff_ms");
+    if (e.provider == "bedrock_agent" && e.agent_id.empty()) return Bad(at + "agent_id", "is required for bedrock_agent");
+    if (e.provider == "bedrock_agent" && e.agent_alias_id.empty())
+      return Bad(at + "agent_alias_id", "is required for bedrock_agent");
+    if (e.provider == "bedrock" || e.provider == "bedrock_agent") {
+      aws::AwsExplicitConfig a{e.aws_access_key_id, e.aws_secret_access_key, e.aws_session_token, e.region,
+                               e.aws_profile,       e.aws_shared_credentials_file, e.aws_config_file};
+      if (auto region = aws::ResolveRegion(a, aws_env); !region.ok()) return Bad(at + "region", region.status().message());
+      if (auto creds = aws::ResolveCredentials(a, aws_env); !creds.ok())
+        return Bad(at + "aws_access_key_id", "AWS credentials: " + creds.status().message());
+    }
+  }
   return Status::Ok();
 }
 
@@ -298,7 +403,7 @@ Result<Config> LoadConfig(const CliOverrides& cli, const EnvLookup& env) {
     }
     for (const auto& [k, v] : from_file) {
       if (!KnownKeys().count(k) && k.rfind("plans.", 0) != 0 && k.rfind("prices.models.", 0) != 0 &&
-          k.rfind("prices.tenant_markup_percent.", 0) != 0)
+          k.rfind("prices.tenant_markup_percent.", 0) != 0 && k.rfind(kCatalogPrefix, 0) != 0)
         return Bad(k, "unknown setting");
       f[k] = v;
     }
@@ -312,6 +417,14 @@ Result<Config> LoadConfig(const CliOverrides& cli, const EnvLookup& env) {
       if (auto v = env(EnvName("plans." + plan + "." + field))) f["plans." + plan + "." + field] = *v;
   for (const char* field : {"input_per_mtok", "output_per_mtok", "cache_read_per_mtok", "cache_write_per_mtok"})
     if (auto v = env(EnvName(std::string("prices.models.offline.") + field))) f[std::string("prices.models.offline.") + field] = *v;
+  // A catalog model is declared in the file; any of its fields (its API key, typically) may come
+  // from the environment.
+  std::set<std::string> catalog_names;
+  for (const auto& [k, v] : f)
+    if (auto parsed = CatalogKey(k)) catalog_names.insert(parsed->first);
+  for (const auto& name : catalog_names)
+    for (const auto& field : CatalogFields())
+      if (auto v = env(CatalogEnvName(name, field))) f[std::string(kCatalogPrefix) + name + "." + field] = *v;
   if (auto v = env("OPENAI_BASE_URL")) f["models.openai.base_url"] = *v;
   if (auto v = env("OPENAI_API_KEY")) f["models.openai.api_key"] = *v;
   if (auto v = env("OPENAI_MODEL")) f["models.openai.model"] = *v;
@@ -384,17 +497,25 @@ Result<Config> LoadConfig(const CliOverrides& cli, const EnvLookup& env) {
     return Bad("models.openai.base_url", "must be an http(s) URL");
   c.openai_api_key = Secret(f["models.openai.api_key"]);
   c.openai_model = f["models.openai.model"];
+  GH_RETURN_IF_ERROR(ApplyModelCatalog(f, env, c));
   // Unless told otherwise, a configured real model is the default: that is why one configures it.
   if (c.default_model.empty()) c.default_model = c.openai_base_url.empty() ? "offline" : c.openai_model;
-  if (c.default_model != "offline" && c.default_model != c.openai_model)
-    return Bad("models.default", "must be 'offline' or the configured OpenAI-compatible model '" + c.openai_model + "'");
-  if (c.default_model != "offline" && c.openai_base_url.empty())
+  const bool in_catalog = c.model_catalog.count(c.default_model) > 0;
+  if (c.default_model != "offline" && c.default_model != c.openai_model && !in_catalog)
+    return Bad("models.default", "must be 'offline', a models.catalog name or the configured OpenAI-compatible model '" +
+                                     c.openai_model + "'");
+  if (c.default_model != "offline" && !in_catalog && c.openai_base_url.empty())
     return Bad("models.default", "names an OpenAI-compatible model but models.openai.base_url is not set");
   c.openweather_api_key = Secret(f["weather.openweather_api_key"]);
   c.openweather_base_url = f["weather.openweather_base_url"];
 
   c.plans = tenancy::PlanCatalog::Defaults().plans();
   GH_RETURN_IF_ERROR(ApplyPlans(f, c));
+  for (const auto& [name, plan] : c.plans)
+    for (const auto& m : plan.fallback_models) {
+      const bool known = m == "offline" || c.model_catalog.count(m) || (!c.openai_base_url.empty() && m == c.openai_model);
+      if (!known) return Bad("plans." + name + ".fallback_models", "names '" + Printable(m, 80) + "', which is not a configured model");
+    }
   if (!f["prices.tool_call_micros"].empty()) {
     GH_ASSIGN_OR_RETURN(c.tool_call_micros, Int(f, "prices.tool_call_micros", 0, 1'000'000'000));
     c.metering.price_overrides.tool_call_micros = c.tool_call_micros;

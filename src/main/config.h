@@ -19,6 +19,30 @@
 
 namespace gh::app {
 
+// One model of the catalog (models.catalog.<name>.<field>): a provider, the provider's model id,
+// where and as whom to call it, and the timeout and retries its ResilientModel applies.
+struct ModelCatalogEntry {
+  std::string name;      // what plans and clients say
+  std::string provider;  // offline | openai | anthropic | bedrock | bedrock_agent
+  std::string model;     // the provider's model id (default: the name)
+  std::string base_url;  // empty: the provider's public endpoint
+  Secret api_key;        // openai, anthropic (also GATEHOUSE_MODELS_CATALOG_<NAME>_API_KEY)
+  // bedrock, bedrock_agent: anything unset comes from the AWS environment and shared files.
+  std::optional<std::string> region;
+  std::optional<std::string> aws_access_key_id;
+  std::optional<Secret> aws_secret_access_key;
+  std::optional<Secret> aws_session_token;
+  std::optional<std::string> aws_profile;
+  std::optional<std::string> aws_shared_credentials_file;
+  std::optional<std::string> aws_config_file;
+  std::string agent_id, agent_alias_id;  // bedrock_agent
+  std::chrono::milliseconds timeout{60'000};
+  int retry_max_attempts = 3;
+  std::chrono::milliseconds retry_initial_backoff{500};
+  std::chrono::milliseconds retry_max_backoff{8'000};
+  std::chrono::milliseconds retry_max_retry_after{20'000};
+};
+
 struct Config {
   std::string listen_host = "127.0.0.1";
   uint16_t listen_port = 8000;
@@ -57,6 +81,7 @@ struct Config {
   std::string openai_base_url;
   Secret openai_api_key;
   std::string openai_model = "gpt-4o-mini";
+  std::map<std::string, ModelCatalogEntry> model_catalog;  // models.catalog.<name>.<field>
 
   Secret openweather_api_key;
   std::string openweather_base_url = "https://api.openweathermap.org";

@@ -27,6 +27,10 @@ struct Plan {
   std::vector<std::string> allowed_models;  // empty: any configured model
   std::string default_model;  // empty: the deployment's default model
   int max_agent_steps = 6;
+  int64_t max_agent_seconds = 120;  // a turn's agent loop stops with agent_time_limit after this
+  // Tried in order when the chosen model fails upstream (after its own retries) before any of its
+  // answer reached the client. Names of registered models; unknown ones are skipped.
+  std::vector<std::string> fallback_models;
   int64_t max_output_tokens = 1024;
 
   bool AllowsModel(const std::string& model) const;

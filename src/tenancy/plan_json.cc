@@ -20,6 +20,8 @@ bj::object PlanToJson(const Plan& p) {
   if (p.weather_tool == "full") tools.emplace_back("get_weather_forecast");
   bj::array models;
   for (const auto& m : p.allowed_models) models.emplace_back(m);
+  bj::array fallbacks;
+  for (const auto& m : p.fallback_models) fallbacks.emplace_back(m);
   return bj::object{{"name", p.name},
                     {"messages_per_day", Opt(p.messages_per_day)},
                     {"messages_per_month", Opt(p.messages_per_month)},
@@ -36,7 +38,9 @@ bj::object PlanToJson(const Plan& p) {
                     {"cost_reports", p.cost_reports},
                     {"allowed_models", std::move(models)},
                     {"default_model", p.default_model},
+                    {"fallback_models", std::move(fallbacks)},
                     {"max_agent_steps", p.max_agent_steps},
+                    {"max_agent_seconds", p.max_agent_seconds},
                     {"max_output_tokens", p.max_output_tokens}};
 }
 
@@ -81,6 +85,8 @@ Status ApplyPlanJson(const bj::object& f, Plan& p) {
       GH_RETURN_IF_ERROR(int_in(p.idle_timeout_minutes, 1, 525600));
     } else if (key == "max_output_tokens") {
       GH_RETURN_IF_ERROR(int_in(p.max_output_tokens, 1, 1'000'000));
+    } else if (key == "max_agent_seconds") {
+      GH_RETURN_IF_ERROR(int_in(p.max_agent_seconds, 1, 3600));
     } else if (key == "max_agent_steps") {
       int64_t n = 0;
       GH_RETURN_IF_ERROR(int_in(n, 1, 50));
@@ -97,14 +103,15 @@ Status ApplyPlanJson(const bj::object& f, Plan& p) {
       } else {
         p.default_model = s;
       }
-    } else if (key == "allowed_models") {
+    } else if (key == "allowed_models" || key == "fallback_models") {
       if (!v.is_array()) return Bad(key, "must be a list of model names");
       std::vector<std::string> models;
       for (const auto& m : v.get_array()) {
         if (!m.is_string()) return Bad(key, "must be a list of model names");
         models.emplace_back(m.get_string());
       }
-      p.allowed_models = std::move(models);
+      if (key == "fallback_models" && models.size() > 8) return Bad(key, "must name at most 8 models");
+      (key == "allowed_models" ? p.allowed_models : p.fallback_models) = std::move(models);
     } else {
       return Bad(key, "is not a plan field");
     }
