@@ -1,6 +1,8 @@
 #include "metering/price_catalog.h"
 
 #include <algorithm>
+#include <iterator>
+#include <string_view>
 
 namespace gh::metering {
 
@@ -43,7 +45,16 @@ const std::vector<Period<ModelPrice>>* PriceCatalog::Schedule(const std::string&
   auto it = data_.models.find(model);
   if (it == data_.models.end()) {
     auto alias = data_.aliases.find(model);
-    if (alias == data_.aliases.end()) return nullptr;
+    if (alias == data_.aliases.end()) {
+      // A Bedrock cross-region inference profile ("eu.anthropic.claude-...", "apac.", "global.")
+      // the catalog does not name is priced as the model it routes to, never as free.
+      const size_t dot = model.find('.');
+      if (dot == std::string::npos) return nullptr;
+      static constexpr std::string_view kGeographies[] = {"us", "eu", "apac", "us-gov", "global", "jp", "au", "ca"};
+      const std::string_view geo = std::string_view(model).substr(0, dot);
+      if (std::find(std::begin(kGeographies), std::end(kGeographies), geo) == std::end(kGeographies)) return nullptr;
+      return Schedule(model.substr(dot + 1));
+    }
     it = data_.models.find(alias->second);
     if (it == data_.models.end()) return nullptr;
   }

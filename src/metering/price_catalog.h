@@ -67,7 +67,8 @@ class PriceCatalog {
   const std::string& version() const { return data_.version; }
 
   // The price of a model (or one of its aliases) in effect at `at_ms`; before its first period,
-  // the first. Null for an unknown model (it costs nothing).
+  // the first. A Bedrock cross-region inference profile not listed itself ("eu.<model id>") is
+  // priced as <model id>. Null for an unknown model (it costs nothing).
   const ModelPrice* FindAt(const std::string& model, int64_t at_ms) const;
   // The latest period's price.
   const ModelPrice* Find(const std::string& model) const;

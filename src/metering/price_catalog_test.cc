@@ -44,6 +44,19 @@ TEST(PriceCatalogTest, CacheTokensFromAnthropicAndBedrockUsageArePricedAtTheirOw
             c.ModelCostAt("claude-3-5-sonnet-20241022", {20'000, 0, 0, 0}, at));
 }
 
+TEST(PriceCatalogTest, ABedrockCrossRegionProfileIsPricedAsTheModelItRoutesTo) {
+  PriceCatalog c(Sonnet());
+  const TokenCounts t{1000, 500, 20'000, 5000};
+  const int64_t at = Day("2025-01-01");
+  const int64_t direct = c.ModelCostAt("anthropic.claude-3-5-sonnet-20241022-v2:0", t, at);
+  EXPECT_EQ(direct, 3000 + 7500 + 6000 + 18'750);
+  for (const char* profile : {"us.anthropic.claude-3-5-sonnet-20241022-v2:0", "eu.anthropic.claude-3-5-sonnet-20241022-v2:0",
+                              "apac.anthropic.claude-3-5-sonnet-20241022-v2:0", "global.anthropic.claude-3-5-sonnet-20241022-v2:0"})
+    EXPECT_EQ(c.ModelCostAt(profile, t, at), direct) << profile << " must not be free";
+  EXPECT_EQ(c.FindAt("xx.anthropic.claude-3-5-sonnet-20241022-v2:0", at), nullptr) << "not a Bedrock geography";
+  EXPECT_EQ(c.FindAt("eu.unknown-model", at), nullptr);
+}
+
 TEST(PriceCatalogTest, EachEventIsPricedWithThePeriodInEffectWhenItHappened) {
   CatalogData d;
   d.models["o3"] = {{Day("2025-06-10"), {2'000'000, 8'000'000, 500'000, 0}},

@@ -54,7 +54,7 @@ Recorder::Recorder(st::Database& db, const Clock& clock, RecorderOptions options
       exporter_(exporter),
       notifier_(notifier),
       audit_(db, clock),
-      next_purge_(SteadyClock::now() + std::chrono::seconds(30)) {
+      next_purge_ms_(clock.NowUnixMillis() + 30'000) {
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -151,19 +151,23 @@ Status Recorder::WriteGroup(std::vector<Pending>& group, std::vector<st::AlertRo
   });
 }
 
+void Recorder::SweepIfDue() {
+  const int64_t now = clock_.NowUnixMillis();
+  if (now < next_purge_ms_) return;
+  auto purged = Purge();
+  if (!purged.ok()) log::Error("retention purge failed", {{"error", purged.status().message()}});
+  next_purge_ms_ = now + opt_.retention.purge_interval.count();  // from when this sweep was due
+}
+
 void Recorder::Run() {
   std::unique_lock lock(mu_);
   for (;;) {
-    cv_.wait_until(lock, next_purge_, [&] { return stopping_ || !queue_.empty(); });
+    cv_.wait_for(lock, opt_.retention.check_every, [&] { return stopping_ || !queue_.empty(); });
     if (queue_.empty()) {
       if (stopping_) return;
-      if (SteadyClock::now() >= next_purge_) {
-        lock.unlock();
-        auto purged = Purge();
-        if (!purged.ok()) log::Error("retention purge failed", {{"error", purged.status().message()}});
-        lock.lock();
-        next_purge_ = SteadyClock::now() + opt_.retention.purge_interval;
-      }
+      lock.unlock();
+      SweepIfDue();
+      lock.lock();
       continue;
     }
     // The group: everything queued, up to the bound (at least one batch).
@@ -208,6 +212,8 @@ void Recorder::Run() {
     if (notifier_ && !alerts.empty()) notifier_->Notify(std::move(alerts));
     for (auto& p : group)
       if (p.done) p.done(st);
+    // Under a steady load the queue may never be empty: the sweep also gets its turn here.
+    SweepIfDue();
     lock.lock();
   }
 }

@@ -13,7 +13,10 @@
 // spans go to the OTLP exporter and new alerts to the notifier.
 //
 // A failing commit is retried (three attempts); then its callers get the error. Retention purges
-// run on the same thread, in small transactions, once per purge interval. Thread-safe.
+// run on the same thread, in small transactions, once per purge interval of the injected Clock
+// (the first one 30 s after start): the thread looks at the clock every `check_every` and after
+// every group, so a queue that never drains does not hold the sweep off, and a test moves a
+// FakeClock to make a sweep due. Thread-safe.
 #pragma once
 
 #include <boost/asio/async_result.hpp>
@@ -54,7 +57,8 @@ struct RetentionOptions {
   int64_t event_days = 90;    // raw usage events
   int64_t rollup_days = 800;  // daily and monthly roll-ups (reports)
   int64_t trace_days = 30;    // traces and spans
-  std::chrono::milliseconds purge_interval{std::chrono::hours(1)};
+  std::chrono::milliseconds purge_interval{std::chrono::hours(1)};  // on the Clock
+  std::chrono::milliseconds check_every{std::chrono::seconds(5)};    // real time: how often the clock is read
 };
 
 struct RecorderOptions {
@@ -101,6 +105,8 @@ class Recorder {
   };
   void Push(Batch batch, Done done);
   void Run();
+  // The periodic sweep, when the clock says it is due (the recorder's thread).
+  void SweepIfDue();
   Status WriteGroup(std::vector<Pending>& group, std::vector<storage::AlertRow>& alerts);
 
   storage::Database& db_;
@@ -115,7 +121,7 @@ class Recorder {
   std::deque<Pending> queue_;
   size_t queued_items_ = 0;
   bool stopping_ = false;
-  std::chrono::steady_clock::time_point next_purge_;
+  int64_t next_purge_ms_;  // on clock_; the recorder's thread only
   std::thread thread_;
 };
 

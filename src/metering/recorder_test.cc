@@ -267,6 +267,7 @@ TEST_P(RecorderTest, ACommittedBatchIsReadableWhenCommitCompletes) {
 TEST_P(RecorderTest, RetentionDropsOldEventsAndTracesButKeepsRollupsLonger) {
   RecorderOptions opt;
   opt.retention = {10, 400, 5, std::chrono::hours(24)};
+  opt.retention.check_every = std::chrono::hours(24);  // no sweep of its own: this test purges by hand
   recorder_ = std::make_unique<Recorder>(*db_, clock_, opt, &metrics_, nullptr, nullptr);
   std::mt19937_64 rng(11);
   Batch b;
@@ -293,6 +294,70 @@ TEST_P(RecorderTest, RetentionDropsOldEventsAndTracesButKeepsRollupsLonger) {
   auto gone = reports.Overall(TenantId("acme"), {"2026-03-01", "2026-04-30"});
   ASSERT_TRUE(gone.ok());
   EXPECT_EQ(gone->total.events, 0);
+}
+
+// Waits (a bounded while, in real time) until `done` holds; the fake clock alone decides when the
+// sweep is due, so this is a wait for the background thread, not a timing assertion.
+template <typename F>
+bool Eventually(F done) {
+  for (int i = 0; i < 2000; ++i) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return done();
+}
+
+TEST_P(RecorderTest, TheRetentionSweepRunsOnItsOwnOncePerIntervalOfTheClock) {
+  RecorderOptions opt;
+  opt.retention = {10, 400, 5, std::chrono::hours(1)};
+  opt.retention.check_every = std::chrono::milliseconds(2);
+  recorder_ = std::make_unique<Recorder>(*db_, clock_, opt, &metrics_, nullptr, nullptr);
+  auto count_events = [&] {
+    int64_t n = -1;
+    (void)db_->Read([&](st::Tx& tx) -> Status {
+      GH_ASSIGN_OR_RETURN(auto rows, st::usage_events::List(tx, TenantId("acme"), 0, INT64_MAX, 1000));
+      n = static_cast<int64_t>(rows.size());
+      return Status::Ok();
+    });
+    return n;
+  };
+  auto acme_total = [&] {
+    auto r = CostReports(*db_).Overall(TenantId("acme"), {"2025-01-01", "2027-12-31"});
+    return r.ok() ? r->total.events : -1;
+  };
+  auto acme_event = [&](std::mt19937_64& rng) {
+    UsageEvent e = RandomEvent(rng, 1);
+    e.tenant_id = TenantId("acme");
+    return e;
+  };
+  std::mt19937_64 rng(5);
+  Batch b;
+  for (int i = 0; i < 8; ++i) b.events.push_back(acme_event(rng));
+  recorder().Enqueue(b);
+  ASSERT_TRUE(recorder().Flush().ok());
+  ASSERT_EQ(count_events(), 8);
+
+  // 11 days on: the events are past their 10 days, the roll-ups within their 400.
+  clock_.Advance(std::chrono::hours(24 * 11));
+  EXPECT_TRUE(Eventually([&] { return count_events() == 0; })) << "the sweep never ran";
+  EXPECT_EQ(acme_total(), 8) << "roll-ups are kept longer than events";
+
+  // An event already past retention, written right after a sweep, stays until the next interval.
+  Batch late;
+  UsageEvent old = acme_event(rng);
+  old.created_at = clock_.NowUnixMillis() - 20 * 86'400'000LL;
+  old.event_id = NewEventId(old.created_at, random_);
+  old.day = DayKey(FromUnixMillis(old.created_at));
+  late.events.push_back(old);
+  recorder().Enqueue(late);
+  ASSERT_TRUE(recorder().Flush().ok());
+  EXPECT_EQ(count_events(), 1) << "no sweep before the interval has passed on the clock";
+  clock_.Advance(std::chrono::minutes(61));
+  EXPECT_TRUE(Eventually([&] { return count_events() == 0; }));
+
+  // Past the roll-ups' retention too: reports forget those days.
+  clock_.Advance(std::chrono::hours(24 * 400));
+  EXPECT_TRUE(Eventually([&] { return acme_total() == 0; }));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, RecorderTest, ::testing::Values("sqlite", "postgres"),

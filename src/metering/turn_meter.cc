@@ -49,6 +49,11 @@ std::string TurnMeter::PricedModel(int64_t at_ms) const {
   return prices_->FindAt(info_.provider_model, at_ms) ? info_.provider_model : info_.model;
 }
 
+void TurnMeter::UseModel(std::string model, std::string provider_model) {
+  info_.model = std::move(model);
+  info_.provider_model = std::move(provider_model);
+}
+
 int64_t TurnMeter::WorstCaseModelCost(int64_t max_input, int64_t max_output) const {
   const int64_t now = clock_.NowUnixMillis();
   return prices_->Charge(info_.tenant.value(), prices_->WorstCaseModelCostAt(PricedModel(now), max_input, max_output, now));

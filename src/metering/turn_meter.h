@@ -47,6 +47,10 @@ class TurnMeter {
   // W3C trace id.
   std::string Traceparent() const;
 
+  // The model whose calls follow (a fallback model answering instead of the one the turn started
+  // with): the calls it answers are priced by it and recorded under its name.
+  void UseModel(std::string model, std::string provider_model);
+
   // What the tenant is charged (markup included), at the prices in effect now.
   int64_t WorstCaseModelCost(int64_t max_input_tokens, int64_t max_output_tokens) const;
   int64_t InvocationFee() const;

@@ -166,15 +166,19 @@ class AnthropicStream {
   };
 
   // message_start carries the input side; message_delta the (cumulative) output and, in newer
-  // API versions, the input side again. A field present overrides what came before.
+  // API versions, the input side again. A number overrides what came before; a field that is
+  // absent or null (the API types them nullable) leaves it: a null cache_creation_input_tokens in
+  // message_delta must not erase the cache writes message_start reported.
   void ReadUsage(const bj::object& u) {
     got_usage_ = true;
-    if (u.contains("input_tokens")) turn_.usage.input_tokens = IntMember(u, "input_tokens");
-    if (u.contains("output_tokens")) turn_.usage.output_tokens = IntMember(u, "output_tokens");
-    if (u.contains("cache_creation_input_tokens"))
-      turn_.usage.cache_write_tokens = IntMember(u, "cache_creation_input_tokens");
-    if (u.contains("cache_read_input_tokens"))
-      turn_.usage.cache_read_tokens = IntMember(u, "cache_read_input_tokens");
+    auto read = [&u](std::string_view key, int64_t& into) {
+      const bj::value* v = u.if_contains(key);
+      if (v && v->is_number()) into = IntMember(u, key);
+    };
+    read("input_tokens", turn_.usage.input_tokens);
+    read("output_tokens", turn_.usage.output_tokens);
+    read("cache_creation_input_tokens", turn_.usage.cache_write_tokens);
+    read("cache_read_input_tokens", turn_.usage.cache_read_tokens);
   }
 
   std::map<int64_t, Block> blocks_;

@@ -13,6 +13,7 @@ const std::vector<Migration>& Migrations() {
     AddVaultMigrations(all);
     AddMeteringMigrations(all);
     AddApiKeyMigrations(all);
+    AddTenantSettingsMigrations(all);
     std::sort(all.begin(), all.end(), [](const Migration& a, const Migration& b) { return a.version < b.version; });
     return all;
   }();

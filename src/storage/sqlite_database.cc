@@ -138,7 +138,7 @@ class SqliteDatabase final : public Database {
         sqlite3_close_v2(db);
         return s;
       }
-      sqlite3_busy_timeout(db, opt_.busy_timeout_ms);
+      sqlite3_busy_handler(db, &SqliteDatabase::OnBusy, &opt_);
       auto conn = std::make_unique<SqliteConn>(db);
       GH_RETURN_IF_ERROR(conn->Simple("PRAGMA journal_mode=WAL"));
       GH_RETURN_IF_ERROR(conn->Simple("PRAGMA synchronous=NORMAL"));
@@ -163,12 +163,31 @@ class SqliteDatabase final : public Database {
  private:
   static constexpr int kCheckpointPages = 1000;
 
+  // Waiting for another process's write lock. SQLite's own busy_timeout sleeps 1 ms, 2 ms, ... up
+  // to 100 ms between retries, so a process whose writers queue on write_mu_ and hand the lock
+  // straight on would starve the other process (one replica admitting every request of a shared
+  // limit). Short, even retries catch the gaps between the other process's transactions.
+  static int OnBusy(void* options, int count) {
+    const auto* opt = static_cast<const SqliteOptions*>(options);
+    constexpr int kShortRetries = 20;  // 100 us each, then 1 ms each
+    const int64_t waited_us = count < kShortRetries ? count * 100 : kShortRetries * 100 + (count - kShortRetries) * 1000;
+    if (waited_us >= int64_t{opt->busy_timeout_ms} * 1000) return 0;
+    std::this_thread::sleep_for(std::chrono::microseconds(count < kShortRetries ? 100 : 1000));
+    return 1;
+  }
+  // Under a steady stream of large commits (bench/metering's ingestion) a PASSIVE checkpoint may
+  // never catch up with the writer, and the WAL is only rewound once one has. Past this size
+  // (~256 MiB of 4 KiB pages) the checkpoint is a RESTART: it waits for the writer in flight,
+  // copies everything back and lets the next writer rewind the WAL.
+  static constexpr int kRestartPages = 65'536;
+
   static int OnWalCommit(void* self, sqlite3*, const char*, int pages) {
     if (pages >= kCheckpointPages) {
       auto* db = static_cast<SqliteDatabase*>(self);
       {
         std::lock_guard lock(db->ckpt_mu_);
         db->ckpt_wanted_ = true;
+        if (pages >= kRestartPages) db->ckpt_restart_ = true;
       }
       db->ckpt_cv_.notify_one();
     }
@@ -182,13 +201,19 @@ class SqliteDatabase final : public Database {
       return;
     }
     sqlite3_busy_timeout(db, opt_.busy_timeout_ms);
+    // A connection reads the database header on its first statement; until then it does not know
+    // the database is in WAL mode, and sqlite3_wal_checkpoint_v2 on it does nothing at all (the
+    // WAL grew to 16 GB for a million usage events in bench/metering before this statement).
+    sqlite3_exec(db, "PRAGMA journal_mode", nullptr, nullptr, nullptr);
     std::unique_lock lock(ckpt_mu_);
     while (!stopping_) {
       // Also every few seconds, so a quiet server's WAL does not linger.
       ckpt_cv_.wait_for(lock, std::chrono::seconds(5), [&] { return ckpt_wanted_ || stopping_; });
       ckpt_wanted_ = false;
+      const int mode = ckpt_restart_ ? SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE;
+      ckpt_restart_ = false;
       lock.unlock();
-      sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      sqlite3_wal_checkpoint_v2(db, nullptr, mode, nullptr, nullptr);
       lock.lock();
     }
     lock.unlock();
@@ -197,6 +222,12 @@ class SqliteDatabase final : public Database {
   }
 
   Status Run(const std::function<Status(Tx&)>& fn, const char* begin, bool write) {
+    // Writers of this process queue on a mutex: contending for SQLite's write lock would put them in
+    // its busy handler, which sleeps 1-100 ms per retry on the calling (I/O) thread, stalling every
+    // request and stream on it. Other processes still wait through busy_timeout, and so does a
+    // writer that waited that long here (it then meets SQLite's busy handling as before).
+    std::unique_lock<std::timed_mutex> writing(write_mu_, std::defer_lock);
+    if (write) (void)writing.try_lock_for(std::chrono::milliseconds(opt_.busy_timeout_ms));
     SqliteConn* c = Acquire();
     Status st = c->Simple(begin);
     if (st.ok()) {
@@ -208,7 +239,6 @@ class SqliteDatabase final : public Database {
         (void)c->Simple("ROLLBACK");
       }
     }
-    (void)write;
     Release(c);
     return st;
   }
@@ -231,12 +261,14 @@ class SqliteDatabase final : public Database {
 
   SqliteOptions opt_;
   std::mutex mu_;
+  std::timed_mutex write_mu_;  // held for a whole write transaction, see Run
   std::condition_variable cv_;
   std::vector<SqliteConn*> free_;
   std::vector<std::unique_ptr<SqliteConn>> all_;
   std::mutex ckpt_mu_;
   std::condition_variable ckpt_cv_;
   bool ckpt_wanted_ = false;
+  bool ckpt_restart_ = false;  // the WAL is past kRestartPages
   bool stopping_ = false;
   std::thread checkpointer_;
 };
