@@ -4,7 +4,7 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all run build test deps deps-run web configure unit integration browser bench clean format
+.PHONY: all run build test deps deps-run deps-bench web configure unit integration browser bench bench-gateway clean format
 
 all: build
 
@@ -13,6 +13,9 @@ deps:
 
 deps-run:
 	scripts/install-deps.sh --run-only
+
+deps-bench:
+	scripts/install-deps.sh --bench
 
 web:
 	npm run --silent build:web
@@ -42,8 +45,13 @@ integration:
 browser:
 	npm run --silent test:browser
 
-bench: build
+bench: deps-bench build
 	scripts/bench.sh
+
+# What Gatehouse adds to a chat completion, against the upstream directly and an nginx hop (BENCHMARKS.md).
+bench-gateway: deps-bench build
+	cmake --build $(BUILD) --target mock_upstream gateway_load -j $(JOBS)
+	BUILD=$(BUILD) bench/gateway/run.sh
 
 format:
 	git ls-files '*.h' '*.cc' | xargs clang-format -i

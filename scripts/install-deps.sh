@@ -1,21 +1,26 @@
 #!/usr/bin/env bash
 # Installs what Gatehouse needs on Debian 12, skipping what is already there:
 # Debian packages (compilers, libraries, test servers, Chromium) and the npm packages (npm ci).
-# Usage: scripts/install-deps.sh [--run-only]   (--run-only skips test-only packages)
+# Usage: scripts/install-deps.sh [--run-only | --bench]
+#   --run-only skips test-only packages; --bench installs what `make bench` needs (no test packages).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-run_only=0
+run_only=0 bench=0
 [ "${1:-}" = "--run-only" ] && run_only=1
+[ "${1:-}" = "--bench" ] && run_only=1 bench=1
 
 build_pkgs=(build-essential g++ cmake ninja-build pkg-config ccache git
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libssl-dev libsqlite3-dev libpq-dev
   libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev prometheus-cpp-dev libargon2-dev
   libcurl4-openssl-dev libre2-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev nodejs tzdata)
-test_pkgs=(chromium postgresql prometheus nginx-light wrk sqlite3 curl)
+test_pkgs=(chromium postgresql prometheus sqlite3 curl)
+# bench/gateway/run.sh: nginx as the reference proxy hop, wrk for throughput, and its helpers.
+bench_pkgs=(nginx-light wrk curl jq python3)
 
 pkgs=("${build_pkgs[@]}")
 [ $run_only = 1 ] || pkgs+=("${test_pkgs[@]}")
+[ $bench = 0 ] || pkgs+=("${bench_pkgs[@]}")
 
 missing=()
 for p in "${pkgs[@]}"; do
