@@ -2,12 +2,12 @@
 
 #include <algorithm>
 
+#include "storage/row_mapping.h"
+
 namespace gh::storage {
 namespace {
 
-Status Done(const Result<int64_t>& r) { return r.ok() ? Status::Ok() : r.status(); }
-
-Value OptText(const std::optional<std::string>& v) { return v ? Value(*v) : Value(); }
+using namespace row_mapping;
 
 std::string TypeOf(const std::string& object) { return object.substr(0, object.find(':')); }
 
@@ -111,7 +111,7 @@ Status Upsert(Tx& tx, const TenantId& tenant, const std::string& store_id, const
       "excluded.condition_name, "
       "condition_context = excluded.condition_context, created_at = excluded.created_at",
       {tenant.value(), store_id, t.object, t.relation, t.subject, t.condition_name,
-       OptText(t.condition_context), t.created_at}));
+       Opt(t.condition_context), t.created_at}));
 }
 
 Status Delete(Tx& tx, const TenantId& tenant, const std::string& store_id,
@@ -157,7 +157,7 @@ Status Insert(Tx& tx, const TenantId& tenant, const std::string& store_id,
       "subject, condition_name, condition_context, operation, created_at) VALUES (?, ?, ?, ?, ?, "
       "?, ?, ?, ?, ?, ?)",
       {tenant.value(), store_id, c.seq, TypeOf(t.object), t.object, t.relation, t.subject,
-       t.condition_name, OptText(t.condition_context), c.deleted ? "delete" : "write",
+       t.condition_name, Opt(t.condition_context), c.deleted ? "delete" : "write",
        c.created_at}));
 }
 

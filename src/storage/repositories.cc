@@ -1,28 +1,11 @@
 #include "storage/repositories.h"
 
+#include "storage/row_mapping.h"
+
 namespace gh::storage {
 namespace {
 
-Status Done(const Result<int64_t>& r) { return r.ok() ? Status::Ok() : r.status(); }
-
-template <typename T, typename F>
-Result<std::optional<T>> One(Result<std::optional<Row>> row, F map) {
-  if (!row.ok()) return std::move(row).status();
-  if (!*row) return std::optional<T>();
-  return std::optional<T>(map(**row));
-}
-
-template <typename T, typename F>
-Result<std::vector<T>> Many(Result<std::vector<Row>> rows, F map) {
-  if (!rows.ok()) return std::move(rows).status();
-  std::vector<T> out;
-  out.reserve(rows->size());
-  for (const Row& r : *rows) out.push_back(map(r));
-  return out;
-}
-
-Value Opt(const std::optional<std::string>& s) { return s ? Value(*s) : Value(); }
-Value Opt(const std::optional<int64_t>& v) { return v ? Value(*v) : Value(); }
+using namespace row_mapping;
 
 constexpr const char* kTenantCols = "id, name, tier, status, timezone, created_at";
 TenantRecord MapTenant(const Row& r) {

@@ -1,27 +1,11 @@
 #include "storage/vault_repository.h"
 
+#include "storage/row_mapping.h"
+
 namespace gh::storage {
 namespace {
 
-Status Done(const Result<int64_t>& r) { return r.ok() ? Status::Ok() : r.status(); }
-Value Opt(const std::optional<int64_t>& v) { return v ? Value(*v) : Value(); }
-Value OptText(const std::optional<std::string>& v) { return v ? Value(*v) : Value(); }
-
-template <typename T, typename F>
-Result<std::optional<T>> One(Result<std::optional<Row>> row, F map) {
-  if (!row.ok()) return std::move(row).status();
-  if (!*row) return std::optional<T>();
-  return std::optional<T>(map(**row));
-}
-
-template <typename T, typename F>
-Result<std::vector<T>> Many(Result<std::vector<Row>> rows, F map) {
-  if (!rows.ok()) return std::move(rows).status();
-  std::vector<T> out;
-  out.reserve(rows->size());
-  for (const auto& r : *rows) out.push_back(map(r));
-  return out;
-}
+using namespace row_mapping;
 
 // ---- column lists and row mappers ----
 
@@ -282,7 +266,7 @@ Status Insert(Tx& tx, const ApprovalRecord& a) {
   static const std::string q = Sql({"INSERT INTO approval_requests (", kApprovalCols,
                                     ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"});
   return Done(tx.Exec(q, {a.tenant_id.value(), a.id, a.user_id.value(), a.kind, a.state, a.client_id,
-                          OptText(a.auth_req_hash), a.scope, a.binding_message, a.authorization_details, a.tool_name,
+                          Opt(a.auth_req_hash), a.scope, a.binding_message, a.authorization_details, a.tool_name,
                           a.arguments, a.arguments_hash, a.session_id, a.tool_call_id, a.trace_id, a.poll_interval,
                           a.last_polled_at, a.result, int64_t(a.result_is_error), int64_t(a.resumed), a.lease_until,
                           a.created_at, a.expires_at, Opt(a.decided_at), Opt(a.finished_at)}));

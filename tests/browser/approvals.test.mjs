@@ -13,34 +13,13 @@
 // Skips when the gatehouse binary or Chromium is missing.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { api, binary, repoRoot, startGatehouse, strongPassword } from '../lib/gatehouse.mjs';
+import { api, startGatehouse, strongPassword } from '../lib/gatehouse.mjs';
+import { STEP_TIMEOUT, browserSkipReason, launchChromium, poll, withPage as withContext } from '../lib/browser.mjs';
 import { startFakeProvider } from '../fakes/oauth_provider.mjs';
 import { startFakeOpenAI } from '../fakes/openai.mjs';
 import { CIBA_GRANT, connectAccount, createClient, createConnection, postForm, sleep, tenantWithUsers, vaultEnv } from '../lib/vault.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const distIndex = path.join(repoRoot, 'web', 'dist', 'index.html');
-const STEP_TIMEOUT = 30_000;
-
-let skipReason = false;
-if (!existsSync(binary)) skipReason = `gatehouse binary not found at ${binary} (build the backend first)`;
-else if (!existsSync(CHROMIUM)) skipReason = `Chromium not found at ${CHROMIUM} (set CHROMIUM_PATH)`;
-else if (!existsSync(distIndex)) skipReason = 'web/dist is missing (npm run build:web, then rebuild gatehouse)';
-
-async function poll(fn, { timeout = STEP_TIMEOUT, interval = 100, what = 'condition' } = {}) {
-  const deadline = Date.now() + timeout;
-  let last;
-  for (;;) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (e) { last = e; }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
-    await new Promise((r) => setTimeout(r, interval));
-  }
-}
+const skipReason = browserSkipReason({ needDist: true });
 
 async function logIn(page, gh, who) {
   await page.goto(`${gh.url}/login`);
@@ -104,13 +83,7 @@ describe('approvals and connected accounts in the browser', () => {
     const home = await fetch(`${gh.url}/approvals`);
     const html = await home.text();
     assert.ok(home.ok && /<div id="app">/.test(html), `the web UI is served at /approvals; got ${home.status}`);
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {
@@ -120,23 +93,7 @@ describe('approvals and connected accounts in the browser', () => {
     await model?.close();
   });
 
-  async function withPage(t, fn) {
-    const context = await browser.newContext({ viewport: { width: 1300, height: 900 } });
-    const page = await context.newPage();
-    const problems = [];
-    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-    page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-    try {
-      await fn(page);
-      assert.deepEqual(problems.filter((p) => p.startsWith('pageerror')), [], 'no uncaught errors in the page');
-    } catch (e) {
-      t.diagnostic(`page problems: ${problems.join(' | ') || 'none'}`);
-      t.diagnostic(`gatehouse log tail:\n${gh.lines.slice(-30).join('\n')}`);
-      throw e;
-    } finally {
-      await context.close();
-    }
-  }
+  const withPage = (t, fn) => withContext(t, { browser, gh }, fn);
 
   test('a backchannel request appears on the open Approvals page and is approved there', { skip: skipReason, timeout: 120_000 }, async (t) => {
     await withPage(t, async (page) => {

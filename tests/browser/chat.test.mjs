@@ -5,32 +5,13 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { binary, parseSse, repoRoot, startGatehouse, strongPassword, uniqueEmail } from '../lib/gatehouse.mjs';
+import { parseSse, repoRoot, startGatehouse, strongPassword, uniqueEmail } from '../lib/gatehouse.mjs';
+import { STEP_TIMEOUT, browserSkipReason, distIndex, launchChromium, poll, withPage as withContext } from '../lib/browser.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const distIndex = path.join(repoRoot, 'web', 'dist', 'index.html');
 const WEATHER_QUESTION = "What's the weather in Paris?";
-const STEP_TIMEOUT = 30_000;
-
-let skipReason = false;
-if (!existsSync(binary)) skipReason = `gatehouse binary not found at ${binary} (build the backend first)`;
-else if (!existsSync(CHROMIUM)) skipReason = `Chromium not found at ${CHROMIUM} (set CHROMIUM_PATH)`;
+const skipReason = browserSkipReason();
 
 // ---- helpers ---------------------------------------------------------------------------------
-
-async function poll(fn, { timeout = STEP_TIMEOUT, interval = 100, what = 'condition' } = {}) {
-  const deadline = Date.now() + timeout;
-  let last;
-  for (;;) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (e) { last = e; }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
-    await new Promise((r) => setTimeout(r, interval));
-  }
-}
 
 async function waitForText(locator, expected, what) {
   await poll(async () => (await locator.textContent())?.trim() === expected, { what: `${what} to be "${expected}"` });
@@ -180,14 +161,7 @@ describe('web UI in a real browser', () => {
     const html = await home.text();
     assert.ok(home.ok && /<div id="app">/.test(html),
       `gatehouse must serve the web UI (web/dist/index.html) at / ; got ${home.status} ${html.slice(0, 200)}`);
-    // A fresh browser context per test (Playwright launches with its own throwaway profile).
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {
@@ -195,24 +169,7 @@ describe('web UI in a real browser', () => {
     if (gh) await gh.stop();
   });
 
-  async function withPage(t, fn) {
-    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-    await context.addInitScript(interceptChatStream);
-    const page = await context.newPage();
-    const problems = [];
-    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-    page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-    try {
-      await fn(page);
-      assert.deepEqual(problems.filter((p) => p.startsWith('pageerror')), [], 'no uncaught errors in the page');
-    } catch (e) {
-      t.diagnostic(`page problems: ${problems.join(' | ') || 'none'}`);
-      t.diagnostic(`gatehouse log tail:\n${gh.lines.slice(-30).join('\n')}`);
-      throw e;
-    } finally {
-      await context.close();
-    }
-  }
+  const withPage = (t, fn) => withContext(t, { browser, gh, viewport: { width: 1400, height: 900 }, initScript: interceptChatStream }, fn);
 
   test('advanced tier: sign up, verify, log in, streamed weather answer with a tool card, usage 0 -> 1', { skip: skipReason, timeout: 120_000 }, async (t) => {
     await withPage(t, async (page) => {
