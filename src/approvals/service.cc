@@ -75,6 +75,7 @@ bj::object ApprovalJson(const st::ApprovalRecord& rec) {
                {"decided_at", OptIso(rec.decided_at)}};
   if (rec.kind == "ciba") {
     o["client_id"] = rec.client_id;
+    o["client_name"] = rec.client_name.empty() ? rec.client_id : rec.client_name;
     o["scope"] = rec.scope;
     bj::value details = nullptr;
     if (!rec.authorization_details.empty()) {
@@ -206,6 +207,7 @@ Result<BackchannelStarted> ApprovalService::StartBackchannel(const st::OAuthClie
   rec.kind = "ciba";
   rec.state = "pending";
   rec.client_id = client.client_id;
+  rec.client_name = client.name;
   rec.auth_req_hash = crypto::Sha256Hex(auth_req_id);
   rec.scope = r.scope;
   rec.binding_message = r.binding_message.empty() ? client.name + " asks for your approval" : r.binding_message;

@@ -54,6 +54,10 @@ CREATE TABLE http_tools (
   tenant_id TEXT NOT NULL, name TEXT NOT NULL, definition TEXT NOT NULL, created_at BIGINT NOT NULL,
   updated_at BIGINT NOT NULL, PRIMARY KEY (tenant_id, name))
 )SQL"});
+  // The requesting application's name, shown to the user deciding a CIBA request.
+  out.push_back({301, "approval requests name their client", R"SQL(
+ALTER TABLE approval_requests ADD COLUMN client_name TEXT NOT NULL DEFAULT ''
+)SQL"});
 }
 
 }  // namespace gh::storage

@@ -44,7 +44,7 @@ OAuthClientRecord MapClient(const Row& r) {
 constexpr const char* kApprovalCols =
     "tenant_id, id, user_id, kind, state, client_id, auth_req_hash, scope, binding_message, authorization_details, "
     "tool_name, arguments, arguments_hash, session_id, tool_call_id, trace_id, poll_interval, last_polled_at, "
-    "result, result_is_error, resumed, lease_until, created_at, expires_at, decided_at, finished_at";
+    "result, result_is_error, resumed, lease_until, created_at, expires_at, decided_at, finished_at, client_name";
 
 ApprovalRecord MapApproval(const Row& r) {
   ApprovalRecord a;
@@ -74,6 +74,7 @@ ApprovalRecord MapApproval(const Row& r) {
   a.expires_at = r.Int(23);
   a.decided_at = r.OptInt(24);
   a.finished_at = r.OptInt(25);
+  a.client_name = r.Text(26);
   return a;
 }
 
@@ -264,12 +265,12 @@ Result<bool> Revoke(Tx& tx, const TenantId& tenant, const std::string& client_id
 namespace approvals {
 Status Insert(Tx& tx, const ApprovalRecord& a) {
   static const std::string q = Sql({"INSERT INTO approval_requests (", kApprovalCols,
-                                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"});
+                                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"});
   return Done(tx.Exec(q, {a.tenant_id.value(), a.id, a.user_id.value(), a.kind, a.state, a.client_id,
                           Opt(a.auth_req_hash), a.scope, a.binding_message, a.authorization_details, a.tool_name,
                           a.arguments, a.arguments_hash, a.session_id, a.tool_call_id, a.trace_id, a.poll_interval,
                           a.last_polled_at, a.result, int64_t(a.result_is_error), int64_t(a.resumed), a.lease_until,
-                          a.created_at, a.expires_at, Opt(a.decided_at), Opt(a.finished_at)}));
+                          a.created_at, a.expires_at, Opt(a.decided_at), Opt(a.finished_at), a.client_name}));
 }
 Result<std::optional<ApprovalRecord>> Get(Tx& tx, const TenantId& tenant, const std::string& id) {
   static const std::string q = Sql({"SELECT ", kApprovalCols, " FROM approval_requests WHERE tenant_id = ? AND id = ?"});

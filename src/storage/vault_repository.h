@@ -92,6 +92,7 @@ struct ApprovalRecord {
   std::string kind;   // ciba | tool_call
   std::string state;  // pending | approved | denied | expired | executing | completed | failed | interrupted | consumed
   std::string client_id;
+  std::string client_name;  // the CIBA client's name when the request was made
   std::optional<std::string> auth_req_hash;
   std::string scope;
   std::string binding_message;

@@ -118,7 +118,7 @@ describe('approvals and connected accounts in the browser', () => {
       await card.waitFor({ timeout: STEP_TIMEOUT });
       assert.equal(await page.evaluate(() => window.__sameDocument), true, 'it arrived without a reload');
       assert.equal((await card.getByTestId('approval-message').textContent()).trim(), 'Pay Merchant A 123.50 EUR');
-      assert.ok((await card.textContent()).includes(client.client_id), 'the asking application is named');
+      assert.ok((await card.textContent()).includes('Payments backend'), 'the asking application is named by its name');
       const rendered = await card.getByTestId('authorization-details').textContent();
       assert.match(rendered, /Payment initiation/);
       assert.match(rendered, /Instructed amount\s*123\.50 EUR/i);

@@ -63,6 +63,8 @@ describe('CIBA: backchannel authentication in poll mode', () => {
     assert.equal(pushed.data.approval.binding_message, 'Pay Merchant A 123.50 EUR');
     assert.deepEqual(pushed.data.approval.authorization_details, details);
     assert.equal(pushed.data.approval.kind, 'ciba');
+    assert.equal(pushed.data.approval.client_id, client.client_id);
+    assert.equal(pushed.data.approval.client_name, client.name, 'the user is told which application asks, by name');
     assert.ok(!JSON.stringify(pushed.data).includes(started.auth_req_id), 'the auth_req_id is not shown to the user');
 
     const polling = oidc.pollBackchannelAuthenticationGrant(config, started);

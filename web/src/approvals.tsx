@@ -106,7 +106,7 @@ function ApprovalCard({ approval, onDecided }: { approval: Approval; onDecided: 
   };
 
   const who = approval.kind === 'ciba'
-    ? <>Sign-in request from the application <strong>{approval.client_id}</strong></>
+    ? <>Sign-in request from the application <strong>{approval.client_name ?? approval.client_id}</strong></>
     : <>Your assistant wants to run <strong>{approval.tool?.name ?? 'a tool'}</strong></>;
   const outcome = outcomeText(approval);
   return (

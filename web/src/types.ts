@@ -111,6 +111,7 @@ export interface Approval {
   expires_at: string;
   decided_at: string | null;
   client_id?: string;
+  client_name?: string;
   scope?: string;
   authorization_details?: unknown;
   tool?: { name: string; arguments: unknown; arguments_hash: string };
