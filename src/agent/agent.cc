@@ -1,13 +1,16 @@
 #include "agent/agent.h"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/experimental/concurrent_channel.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include <chrono>
 #include <exception>
+#include <optional>
 
 namespace gh::agent {
 
@@ -68,6 +71,46 @@ Awaitable<void> RunConcurrently(std::shared_ptr<Tool> tool, TenantContext contex
   done->try_send(boost::system::error_code(), index);
 }
 
+// Cancels the model call in flight when the client goes away or the plan's time limit runs out.
+// Shared with the timer's handler, which may run after the loop has returned.
+struct CallCancel {
+  CancelSignal signal;
+  bool timed_out = false;
+};
+
+// Holds the forwarding from the client's signal and the deadline timer for one Run.
+class CallCancelScope {
+ public:
+  CallCancelScope(CancelSignal* client, std::shared_ptr<CallCancel> state) : client_(client), state_(std::move(state)) {
+    if (client_) subscription_ = client_->Subscribe([s = state_] { s->signal.Cancel(); });
+  }
+  ~CallCancelScope() {
+    if (client_) client_->Unsubscribe(subscription_);
+    if (timer_) timer_->cancel();
+  }
+  void ArmDeadline(const boost::asio::any_io_executor& executor, std::chrono::milliseconds after) {
+    timer_.emplace(executor);
+    timer_->expires_after(after);
+    timer_->async_wait([s = state_](boost::system::error_code ec) {
+      if (ec) return;
+      s->timed_out = true;
+      s->signal.Cancel();
+    });
+  }
+
+ private:
+  CancelSignal* client_;
+  std::shared_ptr<CallCancel> state_;
+  int subscription_ = 0;
+  std::optional<boost::asio::steady_timer> timer_;
+};
+
+Status TimeLimitSpent(int64_t time_limit_ms) {
+  return Status::Unprocessable(
+      fmt::format("the agent stopped after its time limit of {} seconds without an answer", time_limit_ms / 1000),
+      "agent_time_limit");
+}
+
 // A call checked and cleared to run: what it runs with.
 struct PendingRun {
   size_t index = 0;
@@ -88,7 +131,9 @@ Awaitable<Result<AgentResult>> AgentLoop::Run(const AgentRequest& request, Agent
   mreq.model = request.model_id;
   mreq.messages = request.messages;
   mreq.context = request.context;
-  mreq.cancel = request.cancel;
+  auto call_cancel = std::make_shared<CallCancel>();
+  CallCancelScope cancel_scope(request.cancel, call_cancel);
+  mreq.cancel = &call_cancel->signal;
   mreq.max_output_tokens = request.plan ? request.plan->max_output_tokens : 1024;
   std::vector<std::shared_ptr<Tool>> offered;
   if (request.plan) offered = tools_.OfferedTo(*request.plan, request.context);
@@ -97,12 +142,15 @@ Awaitable<Result<AgentResult>> AgentLoop::Run(const AgentRequest& request, Agent
 
   const int64_t time_limit_ms = request.plan ? request.plan->max_agent_seconds * 1000 : 0;
   const int64_t started_ms = request.clock ? request.clock->NowUnixMillis() : 0;
+  if (request.clock && time_limit_ms > 0) {
+    // Also cuts a model call still running when the limit is spent (real time, from now).
+    auto executor = co_await boost::asio::this_coro::executor;
+    cancel_scope.ArmDeadline(executor, std::chrono::milliseconds(time_limit_ms));
+  }
 
   for (int step = 0; step < max_steps; ++step) {
     if (request.clock && time_limit_ms > 0 && request.clock->NowUnixMillis() - started_ms >= time_limit_ms) {
-      co_return fail(Status::Unprocessable(
-          fmt::format("the agent stopped after its time limit of {} seconds without an answer", time_limit_ms / 1000),
-          "agent_time_limit"));
+      co_return fail(TimeLimitSpent(time_limit_ms));
     }
     if (request.guard) {
       Status allowed = request.guard->BeforeModelCall(mreq);
@@ -114,6 +162,7 @@ Awaitable<Result<AgentResult>> AgentLoop::Run(const AgentRequest& request, Agent
     const Usage used = turn.ok() ? turn->usage : EstimateFailedCall(mreq, counting.streamed());
     if (request.guard) request.guard->AfterModelCall(mreq, used);
     result.usage += used;
+    if (!turn.ok() && call_cancel->timed_out) co_return fail(TimeLimitSpent(time_limit_ms));
     if (!turn.ok()) co_return fail(std::move(turn).status());
     result.stop_reason = turn->stop_reason;
     if (turn->tool_calls.empty()) {

@@ -3,7 +3,8 @@
 // (arguments validated, then the call authorized; refusals and failures go back to the model as
 // tool errors, an authorization denial as "not authorized"), feeds results back, and repeats until
 // the model answers, the plan's step limit is reached (agent_step_limit) or its time limit is spent
-// (agent_time_limit: max_agent_seconds on the request's Clock, checked before each model call).
+// (agent_time_limit: max_agent_seconds on the request's Clock, checked before each model call; a
+// model call still running when that much real time has passed is cancelled and ends the same way).
 // Events stream out as they happen.
 // Several tool calls in one model turn: each is announced (OnToolCall) and checked in the model's
 // order, then the calls cleared to run execute concurrently on the caller's executor; results are

@@ -10,6 +10,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <optional>
 
 namespace gh::agent {
@@ -186,6 +187,69 @@ TEST(AgentLoopTest, TheTurnStopsWithAClearErrorAtThePlansStepLimit) {
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.status().error_code(), "agent_step_limit");
   EXPECT_EQ(model->calls_made, 3);
+}
+
+// Never answers on its own: it waits until its call is cancelled (or a long safety net passes,
+// which only keeps a broken build from hanging) and then fails as a cancelled HTTP call does.
+class HangingModel final : public Model {
+ public:
+  std::string_view provider() const override { return "hanging"; }
+  Awaitable<Result<ModelTurn>> Generate(const ModelRequest& request, ModelEvents&) override {
+    ++calls_made;
+    boost::asio::steady_timer wait(co_await boost::asio::this_coro::executor);
+    wait.expires_after(std::chrono::seconds(60));
+    if (on_start) on_start();
+    if (request.cancel && request.cancel->cancelled()) co_return Status::Cancelled("request cancelled");
+    int sub = request.cancel ? request.cancel->Subscribe([&] { wait.cancel(); }) : 0;
+    auto [ec] = co_await wait.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+    if (request.cancel) request.cancel->Unsubscribe(sub);
+    if (ec) co_return Status::Cancelled("request cancelled");
+    co_return Status::DeadlineExceeded("the safety net passed: the call was never cancelled");
+  }
+  int calls_made = 0;
+  std::function<void()> on_start;
+};
+
+TEST(AgentLoopTest, AModelCallStillRunningWhenTheTimeLimitIsSpentIsCancelled) {
+  FakeClock clock;
+  ToolRegistry tools;
+  auto model = std::make_shared<HangingModel>();
+  AgentLoop loop(model, tools);
+  tenancy::Plan plan;
+  plan.max_agent_seconds = 1;
+  AgentRequest request;
+  request.messages = {{Role::kUser, "hello", {}, "", "", false}};
+  request.plan = &plan;
+  request.clock = &clock;
+  CancelSignal client;
+  request.cancel = &client;
+  RecordingEvents events;
+
+  auto result = RunLoop(loop, request, events);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().error_code(), "agent_time_limit") << result.status().message();
+  EXPECT_EQ(model->calls_made, 1);
+  EXPECT_FALSE(client.cancelled()) << "the client's own signal is not fired by the time limit";
+}
+
+TEST(AgentLoopTest, TheClientLeavingStillCancelsTheModelCall) {
+  FakeClock clock;
+  ToolRegistry tools;
+  auto model = std::make_shared<HangingModel>();
+  CancelSignal client;
+  model->on_start = [&] { client.Cancel(); };
+  AgentLoop loop(model, tools);
+  tenancy::Plan plan;  // the default time limit (120 s) is far away
+  AgentRequest request;
+  request.messages = {{Role::kUser, "hello", {}, "", "", false}};
+  request.plan = &plan;
+  request.clock = &clock;
+  request.cancel = &client;
+  RecordingEvents events;
+
+  auto result = RunLoop(loop, request, events);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), StatusCode::kCancelled) << result.status().message();
 }
 
 }  // namespace

@@ -138,4 +138,34 @@ describe('OpenAI-compatible model provider', () => {
     assert.equal(usage.day.messages, 0, 'nothing was consumed, so the message is released');
     assert.equal(usage.day.output_tokens, 0);
   });
+
+  async function chatEvents(message) {
+    const res = await fetch(`${gh.url}/api/chat`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ message }),
+    });
+    assert.equal(res.status, 200);
+    return parseSse(await res.text());
+  }
+
+  test('a model that never stops calling tools ends at the plan\'s step limit with a clear event', async () => {
+    const call = { id: 'call_again', name: 'get_current_weather', arguments: '{"location":"Paris"}' };
+    await setUp([{ tool_calls: [call] }], { GATEHOUSE_PLANS_ADVANCED_MAX_AGENT_STEPS: '3' });
+    const events = await chatEvents('Weather, forever');
+    const kinds = events.map((e) => e.event).filter((k) => k !== 'delta');
+    assert.deepEqual(kinds, ['start', 'tool_call', 'tool_result', 'tool_call', 'tool_result', 'tool_call', 'tool_result', 'error']);
+    assert.equal(events.at(-1).data.code, 'agent_step_limit');
+    assert.match(events.at(-1).data.message, /3 steps/);
+    assert.equal(fake.requests.length, 3, 'three model calls, no fourth');
+  });
+
+  test('a model call still running at the plan\'s time limit is cancelled upstream and ends with a clear event', async () => {
+    await setUp([{ text: 'too late', firstChunkDelayMs: 30000 }], { GATEHOUSE_PLANS_ADVANCED_MAX_AGENT_SECONDS: '1' });
+    const events = await chatEvents('Take your time');
+    assert.equal(events.at(-1).event, 'error');
+    assert.equal(events.at(-1).data.code, 'agent_time_limit');
+    await waitFor(() => fake.requests[0]?.aborted, 'the upstream call to be cancelled');
+    assert.ok(!events.some((e) => e.event === 'done'));
+  });
 });
