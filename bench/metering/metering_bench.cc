@@ -15,8 +15,9 @@
 // today, written in time order as a server would.
 //
 // Usage: metering_bench [--events N] [--tenants N] [--users N] [--days N] [--queries N]
-//                       [--producers N] [--inflight N] [--dir PATH] [--keep] [--reuse]
+//                       [--producers N] [--inflight N] [--dir PATH] [--keep] [--reuse] [--today YYYY-MM-DD]
 //   --reuse: skip ingestion and query an existing --dir (written with --keep).
+//   --today: the last day of the data (default: today, UTC); give the ingestion's day with --reuse.
 #include <boost/asio/use_future.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -28,6 +29,7 @@
 #include <cstring>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <memory>
 #include <random>
@@ -64,6 +66,7 @@ struct Args {
   std::string dir;
   bool keep = false;
   bool reuse = false;
+  std::string today;  // "YYYY-MM-DD"; empty: today
 };
 
 Args Parse(int argc, char** argv) {
@@ -78,6 +81,7 @@ Args Parse(int argc, char** argv) {
     else if (is("--producers")) a.producers = std::atoi(argv[++i]);
     else if (is("--inflight")) a.inflight = std::atoi(argv[++i]);
     else if (is("--dir")) a.dir = argv[++i];
+    else if (is("--today")) a.today = argv[++i];
     else if (std::strcmp(argv[i], "--keep") == 0) a.keep = true;
     else if (std::strcmp(argv[i], "--reuse") == 0) a.reuse = a.keep = true;
     else {
@@ -299,7 +303,12 @@ int main(int argc, char** argv) {
   if (!metering.ok()) return 1;
 
   // The last `days` days, today included.
-  const int64_t today = ToUnixMillis(*ParseDate(DayKey(clock.Now())));
+  const auto today_date = ParseDate(a.today.empty() ? DayKey(clock.Now()) : a.today);
+  if (!today_date) {
+    std::fprintf(stderr, "--today must be YYYY-MM-DD\n");
+    return 2;
+  }
+  const int64_t today = ToUnixMillis(*today_date);
   const int64_t start_ms = today - int64_t(a.days - 1) * kDayMs;
   std::printf("metering benchmark: %d tenants, %d users, %d days, SQLite (WAL) in %s\n", a.tenants, a.users, a.days,
               dir.c_str());
@@ -361,6 +370,7 @@ int main(int argc, char** argv) {
   for (const auto& ep : kEndpoints) {
     std::vector<double> ms;
     size_t bytes = 0;
+    std::vector<std::pair<double, std::string>> slowest;  // the 3 slowest requests, for a look with --reuse
     for (int i = 0; i < a.queries; ++i) {
       std::string tenant, user, range;
       pick(tenant, user, range);
@@ -368,9 +378,13 @@ int main(int argc, char** argv) {
       const auto t0 = Steady::now();
       bytes += client->Get(target, tenant, user);
       ms.push_back(std::chrono::duration<double, std::milli>(Steady::now() - t0).count());
+      slowest.emplace_back(ms.back(), target);
+      std::sort(slowest.begin(), slowest.end(), std::greater<>());
+      if (slowest.size() > 3) slowest.pop_back();
     }
     const double p50 = Pct(ms, 0.5), p99 = Pct(ms, 0.99);
     std::printf("%-28s %9.2f %9.2f %9.2f %10zu\n", ep.name, p50, p99, ms.back(), bytes / a.queries);
+    for (const auto& [t, target] : slowest) std::fprintf(stderr, "  slow: %8.2f ms %s\n", t, target.c_str());
   }
   // The largest tenant (the skew puts ~3 % of all events on tenant-0), all days.
   std::printf("\nthe largest tenant (tenant-0), all %d days, %d requests each\n", a.days, std::max(1, a.queries / 10));

@@ -139,6 +139,7 @@ Status HandleModel(Services& s, RequestContext& ctx) {
 
 void RegisterOpenAiRoutes(pipeline::Router& r, Services& s, identity::ApiKeyService& keys) {
   r.Add({.method = "POST", .pattern = "/v1/chat/completions", .chat_quota = true,
+         .admit_with_model_call = true,  // the message and the call's worst case: one transaction
          .error_response = openai::ErrorResponse,
          .async = [&s](RequestContext& ctx) { return HandleCompletion(s, ctx); }});
   r.Add({.method = "GET", .pattern = "/v1/models", .error_response = openai::ErrorResponse,

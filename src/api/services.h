@@ -13,6 +13,7 @@
 #include "pipeline/router.h"
 #include "storage/database.h"
 #include "tenancy/admin_service.h"
+#include "tenancy/directory.h"
 #include "tenancy/plan.h"
 #include "tenancy/plan_store.h"
 #include "tenancy/quota.h"
@@ -31,6 +32,8 @@ struct Services {
   // A comment line goes out on a stream quiet this long, so proxies keep it open and a client that
   // went away is noticed (and its upstream call cancelled) even before the first token.
   std::chrono::milliseconds sse_keepalive{15'000};
+  // Told of changes to cached rows (tenant settings); may be null.
+  tenancy::Directory* directory = nullptr;
 };
 
 void RegisterAuthRoutes(pipeline::Router& router, Services& s);

@@ -123,6 +123,7 @@ void RegisterTenantRoutes(pipeline::Router& r, Services& s) {
              rec.system_prompt_template = std::move(tmpl);
            }
            GH_RETURN_IF_ERROR(s.db.Write([&](storage::Tx& tx) { return storage::tenant_settings::Upsert(tx, rec); }));
+           if (s.directory) s.directory->ForgetSettings(ctx.tenant->id);  // the next turn uses the new prompt
            ReplyJson(ctx, 200, SettingsJson(ctx.tenant->id, rec));
            return Status::Ok();
          }});

@@ -147,7 +147,8 @@ std::vector<agent::ModelEntry> FallbackChain(const agent::ModelRegistry& models,
 }
 
 // Reserves each model call's worst case against the token and spend limits before it runs and
-// settles the real figures after; charges tool executions. With a TurnMeter, the meter prices
+// settles the real figures after (written with the reservation's next unit of work, see
+// QuotaService::SettleModelCallLater); charges tool executions. With a TurnMeter, the meter prices
 // each call (markup included) and records it as a usage event and a span; without a reservation
 // it only meters.
 class QuotaGuard final : public agent::CallGuard {
@@ -194,8 +195,9 @@ class QuotaGuard final : public agent::CallGuard {
     const std::string& priced = fallback_ && fallback_->answered() ? fallback_->answered()->name : model_;
     int64_t cost = meter_ ? meter_->ModelCallFinished(tokens, true) : prices_.ModelCost(priced, tokens);
     if (!r_) return;
-    Status st = quota_.SettleModelCall(*r_, u.input_tokens + u.cache_read_tokens + u.cache_write_tokens, u.output_tokens, cost);
-    if (!st.ok()) log::Error("settling a model call failed", {{"error", st.message()}});
+    // Written by the next unit on the reservation (the next call's or tool's reservation, or the
+    // turn's final transaction): one write transaction fewer per model call.
+    quota_.SettleModelCallLater(*r_, u.input_tokens + u.cache_read_tokens + u.cache_write_tokens, u.output_tokens, cost);
   }
   Status BeforeToolCall(const agent::ToolCall& call) override {
     const int64_t fee = meter_ ? meter_->ToolFee() : prices_.tool_call_micros();
@@ -247,10 +249,14 @@ Result<const agent::ModelEntry*> ChatService::ResolveModel(const tenancy::Plan& 
 Result<std::string> ChatService::SystemPrompt(const identity::Principal& who, const std::string& tenant_name,
                                               const tenancy::Plan& plan, Timestamp at) {
   std::optional<st::TenantSettingsRecord> settings;
-  GH_RETURN_IF_ERROR(db_.Read([&](st::Tx& tx) -> Status {
-    GH_ASSIGN_OR_RETURN(settings, st::tenant_settings::Get(tx, who.tenant_id));
-    return Status::Ok();
-  }));
+  if (directory_) {
+    GH_ASSIGN_OR_RETURN(settings, directory_->Settings(who.tenant_id));
+  } else {
+    GH_RETURN_IF_ERROR(db_.Read([&](st::Tx& tx) -> Status {
+      GH_ASSIGN_OR_RETURN(settings, st::tenant_settings::Get(tx, who.tenant_id));
+      return Status::Ok();
+    }));
+  }
   const PromptValues values{tenant_name, who.tenant_id.value(), who.email, who.user_id.value(), plan.name, who.role(),
                             DayKey(at)};
   if (settings && settings->system_prompt_template && !settings->system_prompt_template->empty())
@@ -258,22 +264,29 @@ Result<std::string> ChatService::SystemPrompt(const identity::Principal& who, co
   return DefaultSystemPrompt(values);
 }
 
+namespace {
+
+// Opens a session within the plan's concurrent-session limit (check-then-act: a serialisable Write).
+Status InsertSessionIn(st::Tx& tx, const st::SessionRecord& s, const tenancy::Plan& plan, int64_t now) {
+  GH_ASSIGN_OR_RETURN(int64_t open, st::sessions::CountOpen(tx, s.tenant_id, s.user_id, now,
+                                                            now - plan.idle_timeout_minutes * kMinute));
+  if (open >= plan.concurrent_sessions)
+    return Status::ResourceExhausted(
+               fmt::format("the {} plan allows {} open session(s); end one or wait for it to expire", plan.name,
+                           plan.concurrent_sessions),
+               "too_many_sessions")
+        .WithDetail("limit", "concurrent_sessions")
+        .WithDetail("limit_value", plan.concurrent_sessions);
+  return st::sessions::Insert(tx, s);
+}
+
+}  // namespace
+
 Result<st::SessionRecord> ChatService::CreateSession(const identity::Principal& who, const tenancy::Plan& plan) {
   const int64_t now = clock_.NowUnixMillis();
   st::SessionRecord s{SessionId(random_.Uuid()), who.tenant_id, who.user_id, "", now, now,
                       now + plan.session_minutes * kMinute, {}, 0, 0};
-  GH_RETURN_IF_ERROR(db_.Write([&](st::Tx& tx) -> Status {
-    GH_ASSIGN_OR_RETURN(int64_t open, st::sessions::CountOpen(tx, who.tenant_id, who.user_id, now,
-                                                              now - plan.idle_timeout_minutes * kMinute));
-    if (open >= plan.concurrent_sessions)
-      return Status::ResourceExhausted(
-                 fmt::format("the {} plan allows {} open session(s); end one or wait for it to expire", plan.name,
-                             plan.concurrent_sessions),
-                 "too_many_sessions")
-          .WithDetail("limit", "concurrent_sessions")
-          .WithDetail("limit_value", plan.concurrent_sessions);
-    return st::sessions::Insert(tx, s);
-  }));
+  GH_RETURN_IF_ERROR(db_.Write([&](st::Tx& tx) { return InsertSessionIn(tx, s, plan, now); }));
   return s;
 }
 
@@ -314,9 +327,12 @@ Status ChatService::EndSession(const identity::Principal& who, const SessionId& 
 
 Result<st::SessionRecord> ChatService::OpenSessionFor(const ChatRequest& r, int64_t now) {
   const identity::Principal& who = r.principal;
-  if (!r.session_id) {
-    GH_ASSIGN_OR_RETURN(auto created, CreateSession(who, *r.plan));
+  if (!r.session_id) {  // a new session, opened already busy: one transaction
+    const int64_t opened = clock_.NowUnixMillis();
+    st::SessionRecord created{SessionId(random_.Uuid()), who.tenant_id, who.user_id, "", opened, opened,
+                              opened + r.plan->session_minutes * kMinute, {}, 0, 0};
     GH_RETURN_IF_ERROR(db_.Write([&](st::Tx& tx) -> Status {
+      GH_RETURN_IF_ERROR(InsertSessionIn(tx, created, *r.plan, opened));
       GH_ASSIGN_OR_RETURN(bool busy, st::sessions::TryMarkBusy(tx, who.tenant_id, created.id, now, now + kBusyLeaseMs));
       return busy ? Status::Ok() : Status::Conflict("session is busy", "session_busy");
     }));
@@ -439,6 +455,13 @@ Awaitable<Result<ChatOutcome>> ChatService::Chat(const ChatRequest& r, tenancy::
   const bool consumed = ar.usage.input_tokens + ar.usage.output_tokens > 0;
   const std::string status = result.ok() ? "ok" : (result.status().code() == StatusCode::kCancelled ? "cancelled" : "error");
 
+  // The last model call's settlement goes first, in a unit of its own at READ COMMITTED: the
+  // turn's transaction below is serialisable (it reads the session's next sequence number), and
+  // hot counter rows updated there would make concurrent turns fail to serialise on PostgreSQL.
+  if (reservation) {
+    Status flushed = quota_.Flush(*reservation);
+    if (!flushed.ok()) log::Warn("settling a turn's model call failed; retried with the turn", {{"error", flushed.message()}});
+  }
   // One transaction: messages, usage, session activity, quota settlement.
   tenancy::Reservation res_copy;
   Status saved = db_.Write([&](st::Tx& tx) -> Status {
@@ -585,6 +608,10 @@ Awaitable<Result<ChatOutcome>> ChatService::ContinueAfterApproval(const Continua
   out.tool_calls = recording.calls;
   const std::string status = result.ok() ? "ok" : "error";
 
+  if (guard) {  // the model calls' settlements (see Chat)
+    Status flushed = quota_.Flush(reservation);
+    if (!flushed.ok()) log::Error("settling a continuation's model calls failed", {{"error", flushed.message()}});
+  }
   Status saved = db_.Write([&](st::Tx& tx) -> Status {
     int64_t added = 0;
     GH_ASSIGN_OR_RETURN(int64_t seq, st::messages::NextSeq(tx, who.tenant_id, r.session_id));
@@ -690,9 +717,13 @@ Awaitable<Result<CompletionOutcome>> ChatService::Complete(const CompletionReque
     guard.emplace(quota_, reservation, *prices_, model->name, meter.get());
     if (fallback) guard->UseFallbacks(fallback.get());
     const int64_t fee_micros = meter ? meter->InvocationFee() : prices_->invocation_micros();
+    // A prepared turn (the limits filter's PrepareTurn) is admitted by the call's reservation, in
+    // one transaction with the fee: the fee is metered once that succeeded.
+    const bool admitted_with_call = reservation && reservation->admission_pending;
     if (reservation) admitted = quota_.Charge(*reservation, fee_micros);
-    if (admitted.ok() && meter) meter->InvocationCharged(fee_micros);
+    if (admitted.ok() && meter && !admitted_with_call) meter->InvocationCharged(fee_micros);
     if (admitted.ok()) admitted = guard->BeforeModelCall(mreq);
+    if (admitted.ok() && meter && admitted_with_call) meter->InvocationCharged(fee_micros);
   }
 
   Result<agent::ModelTurn> turn = agent::ModelTurn{};
@@ -725,9 +756,11 @@ Awaitable<Result<CompletionOutcome>> ChatService::Complete(const CompletionReque
   const bool consumed = used.input_tokens + used.output_tokens > 0;
   const std::string status = turn.ok() ? "ok" : (turn.status().code() == StatusCode::kCancelled ? "cancelled" : "error");
 
-  // One transaction: the usage record (no session) and the message's settlement.
+  // One transaction: the usage record (no session), the call's settlement and the message's.
+  // READ COMMITTED: an insert and unconditional counter adjustments, nothing read and acted on
+  // (see Database::WriteReadCommitted), so hot counter rows cannot fail it on PostgreSQL.
   tenancy::Reservation res_copy;
-  Status saved = db_.Write([&](st::Tx& tx) -> Status {
+  Status saved = db_.WriteReadCommitted([&](st::Tx& tx) -> Status {
     if (reservation) res_copy = *reservation;  // inside the unit: a backend may run it more than once
     GH_RETURN_IF_ERROR(st::usage::Insert(tx, {random_.Uuid(), who.tenant_id, who.user_id, SessionId(), MessageId(out.id),
                                               r.trace_id, out.model, used.input_tokens, used.output_tokens, 0,

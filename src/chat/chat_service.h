@@ -123,6 +123,8 @@ class ChatService {
   // Optional (main/ sets it): every turn's model calls, tool calls and agent invocation become
   // usage events and spans, committed before the turn's answer completes.
   void SetMetering(metering::Metering* metering) { metering_ = metering; }
+  // Optional (main/ sets it): the tenant's settings (the prompt template) are read through it.
+  void SetDirectory(tenancy::Directory* directory) { directory_ = directory; }
 
   // Whether a model name is usable by a plan (registered and allowed).
   Result<const agent::ModelEntry*> ResolveModel(const tenancy::Plan& plan, const std::optional<std::string>& requested) const;
@@ -161,6 +163,7 @@ class ChatService {
   tenancy::QuotaService& quota_;
   metering::PriceCatalogPtr prices_;
   metering::Metering* metering_ = nullptr;
+  tenancy::Directory* directory_ = nullptr;
 };
 
 }  // namespace gh::chat

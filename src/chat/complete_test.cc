@@ -11,6 +11,7 @@
 #include "common/time_util.h"
 #include "models/offline_model.h"
 #include "storage/repositories.h"
+#include "storage/testing/counting_database.h"
 #include "tools/weather.h"
 
 namespace gh::chat {
@@ -64,6 +65,17 @@ class CompleteTest : public ::testing::Test {
     r.messages = std::move(messages);
     r.trace_id = TraceId("trace-1");
     return r;
+  }
+
+  // Runs Complete on `service` with `reservation` (may be null), as the handler does.
+  Result<CompletionOutcome> RunOn(ChatService& service, const CompletionRequest& r, tenancy::Reservation* reservation) {
+    net::io_context io;
+    std::optional<Result<CompletionOutcome>> out;
+    net::co_spawn(
+        io, [&]() -> agent::Awaitable<void> { out.emplace(co_await service.Complete(r, reservation, events_)); },
+        net::detached);
+    io.run();
+    return std::move(*out);
   }
 
   // Runs Complete with a message reserved as the limits filter would.
@@ -199,6 +211,45 @@ TEST_F(CompleteTest, TheClientsMaxTokensIsCappedByThePlan) {
   auto req = Request({{agent::Role::kUser, "hello", {}, "", "", false}});
   req.max_output_tokens = 10'000;
   EXPECT_TRUE(Run(req).ok());
+}
+
+// Issue 4 ("Performance"): /v1/chat/completions is marked admit_with_model_call, so the limits
+// filter only prepares the turn and the completion costs two write transactions in all (it was
+// four: the turn, the call's reservation, its settlement, the usage record).
+TEST_F(CompleteTest, APreparedTurnCostsTwoWriteTransactionsPerCompletion) {
+  storage::CountingDatabase counting(*db_);
+  tenancy::QuotaService quota(counting, clock_);
+  ChatService service(counting, clock_, rng_, models_, tools_, quota, std::make_shared<const metering::PriceCatalog>());
+  plan_.messages_per_day = 5;
+  auto limits = quota.LimitsFor(tenant_, who_.user_id, plan_);
+  ASSERT_TRUE(limits.ok());
+  tenancy::Reservation reservation = quota.PrepareTurn(who_.tenant_id, who_.user_id, *limits);  // the limits filter
+  counting.Reset();
+  auto out = RunOn(service, Request({{agent::Role::kUser, "hello", {}, "", "", false}}), &reservation);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(counting.writes(), 2) << "the admission with the call's worst case; the usage record with the settlements";
+  EXPECT_FALSE(reservation.open) << "settled";
+  EXPECT_TRUE(reservation.pending_adjust.empty());
+  EXPECT_EQ(reservation.remaining_day, 4) << "known before the answer starts (X-Quota-Remaining-*)";
+  auto usage = Usage();
+  EXPECT_EQ(usage.day.messages, 1);
+  EXPECT_EQ(usage.day.input_tokens, out->turn.usage.input_tokens);
+  EXPECT_EQ(usage.month.output_tokens, out->turn.usage.output_tokens);
+  ASSERT_EQ(UsageRecords().size(), 1u);
+}
+
+TEST_F(CompleteTest, APreparedTurnRefusedByTheTokenLimitTakesNoMessageAndSendsNothing) {
+  plan_.tokens_per_month = 50;
+  auto limits = quota_->LimitsFor(tenant_, who_.user_id, plan_);
+  tenancy::Reservation reservation = quota_->PrepareTurn(who_.tenant_id, who_.user_id, *limits);
+  auto out = RunOn(*service_, Request({{agent::Role::kUser, "hello", {}, "", "", false}}), &reservation);
+  EXPECT_EQ(out.status().error_code(), "quota_exceeded");
+  EXPECT_TRUE(events_.started_id.empty());
+  EXPECT_FALSE(reservation.open) << "never admitted: the limits filter has nothing to release";
+  EXPECT_EQ(Usage().day.messages, 0);
+  auto records = UsageRecords();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].status, "error");
 }
 
 }  // namespace

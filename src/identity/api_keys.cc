@@ -34,8 +34,13 @@ Status NotFound() { return Status::NotFound("no such API key", "api_key_not_foun
 }  // namespace
 
 ApiKeyService::ApiKeyService(st::Database& db, const Clock& clock, Random& random,
-                             ApiKeyOptions options)
-    : db_(db), clock_(clock), random_(random), options_(std::move(options)) {}
+                             ApiKeyOptions options, const tenancy::Directory* directory)
+    : db_(db),
+      clock_(clock),
+      random_(random),
+      options_(std::move(options)),
+      directory_(directory),
+      cache_(clock, options_.cache_ttl, options_.cache_capacity) {}
 
 bool ApiKeyService::LooksLikeApiKey(std::string_view token) { return token.starts_with(kKeyPrefix); }
 
@@ -105,6 +110,9 @@ Status ApiKeyService::Revoke(const Principal& who, const std::string& id) {
     if (!rec || (rec->user_id != who.user_id && !who.IsTenantAdmin())) return NotFound();
     return st::api_keys::Revoke(tx, who.tenant_id, id, now).status();
   }));
+  // Committed: no principal this process resolved before may be served again (the cache is keyed
+  // by the key's hash, which the revoker does not have; revocations are rare).
+  cache_.InvalidateAll();
   log::Info("api key revoked",
             {{"tenant_id", who.tenant_id.value()}, {"by_user_id", who.user_id.value()}, {"key_id", id}});
   return Status::Ok();
@@ -116,6 +124,21 @@ Result<Principal> ApiKeyService::Authenticate(std::string_view key) {
       !std::all_of(key.begin() + kKeyPrefix.size(), key.end(), IsBase64Url))
     return invalid;
   const std::string hash = HashKey(key);
+  const uint64_t users_generation = directory_ ? directory_->users_generation() : 0;
+  if (auto hit = cache_.Get(hash); hit && hit->users_generation == users_generation) {
+    TouchLastUsed(*hit);
+    return hit->principal;
+  }
+  const uint64_t generation = cache_.generation();  // before the read: see TtlCache::Put
+  GH_ASSIGN_OR_RETURN(std::optional<Resolved> resolved, Lookup(hash));
+  if (!resolved) return invalid;
+  resolved->users_generation = users_generation;
+  TouchLastUsed(*resolved);
+  cache_.Put(hash, *resolved, generation);
+  return std::move(resolved->principal);
+}
+
+Result<std::optional<ApiKeyService::Resolved>> ApiKeyService::Lookup(const std::string& hash) {
   std::optional<st::ApiKeyRecord> rec;
   std::optional<st::UserRecord> user;
   std::optional<st::TenantRecord> tenant;
@@ -131,21 +154,10 @@ Result<Principal> ApiKeyService::Authenticate(std::string_view key) {
     GH_ASSIGN_OR_RETURN(operator_in_db, st::operators::Contains(tx, user->email));
     return Status::Ok();
   }));
-  if (!rec || rec->revoked_at || !user || !tenant) return invalid;
+  if (!rec || rec->revoked_at || !user || !tenant) return std::optional<Resolved>();
 
-  const int64_t now = clock_.NowUnixMillis();
-  if (!rec->last_used_at || *rec->last_used_at <= now - options_.last_used_resolution_ms) {
-    // Bookkeeping only: a failure here must not refuse a valid key.
-    Status touched = db_.WriteReadCommitted([&](st::Tx& tx) -> Status {
-      return st::api_keys::TouchLastUsed(tx, rec->tenant_id, rec->id, now,
-                                         options_.last_used_resolution_ms)
-          .status();
-    });
-    if (!touched.ok())
-      log::Warn("api key last_used_at not updated", {{"key_id", rec->id}, {"error", touched.message()}});
-  }
-
-  Principal p;
+  Resolved r;
+  Principal& p = r.principal;
   p.user_id = rec->user_id;
   p.tenant_id = rec->tenant_id;
   p.email = user->email;
@@ -157,7 +169,24 @@ Result<Principal> ApiKeyService::Authenticate(std::string_view key) {
   p.token_id = rec->id;
   p.expires_at = 0;
   p.api_key = true;
-  return p;
+  r.key_id = rec->id;
+  r.tenant_id = rec->tenant_id;
+  r.last_used_at = std::make_shared<std::atomic<int64_t>>(rec->last_used_at.value_or(0));
+  return std::optional<Resolved>(std::move(r));
+}
+
+void ApiKeyService::TouchLastUsed(const Resolved& r) {
+  const int64_t now = clock_.NowUnixMillis();
+  int64_t seen = r.last_used_at->load();
+  if (seen != 0 && seen > now - options_.last_used_resolution_ms) return;
+  // One request per interval (per process) writes it: the one that moves the shared value on.
+  if (!r.last_used_at->compare_exchange_strong(seen, now)) return;
+  // Bookkeeping only: a failure here must not refuse a valid key.
+  Status touched = db_.WriteReadCommitted([&](st::Tx& tx) -> Status {
+    return st::api_keys::TouchLastUsed(tx, r.tenant_id, r.key_id, now, options_.last_used_resolution_ms).status();
+  });
+  if (!touched.ok())
+    log::Warn("api key last_used_at not updated", {{"key_id", r.key_id}, {"error", touched.message()}});
 }
 
 }  // namespace gh::identity

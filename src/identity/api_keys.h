@@ -4,30 +4,44 @@
 // A key is `gh_` + base64url(32 random bytes): 256 bits from the injected Random. Only its SHA-256
 // is stored, with a short non-secret prefix for display; the key itself is returned once, by
 // Create, and never again (nor logged). A presented key resolves to the same Principal an access
-// token would give its user — groups, role and platform-operator status read from the database on
-// every request, so a role change or a revocation applies at once. Revoked keys, unknown keys and
-// keys whose user was removed are all refused alike (401 `invalid_api_key`).
+// token would give its user — groups, role and platform-operator status read from the database
+// (cached briefly, see below). Revoked keys, unknown keys and keys whose user was removed are all
+// refused alike (401 `invalid_api_key`).
 //
 // Scope: a user creates, lists and revokes their own keys; a tenant admin may also list and revoke
 // every key of their tenant (never see them: no secret exists to show). Another tenant's key is
 // reported exactly like a missing one (404 `api_key_not_found`). Creating a key needs an access
 // token: a key cannot mint further keys that would outlive its own revocation.
 //
-// last_used_at is updated at most once a minute per key (a conditional UPDATE), so a busy key costs
-// one read per request. Thread-safe; knows nothing of HTTP.
+// Resolved keys are cached in this process (issue 4, "Performance": the lookup was a database
+// read on every request), keyed by the key's SHA-256, for `cache_ttl` (default 2 s):
+//   - Revoke empties the cache before it returns: a key revoked through this process is refused
+//     from the next request on;
+//   - a change to the key's user made through this process — removal, role, groups (reported to
+//     the tenancy::Directory) — drops every principal resolved before it, likewise at once;
+//   - a revocation or user change made by ANOTHER process (a replica on the same PostgreSQL
+//     database, `gatehouse admin`) reaches this one within cache_ttl: that is the bound on how
+//     long a revoked key can still be used on another replica;
+//   - only successes are cached; unknown, revoked and malformed keys are looked up every time.
+// last_used_at is updated at most once a minute per key (a conditional UPDATE). Thread-safe; knows
+// nothing of HTTP.
 #pragma once
 
+#include <atomic>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/clock.h"
+#include "common/ttl_cache.h"
 #include "common/random.h"
 #include "common/secret.h"
 #include "identity/principal.h"
 #include "storage/api_key_repository.h"
 #include "storage/database.h"
+#include "tenancy/directory.h"
 
 namespace gh::identity {
 
@@ -50,11 +64,16 @@ struct ApiKeyOptions {
   size_t max_active_keys_per_user = 100;
   int64_t last_used_resolution_ms = 60'000;  // last_used_at is written at most this often
   std::vector<std::string> platform_operators;  // emails (config); the database list counts too
+  Duration cache_ttl = std::chrono::seconds(2);  // resolved keys; zero: read the database every time
+  size_t cache_capacity = 10'000;
 };
 
 class ApiKeyService {
  public:
-  ApiKeyService(storage::Database& db, const Clock& clock, Random& random, ApiKeyOptions options = {});
+  // `directory` (may be null) reports changes to users made through this process; without it only
+  // Revoke and the TTL bound how long a cached principal lives.
+  ApiKeyService(storage::Database& db, const Clock& clock, Random& random, ApiKeyOptions options = {},
+                const tenancy::Directory* directory = nullptr);
 
   // True when `token` has the shape of one of our keys (so it is not tried as a JWT).
   static bool LooksLikeApiKey(std::string_view token);
@@ -79,10 +98,24 @@ class ApiKeyService {
   Result<Principal> Authenticate(std::string_view key);
 
  private:
+  // What a presented key resolved to.
+  struct Resolved {
+    Principal principal;
+    std::string key_id;
+    TenantId tenant_id;
+    uint64_t users_generation = 0;  // the directory's, when this was read
+    // Shared by the cached copies, so one request per interval writes last_used_at.
+    std::shared_ptr<std::atomic<int64_t>> last_used_at;  // 0: never
+  };
+  Result<std::optional<Resolved>> Lookup(const std::string& hash);
+  void TouchLastUsed(const Resolved& r);
+
   storage::Database& db_;
   const Clock& clock_;
   Random& random_;
   ApiKeyOptions options_;
+  const tenancy::Directory* directory_;
+  TtlCache<std::string, Resolved> cache_;  // by hex SHA-256 of the key
 };
 
 }  // namespace gh::identity

@@ -8,11 +8,14 @@
 #include "crypto/hash.h"
 #include "storage/limits_repository.h"
 #include "storage/repositories.h"
+#include "storage/testing/counting_database.h"
+#include "tenancy/directory.h"
 
 namespace gh::identity {
 namespace {
 
 namespace st = gh::storage;
+using namespace std::chrono_literals;
 
 class ApiKeysTest : public ::testing::Test {
  protected:
@@ -30,7 +33,10 @@ class ApiKeysTest : public ::testing::Test {
       GH_RETURN_IF_ERROR(st::users::Insert(tx, {UserId("bob"), TenantId("acme"), "bob@acme.test", "x", "user", true, 0, 0, 0}));
       return st::users::Insert(tx, {UserId("gina"), TenantId("globex"), "gina@globex.test", "x", "admin", true, 0, 0, 0});
     }).ok());
-    keys_ = std::make_unique<ApiKeyService>(*db_, clock_, rng_, ApiKeyOptions{.max_active_keys_per_user = 3});
+    counting_ = std::make_unique<st::CountingDatabase>(*db_);
+    directory_ = std::make_unique<tenancy::Directory>(*db_, clock_);
+    keys_ = std::make_unique<ApiKeyService>(*counting_, clock_, rng_, ApiKeyOptions{.max_active_keys_per_user = 3},
+                                            directory_.get());
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
@@ -58,6 +64,8 @@ class ApiKeysTest : public ::testing::Test {
   static inline int n_ = 0;
   std::filesystem::path dir_;
   std::unique_ptr<st::Database> db_;
+  std::unique_ptr<st::CountingDatabase> counting_;  // what the service sees
+  std::unique_ptr<tenancy::Directory> directory_;
   FakeClock clock_;
   SeededRandom rng_{7};
   std::unique_ptr<ApiKeyService> keys_;
@@ -83,7 +91,7 @@ TEST_F(ApiKeysTest, AKeyIsShownOnceAndStoredOnlyAsItsHash) {
   EXPECT_NE(second.key.reveal(), key);
 }
 
-TEST_F(ApiKeysTest, AKeyResolvesToItsUsersPrincipalWithGroupsReadNow) {
+TEST_F(ApiKeysTest, AKeyResolvesToItsUsersPrincipalAndFollowsRoleChanges) {
   auto created = Create(bob_);
   auto p = keys_->Authenticate(created.key.reveal());
   ASSERT_TRUE(p.ok()) << p.status().ToString();
@@ -94,12 +102,58 @@ TEST_F(ApiKeysTest, AKeyResolvesToItsUsersPrincipalWithGroupsReadNow) {
   EXPECT_EQ(p->token_id, created.info.id);
   EXPECT_TRUE(p->api_key);
   EXPECT_FALSE(p->IsTenantAdmin());
-  // A role change applies to the very next request.
+  // A role change made through this process (AdminService / IdentityService report it to the
+  // directory) applies to the very next request, cached principal or not.
   ASSERT_TRUE(db_->Write([](st::Tx& tx) { return st::users::AddGroup(tx, TenantId("acme"), UserId("bob"), "acme-admins"); }).ok());
+  directory_->ForgetUser(TenantId("acme"), UserId("bob"));
   EXPECT_TRUE(keys_->Authenticate(created.key.reveal())->IsTenantAdmin());
+  // One made by another process (`gatehouse admin operators add`) within the cache's TTL.
   ASSERT_TRUE(db_->Write([](st::Tx& tx) { return st::operators::Add(tx, "bob@acme.test", 0); }).ok());
+  clock_.Advance(2s);
   auto op = keys_->Authenticate(created.key.reveal());
   EXPECT_NE(std::find(op->groups.begin(), op->groups.end(), "platform-operators"), op->groups.end());
+}
+
+// Issue 4 ("Performance"): a resolved key is cached; revocation must still apply at once.
+TEST_F(ApiKeysTest, AResolvedKeyIsServedFromTheCacheWithoutADatabaseRead) {
+  auto created = Create(bob_);
+  counting_->Reset();
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(keys_->Authenticate(created.key.reveal()).ok());
+  EXPECT_EQ(counting_->reads(), 1);
+  EXPECT_EQ(counting_->writes(), 1) << "last_used_at, once";
+  clock_.Advance(2s);
+  ASSERT_TRUE(keys_->Authenticate(created.key.reveal()).ok());
+  EXPECT_EQ(counting_->reads(), 2) << "read again once the TTL is over";
+}
+
+TEST_F(ApiKeysTest, ARevokedKeyIsRefusedAtOnceDespiteTheCache) {
+  auto created = Create(bob_);
+  ASSERT_TRUE(keys_->Authenticate(created.key.reveal()).ok());
+  ASSERT_TRUE(keys_->Authenticate(created.key.reveal()).ok()) << "now cached";
+  ASSERT_TRUE(keys_->Revoke(bob_, created.info.id).ok());
+  EXPECT_EQ(keys_->Authenticate(created.key.reveal()).status().error_code(), "invalid_api_key")
+      << "the very next request, without waiting for the TTL";
+}
+
+TEST_F(ApiKeysTest, AKeyOfAUserRemovedThroughThisProcessIsRefusedAtOnceDespiteTheCache) {
+  auto created = Create(bob_);
+  ASSERT_TRUE(keys_->Authenticate(created.key.reveal()).ok());
+  ASSERT_TRUE(db_->Write([](st::Tx& tx) { return st::user_admin::RemoveUser(tx, TenantId("acme"), UserId("bob"), 1); }).ok());
+  directory_->ForgetUser(TenantId("acme"), UserId("bob"));  // what AdminService::RemoveUser does after committing
+  EXPECT_EQ(keys_->Authenticate(created.key.reveal()).status().error_code(), "invalid_api_key");
+}
+
+TEST_F(ApiKeysTest, AKeyRevokedByAnotherProcessIsRefusedWithinTheTtl) {
+  auto created = Create(bob_);
+  ASSERT_TRUE(keys_->Authenticate(created.key.reveal()).ok());
+  // Another replica on the same database revokes it.
+  ASSERT_TRUE(db_->Write([&](st::Tx& tx) {
+    return st::api_keys::Revoke(tx, TenantId("acme"), created.info.id, clock_.NowUnixMillis()).status();
+  }).ok());
+  clock_.Advance(1999ms);
+  EXPECT_TRUE(keys_->Authenticate(created.key.reveal()).ok()) << "the documented bound: up to the TTL";
+  clock_.Advance(1ms);
+  EXPECT_EQ(keys_->Authenticate(created.key.reveal()).status().error_code(), "invalid_api_key");
 }
 
 TEST_F(ApiKeysTest, RevokedUnknownAndMalformedKeysAreRefusedAlike) {

@@ -34,6 +34,26 @@ std::optional<int64_t> Int(const bj::object& o, std::string_view key) {
   return std::nullopt;
 }
 
+// A claim by name: top-level first, then (for a dotted name) a path into nested objects.
+const bj::value* Claim(const bj::object& o, std::string_view name) {
+  if (auto* v = o.if_contains(name)) return v;
+  if (name.find('.') == std::string_view::npos) return nullptr;
+  const bj::object* at = &o;
+  const bj::value* v = nullptr;
+  for (std::string_view part : Split(name, '.')) {
+    if (!at) return nullptr;
+    v = at->if_contains(part);
+    if (!v) return nullptr;
+    at = v->is_object() ? &v->get_object() : nullptr;
+  }
+  return v;
+}
+
+const bj::string* ClaimStr(const bj::object& o, std::string_view name) {
+  auto* v = Claim(o, name);
+  return v && v->is_string() ? &v->get_string() : nullptr;
+}
+
 }  // namespace
 
 Result<std::string> TokenSigner::Sign(std::string_view typ, std::string_view payload_json) const {
@@ -111,6 +131,10 @@ Result<AccessClaims> TokenVerifier::Verify(std::string_view token) const {
     else if (aud->is_array())
       for (const auto& a : aud->get_array()) aud_ok |= a.is_string() && a.get_string() == opt_.audience;
   }
+  if (!aud_ok && opt_.claims.client_id_as_audience && !claims.contains("aud")) {
+    const bj::string* client_id = Str(claims, "client_id");
+    aud_ok = client_id && *client_id == opt_.audience;
+  }
   if (!aud_ok) return Invalid("token audience is not this service");
   auto exp = Int(claims, "exp");
   if (!exp) return Invalid("token has no expiry");
@@ -125,20 +149,26 @@ Result<AccessClaims> TokenVerifier::Verify(std::string_view token) const {
   out.audience = opt_.audience;
   out.issued_at = *iat;
   out.expires_at = *exp;
+  const ClaimMapping& map = opt_.claims;
   const bj::string* sub = Str(claims, "sub");
-  const bj::string* tenant = Str(claims, "tenant_id");
+  const bj::string* tenant = ClaimStr(claims, map.tenant);
   const bj::string* jti = Str(claims, "jti");
-  if (!sub || sub->empty() || !tenant || tenant->empty() || !jti)
+  if (!sub || sub->empty() || !tenant || tenant->empty() || (map.require_jti && !jti))
     return Invalid("token lacks required claims");
-  out.jti = std::string(*jti);
+  out.jti = jti ? std::string(*jti) : std::string(*sub) + "@" + std::to_string(*iat);
   Principal& p = out.principal;
   p.user_id = UserId(std::string(*sub));
   p.tenant_id = TenantId(std::string(*tenant));
-  if (auto* e = Str(claims, "email")) p.email = std::string(*e);
+  if (auto* e = ClaimStr(claims, map.email)) p.email = std::string(*e);
   if (auto* t = Str(claims, "subscription_tier")) p.subscription_tier = std::string(*t);
-  if (auto* g = claims.if_contains("groups"); g && g->is_array())
+  if (auto* ev = claims.if_contains("email_verified"))
+    out.email_verified = (ev->is_bool() && ev->get_bool()) || (ev->is_string() && ev->get_string() == "true");
+  if (auto* g = Claim(claims, map.groups); g && g->is_array()) {
     for (const auto& v : g->get_array())
       if (v.is_string()) p.groups.emplace_back(v.get_string());
+  } else if (g && g->is_string()) {  // some issuers send a single group as a string
+    p.groups.emplace_back(g->get_string());
+  }
   p.token_id = out.jti;
   p.expires_at = *exp;
   return out;

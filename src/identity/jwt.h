@@ -27,6 +27,7 @@ struct AccessClaims {
   int64_t issued_at = 0;
   int64_t expires_at = 0;
   std::string jti;
+  bool email_verified = false;  // the issuer says it checked the email (claim email_verified)
 };
 
 // Signs tokens with the current key.
@@ -46,12 +47,26 @@ class TokenSigner {
 std::string AccessTokenPayload(const AccessClaims& c);
 std::string IdTokenPayload(const AccessClaims& c, bool email_verified);
 
+// Where a token carries what a Principal needs. Gatehouse's own tokens use the defaults; an
+// external issuer names its own claims (Cognito `custom:tenant_id` and `cognito:groups`, an Auth0
+// namespaced `https://example.com/tenant_id`, Keycloak's nested `realm_access.roles`). A name is
+// looked up as a top-level claim first, then, if it has dots, as a path into nested objects.
+struct ClaimMapping {
+  std::string tenant = "tenant_id";
+  std::string email = "email";
+  std::string groups = "groups";
+  bool require_jti = true;  // without one, the token id is derived from sub and iat
+  // A token without `aud` whose `client_id` is the audience is accepted (Cognito access tokens).
+  bool client_id_as_audience = false;
+};
+
 struct VerifierOptions {
   std::string issuer;
   std::string audience;
   int64_t leeway_seconds = 30;
   size_t max_token_bytes = 8192;
-  std::string required_typ = "at+jwt";
+  std::string required_typ = "at+jwt";  // empty: any typ
+  ClaimMapping claims;
 };
 
 class TokenVerifier {
@@ -60,6 +75,7 @@ class TokenVerifier {
                 const Clock& clock)
       : opt_(std::move(options)), keys_(std::move(keys_by_kid)), clock_(clock) {}
   Result<AccessClaims> Verify(std::string_view token) const;
+  bool HasKey(std::string_view kid) const { return keys_.count(std::string(kid)) > 0; }
 
  private:
   VerifierOptions opt_;

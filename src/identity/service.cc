@@ -392,6 +392,7 @@ Result<std::vector<std::string>> IdentityService::AddToGroup(const Principal& ad
       Slugify(group) != group)
     return Status::PermissionDenied("groups must belong to your own tenant (" + prefix + "...)", "forbidden_group");
   std::vector<std::string> groups;
+  UserId changed;
   GH_RETURN_IF_ERROR(db_.Write([&](st::Tx& tx) -> Status {
     GH_ASSIGN_OR_RETURN(auto user, st::users::FindByEmail(tx, email));
     // A user of another tenant is reported exactly like a missing one.
@@ -401,8 +402,10 @@ Result<std::vector<std::string>> IdentityService::AddToGroup(const Principal& ad
       GH_RETURN_IF_ERROR(st::users::SetRole(tx, user->tenant_id, user->id, "admin"));
     }
     GH_ASSIGN_OR_RETURN(groups, st::users::Groups(tx, user->tenant_id, user->id));
+    changed = user->id;
     return Status::Ok();
   }));
+  if (directory_) directory_->ForgetUser(admin.tenant_id, changed);
   return groups;
 }
 

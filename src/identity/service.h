@@ -17,6 +17,7 @@
 #include "identity/jwt.h"
 #include "mail/mailer.h"
 #include "storage/database.h"
+#include "tenancy/directory.h"
 #include "tenancy/plan.h"
 
 namespace gh::identity {
@@ -84,6 +85,8 @@ class IdentityService {
   Result<Invitation> CreateInvitation(const Principal& admin, const TenantId& tenant);
   Result<std::vector<std::string>> AddToGroup(const Principal& admin, const std::string& email,
                                               const std::string& group);
+  // Told of group and role changes (AddToGroup), so cached principals see them at once. Optional.
+  void SetDirectory(tenancy::Directory* directory) { directory_ = directory; }
 
   const TokenVerifier& verifier() const { return *verifier_; }
   std::vector<PublicKeyInfo> PublicKeys() const;
@@ -116,6 +119,7 @@ class IdentityService {
   std::unique_ptr<TokenVerifier> verifier_;
   std::vector<PublicKeyInfo> public_keys_;
   std::string dummy_hash_;  // verified against for unknown emails, to keep timing even
+  tenancy::Directory* directory_ = nullptr;
 };
 
 // Normalises and checks an email address: trimmed, lower-cased, one '@', a dotted domain.

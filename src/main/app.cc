@@ -34,6 +34,7 @@
 #include "storage/database.h"
 #include "storage/repositories.h"
 #include "tenancy/admin_service.h"
+#include "tenancy/directory.h"
 #include "tenancy/plan_store.h"
 #include "tenancy/quota.h"
 #include "tools/weather.h"
@@ -131,18 +132,23 @@ int Serve(const Config& cfg) {
   icfg.password_hash.m_cost_kib = cfg.password_hash_memory_kib;
   icfg.platform_operators = cfg.platform_operators;
   // The issuer depends on the bound port when none is configured; set below, before Init.
+  // Tenant rows and user caps read on every request, cached briefly; writers here report changes.
+  tenancy::Directory directory(*db, clock);
   identity::IdentityService identity(icfg, *db, clock, random, *mailer, plans, *master);
-  identity::ApiKeyService api_keys(*db, clock, random, {.platform_operators = cfg.platform_operators});
-  tenancy::QuotaService quota(*db, clock);
-  tenancy::AdminService admin(*db, clock, random, plan_store, quota);
+  identity.SetDirectory(&directory);
+  identity::ApiKeyService api_keys(*db, clock, random, {.platform_operators = cfg.platform_operators}, &directory);
+  tenancy::QuotaService quota(*db, clock, &directory);
+  tenancy::AdminService admin(*db, clock, random, plan_store, quota, &directory);
   chat::ChatService chat(*db, clock, random, models, tools, quota, prices);
   chat.SetMetering(metering.get());
+  chat.SetDirectory(&directory);
   // Token vault, HTTP API tools and asynchronous approvals (installs the tools' approval gate).
   VaultWiring vault(cfg, *db, clock, random, *master, client, tools, chat, plans);
 
   pipeline::Router router;
   api::Services services{*db, clock, random, identity, quota, chat, plan_store, admin};
   services.sse_keepalive = cfg.sse_keepalive;
+  services.directory = &directory;
   api::RegisterOpsRoutes(router, services);
   api::RegisterAuthRoutes(router, services);
   api::RegisterTenantRoutes(router, services);
@@ -156,11 +162,32 @@ int Serve(const Config& cfg) {
   api::RegisterTraceRoutes(router, *metering);
   api::RegisterMetricsRoutes(router, *metering, {cfg.metrics_bearer_token.reveal()});
 
+  // External identity providers: their tokens are accepted beside Gatehouse's own.
+  identity::ExternalIdentities external_identities(*db, clock);
+  filters::ExternalAuth external;
+  external.identities = &external_identities;
+  for (const auto& [name, e] : cfg.external_idps) {
+    identity::ExternalIssuerOptions o;
+    o.name = name;
+    o.issuer = e.issuer;
+    o.jwks_uri = e.jwks_uri;
+    o.audience = e.audience;
+    o.claims.tenant = e.tenant_claim;
+    o.claims.email = e.email_claim;
+    o.claims.groups = e.groups_claim;
+    o.admin_groups = e.admin_groups;
+    o.allow_insecure_http = e.allow_insecure_http;
+    o.refresh_interval = std::chrono::seconds(e.refresh_interval_seconds);
+    o.min_refresh_interval = std::chrono::seconds(e.min_refresh_interval_seconds);
+    external.issuers.push_back(std::make_shared<identity::ExternalIssuer>(std::move(o), client, clock));
+  }
+  const auto external_issuers = external.issuers;
+
   // The request path, in order. A new concern is one more line here.
   std::vector<std::shared_ptr<pipeline::Filter>> filters = {
       std::make_shared<filters::MeteringFilter>(*metering),  // first in, last out: sees every outcome
-      std::make_shared<filters::AuthenticateFilter>(identity, &api_keys, clock),
-      std::make_shared<filters::TenantFilter>(*db, plans),
+      std::make_shared<filters::AuthenticateFilter>(identity, &api_keys, clock, std::move(external)),
+      std::make_shared<filters::TenantFilter>(directory, plans),
       std::make_shared<filters::LimitsFilter>(quota),
   };
   filters::InstrumentFilters(filters, *metering);  // each filter's work is a span of the request's trace
@@ -175,7 +202,10 @@ int Serve(const Config& cfg) {
   const std::string base_url = fmt::format("http://{}:{}", host_for_url, *port);
   if (Status st = identity.Init(cfg.issuer.empty() ? base_url : cfg.issuer); !st.ok()) return Fail(st);
   vault.Start(server, identity.config().issuer);
+  auto stop_refreshing = std::make_shared<std::atomic<bool>>(false);
+  for (const auto& issuer : external_issuers) issuer->StartRefreshing(server.executor(), stop_refreshing);
   server.OnSignal([&](int) {  // open live feeds must not hold the drain
+    stop_refreshing->store(true);
     vault.Shutdown();
     server.Drain();
   });

@@ -35,7 +35,8 @@ const std::set<std::string>& KnownKeys() {
       "prices.invocation_micros",
       // metering and observability (src/metering, src/observability)
       "prices.file", "prices.markup_percent", "metering.event_retention_days", "metering.rollup_retention_days",
-      "traces.retention_days", "otlp.endpoint", "otlp.headers", "otlp.service_name", "otlp.max_queue_spans",
+      "metering.monthly_rollup_retention_days", "traces.retention_days", "otlp.endpoint", "otlp.headers",
+      "otlp.service_name", "otlp.max_queue_spans",
       "alerts.webhook_url", "alerts.webhook_secret", "metrics.bearer_token",
       // token vault and asynchronous approvals (src/vault, src/approvals)
       "vault.allow_insecure_http", "vault.refresh_skew_seconds", "vault.flow_ttl_seconds",
@@ -222,6 +223,10 @@ Status ApplyMetering(const Flat& f, Config& c) {
     return Bad(m.price_file.empty() ? "prices" : "prices.file", catalog.status().message());
   GH_ASSIGN_OR_RETURN(m.recorder.retention.event_days, Int(f, "metering.event_retention_days", 0, 36500));
   GH_ASSIGN_OR_RETURN(m.recorder.retention.rollup_days, Int(f, "metering.rollup_retention_days", 0, 36500));
+  GH_ASSIGN_OR_RETURN(m.recorder.retention.monthly_rollup_days,
+                      Int(f, "metering.monthly_rollup_retention_days", 0, 36500));
+  // Never shorter than the daily roll-ups' (metering::MonthlyRollupRetentionDays), so no error for
+  // a configuration that keeps the days longer than the default months.
   GH_ASSIGN_OR_RETURN(m.recorder.retention.trace_days, Int(f, "traces.retention_days", 0, 36500));
   m.otlp.endpoint = f.at("otlp.endpoint");
   if (!m.otlp.endpoint.empty() && m.otlp.endpoint.rfind("http://", 0) != 0 && m.otlp.endpoint.rfind("https://", 0) != 0)
@@ -255,6 +260,56 @@ Status ApplyVault(const Flat& f, Config& c) {
   GH_ASSIGN_OR_RETURN(c.tool_approval_expiry_seconds, Int(f, "approvals.tool_expiry_seconds", 1, 7 * 86400));
   GH_ASSIGN_OR_RETURN(int64_t sweep, Int(f, "approvals.sweep_interval_ms", 50, 3'600'000));
   c.approvals_sweep_interval = std::chrono::milliseconds(sweep);
+  return Status::Ok();
+}
+
+constexpr std::string_view kExternalIdpPrefix = "identity.external.";
+const std::set<std::string>& ExternalIdpFields() {
+  static const std::set<std::string> k = {"issuer", "jwks_uri", "audience", "tenant_claim", "email_claim",
+                                          "groups_claim", "admin_groups", "allow_insecure_http",
+                                          "refresh_interval_seconds", "min_refresh_interval_seconds"};
+  return k;
+}
+
+// External identity providers: identity.external.<name>.<field> (the name without dots).
+Status ApplyExternalIdps(const Flat& f, Config& c) {
+  for (const auto& [key, value] : f) {
+    if (key.rfind(kExternalIdpPrefix, 0) != 0) continue;
+    const std::string rest = key.substr(kExternalIdpPrefix.size());
+    const size_t dot = rest.find('.');
+    if (dot == std::string::npos || dot == 0) return Bad(key, "providers are written identity.external.<name>.<field>");
+    const std::string name = rest.substr(0, dot), field = rest.substr(dot + 1);
+    if (!ExternalIdpFields().count(field)) return Bad(key, "unknown identity provider field");
+    Config::ExternalIdp& e = c.external_idps[name];
+    if (field == "issuer") e.issuer = value;
+    else if (field == "jwks_uri") e.jwks_uri = value;
+    else if (field == "audience") e.audience = value;
+    else if (field == "tenant_claim") e.tenant_claim = value;
+    else if (field == "email_claim") e.email_claim = value;
+    else if (field == "groups_claim") e.groups_claim = value;
+    else if (field == "admin_groups") {
+      e.admin_groups.clear();
+      for (auto g : Split(value, ',')) if (!Trim(g).empty()) e.admin_groups.emplace_back(Trim(g));
+    } else if (field == "allow_insecure_http") {
+      GH_ASSIGN_OR_RETURN(e.allow_insecure_http, Bool(f, key));
+    } else if (field == "refresh_interval_seconds") {
+      GH_ASSIGN_OR_RETURN(e.refresh_interval_seconds, Int(f, key, 10, 86'400));
+    } else if (field == "min_refresh_interval_seconds") {
+      GH_ASSIGN_OR_RETURN(e.min_refresh_interval_seconds, Int(f, key, 1, 3'600));
+    }
+  }
+  for (const auto& [name, e] : c.external_idps) {
+    const std::string at = std::string(kExternalIdpPrefix) + name + ".";
+    auto url_ok = [&](const std::string& u) {
+      return u.rfind("https://", 0) == 0 || (e.allow_insecure_http && u.rfind("http://", 0) == 0);
+    };
+    if (e.issuer.empty()) return Bad(at + "issuer", "is required (exactly the tokens' iss)");
+    if (!url_ok(e.issuer)) return Bad(at + "issuer", "must be an https:// URL (http:// needs allow_insecure_http)");
+    if (!e.jwks_uri.empty() && !url_ok(e.jwks_uri))
+      return Bad(at + "jwks_uri", "must be an https:// URL (http:// needs allow_insecure_http)");
+    if (e.audience.empty()) return Bad(at + "audience", "is required (the tokens' aud must contain it)");
+    if (e.tenant_claim.empty()) return Bad(at + "tenant_claim", "must name the claim that holds the tenant id");
+  }
   return Status::Ok();
 }
 
@@ -370,6 +425,7 @@ Result<Config> LoadConfig(const CliOverrides& cli, const EnvLookup& env) {
             {"prices.markup_percent", ""},
             {"metering.event_retention_days", "90"},
             {"metering.rollup_retention_days", "800"},
+            {"metering.monthly_rollup_retention_days", "1830"},
             {"traces.retention_days", "30"},
             {"otlp.endpoint", ""},
             {"otlp.headers", ""},
@@ -403,7 +459,8 @@ Result<Config> LoadConfig(const CliOverrides& cli, const EnvLookup& env) {
     }
     for (const auto& [k, v] : from_file) {
       if (!KnownKeys().count(k) && k.rfind("plans.", 0) != 0 && k.rfind("prices.models.", 0) != 0 &&
-          k.rfind("prices.tenant_markup_percent.", 0) != 0 && k.rfind(kCatalogPrefix, 0) != 0)
+          k.rfind("prices.tenant_markup_percent.", 0) != 0 && k.rfind(kCatalogPrefix, 0) != 0 &&
+          k.rfind(kExternalIdpPrefix, 0) != 0)
         return Bad(k, "unknown setting");
       f[k] = v;
     }
@@ -425,6 +482,15 @@ Result<Config> LoadConfig(const CliOverrides& cli, const EnvLookup& env) {
   for (const auto& name : catalog_names)
     for (const auto& field : CatalogFields())
       if (auto v = env(CatalogEnvName(name, field))) f[std::string(kCatalogPrefix) + name + "." + field] = *v;
+  // So is an external identity provider: GATEHOUSE_IDENTITY_EXTERNAL_<NAME>_<FIELD>.
+  std::set<std::string> idp_names;
+  for (const auto& [k, v] : f)
+    if (k.rfind(kExternalIdpPrefix, 0) == 0) idp_names.insert(k.substr(kExternalIdpPrefix.size(), k.find('.', kExternalIdpPrefix.size()) - kExternalIdpPrefix.size()));
+  for (const auto& name : idp_names)
+    for (const auto& field : ExternalIdpFields()) {
+      const std::string key = std::string(kExternalIdpPrefix) + name + "." + field;
+      if (auto v = env(EnvName(key))) f[key] = *v;
+    }
   if (auto v = env("OPENAI_BASE_URL")) f["models.openai.base_url"] = *v;
   if (auto v = env("OPENAI_API_KEY")) f["models.openai.api_key"] = *v;
   if (auto v = env("OPENAI_MODEL")) f["models.openai.model"] = *v;
@@ -498,6 +564,7 @@ Result<Config> LoadConfig(const CliOverrides& cli, const EnvLookup& env) {
   c.openai_api_key = Secret(f["models.openai.api_key"]);
   c.openai_model = f["models.openai.model"];
   GH_RETURN_IF_ERROR(ApplyModelCatalog(f, env, c));
+  GH_RETURN_IF_ERROR(ApplyExternalIdps(f, c));
   // Unless told otherwise, a configured real model is the default: that is why one configures it.
   if (c.default_model.empty()) c.default_model = c.openai_base_url.empty() ? "offline" : c.openai_model;
   const bool in_catalog = c.model_catalog.count(c.default_model) > 0;

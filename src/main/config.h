@@ -83,6 +83,21 @@ struct Config {
   std::string openai_model = "gpt-4o-mini";
   std::map<std::string, ModelCatalogEntry> model_catalog;  // models.catalog.<name>.<field>
 
+  // identity.external.<name>.<field>: identity providers whose access tokens are accepted.
+  struct ExternalIdp {
+    std::string issuer;
+    std::string jwks_uri;  // empty: discovered from the issuer
+    std::string audience;
+    std::string tenant_claim = "tenant_id";
+    std::string email_claim = "email";
+    std::string groups_claim = "groups";
+    std::vector<std::string> admin_groups{"admin"};
+    bool allow_insecure_http = false;
+    int64_t refresh_interval_seconds = 600;
+    int64_t min_refresh_interval_seconds = 30;  // soonest re-read after an unknown key id
+  };
+  std::map<std::string, ExternalIdp> external_idps;
+
   Secret openweather_api_key;
   std::string openweather_base_url = "https://api.openweathermap.org";
 

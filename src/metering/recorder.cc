@@ -45,6 +45,11 @@ st::SpanRow SpanRowOf(const observability::Span& s) {
 
 }  // namespace
 
+int64_t MonthlyRollupRetentionDays(const RetentionOptions& r) {
+  if (r.rollup_days <= 0 || r.monthly_rollup_days <= 0) return 0;
+  return std::max(r.rollup_days, r.monthly_rollup_days);
+}
+
 Recorder::Recorder(st::Database& db, const Clock& clock, RecorderOptions options, observability::Metrics* metrics,
                    observability::OtlpExporter* exporter, AlertNotifier* notifier)
     : db_(db),
@@ -100,6 +105,9 @@ Status Recorder::WriteGroup(std::vector<Pending>& group, std::vector<st::AlertRo
   // tenant -> (day, user, service, resource) -> totals, and the same without the user.
   std::map<std::string, std::map<std::tuple<std::string, std::string, std::string, std::string>, st::CostTotals>> by_user;
   std::map<std::string, std::map<std::tuple<std::string, std::string, std::string>, st::CostTotals>> by_tenant;
+  // tenant -> (month, user, service, resource) -> totals.
+  std::map<std::string, std::map<std::tuple<std::string, std::string, std::string, std::string>, st::CostTotals>>
+      by_user_month;
   std::map<std::pair<std::string, std::string>, st::CostTotals> monthly;  // (tenant, month)
   for (auto& p : group) {
     // Copied, not moved: a failed group is written again.
@@ -107,6 +115,7 @@ Status Recorder::WriteGroup(std::vector<Pending>& group, std::vector<st::AlertRo
       const st::CostTotals t = TotalsOf(e);
       by_user[e.tenant_id.value()][{e.day, e.user_id.value(), e.service, e.resource}] += t;
       by_tenant[e.tenant_id.value()][{e.day, e.service, e.resource}] += t;
+      by_user_month[e.tenant_id.value()][{e.day.substr(0, 7), e.user_id.value(), e.service, e.resource}] += t;
       monthly[{e.tenant_id.value(), e.day.substr(0, 7)}] += t;
       events.push_back(e);
     }
@@ -133,6 +142,12 @@ Status Recorder::WriteGroup(std::vector<Pending>& group, std::vector<st::AlertRo
       v.reserve(rows.size());
       for (const auto& [k, t] : rows) v.push_back({std::get<0>(k), std::get<1>(k), std::get<2>(k), std::get<3>(k), t});
       GH_RETURN_IF_ERROR(st::cost_rollups::AddDailyUser(tx, TenantId(tenant), v));
+    }
+    for (const auto& [tenant, rows] : by_user_month) {
+      std::vector<st::CostRow> v;
+      v.reserve(rows.size());
+      for (const auto& [k, t] : rows) v.push_back({std::get<0>(k), std::get<1>(k), std::get<2>(k), std::get<3>(k), t});
+      GH_RETURN_IF_ERROR(st::cost_rollups::AddMonthlyUser(tx, TenantId(tenant), v));
     }
     for (const auto& [tenant, rows] : by_tenant) {
       std::vector<st::CostRow> v;
@@ -237,6 +252,11 @@ Result<int64_t> Recorder::Purge() {
   if (r.rollup_days > 0) {
     const std::string day = DayKey(FromUnixMillis(now - r.rollup_days * kDayMs));
     GH_RETURN_IF_ERROR(db_.WriteReadCommitted([&](st::Tx& tx) { return st::cost_rollups::PurgeBefore(tx, day); }));
+  }
+  if (const int64_t days = MonthlyRollupRetentionDays(r); days > 0) {
+    const std::string month = MonthKey(FromUnixMillis(now - days * kDayMs));
+    GH_RETURN_IF_ERROR(
+        db_.WriteReadCommitted([&](st::Tx& tx) { return st::cost_rollups::PurgeMonthlyUserBefore(tx, month); }));
   }
   if (r.trace_days > 0) {
     const int64_t cutoff_us = (now - r.trace_days * kDayMs) * 1000;

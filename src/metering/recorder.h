@@ -1,7 +1,8 @@
 // Recorder: the group-committing writer of usage events, spans, trace summaries and audit
 // records. Requests hand it a Batch; one background thread takes everything queued (the batches
 // of all concurrent requests) and commits it in one transaction: the events, the roll-ups they
-// add to (merged first: one upsert per tenant/day/user/service/resource), the spans and trace
+// add to (merged first: one upsert per tenant/day/user/service/resource, per tenant/day/service/
+// resource, per tenant/month/user/service/resource and per tenant/month), the spans and trace
 // summaries, and the budget alerts the new costs cross. One commit (one fsync where the backend
 // syncs) per group, never one per event. Audit records follow in their own serialisable
 // transaction (the hash chain needs the head), also once per group.
@@ -53,13 +54,21 @@ struct Batch {
   size_t size() const { return events.size() + spans.size() + traces.size() + audit.size(); }
 };
 
+// Days to keep each kind of row; 0 keeps them for ever.
 struct RetentionOptions {
   int64_t event_days = 90;    // raw usage events
-  int64_t rollup_days = 800;  // daily and monthly roll-ups (reports)
+  int64_t rollup_days = 800;  // daily roll-ups (reports) and the tenants' month totals (budgets)
   int64_t trace_days = 30;    // traces and spans
   std::chrono::milliseconds purge_interval{std::chrono::hours(1)};  // on the Clock
   std::chrono::milliseconds check_every{std::chrono::seconds(5)};    // real time: how often the clock is read
+  // The per-user monthly roll-up (the whole months of per-user reports). A month goes once all its
+  // days are older than this, never before the daily roll-up's days (MonthlyRollupRetentionDays).
+  int64_t monthly_rollup_days = 1830;
 };
+
+// The monthly roll-up's effective retention: at least the daily roll-up's (a report over whole
+// months must not lose what the days still hold); 0 (for ever) when either is 0.
+int64_t MonthlyRollupRetentionDays(const RetentionOptions& r);
 
 struct RecorderOptions {
   size_t max_group_items = 10'000;  // events + spans + ... per commit

@@ -9,6 +9,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <random>
@@ -294,6 +295,204 @@ TEST_P(RecorderTest, RetentionDropsOldEventsAndTracesButKeepsRollupsLonger) {
   auto gone = reports.Overall(TenantId("acme"), {"2026-03-01", "2026-04-30"});
   ASSERT_TRUE(gone.ok());
   EXPECT_EQ(gone->total.events, 0);
+}
+
+// ---- the per-user monthly roll-up ----
+
+int64_t At(const char* rfc3339) { return ToUnixMillis(*ParseRfc3339(rfc3339)); }
+
+// What the per-user reports of `tenant` over [from, to] must say, summed from the raw events.
+struct PerUserSums {
+  st::CostTotals total;
+  std::map<std::string, st::CostTotals> by_user;
+  std::map<std::tuple<std::string, std::string>, st::CostTotals> by_user_service;
+  std::map<std::tuple<std::string, std::string, std::string>, st::CostTotals> by_user_resource;
+};
+
+PerUserSums SumOf(const std::vector<UsageEvent>& events, const std::string& tenant, const DateRange& range) {
+  PerUserSums s;
+  for (const auto& e : events) {
+    if (e.tenant_id.value() != tenant || e.day < range.from || e.day > range.to) continue;
+    const std::string u = e.user_id.value();
+    s.total += Totals(e);
+    s.by_user[u] += Totals(e);
+    s.by_user_service[{u, e.service}] += Totals(e);
+    s.by_user_resource[{u, e.service, e.resource}] += Totals(e);
+  }
+  return s;
+}
+
+// The tenant's per-user report, its comprehensive report's users and every user's own report
+// equal the events' sums, to the micro-dollar.
+void ExpectPerUserReportsEqual(CostReports& reports, const std::string& tenant, const DateRange& range,
+                               const PerUserSums& want) {
+  SCOPED_TRACE(tenant + " " + range.from + ".." + range.to);
+  auto per_user = reports.PerUser(TenantId(tenant), range);
+  ASSERT_TRUE(per_user.ok()) << per_user.status().message();
+  EXPECT_EQ(per_user->total, want.total);
+  EXPECT_EQ(per_user->users.size(), want.by_user.size());
+  for (const auto& u : per_user->users) {
+    EXPECT_EQ(u.totals, want.by_user.at(u.key)) << u.key;
+    for (const auto& svc : u.parts) EXPECT_EQ(svc.totals, (want.by_user_service.at({u.key, svc.key}))) << u.key;
+  }
+  auto comprehensive = reports.Comprehensive(TenantId(tenant), range, 0);
+  ASSERT_TRUE(comprehensive.ok()) << comprehensive.status().message();
+  EXPECT_EQ(comprehensive->users.size(), want.by_user.size());
+  for (const auto& u : comprehensive->users) EXPECT_EQ(u.totals, want.by_user.at(u.key)) << u.key;
+  for (const auto& [user, total] : want.by_user) {
+    auto mine = reports.ForUser(TenantId(tenant), UserId(user), range, 0);
+    ASSERT_TRUE(mine.ok()) << mine.status().message();
+    EXPECT_EQ(mine->total, total) << user;
+    for (const auto& svc : mine->services)
+      for (const auto& res : svc.parts)
+        EXPECT_EQ(res.totals, (want.by_user_resource.at({user, svc.key, res.key}))) << user << " " << res.key;
+  }
+}
+
+// Ranges with partial months at both ends and whole months between, whole months only, edges
+// only, single days either side of a month boundary, and a year boundary.
+const std::vector<DateRange>& MonthRanges() {
+  static const std::vector<DateRange> kRanges = {
+      {"2026-01-20", "2026-04-10"}, {"2026-02-01", "2026-03-31"}, {"2026-01-31", "2026-03-01"},
+      {"2026-02-01", "2026-02-28"}, {"2026-02-02", "2026-02-27"}, {"2026-03-31", "2026-04-01"},
+      {"2026-02-28", "2026-04-30"}, {"2025-12-15", "2026-05-31"}, {"2026-01-01", "2026-01-31"},
+      {"2026-03-01", "2026-03-01"}, {"2025-12-31", "2026-01-01"},
+  };
+  return kRanges;
+}
+
+// Events of acme and globex from mid-December to May, and one either side of every month boundary
+// (the last millisecond of a month, the first of the next): reports bucket by UTC day.
+std::vector<UsageEvent> EventsOverMonths(std::mt19937_64& rng, SeededRandom& random, int64_t from_ms, int64_t to_ms) {
+  static const char* kServices[] = {"model", "model", "tool", "agent_runtime"};
+  static const char* kModels[] = {"gpt-4o", "claude-3-5-sonnet-20241022"};
+  auto event = [&](const std::string& tenant, int64_t at) {
+    UsageEvent e;
+    e.event_id = NewEventId(at, random);
+    e.tenant_id = TenantId(tenant);
+    e.user_id = UserId("u" + std::to_string(rng() % 4));
+    e.session_id = SessionId("s");
+    e.trace_id = TraceId("t" + std::to_string(rng() % 20));
+    e.span_id = "sp";
+    e.service = kServices[rng() % 4];
+    e.resource = e.service == "model"  ? kModels[rng() % 2]
+                 : e.service == "tool" ? "get_current_weather"
+                                       : "orchestration";
+    e.input_tokens = int64_t(rng() % 5000);
+    e.cache_read_tokens = int64_t(rng() % 9000);
+    e.quantity = 1;
+    e.list_cost_micros = int64_t(rng() % 100'000);
+    e.cost_micros = e.list_cost_micros + int64_t(rng() % 1000);
+    e.catalog_version = "test";
+    e.status = "ok";
+    e.day = DayKey(FromUnixMillis(at));
+    e.created_at = at;
+    return e;
+  };
+  std::vector<int64_t> times;
+  for (int i = 0; i < 600; ++i) times.push_back(from_ms + int64_t(rng() % uint64_t(to_ms - from_ms)));
+  for (const char* first : {"2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z", "2026-03-01T00:00:00Z",
+                            "2026-04-01T00:00:00Z", "2026-05-01T00:00:00Z"}) {
+    if (At(first) <= from_ms || At(first) >= to_ms) continue;
+    for (int i = 0; i < 3; ++i) times.insert(times.end(), {At(first) - 1, At(first)});
+  }
+  std::sort(times.begin(), times.end());
+  std::vector<UsageEvent> out;
+  for (int64_t at : times) out.push_back(event(rng() % 3 ? "acme" : "globex", at));
+  return out;
+}
+
+TEST_P(RecorderTest, PerUserReportsOverWholeAndPartialMonthsEqualTheSumOfEvents) {
+  std::mt19937_64 rng(77);
+  const auto events = EventsOverMonths(rng, random_, At("2025-12-10T00:00:00Z"), At("2026-05-20T00:00:00Z"));
+  // In several groups, so that month rows are added to, not only inserted.
+  for (size_t i = 0; i < events.size(); i += 50) {
+    Batch b;
+    b.events.assign(events.begin() + long(i), events.begin() + long(std::min(events.size(), i + 50)));
+    recorder().Enqueue(std::move(b));
+  }
+  ASSERT_TRUE(recorder().Flush().ok());
+  CostReports reports(*db_);
+  for (const auto& range : MonthRanges())
+    for (const char* tenant : {"acme", "globex"})
+      ExpectPerUserReportsEqual(reports, tenant, range, SumOf(events, tenant, range));
+  // The last millisecond of January is January's, the first of February February's.
+  auto jan = reports.PerUser(TenantId("acme"), {"2026-01-31", "2026-01-31"});
+  auto feb = reports.PerUser(TenantId("acme"), {"2026-02-01", "2026-02-01"});
+  ASSERT_TRUE(jan.ok() && feb.ok());
+  EXPECT_EQ(jan->total, SumOf(events, "acme", {"2026-01-31", "2026-01-31"}).total);
+  EXPECT_EQ(feb->total, SumOf(events, "acme", {"2026-02-01", "2026-02-01"}).total);
+}
+
+TEST_P(RecorderTest, RawEventRetentionLeavesTheMonthlyFiguresUnchanged) {
+  RecorderOptions opt;
+  opt.retention = {10, 800, 5, std::chrono::hours(24)};
+  opt.retention.check_every = std::chrono::hours(24);  // this test purges by hand
+  recorder_ = std::make_unique<Recorder>(*db_, clock_, opt, &metrics_, nullptr, nullptr);
+  std::mt19937_64 rng(78);
+  const auto events = EventsOverMonths(rng, random_, At("2025-12-10T00:00:00Z"), At("2026-03-29T00:00:00Z"));
+  Batch b;
+  b.events = events;
+  recorder().Enqueue(std::move(b));
+  ASSERT_TRUE(recorder().Flush().ok());
+
+  clock_.Advance(std::chrono::hours(24 * 20));  // every event is past its 10 days
+  auto purged = recorder().Purge();
+  ASSERT_TRUE(purged.ok()) << purged.status().message();
+  EXPECT_EQ(*purged, static_cast<int64_t>(events.size()));
+  CostReports reports(*db_);
+  for (const auto& range : MonthRanges())
+    for (const char* tenant : {"acme", "globex"})
+      ExpectPerUserReportsEqual(reports, tenant, range, SumOf(events, tenant, range));
+}
+
+TEST_P(RecorderTest, TheMonthlyRollupIsKeptLongerThanTheDailyOneAndThenGoesAWholeMonthAtATime) {
+  RecorderOptions opt;
+  opt.retention = {10, 30, 5, std::chrono::hours(24)};
+  opt.retention.monthly_rollup_days = 120;
+  opt.retention.check_every = std::chrono::hours(24);
+  recorder_ = std::make_unique<Recorder>(*db_, clock_, opt, &metrics_, nullptr, nullptr);
+  std::mt19937_64 rng(79);
+  const auto events = EventsOverMonths(rng, random_, At("2026-01-10T00:00:00Z"), At("2026-03-29T00:00:00Z"));
+  Batch b;
+  b.events = events;
+  recorder().Enqueue(std::move(b));
+  ASSERT_TRUE(recorder().Flush().ok());
+  CostReports reports(*db_);
+  const DateRange jan{"2026-01-01", "2026-01-31"}, feb_mar{"2026-02-01", "2026-03-31"};
+  const DateRange within_feb{"2026-02-02", "2026-02-27"};
+
+  // 2026-05-15: the daily roll-ups keep days from 2026-04-15, the monthly one months from January
+  // (its 15th to 31st are within 120 days).
+  clock_.Advance(std::chrono::hours(24 * 46));
+  ASSERT_TRUE(recorder().Purge().ok());
+  ExpectPerUserReportsEqual(reports, "acme", feb_mar, SumOf(events, "acme", feb_mar));
+  ExpectPerUserReportsEqual(reports, "acme", jan, SumOf(events, "acme", jan));
+  auto days = reports.PerUser(TenantId("acme"), within_feb);
+  ASSERT_TRUE(days.ok());
+  EXPECT_EQ(days->total.events, 0) << "the days inside a month come from the daily roll-up, gone by now";
+
+  // 2026-06-01: 120 days back is 2026-02-01: January goes, February stays.
+  clock_.Advance(std::chrono::hours(24 * 17));
+  ASSERT_TRUE(recorder().Purge().ok());
+  auto gone = reports.PerUser(TenantId("acme"), jan);
+  ASSERT_TRUE(gone.ok());
+  EXPECT_EQ(gone->total.events, 0);
+  const DateRange feb{"2026-02-01", "2026-02-28"};
+  ExpectPerUserReportsEqual(reports, "acme", feb, SumOf(events, "acme", feb));
+}
+
+TEST(MonthlyRollupRetentionTest, IsNeverShorterThanTheDailyRollupsAndZeroKeepsForEver) {
+  auto days = [](int64_t daily, int64_t monthly) {
+    RetentionOptions r;
+    r.rollup_days = daily;
+    r.monthly_rollup_days = monthly;
+    return MonthlyRollupRetentionDays(r);
+  };
+  EXPECT_EQ(days(800, 1830), 1830);
+  EXPECT_EQ(days(800, 100), 800);
+  EXPECT_EQ(days(0, 100), 0);
+  EXPECT_EQ(days(800, 0), 0);
 }
 
 // Waits (a bounded while, in real time) until `done` holds; the fake clock alone decides when the

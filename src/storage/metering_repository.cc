@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/strings.h"
+#include "common/time_util.h"
 
 namespace gh::storage {
 
@@ -177,6 +178,17 @@ Status AddDailyUser(Tx& tx, const TenantId& tenant, const std::vector<CostRow>& 
       });
 }
 
+Status AddMonthlyUser(Tx& tx, const TenantId& tenant, const std::vector<CostRow>& rows) {
+  return InsertChunked(
+      tx,
+      std::string("INSERT INTO cost_monthly_user (tenant_id, month, user_id, service, resource, ") + kTotalsCols + ")",
+      " ON CONFLICT (tenant_id, month, user_id, service, resource)" + AddTotals("cost_monthly_user"), 13, rows,
+      [&](const CostRow& c, std::vector<Value>& p) {
+        p.insert(p.end(), {tenant.value(), c.day, c.user_id, c.service, c.resource});
+        BindTotals(c.totals, p);
+      });
+}
+
 Status AddDailyTenant(Tx& tx, const TenantId& tenant, const std::vector<CostRow>& rows) {
   return InsertChunked(
       tx, std::string("INSERT INTO cost_daily_tenant (tenant_id, day, service, resource, ") + kTotalsCols + ")",
@@ -209,6 +221,58 @@ Result<CostTotals> Month(Tx& tx, const TenantId& tenant, const std::string& mont
   return t;
 }
 
+std::vector<RangePart> SplitIntoMonths(const std::string& from_day, const std::string& to_day) {
+  const std::vector<RangePart> days_only = {{false, from_day, to_day}};
+  const auto from = ParseDate(from_day);
+  const auto to = ParseDate(to_day);
+  if (!from || !to || DayKey(*from) != from_day || DayKey(*to) != to_day || *from > *to) return days_only;
+  constexpr auto kDay = std::chrono::hours(24);
+  // The 28th plus four days is always in the next month; the 1st minus one day in the previous.
+  const auto next_month = [&](const std::string& month) { return MonthKey(*ParseDate(month + "-28") + 4 * kDay); };
+  const auto prev_month = [&](const std::string& month) { return MonthKey(*ParseDate(month + "-01") - kDay); };
+  // The first whole month starts on `from` if that is a 1st; the last one ends on `to` if the next
+  // day is a 1st.
+  const std::string first = from_day.ends_with("-01") ? MonthKey(*from) : next_month(MonthKey(*from));
+  const std::string last = DayKey(*to + kDay).ends_with("-01") ? MonthKey(*to) : prev_month(MonthKey(*to));
+  if (first > last) return days_only;
+  std::vector<RangePart> parts;
+  if (from_day < first + "-01") parts.push_back({false, from_day, DayKey(*ParseDate(first + "-01") - kDay)});
+  parts.push_back({true, first, last});
+  const std::string after = next_month(last) + "-01";
+  if (after <= to_day) parts.push_back({false, after, to_day});
+  return parts;
+}
+
+namespace {
+
+// A per-user report query over [from_day, to_day] (`where` selects the tenant, and the user if
+// any): one index range scan per part of SplitIntoMonths, summed by `groups`.
+template <typename Fill>
+Result<std::vector<CostRow>> GroupedUserRollups(Tx& tx, const std::string& groups, size_t ngroups,
+                                                const std::string& where, const std::vector<Value>& where_params,
+                                                const std::string& from_day, const std::string& to_day, Fill fill) {
+  const std::vector<RangePart> parts = SplitIntoMonths(from_day, to_day);
+  std::vector<Value> params;
+  if (parts.size() == 1 && !parts.front().months) {
+    params = where_params;
+    params.insert(params.end(), {from_day, to_day});
+    return Grouped(tx, groups, ngroups, "cost_daily_user WHERE " + where + " AND day >= ? AND day <= ?", params,
+                   fill);
+  }
+  std::string branches;
+  for (const RangePart& part : parts) {
+    if (!branches.empty()) branches += " UNION ALL ";
+    branches += fmt::format("SELECT {0}, {1} FROM {2} WHERE {3} AND {4} >= ? AND {4} <= ?", groups, kTotalsCols,
+                            part.months ? "cost_monthly_user" : "cost_daily_user", where,
+                            part.months ? "month" : "day");
+    params.insert(params.end(), where_params.begin(), where_params.end());
+    params.insert(params.end(), {part.from, part.to});
+  }
+  return Grouped(tx, groups, ngroups, "(" + branches + ") AS parts", params, fill);
+}
+
+}  // namespace
+
 Result<std::vector<CostRow>> TenantByServiceResource(Tx& tx, const TenantId& tenant, const std::string& from_day,
                                                      const std::string& to_day) {
   return Grouped(tx, "service, resource", 2, "cost_daily_tenant WHERE tenant_id = ? AND day >= ? AND day <= ?",
@@ -229,21 +293,20 @@ Result<std::vector<CostRow>> TenantByDayService(Tx& tx, const TenantId& tenant, 
 
 Result<std::vector<CostRow>> ByUserService(Tx& tx, const TenantId& tenant, const std::string& from_day,
                                            const std::string& to_day) {
-  return Grouped(tx, "user_id, service", 2, "cost_daily_user WHERE tenant_id = ? AND day >= ? AND day <= ?",
-                 {tenant.value(), from_day, to_day}, [](const Row& r, CostRow& c) {
-                   c.user_id = r.Text(0);
-                   c.service = r.Text(1);
-                 });
+  return GroupedUserRollups(tx, "user_id, service", 2, "tenant_id = ?", {tenant.value()}, from_day, to_day,
+                            [](const Row& r, CostRow& c) {
+                              c.user_id = r.Text(0);
+                              c.service = r.Text(1);
+                            });
 }
 
 Result<std::vector<CostRow>> UserByServiceResource(Tx& tx, const TenantId& tenant, const UserId& user,
                                                    const std::string& from_day, const std::string& to_day) {
-  return Grouped(tx, "service, resource", 2,
-                 "cost_daily_user WHERE tenant_id = ? AND user_id = ? AND day >= ? AND day <= ?",
-                 {tenant.value(), user.value(), from_day, to_day}, [](const Row& r, CostRow& c) {
-                   c.service = r.Text(0);
-                   c.resource = r.Text(1);
-                 });
+  return GroupedUserRollups(tx, "service, resource", 2, "tenant_id = ? AND user_id = ?",
+                            {tenant.value(), user.value()}, from_day, to_day, [](const Row& r, CostRow& c) {
+                              c.service = r.Text(0);
+                              c.resource = r.Text(1);
+                            });
 }
 
 Result<std::vector<CostRow>> UserByDayService(Tx& tx, const TenantId& tenant, const UserId& user,
@@ -259,6 +322,10 @@ Status PurgeBefore(Tx& tx, const std::string& day_cutoff) {
   GH_RETURN_IF_ERROR(Done(tx.Exec("DELETE FROM cost_daily_user WHERE day < ?", {day_cutoff})));
   GH_RETURN_IF_ERROR(Done(tx.Exec("DELETE FROM cost_daily_tenant WHERE day < ?", {day_cutoff})));
   return Done(tx.Exec("DELETE FROM cost_monthly_tenant WHERE month < ?", {day_cutoff.substr(0, 7)}));
+}
+
+Status PurgeMonthlyUserBefore(Tx& tx, const std::string& month_cutoff) {
+  return Done(tx.Exec("DELETE FROM cost_monthly_user WHERE month < ?", {month_cutoff}));
 }
 
 }  // namespace cost_rollups

@@ -141,14 +141,29 @@ Result<int64_t> PurgeBefore(Tx& tx, const std::string& id_cutoff, int64_t limit)
 
 namespace cost_rollups {
 // Adds to the daily roll-ups (rows keyed by day, user, service, resource; each key once per call),
-// to the tenant's daily roll-up without the user, and to the month (`day` prefix) totals.
+// to the tenant's daily roll-up without the user, to the per-user monthly roll-up (rows keyed by
+// month "YYYY-MM" in CostRow::day, user, service, resource; each key once per call), and to the
+// tenant's month totals.
 Status AddDailyUser(Tx& tx, const TenantId& tenant, const std::vector<CostRow>& rows);
 Status AddDailyTenant(Tx& tx, const TenantId& tenant, const std::vector<CostRow>& rows);
+Status AddMonthlyUser(Tx& tx, const TenantId& tenant, const std::vector<CostRow>& rows);
 Status AddMonthly(Tx& tx, const TenantId& tenant, const std::string& month, const CostTotals& totals);
 Result<CostTotals> Month(Tx& tx, const TenantId& tenant, const std::string& month);
 
+// How the per-user queries read [from_day, to_day]: the calendar months that lie wholly inside it
+// from the monthly roll-up, the days before and after them from the daily one. Each part is an
+// inclusive key range: days "YYYY-MM-DD", or months "YYYY-MM" when `months`.
+struct RangePart {
+  bool months = false;
+  std::string from;
+  std::string to;
+  bool operator==(const RangePart&) const = default;
+};
+std::vector<RangePart> SplitIntoMonths(const std::string& from_day, const std::string& to_day);
+
 // Reports over [from_day, to_day] (inclusive "YYYY-MM-DD"). Tenant-wide figures read the tenant
-// roll-up; per-user figures the user roll-up.
+// roll-up; per-user figures by user or by service the per-user roll-ups (whole months from the
+// monthly one, see SplitIntoMonths); a user's daily trend the daily per-user roll-up.
 Result<std::vector<CostRow>> TenantByServiceResource(Tx& tx, const TenantId& tenant, const std::string& from_day,
                                                      const std::string& to_day);
 Result<std::vector<CostRow>> TenantByDayService(Tx& tx, const TenantId& tenant, const std::string& from_day,
@@ -159,8 +174,11 @@ Result<std::vector<CostRow>> UserByServiceResource(Tx& tx, const TenantId& tenan
                                                    const std::string& from_day, const std::string& to_day);
 Result<std::vector<CostRow>> UserByDayService(Tx& tx, const TenantId& tenant, const UserId& user,
                                               const std::string& from_day, const std::string& to_day);
-// Retention, all tenants: roll-up days before `day_cutoff`.
+// Retention, all tenants: daily roll-up days before `day_cutoff`, and the tenants' month totals of
+// the months before its month.
 Status PurgeBefore(Tx& tx, const std::string& day_cutoff);
+// Retention of the per-user monthly roll-up, all tenants: months before `month_cutoff` ("YYYY-MM").
+Status PurgeMonthlyUserBefore(Tx& tx, const std::string& month_cutoff);
 }  // namespace cost_rollups
 
 namespace cost_budgets {

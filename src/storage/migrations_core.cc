@@ -55,6 +55,14 @@ CREATE TABLE quota_counters (
   tenant_id TEXT NOT NULL, scope TEXT NOT NULL, period TEXT NOT NULL, metric TEXT NOT NULL,
   used BIGINT NOT NULL DEFAULT 0, PRIMARY KEY (tenant_id, scope, period, metric))
 )SQL"});
+  // Users who sign in with an external identity provider (Auth0, Cognito, Keycloak, ...): the
+  // issuer's subject, linked to the Gatehouse user created for it on first sign-in.
+  out.push_back({2, "external identities", R"SQL(
+CREATE TABLE external_identities (
+  issuer TEXT NOT NULL, subject TEXT NOT NULL, tenant_id TEXT NOT NULL, user_id TEXT NOT NULL,
+  created_at BIGINT NOT NULL, PRIMARY KEY (issuer, subject));
+CREATE INDEX external_identities_user ON external_identities(tenant_id, user_id)
+)SQL"});
 }
 
 }  // namespace gh::storage

@@ -32,6 +32,15 @@ struct UserRecord {
   int64_t created_at = 0;
 };
 
+// A subject of an external identity provider, linked to a Gatehouse user.
+struct ExternalIdentityRecord {
+  std::string issuer;
+  std::string subject;
+  TenantId tenant_id;
+  UserId user_id;
+  int64_t created_at = 0;
+};
+
 struct VerificationCodeRecord {
   UserId user_id;
   TenantId tenant_id;

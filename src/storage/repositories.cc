@@ -55,6 +55,24 @@ Status SetStatus(Tx& tx, const TenantId& id, const std::string& status) {
 }  // namespace tenants
 
 // ---- users ----
+namespace external_identities {
+Result<std::optional<ExternalIdentityRecord>> Find(Tx& tx, const std::string& issuer, const std::string& subject) {
+  return One<ExternalIdentityRecord>(
+      tx.QueryOne("SELECT issuer, subject, tenant_id, user_id, created_at FROM external_identities "
+                  "WHERE issuer = ? AND subject = ?",
+                  {issuer, subject}),
+      [](const Row& r) {
+        return ExternalIdentityRecord{r.Text(0), r.Text(1), TenantId(r.Text(2)), UserId(r.Text(3)), r.Int(4)};
+      });
+}
+Result<bool> InsertIfAbsent(Tx& tx, const ExternalIdentityRecord& r) {
+  GH_ASSIGN_OR_RETURN(int64_t n, tx.Exec("INSERT INTO external_identities (issuer, subject, tenant_id, user_id, "
+                                         "created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (issuer, subject) DO NOTHING",
+                                         {r.issuer, r.subject, r.tenant_id.value(), r.user_id.value(), r.created_at}));
+  return n > 0;
+}
+}  // namespace external_identities
+
 namespace users {
 Status Insert(Tx& tx, const UserRecord& u) {
   return Done(tx.Exec(
@@ -336,6 +354,7 @@ constexpr const char* kAdjust =
 Result<std::optional<size_t>> TryApply(Tx& tx, const TenantId& tenant, const std::vector<CounterDelta>& deltas) {
   for (size_t i = 0; i < deltas.size(); ++i) {
     const CounterDelta& d = deltas[i];
+    if (d.amount == 0 && !d.limit) continue;  // changes nothing: an absent counter reads as 0
     int64_t changed;
     if (d.limit) {
       GH_ASSIGN_OR_RETURN(changed, tx.Exec(kIncrementWithin, {tenant.value(), d.key.scope, d.key.period, d.key.metric,

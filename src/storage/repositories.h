@@ -35,6 +35,13 @@ Result<std::vector<std::string>> Groups(Tx& tx, const TenantId& tenant, const Us
 Result<int64_t> CountInTenant(Tx& tx, const TenantId& tenant);
 }  // namespace users
 
+namespace external_identities {
+// Looked up by (issuer, subject) before the tenant is known: the verified token names both.
+Result<std::optional<ExternalIdentityRecord>> Find(Tx& tx, const std::string& issuer, const std::string& subject);
+// Inserts unless (issuer, subject) is linked already; returns whether it inserted.
+Result<bool> InsertIfAbsent(Tx& tx, const ExternalIdentityRecord& r);
+}  // namespace external_identities
+
 namespace verification {
 Status Upsert(Tx& tx, const VerificationCodeRecord& v);
 Result<std::optional<VerificationCodeRecord>> Get(Tx& tx, const TenantId& tenant, const UserId& user);

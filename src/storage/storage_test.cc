@@ -7,9 +7,11 @@
 #include <atomic>
 #include <barrier>
 #include <filesystem>
+#include <map>
 #include <thread>
 
 #include "storage/database.h"
+#include "storage/metering_repository.h"
 #include "storage/repositories.h"
 #include "storage/testing/postgres_server.h"
 
@@ -490,6 +492,92 @@ TEST_P(StorageTest, MessagesComeBackInOrderLimitedToTheMostRecent) {
     EXPECT_TRUE(messages::ListForSession(tx, TenantId("globex"), SessionId("s"), 3)->empty());
     return Status::Ok();
   }).ok());
+}
+
+// A database that predates the per-user monthly roll-up (migration 204) holds only the daily one:
+// the migration fills the months from it, so whole-month reports read the same figures as before.
+TEST_P(StorageTest, ThePerUserMonthlyRollupIsFilledFromTheDailyOneOnUpgrade) {
+  const TenantId t("acme");
+  auto totals = [](int64_t n) { return CostTotals{n, 10 * n, 20 * n, 30 * n, 40 * n, n, 1000 * n + 7, 1100 * n + 9}; };
+  auto sum = [&](std::initializer_list<int64_t> ns) {
+    CostTotals s;
+    for (int64_t n : ns) s += totals(n);
+    return s;
+  };
+  const std::vector<CostRow> days = {
+      {"2026-01-31", "u1", "model", "gpt-4o", totals(1)},
+      {"2026-02-01", "u1", "model", "gpt-4o", totals(2)},
+      {"2026-02-15", "u1", "model", "gpt-4o", totals(3)},
+      {"2026-02-28", "u1", "tool", "get_current_weather", totals(4)},
+      {"2026-02-28", "u2", "model", "gpt-4o", totals(5)},
+      {"2026-03-01", "u2", "model", "gpt-4o", totals(6)},
+  };
+  ASSERT_TRUE(db_->Write([&](Tx& tx) -> Status {
+    GH_RETURN_IF_ERROR(cost_rollups::AddDailyUser(tx, t, days));
+    GH_RETURN_IF_ERROR(cost_rollups::AddDailyUser(tx, TenantId("globex"), days));
+    // As before migration 204.
+    GH_ASSIGN_OR_RETURN(int64_t n, tx.Exec("DROP TABLE cost_monthly_user"));
+    GH_ASSIGN_OR_RETURN(n, tx.Exec("DELETE FROM schema_migrations WHERE version = 204"));
+    return n == 1 ? Status::Ok() : Status::Internal("migration 204 was not recorded");
+  }).ok());
+  ASSERT_TRUE(Migrate(*db_).ok());
+  ASSERT_TRUE(db_->Read([&](Tx& tx) -> Status {
+    // February as a whole month (from the monthly roll-up) and as days: the same figures.
+    GH_ASSIGN_OR_RETURN(auto by_month, cost_rollups::ByUserService(tx, t, "2026-02-01", "2026-02-28"));
+    GH_ASSIGN_OR_RETURN(auto by_day, cost_rollups::ByUserService(tx, t, "2026-02-01", "2026-02-27"));
+    EXPECT_EQ(by_month.size(), 3u);
+    const std::map<std::pair<std::string, std::string>, CostTotals> want = {
+        {{"u1", "model"}, sum({2, 3})}, {{"u1", "tool"}, totals(4)}, {{"u2", "model"}, totals(5)}};
+    for (const auto& r : by_month)
+      EXPECT_EQ(r.totals, want.at({r.user_id, r.service})) << r.user_id << " " << r.service;
+    EXPECT_EQ(by_day.size(), 1u) << "the 28th is not in the days";
+    GH_ASSIGN_OR_RETURN(auto u1, cost_rollups::UserByServiceResource(tx, t, UserId("u1"), "2026-01-31", "2026-03-01"));
+    CostTotals u1_total;
+    for (const auto& r : u1) u1_total += r.totals;
+    EXPECT_EQ(u1_total, sum({1, 2, 3, 4}));
+    return Status::Ok();
+  }).ok());
+  // A month added to after the upgrade adds to the filled-in row.
+  ASSERT_TRUE(db_->Write([&](Tx& tx) {
+    return cost_rollups::AddMonthlyUser(tx, t, {{"2026-02", "u2", "model", "gpt-4o", totals(1)}});
+  }).ok());
+  ASSERT_TRUE(db_->Read([&](Tx& tx) -> Status {
+    GH_ASSIGN_OR_RETURN(auto u2, cost_rollups::UserByServiceResource(tx, t, UserId("u2"), "2026-02-01", "2026-02-28"));
+    EXPECT_EQ(u2.size(), 1u);
+    if (!u2.empty()) {
+      EXPECT_EQ(u2.front().totals, sum({5, 1}));
+    }
+    return Status::Ok();
+  }).ok());
+}
+
+TEST(SplitIntoMonthsTest, WholeMonthsInsideTheRangeAndTheDaysAtItsEdges) {
+  using P = cost_rollups::RangePart;
+  auto split = cost_rollups::SplitIntoMonths;
+  // Partial months at both ends, whole months between.
+  EXPECT_EQ(split("2026-01-20", "2026-04-10"),
+            (std::vector<P>{{false, "2026-01-20", "2026-01-31"}, {true, "2026-02", "2026-03"},
+                            {false, "2026-04-01", "2026-04-10"}}));
+  // Whole months only; February in a common and in a leap year.
+  EXPECT_EQ(split("2026-02-01", "2026-02-28"), (std::vector<P>{{true, "2026-02", "2026-02"}}));
+  EXPECT_EQ(split("2028-02-01", "2028-02-28"), (std::vector<P>{{false, "2028-02-01", "2028-02-28"}}));
+  EXPECT_EQ(split("2028-02-01", "2028-02-29"), (std::vector<P>{{true, "2028-02", "2028-02"}}));
+  // Across a year, one whole month and a single day either side.
+  EXPECT_EQ(split("2025-12-31", "2026-02-01"),
+            (std::vector<P>{{false, "2025-12-31", "2025-12-31"}, {true, "2026-01", "2026-01"},
+                            {false, "2026-02-01", "2026-02-01"}}));
+  EXPECT_EQ(split("2025-12-01", "2026-01-15"),
+            (std::vector<P>{{true, "2025-12", "2025-12"}, {false, "2026-01-01", "2026-01-15"}}));
+  EXPECT_EQ(split("2026-01-31", "2026-03-01"),
+            (std::vector<P>{{false, "2026-01-31", "2026-01-31"}, {true, "2026-02", "2026-02"},
+                            {false, "2026-03-01", "2026-03-01"}}));
+  // No whole month: days only.
+  EXPECT_EQ(split("2026-02-02", "2026-02-28"), (std::vector<P>{{false, "2026-02-02", "2026-02-28"}}));
+  EXPECT_EQ(split("2026-03-31", "2026-04-01"), (std::vector<P>{{false, "2026-03-31", "2026-04-01"}}));
+  EXPECT_EQ(split("2026-03-01", "2026-03-01"), (std::vector<P>{{false, "2026-03-01", "2026-03-01"}}));
+  // Not dates (the API refuses them first): passed on as days, never split.
+  EXPECT_EQ(split("2026-02-30", "2026-04-01"), (std::vector<P>{{false, "2026-02-30", "2026-04-01"}}));
+  EXPECT_EQ(split("2026-04-01", "2026-02-01"), (std::vector<P>{{false, "2026-04-01", "2026-02-01"}}));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StorageTest, ::testing::Values("sqlite", "postgres"),

@@ -35,10 +35,18 @@ Result<std::vector<UserSummary>> AdminService::ListUsers(const st::TenantRecord&
   return out;
 }
 
+void AdminService::ForgetUser(const TenantId& tenant, const UserId& user) {
+  if (directory_) directory_->ForgetUser(tenant, user);
+}
+
+void AdminService::ForgetTenant(const TenantId& tenant) {
+  if (directory_) directory_->ForgetTenant(tenant);
+}
+
 Status AdminService::SetRole(const TenantId& tenant, const UserId& actor, const UserId& user, const std::string& role) {
   if (role != "admin" && role != "user") return Status::Unprocessable("role must be admin or user", "invalid_role");
   const std::string admins = tenant.value() + "-admins";
-  return db_.Write([&](st::Tx& tx) -> Status {
+  const Status done = db_.Write([&](st::Tx& tx) -> Status {
     GH_ASSIGN_OR_RETURN(auto u, st::users::Get(tx, tenant, user));
     if (!u) return NoSuchUser();
     if (role == "admin") {
@@ -55,15 +63,19 @@ Status AdminService::SetRole(const TenantId& tenant, const UserId& actor, const 
     (void)actor;
     return st::users::SetRole(tx, tenant, user, role);
   });
+  if (done.ok()) ForgetUser(tenant, user);
+  return done;
 }
 
 Status AdminService::RemoveUser(const TenantId& tenant, const UserId& actor, const UserId& user) {
   if (actor == user) return Status::Conflict("you cannot remove yourself", "cannot_remove_self");
-  return db_.Write([&](st::Tx& tx) -> Status {
+  const Status done = db_.Write([&](st::Tx& tx) -> Status {
     GH_ASSIGN_OR_RETURN(auto u, st::users::Get(tx, tenant, user));
     if (!u) return NoSuchUser();
     return st::user_admin::RemoveUser(tx, tenant, user, clock_.NowUnixMillis());
   });
+  if (done.ok()) ForgetUser(tenant, user);
+  return done;
 }
 
 Status AdminService::SetUserCaps(const TenantId& tenant, const Plan& plan, const UserId& user, const st::UserCaps& caps) {
@@ -78,11 +90,13 @@ Status AdminService::SetUserCaps(const TenantId& tenant, const Plan& plan, const
   GH_RETURN_IF_ERROR(within("messages_per_month", caps.messages_per_month, plan.messages_per_month));
   GH_RETURN_IF_ERROR(within("tokens_per_month", caps.tokens_per_month, plan.tokens_per_month));
   GH_RETURN_IF_ERROR(within("budget_micros_per_month", caps.budget_micros_per_month, plan.budget_micros_per_month));
-  return db_.Write([&](st::Tx& tx) -> Status {
+  const Status done = db_.Write([&](st::Tx& tx) -> Status {
     GH_ASSIGN_OR_RETURN(auto u, st::users::Get(tx, tenant, user));
     if (!u) return NoSuchUser();
     return st::user_caps::Set(tx, tenant, user, caps);
   });
+  if (done.ok()) ForgetUser(tenant, user);
+  return done;
 }
 
 Result<std::vector<InvitationSummary>> AdminService::ListInvitations(const TenantId& tenant) {
@@ -110,7 +124,9 @@ Status AdminService::RevokeInvitation(const TenantId& tenant, const std::string&
 Status AdminService::SetTimezone(const TenantId& tenant, const std::string& timezone) {
   auto tz = TimeZone::Load(timezone);
   if (!tz.ok()) return Status::Unprocessable(tz.status().message(), "invalid_timezone");
-  return db_.Write([&](st::Tx& tx) { return st::user_admin::SetTimezone(tx, tenant, timezone); });
+  const Status done = db_.Write([&](st::Tx& tx) { return st::user_admin::SetTimezone(tx, tenant, timezone); });
+  if (done.ok()) ForgetTenant(tenant);
+  return done;
 }
 
 Result<std::vector<st::TenantRecord>> AdminService::ListTenants() {
@@ -160,19 +176,23 @@ Result<st::TenantRecord> AdminService::CreateTenant(const std::string& raw_name,
 
 Status AdminService::SetTenantPlan(const TenantId& tenant, const std::string& tier) {
   if (!plans_.Current()->Find(tier)) return Status::Unprocessable("unknown subscription tier '" + tier + "'", "invalid_tier");
-  return db_.Write([&](st::Tx& tx) -> Status {
+  const Status done = db_.Write([&](st::Tx& tx) -> Status {
     GH_ASSIGN_OR_RETURN(auto t, st::tenants::Get(tx, tenant));
     if (!t) return Status::NotFound("no such tenant", "tenant_not_found");
     return st::tenants::SetTier(tx, tenant, tier);
   });
+  if (done.ok()) ForgetTenant(tenant);
+  return done;
 }
 
 Status AdminService::SetTenantStatus(const TenantId& tenant, const std::string& status) {
-  return db_.Write([&](st::Tx& tx) -> Status {
+  const Status done = db_.Write([&](st::Tx& tx) -> Status {
     GH_ASSIGN_OR_RETURN(auto t, st::tenants::Get(tx, tenant));
     if (!t) return Status::NotFound("no such tenant", "tenant_not_found");
     return st::tenants::SetStatus(tx, tenant, status);
   });
+  if (done.ok()) ForgetTenant(tenant);
+  return done;
 }
 
 }  // namespace gh::tenancy

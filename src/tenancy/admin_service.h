@@ -14,6 +14,7 @@
 #include "storage/database.h"
 #include "storage/limits_repository.h"
 #include "storage/records.h"
+#include "tenancy/directory.h"
 #include "tenancy/plan_store.h"
 #include "tenancy/quota.h"
 
@@ -37,8 +38,11 @@ struct InvitationSummary {
 
 class AdminService {
  public:
-  AdminService(storage::Database& db, const Clock& clock, Random& random, PlanStore& plans, QuotaService& quota)
-      : db_(db), clock_(clock), random_(random), plans_(plans), quota_(quota) {}
+  // `directory` (may be null: nothing is cached) is told of every change to a tenant or a user, so
+  // this process's caches see it at once.
+  AdminService(storage::Database& db, const Clock& clock, Random& random, PlanStore& plans, QuotaService& quota,
+               Directory* directory = nullptr)
+      : db_(db), clock_(clock), random_(random), plans_(plans), quota_(quota), directory_(directory) {}
 
   // --- tenant admins (the tenant is always the caller's own) ---
   Result<std::vector<UserSummary>> ListUsers(const storage::TenantRecord& tenant, const Plan& plan);
@@ -58,11 +62,15 @@ class AdminService {
   Result<std::optional<storage::TenantRecord>> GetTenant(const TenantId& tenant);
 
  private:
+  void ForgetUser(const TenantId& tenant, const UserId& user);
+  void ForgetTenant(const TenantId& tenant);
+
   storage::Database& db_;
   const Clock& clock_;
   Random& random_;
   PlanStore& plans_;
   QuotaService& quota_;
+  Directory* directory_;
 };
 
 }  // namespace gh::tenancy

@@ -52,20 +52,19 @@ std::vector<st::CounterDelta> Negate(std::vector<st::CounterDelta> d) {
   return d;
 }
 
-// A refusal that rolls the whole transaction back.
-struct Refusal {
-  Status status;
-};
-
 }  // namespace
 
 Result<Limits> QuotaService::LimitsFor(const st::TenantRecord& tenant, const UserId& user, const Plan& plan) {
   Limits l;
   l.plan = &plan;
-  GH_RETURN_IF_ERROR(db_.Read([&](st::Tx& tx) -> Status {
-    GH_ASSIGN_OR_RETURN(l.caps, st::user_caps::Get(tx, tenant.id, user));
-    return Status::Ok();
-  }));
+  if (directory_) {
+    GH_ASSIGN_OR_RETURN(l.caps, directory_->Caps(tenant.id, user));
+  } else {
+    GH_RETURN_IF_ERROR(db_.Read([&](st::Tx& tx) -> Status {
+      GH_ASSIGN_OR_RETURN(l.caps, st::user_caps::Get(tx, tenant.id, user));
+      return Status::Ok();
+    }));
+  }
   if (tenant.timezone != "UTC" && !tenant.timezone.empty()) {
     std::lock_guard lock(zones_mu_);
     auto it = zones_.find(tenant.timezone);
@@ -79,67 +78,125 @@ Result<Limits> QuotaService::LimitsFor(const st::TenantRecord& tenant, const Use
   return l;
 }
 
-Result<Reservation> QuotaService::ReserveTurn(const TenantId& tenant, const UserId& user, const Limits& limits) {
+Reservation QuotaService::PrepareTurn(const TenantId& tenant, const UserId& user, const Limits& limits) const {
   static const TimeZone kUtc = TimeZone::Utc();
   const Plan& plan = *limits.plan;
-  const Timestamp now = clock_.Now();
   Reservation r;
   r.tenant = tenant;
   r.user = user;
   r.limits = limits;
-  r.windows = WindowsAt(now, limits.zone ? *limits.zone : kUtc);
+  r.windows = WindowsAt(clock_.Now(), limits.zone ? *limits.zone : kUtc);
   const std::string d = "d:" + r.windows.day, m = "m:" + r.windows.month;
   const std::string t = TenantScope(), u = UserScope(user);
   r.message_deltas = {{Key(t, d, "messages"), 1, plan.messages_per_day},
                       {Key(t, m, "messages"), 1, plan.messages_per_month},
                       {Key(u, d, "messages"), 1, limits.caps.messages_per_day},
                       {Key(u, m, "messages"), 1, limits.caps.messages_per_month}};
+  r.admission_pending = true;
+  return r;
+}
+
+Status QuotaService::AdmitIn(st::Tx& tx, Reservation& r, Timestamp now, std::optional<Status>& refusal) {
   static constexpr const char* kNames[] = {"messages_per_day", "messages_per_month", "user_messages_per_day",
                                            "user_messages_per_month"};
-  std::optional<Status> refusal;
-  Status st = db_.WriteReadCommitted([&](st::Tx& tx) -> Status {
-    if (plan.requests_per_minute) {
-      const int64_t rpm = *plan.requests_per_minute;
-      const int64_t interval = std::max<int64_t>(1, 60'000 / rpm);
-      // A burst of up to a minute's allowance, refilled smoothly: GCRA with tolerance 60 s - T.
-      GH_ASSIGN_OR_RETURN(int64_t wait_ms, st::rate_limits::Admit(tx, tenant, "rpm:" + u, ToUnixMillis(now), interval,
-                                                                  60'000 - interval));
-      if (wait_ms > 0) {
-        refusal = Status::ResourceExhausted(fmt::format("the plan allows {} requests per minute", rpm), "rate_limited")
-                      .WithDetail("limit", "requests_per_minute")
-                      .WithDetail("limit_value", rpm)
-                      .WithRetryAfter((wait_ms + 999) / 1000);
-        return Status::Cancelled("refused");
-      }
-    }
-    GH_ASSIGN_OR_RETURN(auto refused, st::counters::TryApply(tx, tenant, r.message_deltas));
-    if (refused) {
-      const size_t i = *refused;
-      const bool daily = i % 2 == 0;
-      refusal = Status::ResourceExhausted(
-                    fmt::format("the {} limit of {} messages per {} is reached", i < 2 ? "plan's" : "user's",
-                                *r.message_deltas[i].limit, daily ? "day" : "month"),
-                    "quota_exceeded")
-                    .WithDetail("limit", kNames[i])
-                    .WithDetail("limit_value", *r.message_deltas[i].limit)
-                    .WithRetryAfter(daily ? r.windows.seconds_to_day_end : r.windows.seconds_to_month_end);
+  const Plan& plan = *r.limits.plan;
+  if (plan.requests_per_minute) {
+    const int64_t rpm = *plan.requests_per_minute;
+    const int64_t interval = std::max<int64_t>(1, 60'000 / rpm);
+    // A burst of up to a minute's allowance, refilled smoothly: GCRA with tolerance 60 s - T.
+    GH_ASSIGN_OR_RETURN(int64_t wait_ms, st::rate_limits::Admit(tx, r.tenant, "rpm:" + UserScope(r.user),
+                                                                ToUnixMillis(now), interval, 60'000 - interval));
+    if (wait_ms > 0) {
+      refusal = Status::ResourceExhausted(fmt::format("the plan allows {} requests per minute", rpm), "rate_limited")
+                    .WithDetail("limit", "requests_per_minute")
+                    .WithDetail("limit_value", rpm)
+                    .WithRetryAfter((wait_ms + 999) / 1000);
       return Status::Cancelled("refused");
     }
-    for (size_t i = 0; i < r.message_deltas.size(); ++i) {
-      const auto& delta = r.message_deltas[i];
-      if (!delta.limit) continue;
-      GH_ASSIGN_OR_RETURN(int64_t used, st::counters::Get(tx, tenant, delta.key));
-      std::optional<int64_t>& slot = i % 2 == 0 ? r.remaining_day : r.remaining_month;
-      int64_t left = std::max<int64_t>(0, *delta.limit - used);
-      slot = slot ? std::min(*slot, left) : left;
-    }
-    return Status::Ok();
+  }
+  GH_ASSIGN_OR_RETURN(auto refused, st::counters::TryApply(tx, r.tenant, r.message_deltas));
+  if (refused) {
+    const size_t i = *refused;
+    const bool daily = i % 2 == 0;
+    refusal = Status::ResourceExhausted(
+                  fmt::format("the {} limit of {} messages per {} is reached", i < 2 ? "plan's" : "user's",
+                              *r.message_deltas[i].limit, daily ? "day" : "month"),
+                  "quota_exceeded")
+                  .WithDetail("limit", kNames[i])
+                  .WithDetail("limit_value", *r.message_deltas[i].limit)
+                  .WithRetryAfter(daily ? r.windows.seconds_to_day_end : r.windows.seconds_to_month_end);
+    return Status::Cancelled("refused");
+  }
+  r.remaining_day.reset();
+  r.remaining_month.reset();
+  for (size_t i = 0; i < r.message_deltas.size(); ++i) {
+    const auto& delta = r.message_deltas[i];
+    if (!delta.limit) continue;
+    GH_ASSIGN_OR_RETURN(int64_t used, st::counters::Get(tx, r.tenant, delta.key));
+    std::optional<int64_t>& slot = i % 2 == 0 ? r.remaining_day : r.remaining_month;
+    int64_t left = std::max<int64_t>(0, *delta.limit - used);
+    slot = slot ? std::min(*slot, left) : left;
+  }
+  r.open = true;
+  r.admission_pending = false;
+  return Status::Ok();
+}
+
+Result<Reservation> QuotaService::ReserveTurn(const TenantId& tenant, const UserId& user, const Limits& limits) {
+  const Reservation prepared = PrepareTurn(tenant, user, limits);
+  const Timestamp now = clock_.Now();
+  Reservation r;
+  std::optional<Status> refusal;
+  Status st = db_.WriteReadCommitted([&](st::Tx& tx) -> Status {
+    r = prepared;  // inside the unit of work: a backend may run it more than once
+    refusal.reset();
+    return AdmitIn(tx, r, now, refusal);
   });
   if (refusal) return *refusal;
   if (!st.ok()) return st;
-  r.open = true;
   return r;
 }
+
+namespace {
+
+std::vector<st::CounterDelta> ChargeDeltas(const Reservation& r, int64_t cost) {
+  const std::string m = "m:" + r.windows.month;
+  return {{Key(TenantScope(), m, "spend_micros"), cost, r.limits.plan->budget_micros_per_month},
+          {Key(UserScope(r.user), m, "spend_micros"), cost, r.limits.caps.budget_micros_per_month}};
+}
+
+Status ChargeRefusal(const Reservation& r, size_t refused) {
+  return Status::ResourceExhausted("the monthly budget is spent", "budget_exceeded")
+      .WithDetail("limit", refused == 0 ? "budget_micros_per_month" : "user_budget_micros_per_month")
+      .WithRetryAfter(r.windows.seconds_to_month_end);
+}
+
+// Units take counter rows in one order — the rate bucket, messages, tokens, spend, then the
+// token tallies; tenant before user within each — so two units never wait on each other's rows in
+// opposite orders (a deadlock, and a re-run, on PostgreSQL).
+int LockRank(const st::CounterDelta& d) {
+  if (d.key.metric == "messages") return 0;
+  if (d.key.metric == "tokens") return 1;
+  if (d.key.metric == "spend_micros") return 2;
+  return 3;
+}
+
+// Adds `more` to `into`, one delta per counter (the same counter's amounts are summed).
+void Accumulate(std::vector<st::CounterDelta>& into, const std::vector<st::CounterDelta>& more) {
+  for (const auto& d : more) {
+    if (d.amount == 0) continue;
+    auto same = std::find_if(into.begin(), into.end(), [&](const st::CounterDelta& x) {
+      return x.key.scope == d.key.scope && x.key.period == d.key.period && x.key.metric == d.key.metric;
+    });
+    if (same == into.end()) {
+      into.push_back({d.key, d.amount, {}});
+    } else {
+      same->amount += d.amount;
+    }
+  }
+}
+
+}  // namespace
 
 Status QuotaService::ReserveModelCall(Reservation& r, int64_t max_tokens, int64_t max_cost) {
   const Plan& plan = *r.limits.plan;
@@ -149,86 +206,142 @@ Status QuotaService::ReserveModelCall(Reservation& r, int64_t max_tokens, int64_
                                           {Key(u, m, "tokens"), max_tokens, r.limits.caps.tokens_per_month},
                                           {Key(t, m, "spend_micros"), max_cost, plan.budget_micros_per_month},
                                           {Key(u, m, "spend_micros"), max_cost, r.limits.caps.budget_micros_per_month}};
-  std::optional<size_t> refused;
-  // TryApply undoes its own partial work when it refuses, so the transaction can commit either way.
-  GH_RETURN_IF_ERROR(db_.WriteReadCommitted([&](st::Tx& tx) -> Status {
-    GH_ASSIGN_OR_RETURN(refused, st::counters::TryApply(tx, r.tenant, deltas));
-    return Status::Ok();
-  }));
-  if (refused) {
-    const size_t i = *refused;
-    const bool tokens = i < 2;
-    const char* level = i % 2 == 0 ? "plan's" : "user's";
-    Status s = tokens ? Status::ResourceExhausted(fmt::format("the {} monthly token limit is reached", level), "quota_exceeded")
-                            .WithDetail("limit", i == 0 ? "tokens_per_month" : "user_tokens_per_month")
-                      : Status::ResourceExhausted(fmt::format("the {} monthly budget is spent", level), "budget_exceeded")
-                            .WithDetail("limit", i == 2 ? "budget_micros_per_month" : "user_budget_micros_per_month");
-    return std::move(s).WithDetail("limit_value", *deltas[i].limit).WithRetryAfter(r.windows.seconds_to_month_end);
-  }
+  const Timestamp now = clock_.Now();
+  Reservation next;
+  std::optional<Status> refusal;
+  // One unit: the turn's admission when it was only prepared (with the charges noted meanwhile,
+  // taken with this call's spend: `used + call + fee <= limit` is the two conditional increments
+  // in one), pending settlements, and this call's worst case. A refusal rolls all of them back.
+  Status st = db_.WriteReadCommitted([&](st::Tx& tx) -> Status {
+    next = r;  // inside the unit of work: a backend may run it more than once
+    refusal.reset();
+    std::vector<st::CounterDelta> taken = deltas;
+    if (next.admission_pending) {
+      GH_RETURN_IF_ERROR(AdmitIn(tx, next, now, refusal));
+      taken[2].amount += next.pending_charge;
+      taken[3].amount += next.pending_charge;
+      next.pending_charge = 0;
+    }
+    GH_RETURN_IF_ERROR(FlushIn(tx, next, kSpendRank));  // settlements first: what they free is usable now
+    GH_ASSIGN_OR_RETURN(auto refused, st::counters::TryApply(tx, next.tenant, taken));
+    if (refused) {
+      const size_t i = *refused;
+      const bool tokens = i < 2;
+      const char* level = i % 2 == 0 ? "plan's" : "user's";
+      Status s = tokens ? Status::ResourceExhausted(fmt::format("the {} monthly token limit is reached", level), "quota_exceeded")
+                              .WithDetail("limit", i == 0 ? "tokens_per_month" : "user_tokens_per_month")
+                        : Status::ResourceExhausted(fmt::format("the {} monthly budget is spent", level), "budget_exceeded")
+                              .WithDetail("limit", i == 2 ? "budget_micros_per_month" : "user_budget_micros_per_month");
+      refusal = std::move(s).WithDetail("limit_value", *deltas[i].limit).WithRetryAfter(next.windows.seconds_to_month_end);
+      return Status::Cancelled("refused");
+    }
+    return FlushIn(tx, next);
+  });
+  if (refusal) return *refusal;
+  GH_RETURN_IF_ERROR(st);
+  r = std::move(next);
   r.call_deltas = std::move(deltas);
   r.call_tokens = max_tokens;
   r.call_cost = max_cost;
   return Status::Ok();
 }
 
-Status QuotaService::SettleModelCall(Reservation& r, int64_t input_tokens, int64_t output_tokens, int64_t cost) {
+std::vector<st::CounterDelta> QuotaService::SettlementOf(const Reservation& r, int64_t input_tokens,
+                                                         int64_t output_tokens, int64_t cost) {
   const std::string d = "d:" + r.windows.day, m = "m:" + r.windows.month;
+  const std::string scopes[] = {TenantScope(), UserScope(r.user)};
+  // The worst case reserved (if any) becomes the real figures. Counters in the order every unit
+  // takes them (messages, tokens, spend, then the rest), so units do not deadlock on PostgreSQL.
+  const bool reserved = !r.call_deltas.empty();
   std::vector<st::CounterDelta> adjust;
-  for (const auto& scope : {TenantScope(), UserScope(r.user)}) {
-    adjust.push_back({Key(scope, m, "tokens"), input_tokens + output_tokens - r.call_tokens, {}});
-    adjust.push_back({Key(scope, m, "spend_micros"), cost - r.call_cost, {}});
+  for (const auto& scope : scopes)
+    adjust.push_back({Key(scope, m, "tokens"), input_tokens + output_tokens - (reserved ? r.call_tokens : 0), {}});
+  for (const auto& scope : scopes) adjust.push_back({Key(scope, m, "spend_micros"), cost - (reserved ? r.call_cost : 0), {}});
+  for (const auto& scope : scopes)
     for (const auto& period : {d, m}) {
       adjust.push_back({Key(scope, period, "input_tokens"), input_tokens, {}});
       adjust.push_back({Key(scope, period, "output_tokens"), output_tokens, {}});
     }
-  }
-  if (r.call_deltas.empty()) {  // nothing was reserved: only record
-    adjust.erase(std::remove_if(adjust.begin(), adjust.end(),
-                                [](const st::CounterDelta& x) { return x.key.metric == "tokens" || x.key.metric == "spend_micros"; }),
-                 adjust.end());
-    for (const auto& scope : {TenantScope(), UserScope(r.user)}) {
-      adjust.push_back({Key(scope, m, "tokens"), input_tokens + output_tokens, {}});
-      adjust.push_back({Key(scope, m, "spend_micros"), cost, {}});
-    }
-  }
-  GH_RETURN_IF_ERROR(db_.WriteReadCommitted([&](st::Tx& tx) { return st::counters::Adjust(tx, r.tenant, adjust); }));
+  return adjust;
+}
+
+void QuotaService::SettleModelCallLater(Reservation& r, int64_t input_tokens, int64_t output_tokens, int64_t cost) {
+  Accumulate(r.pending_adjust, SettlementOf(r, input_tokens, output_tokens, cost));
   r.call_deltas.clear();
   r.call_tokens = r.call_cost = 0;
+}
+
+Status QuotaService::SettleModelCall(Reservation& r, int64_t input_tokens, int64_t output_tokens, int64_t cost) {
+  Reservation settled = r;
+  SettleModelCallLater(settled, input_tokens, output_tokens, cost);
+  GH_RETURN_IF_ERROR(Flush(settled));
+  r = std::move(settled);
+  return Status::Ok();
+}
+
+Status QuotaService::FlushIn(st::Tx& tx, Reservation& r, int up_to_rank) {
+  if (r.pending_adjust.empty()) return Status::Ok();
+  std::vector<st::CounterDelta> now, later;
+  for (auto& d : r.pending_adjust) (LockRank(d) <= up_to_rank ? now : later).push_back(std::move(d));
+  std::stable_sort(now.begin(), now.end(),
+                   [](const st::CounterDelta& a, const st::CounterDelta& b) { return LockRank(a) < LockRank(b); });
+  r.pending_adjust = std::move(later);
+  return st::counters::Adjust(tx, r.tenant, now);
+}
+
+Status QuotaService::Flush(Reservation& r) {
+  if (r.pending_adjust.empty()) return Status::Ok();
+  Reservation copy;
+  GH_RETURN_IF_ERROR(db_.WriteReadCommitted([&](st::Tx& tx) {
+    copy = r;  // inside the unit of work: a backend may run it more than once
+    return FlushIn(tx, copy);
+  }));
+  r = std::move(copy);
   return Status::Ok();
 }
 
 Status QuotaService::Charge(Reservation& r, int64_t cost) {
   if (cost <= 0) return Status::Ok();
-  const std::string m = "m:" + r.windows.month;
-  std::vector<st::CounterDelta> deltas = {
-      {Key(TenantScope(), m, "spend_micros"), cost, r.limits.plan->budget_micros_per_month},
-      {Key(UserScope(r.user), m, "spend_micros"), cost, r.limits.caps.budget_micros_per_month}};
-  std::optional<size_t> refused;
-  GH_RETURN_IF_ERROR(db_.WriteReadCommitted([&](st::Tx& tx) -> Status {
-    GH_ASSIGN_OR_RETURN(refused, st::counters::TryApply(tx, r.tenant, deltas));
+  if (r.admission_pending) {  // taken, or refused, with the turn's admission
+    r.pending_charge += cost;
     return Status::Ok();
-  }));
-  if (refused)
-    return Status::ResourceExhausted("the monthly budget is spent", "budget_exceeded")
-        .WithDetail("limit", *refused == 0 ? "budget_micros_per_month" : "user_budget_micros_per_month")
-        .WithRetryAfter(r.windows.seconds_to_month_end);
+  }
+  const std::vector<st::CounterDelta> deltas = ChargeDeltas(r, cost);
+  Reservation next;
+  std::optional<Status> refusal;
+  Status st = db_.WriteReadCommitted([&](st::Tx& tx) -> Status {
+    next = r;  // inside the unit of work: a backend may run it more than once
+    refusal.reset();
+    GH_RETURN_IF_ERROR(FlushIn(tx, next, kSpendRank));
+    GH_ASSIGN_OR_RETURN(auto refused, st::counters::TryApply(tx, next.tenant, deltas));
+    if (refused) {
+      refusal = ChargeRefusal(next, *refused);
+      return Status::Cancelled("refused");
+    }
+    return FlushIn(tx, next);
+  });
+  if (refusal) return *refusal;
+  GH_RETURN_IF_ERROR(st);
+  r = std::move(next);
   return Status::Ok();
 }
 
 Status QuotaService::SettleIn(st::Tx& tx, Reservation& r) {
+  GH_RETURN_IF_ERROR(FlushIn(tx, r));
   if (r.call_tokens || r.call_cost) {
     // A model call that never settled (its client went away): keep the worst case it reserved.
     r.call_deltas.clear();
     r.call_tokens = r.call_cost = 0;
   }
   r.open = false;
-  (void)tx;
   return Status::Ok();
 }
 
 Status QuotaService::ReleaseIn(st::Tx& tx, Reservation& r) {
+  // Messages, then everything else in lock order (see LockRank).
   if (r.open) GH_RETURN_IF_ERROR(st::counters::Adjust(tx, r.tenant, Negate(r.message_deltas)));
-  if (!r.call_deltas.empty()) GH_RETURN_IF_ERROR(st::counters::Adjust(tx, r.tenant, Negate(r.call_deltas)));
+  Accumulate(r.pending_adjust, Negate(r.call_deltas));
+  GH_RETURN_IF_ERROR(FlushIn(tx, r));
   r.call_deltas.clear();
   r.call_tokens = r.call_cost = 0;
   r.open = false;
@@ -236,7 +349,7 @@ Status QuotaService::ReleaseIn(st::Tx& tx, Reservation& r) {
 }
 
 Status QuotaService::Release(Reservation& r) {
-  if (!r.open && r.call_deltas.empty()) return Status::Ok();
+  if (!r.open && r.call_deltas.empty() && r.pending_adjust.empty()) return Status::Ok();
   Reservation copy;
   // The copy is made inside the unit of work: a backend may run it more than once.
   GH_RETURN_IF_ERROR(db_.WriteReadCommitted([&](st::Tx& tx) {

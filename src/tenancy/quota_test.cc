@@ -8,6 +8,7 @@
 
 #include "common/time_util.h"
 #include "storage/repositories.h"
+#include "storage/testing/counting_database.h"
 
 namespace gh::tenancy {
 namespace {
@@ -197,6 +198,102 @@ TEST_F(QuotaTest, TheMonthlyTokenLimitIsReservedAtWorstCaseAndSettledToTheRealFi
   auto usage = quota_->Usage(tenant_, std::nullopt, L());
   EXPECT_EQ(usage->month.input_tokens, 100);
   EXPECT_EQ(usage->month.output_tokens, 50);
+}
+
+// Issue 4 ("Performance"): the OpenAI-compatible completion admits its turn with its model call.
+TEST_F(QuotaTest, APreparedTurnIsAdmittedWithItsFirstModelCallInOneTransaction) {
+  storage::CountingDatabase counting(*db_);
+  QuotaService quota(counting, clock_);
+  plan_.messages_per_day = 5;
+  plan_.budget_micros_per_month = 10'000;
+  Reservation r = quota.PrepareTurn(tenant_, user_, L());
+  ASSERT_TRUE(quota.Charge(r, 100).ok()) << "an invocation fee, noted for the admission";
+  EXPECT_EQ(counting.writes(), 0) << "preparing and noting a charge touch no database";
+  EXPECT_FALSE(r.open);
+  ASSERT_TRUE(quota.ReserveModelCall(r, 900, 700).ok());
+  EXPECT_EQ(counting.writes(), 1) << "rate slot, message, fee and the call's worst case: one transaction";
+  EXPECT_TRUE(r.open);
+  EXPECT_FALSE(r.admission_pending);
+  EXPECT_EQ(r.remaining_day, 4);
+  auto usage = quota.Usage(tenant_, std::nullopt, L());
+  EXPECT_EQ(usage->day.messages, 1);
+  EXPECT_EQ(usage->month.spend_micros, 800) << "the fee and the call's worst case";
+  quota.SettleModelCallLater(r, 300, 20, 250);
+  EXPECT_EQ(counting.writes(), 1) << "a settlement waits for the reservation's next unit";
+  ASSERT_TRUE(db_->Write([&](storage::Tx& tx) { return QuotaService::SettleIn(tx, r); }).ok());
+  usage = quota.Usage(tenant_, std::nullopt, L());
+  EXPECT_EQ(usage->day.messages, 1) << "the message is kept";
+  EXPECT_EQ(usage->month.spend_micros, 350) << "the fee and the call's real cost";
+  EXPECT_EQ(usage->day.input_tokens, 300);
+  EXPECT_EQ(usage->month.output_tokens, 20);
+  EXPECT_FALSE(r.open);
+  EXPECT_TRUE(r.pending_adjust.empty());
+}
+
+TEST_F(QuotaTest, APreparedTurnRefusedAtItsModelCallTakesNothing) {
+  plan_.tokens_per_month = 1000;
+  plan_.requests_per_minute = 1;
+  plan_.budget_micros_per_month = 1'000;
+  Reservation r = quota_->PrepareTurn(tenant_, user_, L());
+  ASSERT_TRUE(quota_->Charge(r, 100).ok());
+  Status refused = quota_->ReserveModelCall(r, 2000, 0);
+  EXPECT_EQ(refused.error_code(), "quota_exceeded");
+  EXPECT_FALSE(r.open) << "not admitted: nothing to release";
+  auto usage = quota_->Usage(tenant_, std::nullopt, L());
+  EXPECT_EQ(usage->day.messages, 0) << "the message went back with the refusal";
+  EXPECT_EQ(usage->month.spend_micros, 0) << "so did the fee";
+  ASSERT_TRUE(quota_->Release(r).ok());
+
+  Reservation second = quota_->PrepareTurn(tenant_, user_, L());
+  EXPECT_TRUE(quota_->ReserveModelCall(second, 500, 0).ok()) << "the refused turn took no rate slot";
+  Reservation third = quota_->PrepareTurn(tenant_, user_, L());
+  EXPECT_EQ(quota_->ReserveModelCall(third, 10, 0).error_code(), "rate_limited") << "the same refusals as ReserveTurn";
+  plan_.requests_per_minute.reset();
+  Reservation fourth = quota_->PrepareTurn(tenant_, user_, L());
+  ASSERT_TRUE(quota_->Charge(fourth, 950).ok());
+  EXPECT_EQ(quota_->ReserveModelCall(fourth, 10, 100).error_code(), "budget_exceeded")
+      << "the fee and the call's worst case are checked together against the budget";
+  EXPECT_EQ(quota_->Usage(tenant_, std::nullopt, L())->day.messages, 1);
+}
+
+TEST_F(QuotaTest, ConcurrentPreparedTurnsNeverExceedTheDailyLimit) {
+  plan_.messages_per_day = 50;
+  std::atomic<int> granted{0}, refused{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 25; ++i) {
+        Reservation r = quota_->PrepareTurn(tenant_, user_, L());
+        Status st = quota_->ReserveModelCall(r, 10, 0);
+        if (st.ok()) granted++;
+        else if (st.error_code() == "quota_exceeded") refused++;
+      }
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(granted.load(), 50);
+  EXPECT_EQ(refused.load(), 150);
+  EXPECT_EQ(quota_->Usage(tenant_, std::nullopt, L())->day.messages, 50);
+}
+
+TEST_F(QuotaTest, ADeferredSettlementIsWrittenFirstByTheNextUnitSoWhatItFreesIsUsable) {
+  storage::CountingDatabase counting(*db_);
+  QuotaService quota(counting, clock_);
+  plan_.tokens_per_month = 1000;
+  auto r = quota.ReserveTurn(tenant_, user_, L());
+  ASSERT_TRUE(quota.ReserveModelCall(*r, 900, 0).ok());
+  quota.SettleModelCallLater(*r, 100, 50, 0);
+  auto other = quota.ReserveTurn(tenant_, UserId("u2"), L());
+  EXPECT_EQ(quota.ReserveModelCall(*other, 200, 0).error_code(), "quota_exceeded")
+      << "until it is written the worst case stays reserved: early refusals, never excess";
+  counting.Reset();
+  ASSERT_TRUE(quota.ReserveModelCall(*r, 800, 0).ok()) << "its own next call sees the 750 freed";
+  EXPECT_EQ(counting.writes(), 1) << "the settlement and the next reservation: one transaction";
+  quota.SettleModelCallLater(*r, 10, 10, 0);
+  ASSERT_TRUE(quota.Release(*r).ok());
+  auto usage = quota.Usage(tenant_, std::nullopt, L());
+  EXPECT_EQ(usage->month.input_tokens, 110);
+  EXPECT_EQ(usage->month.output_tokens, 60);
+  EXPECT_TRUE(quota.ReserveModelCall(*other, 800, 0).ok()) << "170 used, 830 free";
 }
 
 }  // namespace

@@ -7,11 +7,15 @@ import { startGatehouse, api, signUp, binary, uniqueEmail, strongPassword } from
 
 const base = { GATEHOUSE_MODELS_OFFLINE_TOKEN_DELAY_MS: '0', GATEHOUSE_IDENTITY_PASSWORD_HASH_MEMORY_KIB: '4096' };
 
-// Fires n chats at once, alternating between the given servers.
-async function burst(servers, token, n) {
+// Fires n chats at once, alternating between the given servers: /api/chat turns, or with
+// completions: true OpenAI-compatible completions (admitted together with their model call).
+async function burst(servers, token, n, { completions = false } = {}) {
   if (!Array.isArray(servers)) servers = [servers];
+  const request = (i) => (completions
+    ? ['/v1/chat/completions', { model: 'offline', messages: [{ role: 'user', content: `hello ${i}` }] }]
+    : ['/api/chat', { message: `hello ${i}` }]);
   const results = await Promise.all(Array.from({ length: n }, (_, i) =>
-    api(servers[i % servers.length].url, 'POST', '/api/chat', { token, body: { message: `hello ${i}` } })
+    api(servers[i % servers.length].url, 'POST', request(i)[0], { token, body: request(i)[1] })
       .then((r) => ({ ...r, server: i % servers.length }))));
   const ok = results.filter((r) => r.status === 200).length;
   const refused = results.filter((r) => r.status === 429 && r.body.error.code === 'quota_exceeded').length;
@@ -56,6 +60,15 @@ describe('exact limits', () => {
       assert.equal(r.ok, 50);
       assert.equal(r.refused, 150);
       assert.ok(r.okBy[0] > 0 && r.okBy[1] > 0, `both processes admitted some: ${r.okBy}`);
+      // The same for completions, whose message is taken with the model call's reservation.
+      const v = await signUp(b, { tier: 'basic' });
+      const c = await burst([a, b], v.token, 200, { completions: true });
+      assert.deepEqual(c.other.map((x) => x.body), []);
+      assert.equal(c.ok, 50);
+      assert.equal(c.refused, 150);
+      assert.ok(c.okBy[0] > 0 && c.okBy[1] > 0, `both processes admitted some completions: ${c.okBy}`);
+      const usage = (await api(a.url, 'GET', `/api/tenants/${v.tenant_id}/usage`, { token: v.token })).body;
+      assert.equal(usage.day.messages, 50);
     } finally {
       await b.stop();
       await a.stop();

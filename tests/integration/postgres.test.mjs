@@ -53,4 +53,21 @@ describe('replicas on PostgreSQL', () => {
     const usage = await api(replicas[1].url, 'GET', `/api/tenants/${u.tenant_id}/usage`, { token: u.token });
     assert.equal(usage.body.day.messages, 50);
   });
+
+  test('200 concurrent completions across two replicas against a 50-per-day plan: exactly 50 succeed', async () => {
+    // /v1/chat/completions takes the message in one transaction with the model call's reservation.
+    const u = await signUp(replicas[1], { tier: 'basic' });
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) =>
+      api(replicas[i % 2].url, 'POST', '/v1/chat/completions',
+        { token: u.token, body: { model: 'offline', messages: [{ role: 'user', content: `hi ${i}` }] } })
+        .then((res) => ({ ...res, replica: i % 2 }))));
+    const unexpected = results.filter((r) => r.status !== 200 && r.status !== 429);
+    assert.deepEqual(unexpected.map((r) => r.body), []);
+    const ok = results.filter((r) => r.status === 200);
+    assert.equal(ok.length, 50);
+    assert.equal(results.filter((r) => r.status === 429 && r.body.error.code === 'quota_exceeded').length, 150);
+    assert.ok(ok.some((r) => r.replica === 0) && ok.some((r) => r.replica === 1), 'both replicas admitted completions');
+    const usage = await api(replicas[0].url, 'GET', `/api/tenants/${u.tenant_id}/usage`, { token: u.token });
+    assert.equal(usage.body.day.messages, 50);
+  });
 });

@@ -9,6 +9,24 @@ namespace gh::filters {
 
 using pipeline::FilterStatus;
 
+AuthenticateFilter::AuthenticateFilter(const identity::IdentityService& identity, identity::ApiKeyService* api_keys,
+                                       const Clock& clock, ExternalAuth external)
+    : api_keys_(api_keys),
+      tokens_(
+          [&identity, external = std::move(external)](std::string_view t) -> Result<identity::AccessClaims> {
+            if (!external.issuers.empty()) {
+              const std::string iss = identity::UnverifiedIssuer(t);
+              for (const auto& issuer : external.issuers) {
+                if (iss != issuer->options().issuer) continue;
+                GH_ASSIGN_OR_RETURN(identity::AccessClaims claims, issuer->Verify(t));
+                GH_ASSIGN_OR_RETURN(claims.principal, external.identities->Resolve(issuer->options(), claims));
+                return claims;
+              }
+            }
+            return identity.verifier().Verify(t);
+          },
+          clock) {}
+
 FilterStatus AuthenticateFilter::OnRequest(pipeline::RequestContext& ctx) {
   if (ctx.route->auth == pipeline::Auth::kNone) return FilterStatus::kContinue;
   auto header = ctx.request.Header("authorization");

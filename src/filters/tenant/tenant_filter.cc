@@ -1,7 +1,6 @@
 #include "filters/tenant/tenant_filter.h"
 
 #include "pipeline/router.h"
-#include "storage/repositories.h"
 
 namespace gh::filters {
 
@@ -10,12 +9,9 @@ using pipeline::FilterStatus;
 FilterStatus TenantFilter::OnRequest(pipeline::RequestContext& ctx) {
   if (!ctx.principal) return FilterStatus::kContinue;
   const identity::Principal& who = *ctx.principal;
-  std::optional<storage::TenantRecord> tenant;
-  Status st = db_.Read([&](storage::Tx& tx) -> Status {
-    GH_ASSIGN_OR_RETURN(tenant, storage::tenants::Get(tx, who.tenant_id));
-    return Status::Ok();
-  });
-  if (!st.ok()) return ctx.Fail(std::move(st));
+  auto found = directory_.Tenant(who.tenant_id);
+  if (!found.ok()) return ctx.Fail(std::move(found).status());
+  std::optional<storage::TenantRecord> tenant = std::move(found).value();
   if (!tenant) return ctx.Fail(Status::Unauthenticated("the token's tenant does not exist", "invalid_token"));
   if (tenant->status == "suspended")
     return ctx.Fail(Status::PermissionDenied("this organisation is suspended", "tenant_suspended"));

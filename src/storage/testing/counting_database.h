@@ -1,0 +1,45 @@
+// CountingDatabase: a Database for tests that passes every unit of work to another Database and
+// counts them by kind, so a test can state how many transactions an operation costs. Counts are
+// of units begun (a backend's re-runs of one unit count once). Thread-safe.
+#pragma once
+
+#include <atomic>
+
+#include "storage/database.h"
+
+namespace gh::storage {
+
+class CountingDatabase final : public Database {
+ public:
+  explicit CountingDatabase(Database& inner) : inner_(inner) {}
+
+  Status Read(const std::function<Status(Tx&)>& fn) override {
+    ++reads_;
+    return inner_.Read(fn);
+  }
+  Status Write(const std::function<Status(Tx&)>& fn) override {
+    ++writes_;
+    return inner_.Write(fn);
+  }
+  Status WriteReadCommitted(const std::function<Status(Tx&)>& fn) override {
+    ++writes_;
+    return inner_.WriteReadCommitted(fn);
+  }
+  Dialect dialect() const override { return inner_.dialect(); }
+  Status Ping() override { return inner_.Ping(); }
+  Status LockForMigration(Tx& tx) override { return inner_.LockForMigration(tx); }
+
+  int64_t reads() const { return reads_.load(); }
+  int64_t writes() const { return writes_.load(); }  // Write and WriteReadCommitted
+  void Reset() {
+    reads_ = 0;
+    writes_ = 0;
+  }
+
+ private:
+  Database& inner_;
+  std::atomic<int64_t> reads_{0};
+  std::atomic<int64_t> writes_{0};
+};
+
+}  // namespace gh::storage
