@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/strings.h"
+#include "storage/row_mapping.h"
 #include "common/time_util.h"
 
 namespace gh::storage {
@@ -21,19 +22,7 @@ CostTotals& CostTotals::operator+=(const CostTotals& o) {
 
 namespace {
 
-Status Done(const Result<int64_t>& r) { return r.ok() ? Status::Ok() : r.status(); }
-
-template <typename T, typename F>
-Result<std::vector<T>> Many(Result<std::vector<Row>> rows, F map) {
-  if (!rows.ok()) return std::move(rows).status();
-  std::vector<T> out;
-  out.reserve(rows->size());
-  for (const Row& r : *rows) out.push_back(map(r));
-  return out;
-}
-
-Value Opt(const std::optional<std::string>& s) { return s ? Value(*s) : Value(); }
-Value Opt(const std::optional<int64_t>& v) { return v ? Value(*v) : Value(); }
+using namespace row_mapping;
 
 // "(?, ?, ?), (?, ?, ?)": `rows` groups of `cols` placeholders.
 std::string Placeholders(size_t rows, size_t cols) {
