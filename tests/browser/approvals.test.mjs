@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import { api, startGatehouse, strongPassword } from '../lib/gatehouse.mjs';
 import { STEP_TIMEOUT, browserSkipReason, launchChromium, poll, withPage as withContext } from '../lib/browser.mjs';
 import { startFakeProvider } from '../fakes/oauth_provider.mjs';
-import { startFakeOpenAI } from '../fakes/openai.mjs';
+import { scriptedModel, startFakeOpenAI } from '../fakes/openai.mjs';
 import { CIBA_GRANT, connectAccount, createClient, createConnection, postForm, sleep, tenantWithUsers, vaultEnv } from '../lib/vault.mjs';
 
 const skipReason = browserSkipReason({ needDist: true });
@@ -42,15 +42,6 @@ async function pollGrant(gh, client, authReqId, interval) {
   }
 }
 
-// "CALL <tool> <json>" makes the model call that tool; a tool result makes it answer "TOLD: <result>".
-function scriptedModel(body, index) {
-  const messages = body?.messages || [];
-  const last = messages[messages.length - 1];
-  if (last?.role === 'tool') return { text: `TOLD: ${last.content}` };
-  const m = /^CALL (\w+) (.*)$/s.exec(typeof last?.content === 'string' ? last.content : '');
-  if (m) return { tool_calls: [{ id: `call_${index}`, name: m[1], arguments: m[2] }] };
-  return { text: 'Nothing to do.' };
-}
 
 describe('approvals and connected accounts in the browser', () => {
   let gh;

@@ -76,3 +76,13 @@ export async function startFakeOpenAI(turns = []) {
     close: () => new Promise((r) => server.close(r)),
   };
 }
+
+// "CALL <tool> <json arguments>" makes the model call that tool; a tool result makes it answer.
+export function scriptedModel(body, index) {
+  const messages = body?.messages || [];
+  const last = messages[messages.length - 1];
+  if (last?.role === 'tool') return { text: `TOLD: ${last.content}` };
+  const m = /^CALL (\w+) (.*)$/s.exec(typeof last?.content === 'string' ? last.content : '');
+  if (m) return { tool_calls: [{ id: `call_${index}`, name: m[1], arguments: m[2] }] };
+  return { text: 'Nothing to do.' };
+}

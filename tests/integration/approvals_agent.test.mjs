@@ -13,19 +13,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { api, signUp, startGatehouse, parseSse, strongPassword } from '../lib/gatehouse.mjs';
-import { startFakeOpenAI } from '../fakes/openai.mjs';
+import { scriptedModel, startFakeOpenAI } from '../fakes/openai.mjs';
 import { startFakeProvider } from '../fakes/oauth_provider.mjs';
 import { tenantWithUsers, createConnection, connectAccount, openFeed, waitUntil, sleep, vaultEnv } from '../lib/vault.mjs';
 
-// "CALL <tool> <json arguments>" makes the model call that tool; a tool result makes it answer.
-function scriptedModel(body, index) {
-  const messages = body?.messages || [];
-  const last = messages[messages.length - 1];
-  if (last?.role === 'tool') return { text: `TOLD: ${last.content}` };
-  const m = /^CALL (\w+) (.*)$/s.exec(typeof last?.content === 'string' ? last.content : '');
-  if (m) return { tool_calls: [{ id: `call_${index}`, name: m[1], arguments: m[2] }] };
-  return { text: 'Nothing to do.' };
-}
 
 function tools(fake) {
   return [
