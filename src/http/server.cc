@@ -1,5 +1,6 @@
 #include "http/server.h"
 
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -42,6 +43,8 @@ struct Connection {
   explicit Connection(tcp::socket s) : stream(std::move(s)) {}
   beast::tcp_stream stream;
   std::atomic<bool> idle{true};
+  // Set when a request is refused before its body was read: the close lingers (below).
+  bool linger = false;
 };
 
 bool ValidRequestId(std::string_view id) {
@@ -197,6 +200,7 @@ struct Server::Impl {
     res.set("x-request-id", request_id);
     res.keep_alive(false);
     res.body() = r.body;
+    c.linger = true;
     co_await WriteSimple(c, res);
     if (opt.access_log)
       log::WriteRaw(fmt::format(
@@ -205,6 +209,24 @@ struct Server::Impl {
   }
 
   static std::string FormatNow();
+
+  // Lingering close (as nginx does): a refused request's unread body would make the kernel answer
+  // with a reset that can destroy our error response before the client reads it. After our FIN,
+  // read and discard what the client still sends, until it closes, for at most 2 s and 16 MiB.
+  static net::awaitable<void> LingerBeforeClose(Connection& c) {
+    constexpr size_t kMaxBytes = 16u << 20;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    std::array<char, 16384> scratch;
+    size_t total = 0;
+    while (total < kMaxBytes) {
+      auto left = until - std::chrono::steady_clock::now();
+      if (left <= std::chrono::steady_clock::duration::zero()) break;
+      c.stream.expires_after(left);
+      auto [ec, n] = co_await c.stream.async_read_some(net::buffer(scratch), kTuple);
+      if (ec) break;
+      total += n;
+    }
+  }
 
   net::awaitable<void> Session(std::shared_ptr<Connection> conn) {
     beast::flat_buffer buffer;
@@ -322,6 +344,7 @@ struct Server::Impl {
     }
     beast::error_code ignored;
     conn->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    if (conn->linger) co_await LingerBeforeClose(*conn);
     conn->stream.close();
     {
       std::lock_guard lock(mu);

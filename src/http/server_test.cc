@@ -134,6 +134,35 @@ TEST_F(ServerTest, RejectsAnOversizedBodyWith413BeforeReadingIt) {
   EXPECT_NE(out.find(R"("code":"payload_too_large")"), std::string::npos);
 }
 
+// The client is still sending its body when the 413 goes out: the server keeps reading (and
+// discarding) what arrives instead of closing on unread bytes, which would reset the connection
+// and could destroy the response before the client reads it.
+TEST_F(ServerTest, TheClientStillSendingAnOversizedBodyReadsThe413) {
+  net::io_context io;
+  tcp::socket s(io);
+  s.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port_));
+  net::write(s, net::buffer(std::string("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 400000\r\n\r\n")));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the 413 is out by now
+  std::string piece(16384, 'x');
+  boost::system::error_code ec;
+  for (int i = 0; i < 24 && !ec; ++i) {
+    net::write(s, net::buffer(piece), ec);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  EXPECT_FALSE(ec) << "the server reset the connection while the client was sending: " << ec.message();
+  s.shutdown(tcp::socket::shutdown_send, ec);
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    size_t n = s.read_some(net::buffer(buf), ec);
+    out.append(buf, n);
+    if (ec) break;
+  }
+  EXPECT_EQ(ec, net::error::eof) << ec.message();
+  EXPECT_EQ(out.rfind("HTTP/1.1 413", 0), 0u) << out;
+  EXPECT_NE(out.find(R"("code":"payload_too_large")"), std::string::npos) << out;
+}
+
 TEST_F(ServerTest, RejectsAnOversizedChunkedBodyWith413) {
   std::string chunk(900, 'a');
   std::string req = "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n384\r\n" + chunk +

@@ -123,7 +123,8 @@ export function AccountsView({ navigate }: { navigate: (to: string, replace?: bo
       <div class="page-head"><h1>Connected accounts</h1></div>
       <p class="muted page-intro">Accounts at other services that your assistant may use for you. Their tokens are
         kept encrypted by Gatehouse; tools use them only when they run.</p>
-      {flash.connected && <Notice testId="connected-notice">Connected {connectedName}.</Notice>}
+      {/* Named once the listing is in, so the notice never shows the bare id first. */}
+      {flash.connected && listing && <Notice testId="connected-notice">Connected {connectedName}.</Notice>}
       {flash.error && (
         <ErrorBox testId="connect-error"
           error={ERRORS[flash.error] ?? `The account could not be connected (${humanize(flash.error)}).`} />

@@ -1,5 +1,3 @@
-// Not run by `make test` (renamed from .test.mjs): it hung twice in full-suite runs (no gatehouse
-// process left, node idle) while passing alone; run it with `node --test` on this file until fixed.
 // External identity providers: access tokens from an Auth0-style provider (RS256, discovery,
 // namespaced claims) and a Cognito-style one (ES256, explicit jwks_uri, custom:tenant_id,
 // cognito:groups, client_id instead of aud) are accepted beside Gatehouse's own, mapped to users of
