@@ -2,7 +2,7 @@
 // discovery document and a JWKS over real HTTP, and mints RS256 or ES256 access tokens with
 // whatever claims a test asks for, signed with keys it can rotate. Only node:crypto and node:http.
 import http from 'node:http';
-import { generateKeyPairSync, sign, randomUUID } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, randomUUID } from 'node:crypto';
 
 const b64url = (buf) => Buffer.from(buf).toString('base64url');
 
@@ -10,11 +10,15 @@ export async function startFakeIdp({ issuerPath = '/' } = {}) {
   const keys = [];  // { kid, alg, privateKey, jwk }
   function addKey(alg = 'RS256') {
     const kid = `k-${randomUUID().slice(0, 8)}`;
+    // PEM out of the generator, key objects made afresh: Node 20 can deadlock exporting a JWK from
+    // a generated key object when a GC in the middle collects the generator's job (both take the
+    // key's mutex); seen as the whole test file hanging with node's main thread in a futex wait.
+    const encoding = { publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } };
     const pair = alg === 'RS256'
-      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
-      : generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const jwk = { ...pair.publicKey.export({ format: 'jwk' }), kid, alg, use: 'sig' };
-    const key = { kid, alg, privateKey: pair.privateKey, jwk };
+      ? generateKeyPairSync('rsa', { modulusLength: 2048, ...encoding })
+      : generateKeyPairSync('ec', { namedCurve: 'P-256', ...encoding });
+    const jwk = { ...createPublicKey(pair.publicKey).export({ format: 'jwk' }), kid, alg, use: 'sig' };
+    const key = { kid, alg, privateKey: createPrivateKey(pair.privateKey), jwk };
     keys.push(key);
     return key;
   }

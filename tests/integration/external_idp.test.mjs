@@ -128,7 +128,8 @@ identity:
     const good = { sub: 'auth0|mallory', [`${NS}tenant_id`]: a.tenant_id };
     assert.equal((await meEventually(auth0Token(good))).status, 200);
     const now = Math.floor(Date.now() / 1000);
-    const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const stranger = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' } });  // PEM: see the note in fakes/jwks_idp.mjs
     const cases = {
       'wrong audience': auth0.token({ ...good, aud: 'https://someone-else' }),
       'expired': auth0Token({ ...good, iat: now - 7200, exp: now - 3600 }),
