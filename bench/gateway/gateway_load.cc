@@ -1,19 +1,23 @@
-// The load client of the gateway benchmark (bench/gateway/run.sh): POSTs one chat completion body to
-// one or more targets (the mock upstream directly, nginx in front of it, Gatehouse in front of it) over
-// keep-alive HTTP/1.1 connections and prints what it measured as `RESULT key=value ...` lines.
+// The load client of the gateway benchmark (bench/gateway/run.sh): POSTs one chat completion body
+// to one or more targets (the mock upstream directly, nginx in front of it, Gatehouse in front of
+// it) over keep-alive HTTP/1.1 connections and prints what it measured as `RESULT key=value ...`
+// lines.
 //
 //   gateway_load seq --requests N [--warmup N] [--stream] --body FILE --target NAME URL AUTH ...
-//     One connection per target; the targets take turns, one request at a time, so each sees the same
-//     machine load. Latency per request (p50, p90, p99); with --stream also the time to the first
-//     content token, the gaps between tokens and the whole stream.
+//     One connection per target; the targets take turns, one request at a time, so each sees the
+//     same machine load. Latency per request (p50, p90, p99); with --stream also the time to the
+//     first content token, the gaps between tokens and the whole stream.
 //   gateway_load rate --rps R --seconds S --body FILE --target NAME URL AUTH
-//     Open loop at a fixed rate (requests are sent on schedule whether or not earlier ones finished,
-//     on as many connections as needed); latency is measured from the scheduled send time.
-//   gateway_load streams --concurrency C --seconds S --ideal-ms I --gap-ms G --body FILE --target ...
-//     C concurrent streaming clients, each on its own connection, one stream after another; starts are
-//     spread evenly over one ideal stream duration. A stream is on time when it ends (after [DONE])
-//     within 110% of the ideal duration I. Also: time to first token, gaps between tokens (G is the
-//     mock's gap), and how many tokens arrived bunched (gap under G/4: buffered somewhere).
+//     Open loop at a fixed rate (requests are sent on schedule whether or not earlier ones
+//     finished, on as many connections as needed); latency is measured from the scheduled send
+//     time.
+//   gateway_load streams --concurrency C --seconds S --ideal-ms I --gap-ms G --body FILE --target
+//   ...
+//     C concurrent streaming clients, each on its own connection, one stream after another; starts
+//     are spread evenly over one ideal stream duration. A stream is on time when it ends (after
+//     [DONE]) within 110% of the ideal duration I. Also: time to first token, gaps between tokens
+//     (G is the mock's gap), and how many tokens arrived bunched (gap under G/4: buffered
+//     somewhere).
 //
 // AUTH is the Authorization header value, or "-" for none. Single-threaded (one io_context).
 #include <boost/asio/as_tuple.hpp>
@@ -109,7 +113,8 @@ net::awaitable<bool> Connect(Conn& c, const Target& t) {
 bool IsContentFrame(std::string_view frame) {
   const std::string_view marker = R"("content":")";
   size_t at = frame.find(marker);
-  return at != std::string_view::npos && at + marker.size() < frame.size() && frame[at + marker.size()] != '"';
+  return at != std::string_view::npos && at + marker.size() < frame.size() &&
+         frame[at + marker.size()] != '"';
 }
 
 // One request on `c`; the connection stays usable when the sample is ok.
@@ -155,9 +160,12 @@ net::awaitable<Sample> Exchange(Conn& c, const Target& t) {
     pending.erase(0, from);
   }
   s.done = SteadyClock::now();
-  if (status != 200) co_return fail("status " + std::to_string(status) + ": " + body_head.substr(0, 300));
-  if (g_stream && (!saw_done || s.tokens.empty())) co_return fail("stream without tokens or [DONE]: " + body_head.substr(0, 300));
-  if (!g_stream && body_head.find("\"choices\"") == std::string::npos) co_return fail("no choices: " + body_head.substr(0, 300));
+  if (status != 200)
+    co_return fail("status " + std::to_string(status) + ": " + body_head.substr(0, 300));
+  if (g_stream && (!saw_done || s.tokens.empty()))
+    co_return fail("stream without tokens or [DONE]: " + body_head.substr(0, 300));
+  if (!g_stream && body_head.find("\"choices\"") == std::string::npos)
+    co_return fail("no choices: " + body_head.substr(0, 300));
   if (!parser.get().keep_alive()) co_return fail("server closed the connection");
   s.ok = true;
   co_return s;
@@ -191,16 +199,18 @@ struct StreamStats {
   std::string Format() {
     char line[512];
     std::snprintf(line, sizeof line,
-                  "ttft_p50_us=%.0f ttft_p99_us=%.0f gap_p50_us=%.0f gap_p99_us=%.0f gap_max_us=%.0f bunched=%zu "
+                  "ttft_p50_us=%.0f ttft_p99_us=%.0f gap_p50_us=%.0f gap_p99_us=%.0f "
+                  "gap_max_us=%.0f bunched=%zu "
                   "gaps=%zu total_p50_us=%.0f total_p99_us=%.0f",
-                  Pct(ttft_us, 0.5), Pct(ttft_us, 0.99), Pct(gap_us, 0.5), Pct(gap_us, 0.99), Pct(gap_us, 1.0), bunched,
-                  gap_us.size(), Pct(total_us, 0.5), Pct(total_us, 0.99));
+                  Pct(ttft_us, 0.5), Pct(ttft_us, 0.99), Pct(gap_us, 0.5), Pct(gap_us, 0.99),
+                  Pct(gap_us, 1.0), bunched, gap_us.size(), Pct(total_us, 0.5),
+                  Pct(total_us, 0.99));
     return line;
   }
 };
 
-net::awaitable<void> Sequential(net::io_context& io, std::vector<Target>& targets, int warmup, int requests,
-                                double gap_ms) {
+net::awaitable<void> Sequential(net::io_context& io, std::vector<Target>& targets, int warmup,
+                                int requests, double gap_ms) {
   std::vector<std::unique_ptr<Conn>> conns;
   for (auto& t : targets) {
     conns.push_back(std::make_unique<Conn>(io));
@@ -226,9 +236,11 @@ net::awaitable<void> Sequential(net::io_context& io, std::vector<Target>& target
     }
   }
   for (size_t k = 0; k < targets.size(); ++k) {
-    std::printf("RESULT mode=seq target=%s n=%zu errors=%d p50_us=%.0f p90_us=%.0f p99_us=%.0f mean_us=%.0f %s\n",
-                targets[k].name.c_str(), lat[k].size(), errors[k], Pct(lat[k], 0.5), Pct(lat[k], 0.9),
-                Pct(lat[k], 0.99), Mean(lat[k]), g_stream ? streams[k].Format().c_str() : "");
+    std::printf(
+        "RESULT mode=seq target=%s n=%zu errors=%d p50_us=%.0f p90_us=%.0f p99_us=%.0f "
+        "mean_us=%.0f %s\n",
+        targets[k].name.c_str(), lat[k].size(), errors[k], Pct(lat[k], 0.5), Pct(lat[k], 0.9),
+        Pct(lat[k], 0.99), Mean(lat[k]), g_stream ? streams[k].Format().c_str() : "");
   }
 }
 
@@ -240,7 +252,8 @@ struct RateRun {
   int errors = 0, in_flight = 0, opened = 0;
 };
 
-net::awaitable<void> OneScheduled(RateRun& run, std::unique_ptr<Conn> conn, TimePoint due, bool fresh) {
+net::awaitable<void> OneScheduled(RateRun& run, std::unique_ptr<Conn> conn, TimePoint due,
+                                  bool fresh) {
   ++run.in_flight;
   bool usable = true;
   if (fresh) usable = co_await Connect(*conn, run.target);
@@ -249,8 +262,10 @@ net::awaitable<void> OneScheduled(RateRun& run, std::unique_ptr<Conn> conn, Time
     usable = s.ok;
     if (s.ok) run.lat.push_back(Us(s.done - due));
   }
-  if (usable) run.idle.push_back(std::move(conn));
-  else ++run.errors;
+  if (usable)
+    run.idle.push_back(std::move(conn));
+  else
+    ++run.errors;
   --run.in_flight;
 }
 
@@ -268,7 +283,8 @@ net::awaitable<void> Rate(net::io_context& io, Target& target, double rps, doubl
   const auto total = static_cast<int64_t>(rps * seconds);
   const auto period = std::chrono::duration<double>(1.0 / rps);
   for (int64_t i = 0; i < total; ++i) {
-    auto due = start + std::chrono::duration_cast<SteadyClock::duration>(period * static_cast<double>(i));
+    auto due =
+        start + std::chrono::duration_cast<SteadyClock::duration>(period * static_cast<double>(i));
     timer.expires_at(due);
     co_await timer.async_wait(kTuple);
     std::unique_ptr<Conn> c;
@@ -287,11 +303,13 @@ net::awaitable<void> Rate(net::io_context& io, Target& target, double rps, doubl
     co_await timer.async_wait(kTuple);
   }
   const double elapsed = std::chrono::duration<double>(SteadyClock::now() - start).count();
-  std::printf("RESULT mode=rate target=%s rps_asked=%.0f rps_done=%.0f n=%zu errors=%d connections=%d p50_us=%.0f "
-              "p90_us=%.0f p99_us=%.0f p999_us=%.0f max_us=%.0f\n",
-              target.name.c_str(), rps, static_cast<double>(run.lat.size()) / elapsed, run.lat.size(), run.errors,
-              run.opened, Pct(run.lat, 0.5), Pct(run.lat, 0.9), Pct(run.lat, 0.99), Pct(run.lat, 0.999),
-              Pct(run.lat, 1.0));
+  std::printf(
+      "RESULT mode=rate target=%s rps_asked=%.0f rps_done=%.0f n=%zu errors=%d connections=%d "
+      "p50_us=%.0f "
+      "p90_us=%.0f p99_us=%.0f p999_us=%.0f max_us=%.0f\n",
+      target.name.c_str(), rps, static_cast<double>(run.lat.size()) / elapsed, run.lat.size(),
+      run.errors, run.opened, Pct(run.lat, 0.5), Pct(run.lat, 0.9), Pct(run.lat, 0.99),
+      Pct(run.lat, 0.999), Pct(run.lat, 1.0));
 }
 
 struct StreamsRun {
@@ -300,8 +318,9 @@ struct StreamsRun {
   int errors = 0, running = 0;
 };
 
-net::awaitable<void> StreamWorker(net::io_context& io, const Target& t, StreamsRun& run, TimePoint first,
-                                  TimePoint deadline, double ideal_ms, double gap_ms) {
+net::awaitable<void> StreamWorker(net::io_context& io, const Target& t, StreamsRun& run,
+                                  TimePoint first, TimePoint deadline, double ideal_ms,
+                                  double gap_ms) {
   ++run.running;
   auto conn = std::make_unique<Conn>(io);
   bool connected = co_await Connect(*conn, t);
@@ -323,11 +342,12 @@ net::awaitable<void> StreamWorker(net::io_context& io, const Target& t, StreamsR
   --run.running;
 }
 
-net::awaitable<void> Streams(net::io_context& io, Target& t, int concurrency, double seconds, double ideal_ms,
-                             double gap_ms) {
+net::awaitable<void> Streams(net::io_context& io, Target& t, int concurrency, double seconds,
+                             double ideal_ms, double gap_ms) {
   StreamsRun run;
   const auto start = SteadyClock::now() + std::chrono::milliseconds(200);
-  const auto deadline = start + std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(seconds));
+  const auto deadline = start + std::chrono::duration_cast<SteadyClock::duration>(
+                                    std::chrono::duration<double>(seconds));
   for (int k = 0; k < concurrency; ++k) {
     auto first = start + std::chrono::duration_cast<SteadyClock::duration>(
                              std::chrono::duration<double, std::milli>(ideal_ms * k / concurrency));
@@ -338,17 +358,21 @@ net::awaitable<void> Streams(net::io_context& io, Target& t, int concurrency, do
     timer.expires_after(std::chrono::milliseconds(20));
     co_await timer.async_wait(kTuple);
   } while (run.running > 0);
-  std::printf("RESULT mode=streams target=%s concurrency=%d streams=%zu errors=%d on_time=%zu on_time_pct=%.2f %s\n",
-              t.name.c_str(), concurrency, run.done, run.errors, run.on_time,
-              run.done ? 100.0 * static_cast<double>(run.on_time) / static_cast<double>(run.done) : 0.0,
-              run.stats.Format().c_str());
+  std::printf(
+      "RESULT mode=streams target=%s concurrency=%d streams=%zu errors=%d on_time=%zu "
+      "on_time_pct=%.2f %s\n",
+      t.name.c_str(), concurrency, run.done, run.errors, run.on_time,
+      run.done ? 100.0 * static_cast<double>(run.on_time) / static_cast<double>(run.done) : 0.0,
+      run.stats.Format().c_str());
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: gateway_load seq|rate|streams [options] --body FILE --target NAME URL AUTH ...\n");
+    std::fprintf(
+        stderr,
+        "usage: gateway_load seq|rate|streams [options] --body FILE --target NAME URL AUTH ...\n");
     return 2;
   }
   const std::string mode = argv[1];
@@ -364,14 +388,22 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (k == "--stream") g_stream = true;
-    else if (k == "--requests") requests = std::stoi(next());
-    else if (k == "--warmup") warmup = std::stoi(next());
-    else if (k == "--concurrency") concurrency = std::stoi(next());
-    else if (k == "--rps") rps = std::stod(next());
-    else if (k == "--seconds") seconds = std::stod(next());
-    else if (k == "--ideal-ms") ideal_ms = std::stod(next());
-    else if (k == "--gap-ms") gap_ms = std::stod(next());
+    if (k == "--stream")
+      g_stream = true;
+    else if (k == "--requests")
+      requests = std::stoi(next());
+    else if (k == "--warmup")
+      warmup = std::stoi(next());
+    else if (k == "--concurrency")
+      concurrency = std::stoi(next());
+    else if (k == "--rps")
+      rps = std::stod(next());
+    else if (k == "--seconds")
+      seconds = std::stod(next());
+    else if (k == "--ideal-ms")
+      ideal_ms = std::stod(next());
+    else if (k == "--gap-ms")
+      gap_ms = std::stod(next());
     else if (k == "--body") {
       std::ifstream in(next());
       std::stringstream ss;
@@ -401,10 +433,13 @@ int main(int argc, char** argv) {
   for (auto& t : targets) BuildRequest(t);
 
   net::io_context io(1);
-  if (mode == "seq") net::co_spawn(io, Sequential(io, targets, warmup, requests, gap_ms), net::detached);
-  else if (mode == "rate") net::co_spawn(io, Rate(io, targets[0], rps, seconds), net::detached);
+  if (mode == "seq")
+    net::co_spawn(io, Sequential(io, targets, warmup, requests, gap_ms), net::detached);
+  else if (mode == "rate")
+    net::co_spawn(io, Rate(io, targets[0], rps, seconds), net::detached);
   else if (mode == "streams")
-    net::co_spawn(io, Streams(io, targets[0], concurrency, seconds, ideal_ms, gap_ms), net::detached);
+    net::co_spawn(io, Streams(io, targets[0], concurrency, seconds, ideal_ms, gap_ms),
+                  net::detached);
   else {
     std::fprintf(stderr, "unknown mode %s\n", mode.c_str());
     return 2;

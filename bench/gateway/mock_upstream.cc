@@ -1,13 +1,14 @@
-// A mock OpenAI-compatible Chat Completions server for the gateway benchmark (bench/gateway/run.sh).
-// POST <any prefix>/chat/completions answers, streaming (`"stream": true`: SSE chat.completion.chunk
-// frames, the finish chunk, a usage chunk when `stream_options.include_usage`, then `[DONE]`) or not
-// (one chat.completion object), after a configurable latency and at a configurable token rate:
-// token i (from 0) is due at arrival + latency + i / tokens_per_second, on absolute deadlines so timer
-// jitter does not accumulate. With tokens_per_second 0 every token is due at once and the whole stream
-// goes out in one write. GET /health answers 200.
+// A mock OpenAI-compatible Chat Completions server for the gateway benchmark
+// (bench/gateway/run.sh). POST <any prefix>/chat/completions answers, streaming (`"stream": true`:
+// SSE chat.completion.chunk frames, the finish chunk, a usage chunk when
+// `stream_options.include_usage`, then `[DONE]`) or not (one chat.completion object), after a
+// configurable latency and at a configurable token rate: token i (from 0) is due at arrival +
+// latency + i / tokens_per_second, on absolute deadlines so timer jitter does not accumulate. With
+// tokens_per_second 0 every token is due at once and the whole stream goes out in one write. GET
+// /health answers 200.
 //
-// Defaults come from the command line; one request may override them with a directive anywhere in its
-// body, e.g. a user message "hello [mock latency_ms=50 tokens=20 tps=20]", so one mock (and the
+// Defaults come from the command line; one request may override them with a directive anywhere in
+// its body, e.g. a user message "hello [mock latency_ms=50 tokens=20 tps=20]", so one mock (and the
 // Gatehouse and nginx in front of it) serves every scenario of a run.
 //
 // Usage: mock_upstream [--listen HOST:PORT] [--threads N] [--latency-ms N] [--tokens N]
@@ -76,16 +77,20 @@ Profile ProfileFor(std::string_view body) {
     if (eq == std::string_view::npos) continue;
     std::string_view key = item.substr(0, eq);
     int64_t v = ParseInt(item.substr(eq + 1));
-    if (key == "latency_ms") p.latency_ms = v;
-    else if (key == "tokens") p.tokens = std::max<int64_t>(1, v);
-    else if (key == "tps") p.tokens_per_second = v;
+    if (key == "latency_ms")
+      p.latency_ms = v;
+    else if (key == "tokens")
+      p.tokens = std::max<int64_t>(1, v);
+    else if (key == "tps")
+      p.tokens_per_second = v;
   }
   return p;
 }
 
 std::string Token(int64_t i) { return i == 0 ? "Hello" : " word" + std::to_string(i % 10); }
 
-std::string ChunkFrame(const std::string& head, std::string_view delta_json, std::string_view finish) {
+std::string ChunkFrame(const std::string& head, std::string_view delta_json,
+                       std::string_view finish) {
   std::string f = "data: ";
   f += head;
   f += R"("choices":[{"index":0,"delta":)";
@@ -103,9 +108,9 @@ std::string ContentFrame(const std::string& head, int64_t i) {
 std::string TailFrames(const std::string& head, bool usage, int64_t prompt, int64_t completion) {
   std::string f = ChunkFrame(head, "{}", R"("stop")");
   if (usage)
-    f += "data: " + head +
-         R"("choices":[],"usage":{"prompt_tokens":)" + std::to_string(prompt) + R"(,"completion_tokens":)" +
-         std::to_string(completion) + R"(,"total_tokens":)" + std::to_string(prompt + completion) + "}}\n\n";
+    f += "data: " + head + R"("choices":[],"usage":{"prompt_tokens":)" + std::to_string(prompt) +
+         R"(,"completion_tokens":)" + std::to_string(completion) + R"(,"total_tokens":)" +
+         std::to_string(prompt + completion) + "}}\n\n";
   f += "data: [DONE]\n\n";
   return f;
 }
@@ -124,7 +129,8 @@ Parsed ParseBody(const std::string& body) {
   if (auto* s = o.if_contains("stream"); s && s->is_bool()) p.stream = s->get_bool();
   if (auto* m = o.if_contains("model"); m && m->is_string()) p.model = std::string(m->get_string());
   if (auto* so = o.if_contains("stream_options"); so && so->is_object())
-    if (auto* u = so->get_object().if_contains("include_usage"); u && u->is_bool()) p.include_usage = u->get_bool();
+    if (auto* u = so->get_object().if_contains("include_usage"); u && u->is_bool())
+      p.include_usage = u->get_bool();
   return p;
 }
 
@@ -140,8 +146,9 @@ net::awaitable<bool> Complete(beast::tcp_stream& s, const bhttp::request<bhttp::
   const Parsed body = ParseBody(req.body());
   const int64_t prompt_tokens = static_cast<int64_t>(req.body().size() / 4);
   const auto first_due = arrived + std::chrono::milliseconds(prof.latency_ms);
-  const auto gap = prof.tokens_per_second > 0 ? std::chrono::nanoseconds(1'000'000'000 / prof.tokens_per_second)
-                                               : std::chrono::nanoseconds(0);
+  const auto gap = prof.tokens_per_second > 0
+                       ? std::chrono::nanoseconds(1'000'000'000 / prof.tokens_per_second)
+                       : std::chrono::nanoseconds(0);
   net::steady_timer timer(s.get_executor());
   const std::string id = "chatcmpl-mock";
 
@@ -150,16 +157,18 @@ net::awaitable<bool> Complete(beast::tcp_stream& s, const bhttp::request<bhttp::
     co_await timer.async_wait(kTuple);
     std::string text;
     for (int64_t i = 0; i < prof.tokens; ++i) text += Token(i);
-    bj::object out{{"id", id},
-                   {"object", "chat.completion"},
-                   {"created", 1700000000},
-                   {"model", body.model},
-                   {"choices", bj::array{bj::object{{"index", 0},
-                                                    {"message", bj::object{{"role", "assistant"}, {"content", text}}},
-                                                    {"finish_reason", "stop"}}}},
-                   {"usage", bj::object{{"prompt_tokens", prompt_tokens},
-                                        {"completion_tokens", prof.tokens},
-                                        {"total_tokens", prompt_tokens + prof.tokens}}}};
+    bj::object out{
+        {"id", id},
+        {"object", "chat.completion"},
+        {"created", 1700000000},
+        {"model", body.model},
+        {"choices",
+         bj::array{bj::object{{"index", 0},
+                              {"message", bj::object{{"role", "assistant"}, {"content", text}}},
+                              {"finish_reason", "stop"}}}},
+        {"usage", bj::object{{"prompt_tokens", prompt_tokens},
+                             {"completion_tokens", prof.tokens},
+                             {"total_tokens", prompt_tokens + prof.tokens}}}};
     bhttp::response<bhttp::string_body> res{bhttp::status::ok, req.version()};
     res.set(bhttp::field::content_type, "application/json");
     res.keep_alive(req.keep_alive());
@@ -169,7 +178,8 @@ net::awaitable<bool> Complete(beast::tcp_stream& s, const bhttp::request<bhttp::
     co_return !ec && req.keep_alive();
   }
 
-  const std::string head = R"({"id":")" + id + R"(","object":"chat.completion.chunk","created":1700000000,"model":")" +
+  const std::string head = R"({"id":")" + id +
+                           R"(","object":"chat.completion.chunk","created":1700000000,"model":")" +
                            body.model + R"(",)";
   bhttp::response<bhttp::empty_body> res{bhttp::status::ok, req.version()};
   res.set(bhttp::field::content_type, "text/event-stream");
@@ -232,7 +242,8 @@ net::awaitable<void> Session(tcp::socket socket) {
   s.socket().shutdown(tcp::socket::shutdown_send, ignored);
 }
 
-net::awaitable<void> Accept(tcp::acceptor& acceptor, std::vector<std::unique_ptr<net::io_context>>& ios) {
+net::awaitable<void> Accept(tcp::acceptor& acceptor,
+                            std::vector<std::unique_ptr<net::io_context>>& ios) {
   size_t next = 0;
   for (;;) {
     auto& io = *ios[next++ % ios.size()];
@@ -253,11 +264,16 @@ int main(int argc, char** argv) {
   int threads = 1;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string_view k = argv[i], v = argv[i + 1];
-    if (k == "--listen") listen = std::string(v);
-    else if (k == "--threads") threads = std::max<int>(1, static_cast<int>(ParseInt(v)));
-    else if (k == "--latency-ms") g_defaults.latency_ms = ParseInt(v);
-    else if (k == "--tokens") g_defaults.tokens = std::max<int64_t>(1, ParseInt(v));
-    else if (k == "--tokens-per-second") g_defaults.tokens_per_second = ParseInt(v);
+    if (k == "--listen")
+      listen = std::string(v);
+    else if (k == "--threads")
+      threads = std::max<int>(1, static_cast<int>(ParseInt(v)));
+    else if (k == "--latency-ms")
+      g_defaults.latency_ms = ParseInt(v);
+    else if (k == "--tokens")
+      g_defaults.tokens = std::max<int64_t>(1, ParseInt(v));
+    else if (k == "--tokens-per-second")
+      g_defaults.tokens_per_second = ParseInt(v);
     else {
       std::fprintf(stderr, "unknown option %s\n", argv[i]);
       return 2;
@@ -270,8 +286,9 @@ int main(int argc, char** argv) {
   }
   std::vector<std::unique_ptr<net::io_context>> ios;
   for (int i = 0; i < threads; ++i) ios.push_back(std::make_unique<net::io_context>(1));
-  tcp::endpoint ep(net::ip::make_address(listen.substr(0, colon)),
-                   static_cast<unsigned short>(ParseInt(std::string_view(listen).substr(colon + 1))));
+  tcp::endpoint ep(
+      net::ip::make_address(listen.substr(0, colon)),
+      static_cast<unsigned short>(ParseInt(std::string_view(listen).substr(colon + 1))));
   tcp::acceptor acceptor(*ios[0]);
   acceptor.open(ep.protocol());
   acceptor.set_option(net::socket_base::reuse_address(true));

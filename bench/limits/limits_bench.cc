@@ -23,8 +23,8 @@ struct Figures {
   std::vector<double> latencies_us;
 };
 
-Figures Run(storage::Database& db, tenancy::QuotaService& quota, const tenancy::Plan& plan, int threads, int turns,
-           int users) {
+Figures Run(storage::Database& db, tenancy::QuotaService& quota, const tenancy::Plan& plan,
+            int threads, int turns, int users) {
   std::vector<std::vector<double>> lat(threads);
   auto start = Clock_::now();
   std::vector<std::thread> pool;
@@ -41,7 +41,10 @@ Figures Run(storage::Database& db, tenancy::QuotaService& quota, const tenancy::
         }
         if (!quota.ReserveModelCall(*r, 2000, 3000).ok()) std::exit(1);
         if (!quota.SettleModelCall(*r, 700, 300, 2100).ok()) std::exit(1);
-        if (!db.Write([&](storage::Tx& tx) { return tenancy::QuotaService::SettleIn(tx, *r); }).ok()) std::exit(1);
+        if (!db.Write([&](storage::Tx& tx) {
+                 return tenancy::QuotaService::SettleIn(tx, *r);
+               }).ok())
+          std::exit(1);
         lat[t].push_back(std::chrono::duration<double, std::micro>(Clock_::now() - t0).count());
       }
     });
@@ -53,14 +56,17 @@ Figures Run(storage::Database& db, tenancy::QuotaService& quota, const tenancy::
   return out;
 }
 
-double Pct(const std::vector<double>& v, double p) { return v[static_cast<size_t>(p * (v.size() - 1))]; }
+double Pct(const std::vector<double>& v, double p) {
+  return v[static_cast<size_t>(p * (v.size() - 1))];
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
   const int turns = argc > 1 ? std::atoi(argv[1]) : 20000;
   const int users = argc > 2 ? std::atoi(argv[2]) : 100;
-  auto dir = std::filesystem::temp_directory_path() / ("gh-limits-bench-" + std::to_string(::getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("gh-limits-bench-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   auto db = std::move(storage::OpenSqlite({(dir / "gatehouse.db").string(), 4, 10'000})).value();
   if (!storage::Migrate(*db).ok()) return 1;
@@ -72,11 +78,15 @@ int main(int argc, char** argv) {
   plan.tokens_per_month = 1'000'000'000'000;
   plan.budget_micros_per_month = 1'000'000'000'000;
   plan.requests_per_minute = 1'000'000;
-  std::printf("limits path: ReserveTurn + ReserveModelCall + SettleModelCall + SettleIn, SQLite WAL, %d users\n", users);
+  std::printf(
+      "limits path: ReserveTurn + ReserveModelCall + SettleModelCall + SettleIn, SQLite WAL, %d "
+      "users\n",
+      users);
   std::printf("%-8s %12s %10s %10s\n", "threads", "turns/s", "p50 us", "p99 us");
   for (int threads : {1, 2}) {
     Figures r = Run(*db, quota, plan, threads, turns / threads, users);
-    std::printf("%-8d %12.0f %10.1f %10.1f\n", threads, r.per_second, Pct(r.latencies_us, 0.5), Pct(r.latencies_us, 0.99));
+    std::printf("%-8d %12.0f %10.1f %10.1f\n", threads, r.per_second, Pct(r.latencies_us, 0.5),
+                Pct(r.latencies_us, 0.99));
   }
   db.reset();
   std::filesystem::remove_all(dir);

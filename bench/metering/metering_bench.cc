@@ -15,7 +15,8 @@
 // today, written in time order as a server would.
 //
 // Usage: metering_bench [--events N] [--tenants N] [--users N] [--days N] [--queries N]
-//                       [--producers N] [--inflight N] [--dir PATH] [--keep] [--reuse] [--today YYYY-MM-DD]
+//                       [--producers N] [--inflight N] [--dir PATH] [--keep] [--reuse] [--today
+//                       YYYY-MM-DD]
 //   --reuse: skip ingestion and query an existing --dir (written with --keep).
 //   --today: the last day of the data (default: today, UTC); give the ingestion's day with --reuse.
 #include <sqlite3.h>
@@ -75,17 +76,28 @@ Args Parse(int argc, char** argv) {
   Args a;
   for (int i = 1; i < argc; ++i) {
     auto is = [&](const char* name) { return std::strcmp(argv[i], name) == 0 && i + 1 < argc; };
-    if (is("--events")) a.events = std::atoll(argv[++i]);
-    else if (is("--tenants")) a.tenants = std::atoi(argv[++i]);
-    else if (is("--users")) a.users = std::atoi(argv[++i]);
-    else if (is("--days")) a.days = std::atoi(argv[++i]);
-    else if (is("--queries")) a.queries = std::atoi(argv[++i]);
-    else if (is("--producers")) a.producers = std::atoi(argv[++i]);
-    else if (is("--inflight")) a.inflight = std::atoi(argv[++i]);
-    else if (is("--dir")) a.dir = argv[++i];
-    else if (is("--today")) a.today = argv[++i];
-    else if (std::strcmp(argv[i], "--keep") == 0) a.keep = true;
-    else if (std::strcmp(argv[i], "--reuse") == 0) a.reuse = a.keep = true;
+    if (is("--events"))
+      a.events = std::atoll(argv[++i]);
+    else if (is("--tenants"))
+      a.tenants = std::atoi(argv[++i]);
+    else if (is("--users"))
+      a.users = std::atoi(argv[++i]);
+    else if (is("--days"))
+      a.days = std::atoi(argv[++i]);
+    else if (is("--queries"))
+      a.queries = std::atoi(argv[++i]);
+    else if (is("--producers"))
+      a.producers = std::atoi(argv[++i]);
+    else if (is("--inflight"))
+      a.inflight = std::atoi(argv[++i]);
+    else if (is("--dir"))
+      a.dir = argv[++i];
+    else if (is("--today"))
+      a.today = argv[++i];
+    else if (std::strcmp(argv[i], "--keep") == 0)
+      a.keep = true;
+    else if (std::strcmp(argv[i], "--reuse") == 0)
+      a.reuse = a.keep = true;
     else {
       std::fprintf(stderr, "unknown argument %s\n", argv[i]);
       std::exit(2);
@@ -123,7 +135,8 @@ struct Generator {
   metering::Batch Turn(int64_t turn, int64_t turns, std::mt19937_64& rng, Random& random) const {
     static const char* kModels[] = {"gpt-4o-mini", "claude-3-5-sonnet-20241022", "gpt-4.1",
                                     "us.anthropic.claude-3-haiku-20240307-v1:0"};
-    const int64_t at = start_ms + static_cast<int64_t>(static_cast<__int128>(a.days) * kDayMs * turn / turns);
+    const int64_t at =
+        start_ms + static_cast<int64_t>(static_cast<__int128>(a.days) * kDayMs * turn / turns);
     const int t = PickTenant(rng);
     const int u = static_cast<int>(rng() % users_per_tenant);
     metering::Batch b;
@@ -164,11 +177,12 @@ struct Generator {
       e.output_tokens = static_cast<int64_t>(rng() % 800);
       e.cache_read_tokens = static_cast<int64_t>(rng() % 8000);
       e.cache_write_tokens = static_cast<int64_t>(rng() % 1000);
-      e.list_cost_micros = e.input_tokens * 3 + e.output_tokens * 15 + e.cache_read_tokens * 3 / 10 +
-                           e.cache_write_tokens * 15 / 4;
+      e.list_cost_micros = e.input_tokens * 3 + e.output_tokens * 15 +
+                           e.cache_read_tokens * 3 / 10 + e.cache_write_tokens * 15 / 4;
       e.cost_micros = e.list_cost_micros + e.list_cost_micros / 10;
       b.events.push_back(std::move(e));
-      if (tool && call == 0) b.events.push_back(event(metering::services::kTool, "get_current_weather", 500));
+      if (tool && call == 0)
+        b.events.push_back(event(metering::services::kTool, "get_current_weather", 500));
     }
     for (const auto& e : b.events) trace.cost_micros += e.cost_micros;
     trace.span_count = static_cast<int64_t>(b.events.size()) + 1;
@@ -179,7 +193,8 @@ struct Generator {
 
 // Producers keep `inflight` turns committing at once, like as many concurrent chat requests each
 // awaiting its commit: the recorder commits whatever is queued together.
-double Ingest(const Args& a, metering::Recorder& recorder, int64_t start_ms, int64_t& events_written) {
+double Ingest(const Args& a, metering::Recorder& recorder, int64_t start_ms,
+              int64_t& events_written) {
   const int64_t turns = a.events * 10 / 26;  // 2.6 events per turn on average
   Generator gen{a, start_ms, std::max(1, a.users / a.tenants)};
   std::atomic<int64_t> next{0}, written{0};
@@ -203,7 +218,8 @@ double Ingest(const Args& a, metering::Recorder& recorder, int64_t start_ms, int
         const int64_t w = written.fetch_add(n) + n;
         if (p == 0 && w / 250'000 != (w - n) / 250'000) {
           const double s = std::chrono::duration<double>(Steady::now() - t0).count();
-          std::fprintf(stderr, "\r  %lld events, %.0f events/s   ", static_cast<long long>(w), w / s);
+          std::fprintf(stderr, "\r  %lld events, %.0f events/s   ", static_cast<long long>(w),
+                       w / s);
         }
       };
       for (;;) {
@@ -229,7 +245,8 @@ double Ingest(const Args& a, metering::Recorder& recorder, int64_t start_ms, int
 // x-bench-user, as the tenant's admin, on the premium plan (which has cost reports).
 class BenchCaller final : public pipeline::Filter {
  public:
-  BenchCaller() : plans_(std::make_shared<const tenancy::PlanCatalog>(tenancy::PlanCatalog::Defaults())) {}
+  BenchCaller()
+      : plans_(std::make_shared<const tenancy::PlanCatalog>(tenancy::PlanCatalog::Defaults())) {}
   std::string_view name() const override { return "bench_caller"; }
   pipeline::FilterStatus OnRequest(pipeline::RequestContext& ctx) override {
     identity::Principal p;
@@ -248,7 +265,9 @@ class BenchCaller final : public pipeline::Filter {
 
 class Client {
  public:
-  explicit Client(uint16_t port) : stream_(io_) { stream_.connect({net::ip::make_address("127.0.0.1"), port}); }
+  explicit Client(uint16_t port) : stream_(io_) {
+    stream_.connect({net::ip::make_address("127.0.0.1"), port});
+  }
   // Returns the response body size; exits on a non-200 answer.
   size_t Get(const std::string& target, const std::string& tenant, const std::string& user) {
     beast::http::request<beast::http::empty_body> req{beast::http::verb::get, target, 11};
@@ -260,7 +279,8 @@ class Client {
     beast::http::response<beast::http::string_body> res;
     beast::http::read(stream_, buffer_, res);
     if (res.result_int() != 200) {
-      std::fprintf(stderr, "GET %s -> %d %s\n", target.c_str(), res.result_int(), res.body().c_str());
+      std::fprintf(stderr, "GET %s -> %d %s\n", target.c_str(), res.result_int(),
+                   res.body().c_str());
       std::exit(1);
     }
     return res.body().size();
@@ -292,7 +312,8 @@ double WalGigabytes(const fs::path& dir) {
 
 int main(int argc, char** argv) {
   const Args a = Parse(argc, argv);
-  const fs::path dir = a.dir.empty() ? fs::temp_directory_path() / ("gh-metering-bench-" + std::to_string(::getpid()))
+  const fs::path dir = a.dir.empty() ? fs::temp_directory_path() /
+                                           ("gh-metering-bench-" + std::to_string(::getpid()))
                                      : fs::path(a.dir);
   fs::create_directories(dir);
   auto opened = storage::OpenSqlite({(dir / "gatehouse.db").string(), 4, 10'000});
@@ -306,7 +327,8 @@ int main(int argc, char** argv) {
   SeededRandom random(7);
   observability::Metrics metrics;
   metering::MeteringOptions mo;
-  mo.recorder.retention = {0, 0, 0, std::chrono::hours(24 * 365), std::chrono::hours(1)};  // no sweeps here
+  mo.recorder.retention = {0, 0, 0, std::chrono::hours(24 * 365),
+                           std::chrono::hours(1)};  // no sweeps here
   auto metering = metering::Metering::Create(mo, *db, clock, random, metrics);
   if (!metering.ok()) return 1;
 
@@ -318,14 +340,16 @@ int main(int argc, char** argv) {
   }
   const int64_t today = ToUnixMillis(*today_date);
   const int64_t start_ms = today - int64_t(a.days - 1) * kDayMs;
-  std::printf("metering benchmark: %d tenants, %d users, %d days, SQLite (WAL) in %s\n", a.tenants, a.users, a.days,
-              dir.c_str());
+  std::printf("metering benchmark: %d tenants, %d users, %d days, SQLite (WAL) in %s\n", a.tenants,
+              a.users, a.days, dir.c_str());
   if (!a.reuse) {
     int64_t written = 0;
     const double secs = Ingest(a, (*metering)->recorder(), start_ms, written);
-    std::printf("ingestion: %lld events (+ %lld trace summaries) in %.1f s: %.0f events/s, %d turns in flight\n",
-                static_cast<long long>(written), static_cast<long long>(a.events * 10 / 26), secs, written / secs,
-                a.inflight);
+    std::printf(
+        "ingestion: %lld events (+ %lld trace summaries) in %.1f s: %.0f events/s, %d turns in "
+        "flight\n",
+        static_cast<long long>(written), static_cast<long long>(a.events * 10 / 26), secs,
+        written / secs, a.inflight);
     // Ingesting months of traffic in minutes leaves a WAL of gigabytes that the background
     // checkpointer is still copying back; a server in steady state has no such backlog. Let it
     // finish before the reports are timed (and say how long it took), so the query figures are not
@@ -333,7 +357,8 @@ int main(int argc, char** argv) {
     std::printf("database before the final checkpoint: %.2f GB WAL\n", WalGigabytes(dir));
     const auto t0 = std::chrono::steady_clock::now();
     sqlite3* raw = nullptr;
-    if (sqlite3_open_v2((dir / "gatehouse.db").c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK) {
+    if (sqlite3_open_v2((dir / "gatehouse.db").c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr) ==
+        SQLITE_OK) {
       sqlite3_busy_timeout(raw, 600'000);
       sqlite3_exec(raw, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr);
     }
@@ -346,7 +371,8 @@ int main(int argc, char** argv) {
     const auto n = fs::file_size(dir / name, ec);
     return ec ? 0.0 : double(n) / 1e9;
   };
-  std::printf("database: %.2f GB (+ %.2f GB WAL)\n", size("gatehouse.db"), size("gatehouse.db-wal"));
+  std::printf("database: %.2f GB (+ %.2f GB WAL)\n", size("gatehouse.db"),
+              size("gatehouse.db-wal"));
 
   pipeline::Router router;
   api::RegisterCostRoutes(router, **metering);
@@ -362,37 +388,57 @@ int main(int argc, char** argv) {
   std::thread serving([&] { server.Run(); });
 
   static const Endpoint kEndpoints[] = {
-      {"overall-cost", [](const std::string& t, const std::string&) { return "/api/admin/tenants/" + t + "/overall-cost"; }},
-      {"per-user-cost", [](const std::string& t, const std::string&) { return "/api/admin/tenants/" + t + "/per-user-cost"; }},
+      {"overall-cost",
+       [](const std::string& t, const std::string&) {
+         return "/api/admin/tenants/" + t + "/overall-cost";
+       }},
+      {"per-user-cost",
+       [](const std::string& t, const std::string&) {
+         return "/api/admin/tenants/" + t + "/per-user-cost";
+       }},
       {"service-wise-cost",
-       [](const std::string& t, const std::string&) { return "/api/admin/tenants/" + t + "/service-wise-cost"; }},
+       [](const std::string& t, const std::string&) {
+         return "/api/admin/tenants/" + t + "/service-wise-cost";
+       }},
       {"users/{u}/service-cost",
-       [](const std::string& t, const std::string& u) { return "/api/admin/tenants/" + t + "/users/" + u + "/service-cost"; }},
+       [](const std::string& t, const std::string& u) {
+         return "/api/admin/tenants/" + t + "/users/" + u + "/service-cost";
+       }},
       {"comprehensive-report",
-       [](const std::string& t, const std::string&) { return "/api/admin/tenants/" + t + "/comprehensive-report"; }},
+       [](const std::string& t, const std::string&) {
+         return "/api/admin/tenants/" + t + "/comprehensive-report";
+       }},
       {"tenants/{t}/users/{u}/costs",
-       [](const std::string& t, const std::string& u) { return "/api/tenants/" + t + "/users/" + u + "/costs"; }},
-      {"tenants/{t}/costs (own)", [](const std::string& t, const std::string&) { return "/api/tenants/" + t + "/costs"; }},
+       [](const std::string& t, const std::string& u) {
+         return "/api/tenants/" + t + "/users/" + u + "/costs";
+       }},
+      {"tenants/{t}/costs (own)",
+       [](const std::string& t, const std::string&) { return "/api/tenants/" + t + "/costs"; }},
   };
   auto client = std::make_unique<Client>(*port);
   std::mt19937_64 rng(99);
   const int users_per_tenant = std::max(1, a.users / a.tenants);
-  // Random tenant (uniform: any admin may ask), user and range: 1 to 31 days, or (1 in 10) all days.
+  // Random tenant (uniform: any admin may ask), user and range: 1 to 31 days, or (1 in 10) all
+  // days.
   auto pick = [&](std::string& tenant, std::string& user, std::string& range) {
     const int t = static_cast<int>(rng() % a.tenants);
     tenant = TenantName(t);
     user = UserName(t, static_cast<int>(rng() % users_per_tenant));
     int64_t len = rng() % 10 == 0 ? a.days : 1 + static_cast<int64_t>(rng() % std::min(31, a.days));
     const int64_t from = start_ms + static_cast<int64_t>(rng() % (a.days - len + 1)) * kDayMs;
-    range = "?from=" + DayKey(FromUnixMillis(from)) + "&to=" + DayKey(FromUnixMillis(from + (len - 1) * kDayMs));
+    range = "?from=" + DayKey(FromUnixMillis(from)) +
+            "&to=" + DayKey(FromUnixMillis(from + (len - 1) * kDayMs));
   };
-  std::printf("\nreport endpoints over HTTP (%d requests each, random tenant / user / range; 1 in 10 covers all %d days)\n",
-              a.queries, a.days);
+  std::printf(
+      "\nreport endpoints over HTTP (%d requests each, random tenant / user / range; 1 in 10 "
+      "covers all %d days)\n",
+      a.queries, a.days);
   std::printf("%-28s %9s %9s %9s %10s\n", "endpoint", "p50 ms", "p99 ms", "max ms", "avg bytes");
   for (const auto& ep : kEndpoints) {
     std::vector<double> ms;
     size_t bytes = 0;
-    std::vector<std::pair<double, std::string>> slowest;  // the 3 slowest requests, for a look with --reuse
+    std::vector<std::pair<double, std::string>>
+        slowest;  // the 3 slowest requests, for a look with --reuse
     for (int i = 0; i < a.queries; ++i) {
       std::string tenant, user, range;
       pick(tenant, user, range);
@@ -406,11 +452,14 @@ int main(int argc, char** argv) {
     }
     const double p50 = Pct(ms, 0.5), p99 = Pct(ms, 0.99);
     std::printf("%-28s %9.2f %9.2f %9.2f %10zu\n", ep.name, p50, p99, ms.back(), bytes / a.queries);
-    for (const auto& [t, target] : slowest) std::fprintf(stderr, "  slow: %8.2f ms %s\n", t, target.c_str());
+    for (const auto& [t, target] : slowest)
+      std::fprintf(stderr, "  slow: %8.2f ms %s\n", t, target.c_str());
   }
   // The largest tenant (the skew puts ~3 % of all events on tenant-0), all days.
-  std::printf("\nthe largest tenant (tenant-0), all %d days, %d requests each\n", a.days, std::max(1, a.queries / 10));
-  const std::string all = "?from=" + DayKey(FromUnixMillis(start_ms)) + "&to=" + DayKey(FromUnixMillis(today));
+  std::printf("\nthe largest tenant (tenant-0), all %d days, %d requests each\n", a.days,
+              std::max(1, a.queries / 10));
+  const std::string all =
+      "?from=" + DayKey(FromUnixMillis(start_ms)) + "&to=" + DayKey(FromUnixMillis(today));
   for (const auto& ep : kEndpoints) {
     std::vector<double> ms;
     for (int i = 0; i < std::max(1, a.queries / 10); ++i) {

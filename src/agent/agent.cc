@@ -1,12 +1,12 @@
 #include "agent/agent.h"
 
+#include <fmt/format.h>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/experimental/concurrent_channel.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
-#include <fmt/format.h>
 
 #include <chrono>
 #include <exception>
@@ -57,12 +57,13 @@ Usage EstimateFailedCall(const ModelRequest& req, size_t streamed_bytes) {
 }
 
 // Signals the end of one concurrently running tool call (its index). Thread-safe.
-using DoneChannel = boost::asio::experimental::concurrent_channel<void(boost::system::error_code, size_t)>;
+using DoneChannel =
+    boost::asio::experimental::concurrent_channel<void(boost::system::error_code, size_t)>;
 
 // One tool call run on its own coroutine. Parameters are copied into the frame; `out` and `done`
 // outlive it (the loop waits for every call before leaving the step).
-Awaitable<void> RunConcurrently(std::shared_ptr<Tool> tool, TenantContext context, bj::object args, ToolResult* out,
-                                size_t index, DoneChannel* done) {
+Awaitable<void> RunConcurrently(std::shared_ptr<Tool> tool, TenantContext context, bj::object args,
+                                ToolResult* out, size_t index, DoneChannel* done) {
   try {
     *out = co_await tool->Run(context, args);
   } catch (const std::exception& e) {
@@ -81,7 +82,8 @@ struct CallCancel {
 // Holds the forwarding from the client's signal and the deadline timer for one Run.
 class CallCancelScope {
  public:
-  CallCancelScope(CancelSignal* client, std::shared_ptr<CallCancel> state) : client_(client), state_(std::move(state)) {
+  CallCancelScope(CancelSignal* client, std::shared_ptr<CallCancel> state)
+      : client_(client), state_(std::move(state)) {
     if (client_) subscription_ = client_->Subscribe([s = state_] { s->signal.Cancel(); });
   }
   ~CallCancelScope() {
@@ -107,7 +109,8 @@ class CallCancelScope {
 
 Status TimeLimitSpent(int64_t time_limit_ms) {
   return Status::Unprocessable(
-      fmt::format("the agent stopped after its time limit of {} seconds without an answer", time_limit_ms / 1000),
+      fmt::format("the agent stopped after its time limit of {} seconds without an answer",
+                  time_limit_ms / 1000),
       "agent_time_limit");
 }
 
@@ -149,7 +152,8 @@ Awaitable<Result<AgentResult>> AgentLoop::Run(const AgentRequest& request, Agent
   }
 
   for (int step = 0; step < max_steps; ++step) {
-    if (request.clock && time_limit_ms > 0 && request.clock->NowUnixMillis() - started_ms >= time_limit_ms) {
+    if (request.clock && time_limit_ms > 0 &&
+        request.clock->NowUnixMillis() - started_ms >= time_limit_ms) {
       co_return fail(TimeLimitSpent(time_limit_ms));
     }
     if (request.guard) {
@@ -175,7 +179,8 @@ Awaitable<Result<AgentResult>> AgentLoop::Run(const AgentRequest& request, Agent
     mreq.messages.push_back(asked);
     result.new_messages.push_back(asked);
     result.text += turn->text;
-    std::string held_notices;  // calls stored to wait for the user's approval: the turn ends after this step
+    std::string held_notices;  // calls stored to wait for the user's approval: the turn ends after
+                               // this step
     const std::vector<ToolCall>& calls = turn->tool_calls;
     std::vector<ToolResult> results(calls.size());
     std::vector<PendingRun> to_run;
@@ -188,7 +193,8 @@ Awaitable<Result<AgentResult>> AgentLoop::Run(const AgentRequest& request, Agent
       ToolResult& tr = results[i];
       auto tool = tools_.Find(request.context, call.name);
       const bool available = tool && request.plan && tool->AllowedBy(*request.plan);
-      Status charged = available && request.guard ? request.guard->BeforeToolCall(call) : Status::Ok();
+      Status charged =
+          available && request.guard ? request.guard->BeforeToolCall(call) : Status::Ok();
       // A tool the plan does not grant is never executed, even if a model names it.
       if (!available) {
         tr = ErrorResult(fmt::format("tool '{}' is not available", call.name));
@@ -199,17 +205,23 @@ Awaitable<Result<AgentResult>> AgentLoop::Run(const AgentRequest& request, Agent
         bj::value args = bj::parse(call.arguments_json.empty() ? "{}" : call.arguments_json, ec);
         if (ec || !args.is_object()) {
           tr = ErrorResult("arguments are not a JSON object");
-        } else if (Status valid = ValidateArguments(args.get_object(), tool->spec().parameters_schema); !valid.ok()) {
+        } else if (Status valid =
+                       ValidateArguments(args.get_object(), tool->spec().parameters_schema);
+                   !valid.ok()) {
           tr = ErrorResult(valid.message());
-        } else if (AuthzDecision d = tools_.Authorize(request.context, *tool, args.get_object()); !d.allowed) {
+        } else if (AuthzDecision d = tools_.Authorize(request.context, *tool, args.get_object());
+                   !d.allowed) {
           // The decision is recorded by the authorizer; the model learns only that it was refused.
           tr = NotAuthorized(d);
         } else {
-          // A call that needs the user's approval is stored (bound to its exact arguments) and not run now.
+          // A call that needs the user's approval is stored (bound to its exact arguments) and not
+          // run now.
           Result<ApprovalHold> hold = ApprovalHold{};
-          if (tools_.approval_gate()) hold = tools_.approval_gate()->Check(request.context, *tool, call, args.get_object());
+          if (tools_.approval_gate())
+            hold = tools_.approval_gate()->Check(request.context, *tool, call, args.get_object());
           if (!hold.ok()) {
-            tr = ErrorResult("the approval this call needs could not be requested: " + hold.status().message());
+            tr = ErrorResult("the approval this call needs could not be requested: " +
+                             hold.status().message());
           } else if (hold->held) {
             tr = ToolResult{hold->tool_result, false};
             held_notices += (held_notices.empty() ? "" : "\n") + hold->notice;
@@ -228,7 +240,8 @@ Awaitable<Result<AgentResult>> AgentLoop::Run(const AgentRequest& request, Agent
       DoneChannel done(executor, to_run.size());
       for (auto& p : to_run) {
         boost::asio::co_spawn(executor,
-                              RunConcurrently(p.tool, request.context, std::move(p.args), &results[p.index], p.index, &done),
+                              RunConcurrently(p.tool, request.context, std::move(p.args),
+                                              &results[p.index], p.index, &done),
                               [](std::exception_ptr) {});
       }
       for (size_t finished = 0; finished < to_run.size(); ++finished) {
@@ -241,7 +254,8 @@ Awaitable<Result<AgentResult>> AgentLoop::Run(const AgentRequest& request, Agent
       const ToolCall& call = calls[i];
       Status st = co_await events.OnToolResult(call, results[i]);
       if (!st.ok()) co_return fail(st);
-      ChatMessage tool_msg{Role::kTool, results[i].content, {}, call.id, call.name, results[i].is_error};
+      ChatMessage tool_msg{Role::kTool, results[i].content, {},
+                           call.id,     call.name,          results[i].is_error};
       mreq.messages.push_back(tool_msg);
       result.new_messages.push_back(tool_msg);
     }
@@ -257,7 +271,8 @@ Awaitable<Result<AgentResult>> AgentLoop::Run(const AgentRequest& request, Agent
     }
   }
   co_return fail(Status::Unprocessable(
-      fmt::format("the agent stopped after {} steps without an answer", max_steps), "agent_step_limit"));
+      fmt::format("the agent stopped after {} steps without an answer", max_steps),
+      "agent_step_limit"));
 }
 
 }  // namespace gh::agent

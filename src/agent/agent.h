@@ -37,7 +37,8 @@ class CallGuard {
  public:
   virtual ~CallGuard() = default;
   virtual Status BeforeModelCall(const ModelRequest& request) = 0;
-  // Always called after BeforeModelCall succeeded, with what the call consumed (estimated when it failed).
+  // Always called after BeforeModelCall succeeded, with what the call consumed (estimated when it
+  // failed).
   virtual void AfterModelCall(const ModelRequest& request, const Usage& usage) = 0;
   virtual Status BeforeToolCall(const ToolCall& call) = 0;
 };
@@ -47,7 +48,7 @@ struct AgentRequest {
   std::vector<ChatMessage> messages;  // system prompt + history + the new user message
   const tenancy::Plan* plan = nullptr;
   TenantContext context;
-  CallGuard* guard = nullptr;  // optional
+  CallGuard* guard = nullptr;      // optional
   CancelSignal* cancel = nullptr;  // optional: the client went away
   // Optional: measures the plan's time limit (max_agent_seconds) from the start of Run.
   const Clock* clock = nullptr;
@@ -64,7 +65,8 @@ struct AgentResult {
 
 class AgentLoop {
  public:
-  AgentLoop(std::shared_ptr<Model> model, const ToolRegistry& tools) : model_(std::move(model)), tools_(tools) {}
+  AgentLoop(std::shared_ptr<Model> model, const ToolRegistry& tools)
+      : model_(std::move(model)), tools_(tools) {}
   // On error, `partial` (when given) receives what was produced and consumed before the error.
   Awaitable<Result<AgentResult>> Run(const AgentRequest& request, AgentEvents& events,
                                      AgentResult* partial = nullptr);

@@ -1,14 +1,14 @@
 // The agent loop: parallel tool calls, results in the model's order, the plan's time limit.
 #include "agent/agent.h"
 
+#include <gtest/gtest.h>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/as_tuple.hpp>
-#include <gtest/gtest.h>
 
 #include <functional>
 #include <optional>
@@ -27,7 +27,9 @@ struct Meeting {
 class MeetingTool final : public Tool {
  public:
   MeetingTool(std::string name, Meeting& meeting, std::vector<std::string>& finished)
-      : spec_{std::move(name), "waits for the other tool", R"({"type":"object"})"}, meeting_(meeting), finished_(finished) {}
+      : spec_{std::move(name), "waits for the other tool", R"({"type":"object"})"},
+        meeting_(meeting),
+        finished_(finished) {}
   const ToolSpec& spec() const override { return spec_; }
   bool AllowedBy(const tenancy::Plan&) const override { return true; }
   Awaitable<ToolResult> Run(const TenantContext&, const boost::json::object&) override {
@@ -36,7 +38,8 @@ class MeetingTool final : public Tool {
     if (meeting_.arrived == 1) {
       meeting_.first_waits.emplace(co_await boost::asio::this_coro::executor);
       meeting_.first_waits->expires_after(std::chrono::seconds(20));  // safety net only
-      auto [ec] = co_await meeting_.first_waits->async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+      auto [ec] = co_await meeting_.first_waits->async_wait(
+          boost::asio::as_tuple(boost::asio::use_awaitable));
       (void)ec;
       met = meeting_.arrived == 2;
     } else {
@@ -110,8 +113,9 @@ class ClockTool final : public Tool {
 Result<AgentResult> RunLoop(AgentLoop& loop, const AgentRequest& request, AgentEvents& events) {
   boost::asio::io_context io;
   std::optional<Result<AgentResult>> out;
-  boost::asio::co_spawn(io, [&]() -> Awaitable<void> { out.emplace(co_await loop.Run(request, events)); },
-                        boost::asio::detached);
+  boost::asio::co_spawn(
+      io, [&]() -> Awaitable<void> { out.emplace(co_await loop.Run(request, events)); },
+      boost::asio::detached);
   io.run();
   EXPECT_TRUE(out.has_value());
   return out ? std::move(*out) : Result<AgentResult>(Status::Internal("the loop never finished"));
@@ -138,7 +142,8 @@ TEST(AgentLoopTest, ToolsAskedForInOneTurnRunConcurrentlyAndReportInTheModelsOrd
   EXPECT_EQ(result->text, "call-1=first_tool met the other;call-2=second_tool met the other;");
   // The second finished first, yet results go to the client and the model in the model's order.
   EXPECT_EQ(finished, (std::vector<std::string>{"second_tool", "first_tool"}));
-  EXPECT_EQ(events.log, (std::vector<std::string>{"call call-1", "call call-2", "result call-1", "result call-2"}));
+  EXPECT_EQ(events.log, (std::vector<std::string>{"call call-1", "call call-2", "result call-1",
+                                                  "result call-2"}));
   EXPECT_EQ(result->tool_calls, 2);
   ASSERT_EQ(result->new_messages.size(), 4u);  // the ask, two results, the answer
   EXPECT_EQ(result->new_messages[1].tool_call_id, "call-1");
@@ -149,7 +154,8 @@ TEST(AgentLoopTest, TheTurnStopsWithAClearErrorOnceThePlansTimeLimitIsSpent) {
   FakeClock clock;
   ToolRegistry tools;
   tools.Add(std::make_shared<ClockTool>(clock, std::chrono::seconds(40)));
-  auto model = std::make_shared<ScriptedModel>(std::vector<ToolCall>{{"call-1", "slow_lookup", "{}"}});
+  auto model =
+      std::make_shared<ScriptedModel>(std::vector<ToolCall>{{"call-1", "slow_lookup", "{}"}});
   model->keep_asking = true;
   AgentLoop loop(model, tools);
   tenancy::Plan plan;
@@ -172,7 +178,8 @@ TEST(AgentLoopTest, TheTurnStopsWithAClearErrorAtThePlansStepLimit) {
   FakeClock clock;
   ToolRegistry tools;
   tools.Add(std::make_shared<ClockTool>(clock, std::chrono::seconds(0)));
-  auto model = std::make_shared<ScriptedModel>(std::vector<ToolCall>{{"call-1", "slow_lookup", "{}"}});
+  auto model =
+      std::make_shared<ScriptedModel>(std::vector<ToolCall>{{"call-1", "slow_lookup", "{}"}});
   model->keep_asking = true;
   AgentLoop loop(model, tools);
   tenancy::Plan plan;
@@ -199,7 +206,8 @@ class HangingModel final : public Model {
     boost::asio::steady_timer wait(co_await boost::asio::this_coro::executor);
     wait.expires_after(std::chrono::seconds(60));
     if (on_start) on_start();
-    if (request.cancel && request.cancel->cancelled()) co_return Status::Cancelled("request cancelled");
+    if (request.cancel && request.cancel->cancelled())
+      co_return Status::Cancelled("request cancelled");
     int sub = request.cancel ? request.cancel->Subscribe([&] { wait.cancel(); }) : 0;
     auto [ec] = co_await wait.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
     if (request.cancel) request.cancel->Unsubscribe(sub);

@@ -85,7 +85,8 @@ class Model {
  public:
   virtual ~Model() = default;
   virtual std::string_view provider() const = 0;
-  virtual Awaitable<Result<ModelTurn>> Generate(const ModelRequest& request, ModelEvents& events) = 0;
+  virtual Awaitable<Result<ModelTurn>> Generate(const ModelRequest& request,
+                                                ModelEvents& events) = 0;
 };
 
 // A rough token estimate (about four characters per token) for providers that report none.

@@ -1,7 +1,7 @@
 #include "agent/tool.h"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 namespace gh::agent {
 
@@ -17,10 +17,11 @@ std::vector<std::shared_ptr<Tool>> ToolRegistry::AllowedFor(const tenancy::Plan&
 }
 
 std::vector<std::shared_ptr<Tool>> ToolRegistry::OfferedTo(const tenancy::Plan& plan,
-                                                       const TenantContext& context) const {
+                                                           const TenantContext& context) const {
   std::vector<std::shared_ptr<Tool>> out;
   for (const auto& [name, tool] : tools_)
-    if (tool->AllowedBy(plan) && (!authorizer_ || authorizer_->MayOffer(context, *tool))) out.push_back(tool);
+    if (tool->AllowedBy(plan) && (!authorizer_ || authorizer_->MayOffer(context, *tool)))
+      out.push_back(tool);
   if (tenant_tools_)
     for (auto& tool : tenant_tools_->ToolsFor(context))
       if (!tools_.count(tool->spec().name) && tool->AllowedBy(plan) &&
@@ -50,7 +51,8 @@ std::shared_ptr<Tool> ToolRegistry::Find(const std::string& name) const {
   return it == tools_.end() ? nullptr : it->second;
 }
 
-std::shared_ptr<Tool> ToolRegistry::Find(const TenantContext& context, const std::string& name) const {
+std::shared_ptr<Tool> ToolRegistry::Find(const TenantContext& context,
+                                         const std::string& name) const {
   if (auto tool = Find(name)) return tool;
   if (!tenant_tools_) return nullptr;
   for (auto& tool : tenant_tools_->ToolsFor(context))
@@ -62,7 +64,9 @@ namespace {
 
 bool TypeMatches(const bj::value& v, std::string_view type) {
   if (type == "string") return v.is_string();
-  if (type == "integer") return v.is_int64() || v.is_uint64() || (v.is_double() && v.get_double() == double(int64_t(v.get_double())));
+  if (type == "integer")
+    return v.is_int64() || v.is_uint64() ||
+           (v.is_double() && v.get_double() == double(int64_t(v.get_double())));
   if (type == "number") return v.is_number();
   if (type == "boolean") return v.is_bool();
   if (type == "object") return v.is_object();
@@ -72,7 +76,9 @@ bool TypeMatches(const bj::value& v, std::string_view type) {
 }
 
 Status Check(const bj::value& v, const bj::object& schema, const std::string& path) {
-  auto bad = [&](std::string msg) { return Status::InvalidArgument(fmt::format("argument '{}' {}", path, msg), "invalid_arguments"); };
+  auto bad = [&](std::string msg) {
+    return Status::InvalidArgument(fmt::format("argument '{}' {}", path, msg), "invalid_arguments");
+  };
   if (auto* t = schema.if_contains("type"); t && t->is_string() && !TypeMatches(v, t->get_string()))
     return bad(fmt::format("must be of type {}", std::string_view(t->get_string())));
   if (auto* e = schema.if_contains("enum"); e && e->is_array()) {
@@ -82,15 +88,19 @@ Status Check(const bj::value& v, const bj::object& schema, const std::string& pa
   }
   if (v.is_string()) {
     size_t len = v.get_string().size();
-    if (auto* m = schema.if_contains("minLength"); m && m->is_number() && len < m->to_number<double>())
+    if (auto* m = schema.if_contains("minLength");
+        m && m->is_number() && len < m->to_number<double>())
       return bad("is too short");
-    if (auto* m = schema.if_contains("maxLength"); m && m->is_number() && len > m->to_number<double>())
+    if (auto* m = schema.if_contains("maxLength");
+        m && m->is_number() && len > m->to_number<double>())
       return bad("is too long");
   }
   if (v.is_number()) {
     double d = v.to_number<double>();
-    if (auto* m = schema.if_contains("minimum"); m && m->is_number() && d < m->to_number<double>()) return bad("is too small");
-    if (auto* m = schema.if_contains("maximum"); m && m->is_number() && d > m->to_number<double>()) return bad("is too large");
+    if (auto* m = schema.if_contains("minimum"); m && m->is_number() && d < m->to_number<double>())
+      return bad("is too small");
+    if (auto* m = schema.if_contains("maximum"); m && m->is_number() && d > m->to_number<double>())
+      return bad("is too large");
   }
   if (v.is_object()) {
     const auto& obj = v.get_object();
@@ -99,17 +109,23 @@ Status Check(const bj::value& v, const bj::object& schema, const std::string& pa
     if (auto* r = schema.if_contains("required"); r && r->is_array())
       for (const auto& name : r->get_array())
         if (name.is_string() && !obj.contains(name.get_string()))
-          return Status::InvalidArgument(fmt::format("missing required argument '{}'", std::string_view(name.get_string())),
-                                         "invalid_arguments");
+          return Status::InvalidArgument(
+              fmt::format("missing required argument '{}'", std::string_view(name.get_string())),
+              "invalid_arguments");
     bool closed = false;
-    if (auto* a = schema.if_contains("additionalProperties"); a && a->is_bool()) closed = !a->get_bool();
+    if (auto* a = schema.if_contains("additionalProperties"); a && a->is_bool())
+      closed = !a->get_bool();
     for (const auto& [k, val] : obj) {
       const bj::value* sub = props ? props->if_contains(k) : nullptr;
       if (!sub) {
-        if (closed) return Status::InvalidArgument(fmt::format("unknown argument '{}'", std::string_view(k)), "invalid_arguments");
+        if (closed)
+          return Status::InvalidArgument(fmt::format("unknown argument '{}'", std::string_view(k)),
+                                         "invalid_arguments");
         continue;
       }
-      if (sub->is_object()) GH_RETURN_IF_ERROR(Check(val, sub->get_object(), path.empty() ? std::string(k) : path + "." + std::string(k)));
+      if (sub->is_object())
+        GH_RETURN_IF_ERROR(Check(val, sub->get_object(),
+                                 path.empty() ? std::string(k) : path + "." + std::string(k)));
     }
   }
   return Status::Ok();

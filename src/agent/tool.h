@@ -72,10 +72,10 @@ struct ApprovalRequirement {
 
 // The outcome of asking whether a validated, authorized call may run now.
 struct ApprovalHold {
-  bool held = false;         // the call waits for the user; it was stored, it must not run now
-  std::string approval_id;   // the stored request
-  std::string notice;        // what the user is told in the chat
-  std::string tool_result;   // what the model is told instead of the tool's result (JSON)
+  bool held = false;        // the call waits for the user; it was stored, it must not run now
+  std::string approval_id;  // the stored request
+  std::string notice;       // what the user is told in the chat
+  std::string tool_result;  // what the model is told instead of the tool's result (JSON)
 };
 
 class Tool;
@@ -87,7 +87,8 @@ class Tool;
 class ApprovalGate {
  public:
   virtual ~ApprovalGate() = default;
-  virtual Result<ApprovalHold> Check(const TenantContext& context, const Tool& tool, const ToolCall& call,
+  virtual Result<ApprovalHold> Check(const TenantContext& context, const Tool& tool,
+                                     const ToolCall& call,
                                      const boost::json::object& arguments) = 0;
 };
 
@@ -122,23 +123,30 @@ class Tool {
   // Whether a call must wait for the user's approval; by default never (tenant policies may still
   // require it).
   virtual const ApprovalRequirement& approval() const;
-  virtual Awaitable<ToolResult> Run(const TenantContext& context, const boost::json::object& arguments) = 0;
+  virtual Awaitable<ToolResult> Run(const TenantContext& context,
+                                    const boost::json::object& arguments) = 0;
 };
 
 // Built at start-up (Add, SetAuthorizer), then read-only and shared.
 class ToolRegistry {
  public:
   void Add(std::shared_ptr<Tool> tool);
-  void SetAuthorizer(std::shared_ptr<ToolAuthorizer> authorizer) { authorizer_ = std::move(authorizer); }
+  void SetAuthorizer(std::shared_ptr<ToolAuthorizer> authorizer) {
+    authorizer_ = std::move(authorizer);
+  }
   void SetApprovalGate(std::shared_ptr<ApprovalGate> gate) { approval_gate_ = std::move(gate); }
-  void SetTenantTools(std::shared_ptr<TenantToolSource> source) { tenant_tools_ = std::move(source); }
+  void SetTenantTools(std::shared_ptr<TenantToolSource> source) {
+    tenant_tools_ = std::move(source);
+  }
   // Null when no approvals are configured.
   ApprovalGate* approval_gate() const { return approval_gate_.get(); }
   std::vector<std::shared_ptr<Tool>> AllowedFor(const tenancy::Plan& plan) const;
   // The tools the plan grants that the caller's authorization lets them use.
-  std::vector<std::shared_ptr<Tool>> OfferedTo(const tenancy::Plan& plan, const TenantContext& context) const;
+  std::vector<std::shared_ptr<Tool>> OfferedTo(const tenancy::Plan& plan,
+                                               const TenantContext& context) const;
   // Allowed when no authorizer is installed.
-  AuthzDecision Authorize(const TenantContext& context, const Tool& tool, const boost::json::object& arguments) const;
+  AuthzDecision Authorize(const TenantContext& context, const Tool& tool,
+                          const boost::json::object& arguments) const;
   std::shared_ptr<Tool> Find(const std::string& name) const;
   // The built-in tool of that name, else the caller's tenant's tool of that name.
   std::shared_ptr<Tool> Find(const TenantContext& context, const std::string& name) const;

@@ -14,10 +14,14 @@ using pipeline::RequestContext;
 namespace {
 
 bj::object UsageJson(const tenancy::UsageSnapshot& u) {
-  return bj::object{{"day", bj::object{{"date", u.day.period}, {"messages", u.day.messages},
-                                       {"input_tokens", u.day.input_tokens}, {"output_tokens", u.day.output_tokens}}},
-                    {"month", bj::object{{"month", u.month.period}, {"messages", u.month.messages},
-                                         {"input_tokens", u.month.input_tokens}, {"output_tokens", u.month.output_tokens},
+  return bj::object{{"day", bj::object{{"date", u.day.period},
+                                       {"messages", u.day.messages},
+                                       {"input_tokens", u.day.input_tokens},
+                                       {"output_tokens", u.day.output_tokens}}},
+                    {"month", bj::object{{"month", u.month.period},
+                                         {"messages", u.month.messages},
+                                         {"input_tokens", u.month.input_tokens},
+                                         {"output_tokens", u.month.output_tokens},
                                          {"spend_micros", u.month.spend_micros}}}};
 }
 
@@ -32,45 +36,62 @@ Result<std::optional<int64_t>> CapField(const bj::object& o, const char* key) {
   auto* v = o.if_contains(key);
   if (!v || v->is_null()) return std::optional<int64_t>();
   if (v->is_int64() && v->get_int64() >= 0) return std::optional<int64_t>(v->get_int64());
-  if (v->is_uint64() && v->get_uint64() <= uint64_t(INT64_MAX)) return std::optional<int64_t>(int64_t(v->get_uint64()));
-  return Status::InvalidArgument(fmt::format("field '{}' must be a non-negative integer or null", key));
+  if (v->is_uint64() && v->get_uint64() <= uint64_t(INT64_MAX))
+    return std::optional<int64_t>(int64_t(v->get_uint64()));
+  return Status::InvalidArgument(
+      fmt::format("field '{}' must be a non-negative integer or null", key));
 }
 
 }  // namespace
 
 void RegisterAdminRoutes(pipeline::Router& r, Services& s) {
   // ---- tenant admins ----
-  r.Add({.method = "GET", .pattern = "/api/tenants/{tenant_id}/users", .tenant_admin = true,
+  r.Add({.method = "GET",
+         .pattern = "/api/tenants/{tenant_id}/users",
+         .tenant_admin = true,
          .sync = [&s](RequestContext& ctx) -> Status {
            GH_ASSIGN_OR_RETURN(auto users, s.admin.ListUsers(*ctx.tenant, *ctx.plan));
            bj::array out;
            for (const auto& u : users) {
              bj::array groups;
              for (const auto& g : u.groups) groups.emplace_back(g);
-             const bool admin = std::find(u.groups.begin(), u.groups.end(), ctx.tenant->id.value() + "-admins") != u.groups.end();
-             out.push_back(bj::object{{"user_id", u.user.id.value()}, {"email", u.user.email},
-                                      {"role", admin ? "admin" : "user"}, {"verified", u.user.verified},
-                                      {"created_at", Iso(u.user.created_at)}, {"groups", std::move(groups)},
-                                      {"limits", CapsJson(u.caps)}, {"usage", UsageJson(u.usage)}});
+             const bool admin = std::find(u.groups.begin(), u.groups.end(),
+                                          ctx.tenant->id.value() + "-admins") != u.groups.end();
+             out.push_back(bj::object{{"user_id", u.user.id.value()},
+                                      {"email", u.user.email},
+                                      {"role", admin ? "admin" : "user"},
+                                      {"verified", u.user.verified},
+                                      {"created_at", Iso(u.user.created_at)},
+                                      {"groups", std::move(groups)},
+                                      {"limits", CapsJson(u.caps)},
+                                      {"usage", UsageJson(u.usage)}});
            }
            ReplyJson(ctx, 200, bj::object{{"users", std::move(out)}});
            return Status::Ok();
          }});
-  r.Add({.method = "PATCH", .pattern = "/api/tenants/{tenant_id}/users/{user_id}", .tenant_admin = true,
+  r.Add({.method = "PATCH",
+         .pattern = "/api/tenants/{tenant_id}/users/{user_id}",
+         .tenant_admin = true,
          .sync = [&s](RequestContext& ctx) -> Status {
            GH_ASSIGN_OR_RETURN(auto body, Body(ctx));
            GH_ASSIGN_OR_RETURN(std::string role, json::RequiredString(body, "role", 16));
-           GH_RETURN_IF_ERROR(s.admin.SetRole(ctx.tenant->id, ctx.principal->user_id, UserId(ctx.Param("user_id")), role));
+           GH_RETURN_IF_ERROR(s.admin.SetRole(ctx.tenant->id, ctx.principal->user_id,
+                                              UserId(ctx.Param("user_id")), role));
            ReplyJson(ctx, 200, bj::object{{"user_id", ctx.Param("user_id")}, {"role", role}});
            return Status::Ok();
          }});
-  r.Add({.method = "DELETE", .pattern = "/api/tenants/{tenant_id}/users/{user_id}", .tenant_admin = true,
+  r.Add({.method = "DELETE",
+         .pattern = "/api/tenants/{tenant_id}/users/{user_id}",
+         .tenant_admin = true,
          .sync = [&s](RequestContext& ctx) -> Status {
-           GH_RETURN_IF_ERROR(s.admin.RemoveUser(ctx.tenant->id, ctx.principal->user_id, UserId(ctx.Param("user_id"))));
+           GH_RETURN_IF_ERROR(s.admin.RemoveUser(ctx.tenant->id, ctx.principal->user_id,
+                                                 UserId(ctx.Param("user_id"))));
            ctx.response = http::Response::NoContent();
            return Status::Ok();
          }});
-  r.Add({.method = "PUT", .pattern = "/api/tenants/{tenant_id}/users/{user_id}/limits", .tenant_admin = true,
+  r.Add({.method = "PUT",
+         .pattern = "/api/tenants/{tenant_id}/users/{user_id}/limits",
+         .tenant_admin = true,
          .sync = [&s](RequestContext& ctx) -> Status {
            GH_ASSIGN_OR_RETURN(auto body, Body(ctx));
            for (const auto& [k, v] : body)
@@ -81,28 +102,41 @@ void RegisterAdminRoutes(pipeline::Router& r, Services& s) {
            GH_ASSIGN_OR_RETURN(caps.messages_per_day, CapField(body, "messages_per_day"));
            GH_ASSIGN_OR_RETURN(caps.messages_per_month, CapField(body, "messages_per_month"));
            GH_ASSIGN_OR_RETURN(caps.tokens_per_month, CapField(body, "tokens_per_month"));
-           GH_ASSIGN_OR_RETURN(caps.budget_micros_per_month, CapField(body, "budget_micros_per_month"));
-           GH_RETURN_IF_ERROR(s.admin.SetUserCaps(ctx.tenant->id, *ctx.plan, UserId(ctx.Param("user_id")), caps));
-           ReplyJson(ctx, 200, bj::object{{"user_id", ctx.Param("user_id")}, {"limits", CapsJson(caps)}});
+           GH_ASSIGN_OR_RETURN(caps.budget_micros_per_month,
+                               CapField(body, "budget_micros_per_month"));
+           GH_RETURN_IF_ERROR(
+               s.admin.SetUserCaps(ctx.tenant->id, *ctx.plan, UserId(ctx.Param("user_id")), caps));
+           ReplyJson(ctx, 200,
+                     bj::object{{"user_id", ctx.Param("user_id")}, {"limits", CapsJson(caps)}});
            return Status::Ok();
          }});
-  r.Add({.method = "GET", .pattern = "/api/tenants/{tenant_id}/invitations", .tenant_admin = true,
+  r.Add({.method = "GET",
+         .pattern = "/api/tenants/{tenant_id}/invitations",
+         .tenant_admin = true,
          .sync = [&s](RequestContext& ctx) -> Status {
            GH_ASSIGN_OR_RETURN(auto invs, s.admin.ListInvitations(ctx.tenant->id));
            bj::array out;
            for (const auto& i : invs)
-             out.push_back(bj::object{{"invitation_id", i.id}, {"role", i.role}, {"created_at", Iso(i.created_at)},
-                                      {"expires_at", Iso(i.expires_at)}, {"used", i.used}, {"revoked", i.revoked}});
+             out.push_back(bj::object{{"invitation_id", i.id},
+                                      {"role", i.role},
+                                      {"created_at", Iso(i.created_at)},
+                                      {"expires_at", Iso(i.expires_at)},
+                                      {"used", i.used},
+                                      {"revoked", i.revoked}});
            ReplyJson(ctx, 200, bj::object{{"invitations", std::move(out)}});
            return Status::Ok();
          }});
-  r.Add({.method = "DELETE", .pattern = "/api/tenants/{tenant_id}/invitations/{invitation_id}", .tenant_admin = true,
+  r.Add({.method = "DELETE",
+         .pattern = "/api/tenants/{tenant_id}/invitations/{invitation_id}",
+         .tenant_admin = true,
          .sync = [&s](RequestContext& ctx) -> Status {
            GH_RETURN_IF_ERROR(s.admin.RevokeInvitation(ctx.tenant->id, ctx.Param("invitation_id")));
            ctx.response = http::Response::NoContent();
            return Status::Ok();
          }});
-  r.Add({.method = "PATCH", .pattern = "/api/tenants/{tenant_id}", .tenant_admin = true,
+  r.Add({.method = "PATCH",
+         .pattern = "/api/tenants/{tenant_id}",
+         .tenant_admin = true,
          .sync = [&s](RequestContext& ctx) -> Status {
            GH_ASSIGN_OR_RETURN(auto body, Body(ctx));
            GH_ASSIGN_OR_RETURN(std::string tz, json::RequiredString(body, "timezone", 64));
@@ -111,7 +145,9 @@ void RegisterAdminRoutes(pipeline::Router& r, Services& s) {
            ReplyJson(ctx, 200, TenantJson(*t));
            return Status::Ok();
          }});
-  r.Add({.method = "GET", .pattern = "/api/admin/my-tenants", .sync = [&s](RequestContext& ctx) -> Status {
+  r.Add({.method = "GET",
+         .pattern = "/api/admin/my-tenants",
+         .sync = [&s](RequestContext& ctx) -> Status {
            bj::array out;
            if (ctx.principal->platform_operator) {
              GH_ASSIGN_OR_RETURN(auto all, s.admin.ListTenants());
@@ -124,7 +160,9 @@ void RegisterAdminRoutes(pipeline::Router& r, Services& s) {
          }});
 
   // ---- platform operators ----
-  r.Add({.method = "GET", .pattern = "/api/admin/tenants", .platform_operator = true,
+  r.Add({.method = "GET",
+         .pattern = "/api/admin/tenants",
+         .platform_operator = true,
          .sync = [&s](RequestContext& ctx) -> Status {
            GH_ASSIGN_OR_RETURN(auto all, s.admin.ListTenants());
            bj::array out;
@@ -132,20 +170,26 @@ void RegisterAdminRoutes(pipeline::Router& r, Services& s) {
            ReplyJson(ctx, 200, bj::object{{"tenants", std::move(out)}});
            return Status::Ok();
          }});
-  r.Add({.method = "POST", .pattern = "/api/admin/tenants", .platform_operator = true,
+  r.Add({.method = "POST",
+         .pattern = "/api/admin/tenants",
+         .platform_operator = true,
          .sync = [&s](RequestContext& ctx) -> Status {
            GH_ASSIGN_OR_RETURN(auto body, Body(ctx));
            GH_ASSIGN_OR_RETURN(std::string name, json::RequiredString(body, "name", 200));
-           GH_ASSIGN_OR_RETURN(std::string tier, json::RequiredString(body, "subscription_tier", 64));
+           GH_ASSIGN_OR_RETURN(std::string tier,
+                               json::RequiredString(body, "subscription_tier", 64));
            GH_ASSIGN_OR_RETURN(auto tz, json::OptionalString(body, "timezone", 64));
            GH_ASSIGN_OR_RETURN(auto t, s.admin.CreateTenant(name, tier, tz.value_or("UTC")));
            ReplyJson(ctx, 201, TenantJson(t));
            return Status::Ok();
          }});
-  r.Add({.method = "PUT", .pattern = "/api/admin/tenants/{tenant_id}/plan", .platform_operator = true,
+  r.Add({.method = "PUT",
+         .pattern = "/api/admin/tenants/{tenant_id}/plan",
+         .platform_operator = true,
          .sync = [&s](RequestContext& ctx) -> Status {
            GH_ASSIGN_OR_RETURN(auto body, Body(ctx));
-           GH_ASSIGN_OR_RETURN(std::string tier, json::RequiredString(body, "subscription_tier", 64));
+           GH_ASSIGN_OR_RETURN(std::string tier,
+                               json::RequiredString(body, "subscription_tier", 64));
            TenantId id(ctx.Param("tenant_id"));
            GH_RETURN_IF_ERROR(s.admin.SetTenantPlan(id, tier));
            GH_ASSIGN_OR_RETURN(auto t, s.admin.GetTenant(id));
@@ -154,7 +198,9 @@ void RegisterAdminRoutes(pipeline::Router& r, Services& s) {
          }});
   for (const char* action : {"suspend", "resume"}) {
     const std::string status = std::string(action) == "suspend" ? "suspended" : "active";
-    r.Add({.method = "POST", .pattern = fmt::format("/api/admin/tenants/{{tenant_id}}/{}", action), .platform_operator = true,
+    r.Add({.method = "POST",
+           .pattern = fmt::format("/api/admin/tenants/{{tenant_id}}/{}", action),
+           .platform_operator = true,
            .sync = [&s, status](RequestContext& ctx) -> Status {
              TenantId id(ctx.Param("tenant_id"));
              GH_RETURN_IF_ERROR(s.admin.SetTenantStatus(id, status));
@@ -163,21 +209,29 @@ void RegisterAdminRoutes(pipeline::Router& r, Services& s) {
              return Status::Ok();
            }});
   }
-  r.Add({.method = "GET", .pattern = "/api/admin/plans", .platform_operator = true,
+  r.Add({.method = "GET",
+         .pattern = "/api/admin/plans",
+         .platform_operator = true,
          .sync = [&s](RequestContext& ctx) -> Status {
            bj::array out;
-           for (const auto& [name, plan] : s.plan_store.Current()->plans()) out.push_back(tenancy::PlanToJson(plan));
+           for (const auto& [name, plan] : s.plan_store.Current()->plans())
+             out.push_back(tenancy::PlanToJson(plan));
            ReplyJson(ctx, 200, bj::object{{"plans", std::move(out)}});
            return Status::Ok();
          }});
-  r.Add({.method = "PUT", .pattern = "/api/admin/plans/{name}", .platform_operator = true,
+  r.Add({.method = "PUT",
+         .pattern = "/api/admin/plans/{name}",
+         .platform_operator = true,
          .sync = [&s](RequestContext& ctx) -> Status {
            GH_ASSIGN_OR_RETURN(auto body, Body(ctx));
            const std::string& name = ctx.Param("name");
            if (Slugify(name) != name || name.size() > 40)
-             return Status::Unprocessable("plan names are lower-case letters, digits and dashes", "invalid_plan");
+             return Status::Unprocessable("plan names are lower-case letters, digits and dashes",
+                                          "invalid_plan");
            auto current = s.plan_store.Current();
-           tenancy::Plan plan = current->Find(name) ? *current->Find(name) : tenancy::PlanCatalog::Defaults().plans().at("basic");
+           tenancy::Plan plan = current->Find(name)
+                                    ? *current->Find(name)
+                                    : tenancy::PlanCatalog::Defaults().plans().at("basic");
            plan.name = name;
            GH_RETURN_IF_ERROR(tenancy::ApplyPlanJson(body, plan));
            GH_RETURN_IF_ERROR(s.plan_store.Put(plan));

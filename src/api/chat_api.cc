@@ -45,8 +45,10 @@ class SseEvents final : public chat::ChatEvents {
     h.Set("content-type", "text/event-stream; charset=utf-8");
     Status begun = co_await sse_.Begin(std::move(h));
     if (!begun.ok()) co_return begun;
-    // (Objects are built before co_await: GCC 12 cannot keep initializer lists in a coroutine frame.)
-    std::string data = bj::serialize(bj::object{{"session_id", s.value()}, {"message_id", m.value()}, {"trace_id", t.value()}});
+    // (Objects are built before co_await: GCC 12 cannot keep initializer lists in a coroutine
+    // frame.)
+    std::string data = bj::serialize(
+        bj::object{{"session_id", s.value()}, {"message_id", m.value()}, {"trace_id", t.value()}});
     co_return co_await sse_.Send("start", std::move(data));
   }
   Awaitable<Status> OnTextDelta(std::string_view text) override {
@@ -57,15 +59,17 @@ class SseEvents final : public chat::ChatEvents {
     boost::system::error_code ec;
     bj::value args = bj::parse(call.arguments_json, ec);
     if (ec) args = bj::string(call.arguments_json);
-    std::string data = bj::serialize(bj::object{{"id", call.id}, {"name", call.name}, {"arguments", args}});
+    std::string data =
+        bj::serialize(bj::object{{"id", call.id}, {"name", call.name}, {"arguments", args}});
     co_return co_await sse_.Send("tool_call", std::move(data));
   }
-  Awaitable<Status> OnToolResult(const agent::ToolCall& call, const agent::ToolResult& result) override {
+  Awaitable<Status> OnToolResult(const agent::ToolCall& call,
+                                 const agent::ToolResult& result) override {
     boost::system::error_code ec;
     bj::value content = bj::parse(result.content, ec);
     if (ec) content = bj::string(result.content);
-    std::string data = bj::serialize(bj::object{{"id", call.id}, {"name", call.name}, {"result", content},
-                                                {"is_error", result.is_error}});
+    std::string data = bj::serialize(bj::object{
+        {"id", call.id}, {"name", call.name}, {"result", content}, {"is_error", result.is_error}});
     co_return co_await sse_.Send("tool_result", std::move(data));
   }
 
@@ -76,21 +80,28 @@ class SseEvents final : public chat::ChatEvents {
 
 class SilentEvents final : public chat::ChatEvents {
  public:
-  Awaitable<Status> OnStart(const SessionId&, const MessageId&, const TraceId&) override { co_return Status::Ok(); }
+  Awaitable<Status> OnStart(const SessionId&, const MessageId&, const TraceId&) override {
+    co_return Status::Ok();
+  }
   Awaitable<Status> OnTextDelta(std::string_view) override { co_return Status::Ok(); }
   Awaitable<Status> OnToolCall(const agent::ToolCall&) override { co_return Status::Ok(); }
-  Awaitable<Status> OnToolResult(const agent::ToolCall&, const agent::ToolResult&) override { co_return Status::Ok(); }
+  Awaitable<Status> OnToolResult(const agent::ToolCall&, const agent::ToolResult&) override {
+    co_return Status::Ok();
+  }
 };
 
 void ReplyOutcome(RequestContext& ctx, const chat::ChatOutcome& out);
 
 Awaitable<Status> HandleChat(Services& s, RequestContext& ctx) {
   GH_CO_ASSIGN_OR_RETURN(auto body, Body(ctx));
-  GH_CO_ASSIGN_OR_RETURN(std::string message, json::RequiredString(body, "message", kMaxMessageChars));
-  if (Trim(message).empty()) co_return Status::InvalidArgument("message must not be blank", "missing_field");
+  GH_CO_ASSIGN_OR_RETURN(std::string message,
+                         json::RequiredString(body, "message", kMaxMessageChars));
+  if (Trim(message).empty())
+    co_return Status::InvalidArgument("message must not be blank", "missing_field");
   GH_CO_ASSIGN_OR_RETURN(auto session_id, json::OptionalString(body, "session_id", 64));
   GH_CO_ASSIGN_OR_RETURN(auto model, json::OptionalString(body, "model", 200));
-  if (ctx.trace_id.empty()) ctx.trace_id = TraceId(HexEncode(s.random.Bytes(16)));  // the metering filter's
+  if (ctx.trace_id.empty())
+    ctx.trace_id = TraceId(HexEncode(s.random.Bytes(16)));  // the metering filter's
 
   chat::ChatRequest req;
   req.principal = *ctx.principal;
@@ -109,12 +120,15 @@ Awaitable<Status> HandleChat(Services& s, RequestContext& ctx) {
     co_await sse.Start();
     auto outcome = co_await s.chat.Chat(req, reservation, events);
     co_await sse.Stop();
-    if (!sse.begun()) co_return outcome.ok() ? Status::Internal("stream never started") : std::move(outcome).status();
+    if (!sse.begun())
+      co_return outcome.ok() ? Status::Internal("stream never started")
+                             : std::move(outcome).status();
     if (!outcome.ok()) {
       const Status& st = outcome.status();
       const bool internal = st.code() == StatusCode::kInternal;
-      std::string data = bj::serialize(bj::object{{"code", internal ? "internal" : st.error_code()},
-                                                  {"message", internal ? "internal server error" : st.message()}});
+      std::string data =
+          bj::serialize(bj::object{{"code", internal ? "internal" : st.error_code()},
+                                   {"message", internal ? "internal server error" : st.message()}});
       (void)co_await sse.Send("error", std::move(data));
       co_return st;
     }
@@ -142,12 +156,20 @@ void ReplyOutcome(RequestContext& ctx, const chat::ChatOutcome& out) {
     if (ec) args = bj::string(c.arguments);
     bj::value result = bj::parse(c.result, ec);
     if (ec) result = bj::string(c.result);
-    calls.push_back(bj::object{{"id", c.id}, {"name", c.name}, {"arguments", args}, {"result", result}, {"is_error", c.is_error}});
+    calls.push_back(bj::object{{"id", c.id},
+                               {"name", c.name},
+                               {"arguments", args},
+                               {"result", result},
+                               {"is_error", c.is_error}});
   }
-  ReplyJson(ctx, 200, bj::object{{"session_id", out.session_id.value()}, {"message_id", out.message_id.value()},
-                                 {"response", out.response}, {"usage", UsageJson(out.usage)},
-                                 {"trace_id", out.trace_id.value()}, {"model", out.model},
-                                 {"tool_calls", std::move(calls)}});
+  ReplyJson(ctx, 200,
+            bj::object{{"session_id", out.session_id.value()},
+                       {"message_id", out.message_id.value()},
+                       {"response", out.response},
+                       {"usage", UsageJson(out.usage)},
+                       {"trace_id", out.trace_id.value()},
+                       {"model", out.model},
+                       {"tool_calls", std::move(calls)}});
   QuotaHeaders(ctx, ctx.response.headers);
 }
 
@@ -157,40 +179,54 @@ void RegisterChatRoutes(pipeline::Router& r, Services& s) {
   r.Add({.method = "POST", .pattern = "/api/sessions", .sync = [&s](RequestContext& ctx) -> Status {
            if (!ctx.request.body.empty()) GH_RETURN_IF_ERROR(Body(ctx).status());
            GH_ASSIGN_OR_RETURN(auto session, s.chat.CreateSession(*ctx.principal, *ctx.plan));
-           ReplyJson(ctx, 201, bj::object{{"session_id", session.id.value()}, {"expires_at", Iso(session.expires_at)}});
+           ReplyJson(ctx, 201,
+                     bj::object{{"session_id", session.id.value()},
+                                {"expires_at", Iso(session.expires_at)}});
            return Status::Ok();
          }});
-  r.Add({.method = "DELETE", .pattern = "/api/sessions/{session_id}", .sync = [&s](RequestContext& ctx) -> Status {
-           GH_RETURN_IF_ERROR(s.chat.EndSession(*ctx.principal, SessionId(ctx.Param("session_id"))));
+  r.Add({.method = "DELETE",
+         .pattern = "/api/sessions/{session_id}",
+         .sync = [&s](RequestContext& ctx) -> Status {
+           GH_RETURN_IF_ERROR(
+               s.chat.EndSession(*ctx.principal, SessionId(ctx.Param("session_id"))));
            ctx.response = http::Response::NoContent();
            return Status::Ok();
          }});
-  r.Add({.method = "GET", .pattern = "/api/tenants/{tenant_id}/sessions", .sync = [&s](RequestContext& ctx) -> Status {
+  r.Add({.method = "GET",
+         .pattern = "/api/tenants/{tenant_id}/sessions",
+         .sync = [&s](RequestContext& ctx) -> Status {
            GH_ASSIGN_OR_RETURN(auto sessions, s.chat.ListSessions(*ctx.principal));
            bj::array out;
            for (const auto& x : sessions) out.push_back(SessionJson(x));
            ReplyJson(ctx, 200, bj::object{{"sessions", std::move(out)}});
            return Status::Ok();
          }});
-  r.Add({.method = "GET", .pattern = "/api/sessions/{session_id}/messages", .sync = [&s](RequestContext& ctx) -> Status {
-           SessionId id(ctx.Param("session_id"));
-           GH_ASSIGN_OR_RETURN(auto msgs, s.chat.Messages(*ctx.principal, id));
-           bj::array out;
-           for (const auto& m : msgs) {
-             bj::object o{{"message_id", m.id.value()}, {"role", m.role}, {"content", m.content},
-                          {"created_at", Iso(m.created_at)}};
-             if (m.tool_calls) {
-               boost::system::error_code ec;
-               bj::value calls = bj::parse(*m.tool_calls, ec);
-               if (!ec) o["tool_calls"] = calls;
-             }
-             if (m.tool_call_id) o["tool_call_id"] = *m.tool_call_id;
-             out.push_back(std::move(o));
+  r.Add(
+      {.method = "GET",
+       .pattern = "/api/sessions/{session_id}/messages",
+       .sync = [&s](RequestContext& ctx) -> Status {
+         SessionId id(ctx.Param("session_id"));
+         GH_ASSIGN_OR_RETURN(auto msgs, s.chat.Messages(*ctx.principal, id));
+         bj::array out;
+         for (const auto& m : msgs) {
+           bj::object o{{"message_id", m.id.value()},
+                        {"role", m.role},
+                        {"content", m.content},
+                        {"created_at", Iso(m.created_at)}};
+           if (m.tool_calls) {
+             boost::system::error_code ec;
+             bj::value calls = bj::parse(*m.tool_calls, ec);
+             if (!ec) o["tool_calls"] = calls;
            }
-           ReplyJson(ctx, 200, bj::object{{"session_id", id.value()}, {"messages", std::move(out)}});
-           return Status::Ok();
-         }});
-  r.Add({.method = "POST", .pattern = "/api/chat", .chat_quota = true,
+           if (m.tool_call_id) o["tool_call_id"] = *m.tool_call_id;
+           out.push_back(std::move(o));
+         }
+         ReplyJson(ctx, 200, bj::object{{"session_id", id.value()}, {"messages", std::move(out)}});
+         return Status::Ok();
+       }});
+  r.Add({.method = "POST",
+         .pattern = "/api/chat",
+         .chat_quota = true,
          .async = [&s](RequestContext& ctx) { return HandleChat(s, ctx); }});
 }
 

@@ -6,8 +6,8 @@
 // JSON error shape. /oauth/token serves the CIBA grant (poll mode), token exchange (RFC 8693),
 // and — for completeness of the discovery document — the password and refresh_token grants of
 // the built-in issuer. The user's side (/api/me/approvals, /api/me/events) is ordinary JSON API.
-#include <boost/asio/this_coro.hpp>
 #include <fmt/format.h>
+#include <boost/asio/this_coro.hpp>
 
 #include <charconv>
 
@@ -32,11 +32,12 @@ Status OAuthFail(std::string code, std::string description) {
 }
 
 bool IsOAuthCode(std::string_view code) {
-  for (const char* c : {"invalid_request", "invalid_client", "invalid_grant", "unauthorized_client",
-                        "unsupported_grant_type", "invalid_scope", "invalid_target", "authorization_pending",
-                        "slow_down", "expired_token", "access_denied", "unknown_user_id", "invalid_binding_message",
-                        "invalid_authorization_details", "expired_login_hint_token", "missing_user_code",
-                        "invalid_user_code", "temporarily_unavailable"})
+  for (const char* c :
+       {"invalid_request", "invalid_client", "invalid_grant", "unauthorized_client",
+        "unsupported_grant_type", "invalid_scope", "invalid_target", "authorization_pending",
+        "slow_down", "expired_token", "access_denied", "unknown_user_id", "invalid_binding_message",
+        "invalid_authorization_details", "expired_login_hint_token", "missing_user_code",
+        "invalid_user_code", "temporarily_unavailable"})
     if (code == c) return true;
   return false;
 }
@@ -60,7 +61,8 @@ http::Response OAuthErrorResponse(const Status& st) {
   } else if (st.code() == StatusCode::kResourceExhausted) {
     code = code == "account_locked" ? "invalid_grant" : "slow_down";
   } else if (!IsOAuthCode(code)) {
-    code = code == "invalid_credentials" || code == "email_not_verified" ? "invalid_grant" : "invalid_request";
+    code = code == "invalid_credentials" || code == "email_not_verified" ? "invalid_grant"
+                                                                         : "invalid_request";
   }
   http::Response r = http::Response::Json(
       status, bj::serialize(bj::object{{"error", code}, {"error_description", description}}));
@@ -72,14 +74,18 @@ http::Response OAuthErrorResponse(const Status& st) {
 
 Status CheckForm(const vault::Form& form) {
   if (!form.duplicates.empty())
-    return OAuthFail("invalid_request", "parameter '" + Printable(form.duplicates.front(), 64) + "' is repeated");
+    return OAuthFail("invalid_request",
+                     "parameter '" + Printable(form.duplicates.front(), 64) + "' is repeated");
   return Status::Ok();
 }
 
-std::string Field(const vault::Form& form, std::string_view key) { return std::string(form.Get(key).value_or("")); }
+std::string Field(const vault::Form& form, std::string_view key) {
+  return std::string(form.Get(key).value_or(""));
+}
 
 // client_secret_basic or client_secret_post — exactly one.
-Result<storage::OAuthClientRecord> AuthenticateClient(VaultCibaServices& s, const http::Request& req,
+Result<storage::OAuthClientRecord> AuthenticateClient(VaultCibaServices& s,
+                                                      const http::Request& req,
                                                       const vault::Form& form) {
   auto header = req.Header("authorization");
   const bool in_body = form.Get("client_secret").has_value();
@@ -92,7 +98,8 @@ Result<storage::OAuthClientRecord> AuthenticateClient(VaultCibaServices& s, cons
       return OAuthFail("invalid_request", "client_id does not match the authenticated client");
     return s.clients.Authenticate(basic->first, basic->second);
   }
-  if (!in_body) return Status::Unauthenticated("client authentication is required", "invalid_client");
+  if (!in_body)
+    return Status::Unauthenticated("client authentication is required", "invalid_client");
   return s.clients.Authenticate(Field(form, "client_id"), Secret(Field(form, "client_secret")));
 }
 
@@ -103,7 +110,9 @@ void ReplyToken(RequestContext& ctx, bj::object body) {
 }
 
 bj::object IdentityTokens(const identity::Tokens& t) {
-  bj::object o{{"access_token", t.access_token}, {"token_type", "Bearer"}, {"expires_in", t.expires_in},
+  bj::object o{{"access_token", t.access_token},
+               {"token_type", "Bearer"},
+               {"expires_in", t.expires_in},
                {"id_token", t.id_token}};
   if (!t.refresh_token.empty()) o["refresh_token"] = t.refresh_token;
   return o;
@@ -128,9 +137,11 @@ Awaitable<Status> TokenEndpoint(VaultCibaServices& s, RequestContext& ctx) {
     co_return Status::Ok();
   }
   if (grant != kCibaGrant && grant != vault::kTokenExchangeGrant)
-    co_return OAuthFail("unsupported_grant_type", "grant_type '" + Printable(grant, 80) + "' is not supported");
+    co_return OAuthFail("unsupported_grant_type",
+                        "grant_type '" + Printable(grant, 80) + "' is not supported");
 
-  GH_CO_ASSIGN_OR_RETURN(storage::OAuthClientRecord client, AuthenticateClient(s, ctx.request, form));
+  GH_CO_ASSIGN_OR_RETURN(storage::OAuthClientRecord client,
+                         AuthenticateClient(s, ctx.request, form));
   ctx.response.log_fields.emplace_back("client_id", client.client_id);
 
   if (grant == kCibaGrant) {
@@ -138,9 +149,11 @@ Awaitable<Status> TokenEndpoint(VaultCibaServices& s, RequestContext& ctx) {
       co_return OAuthFail("unauthorized_client", "this client may not use CIBA");
     const std::string auth_req_id = Field(form, "auth_req_id");
     if (auth_req_id.empty()) co_return OAuthFail("invalid_request", "auth_req_id is required");
-    GH_CO_ASSIGN_OR_RETURN(storage::ApprovalRecord rec, s.approvals.PollBackchannel(client, auth_req_id));
-    GH_CO_ASSIGN_OR_RETURN(identity::Tokens tokens,
-                           s.core.identity.IssueTokensForClient(rec.tenant_id, rec.user_id, client.client_id));
+    GH_CO_ASSIGN_OR_RETURN(storage::ApprovalRecord rec,
+                           s.approvals.PollBackchannel(client, auth_req_id));
+    GH_CO_ASSIGN_OR_RETURN(
+        identity::Tokens tokens,
+        s.core.identity.IssueTokensForClient(rec.tenant_id, rec.user_id, client.client_id));
     bj::object body = IdentityTokens(tokens);
     body["scope"] = rec.scope;
     if (!rec.authorization_details.empty()) {
@@ -155,9 +168,12 @@ Awaitable<Status> TokenEndpoint(VaultCibaServices& s, RequestContext& ctx) {
   // Token exchange: the subject is a user's Gatehouse access token.
   const std::string subject = Field(form, "subject_token");
   if (subject.empty()) co_return OAuthFail("invalid_request", "subject_token is required");
-  if (form.Get("actor_token")) co_return OAuthFail("invalid_request", "actor tokens are not supported");
+  if (form.Get("actor_token"))
+    co_return OAuthFail("invalid_request", "actor tokens are not supported");
   auto claims = s.core.identity.verifier().Verify(subject);
-  if (!claims.ok()) co_return OAuthFail("invalid_grant", "subject_token is not a valid access token of this issuer");
+  if (!claims.ok())
+    co_return OAuthFail("invalid_grant",
+                        "subject_token is not a valid access token of this issuer");
   vault::ExchangeRequest xr;
   xr.subject_tenant = claims->principal.tenant_id;
   xr.subject_user = claims->principal.user_id;
@@ -187,7 +203,8 @@ Status BackchannelAuthorize(VaultCibaServices& s, RequestContext& ctx) {
   if (form.Get("login_hint_token") || form.Get("id_token_hint"))
     return OAuthFail("invalid_request", "only login_hint is supported");
   if (form.Get("user_code")) return OAuthFail("invalid_request", "user codes are not supported");
-  if (form.Get("request")) return OAuthFail("invalid_request", "signed authentication requests are not supported");
+  if (form.Get("request"))
+    return OAuthFail("invalid_request", "signed authentication requests are not supported");
   approvals::BackchannelRequest br;
   br.login_hint = Field(form, "login_hint");
   br.binding_message = Field(form, "binding_message");
@@ -220,7 +237,8 @@ Awaitable<Status> Events(VaultCibaServices& s, RequestContext& ctx) {
   size_t pending = 0;
   if (auto all = s.approvals.ListForUser(who.tenant_id, who.user_id); all.ok())
     for (const auto& a : *all) pending += a.state == "pending" ? 1 : 0;
-  std::string ready = bj::serialize(bj::object{{"pending_approvals", static_cast<int64_t>(pending)}});
+  std::string ready =
+      bj::serialize(bj::object{{"pending_approvals", static_cast<int64_t>(pending)}});
   if (st.ok()) st = co_await sse.Send("ready", ready);
   while (st.ok()) {
     bool closed = false;
@@ -249,52 +267,72 @@ Result<bj::object> OptionalBody(RequestContext& ctx) {
 }  // namespace
 
 void RegisterCibaRoutes(pipeline::Router& r, VaultCibaServices& s) {
-  r.Add({.method = "POST", .pattern = "/bc-authorize", .auth = Auth::kNone, .form_body = true,
+  r.Add({.method = "POST",
+         .pattern = "/bc-authorize",
+         .auth = Auth::kNone,
+         .form_body = true,
          .error_response = OAuthErrorResponse,
          .sync = [&s](RequestContext& ctx) { return BackchannelAuthorize(s, ctx); }});
-  r.Add({.method = "POST", .pattern = "/oauth/token", .auth = Auth::kNone, .form_body = true,
+  r.Add({.method = "POST",
+         .pattern = "/oauth/token",
+         .auth = Auth::kNone,
+         .form_body = true,
          .error_response = OAuthErrorResponse,
          .async = [&s](RequestContext& ctx) { return TokenEndpoint(s, ctx); }});
 
-  r.Add({.method = "GET", .pattern = "/api/me/approvals", .sync = [&s](RequestContext& ctx) -> Status {
-           GH_ASSIGN_OR_RETURN(auto all, s.approvals.ListForUser(ctx.principal->tenant_id, ctx.principal->user_id));
+  r.Add({.method = "GET",
+         .pattern = "/api/me/approvals",
+         .sync = [&s](RequestContext& ctx) -> Status {
+           GH_ASSIGN_OR_RETURN(
+               auto all, s.approvals.ListForUser(ctx.principal->tenant_id, ctx.principal->user_id));
            bj::array out;
            for (const auto& a : all) out.push_back(approvals::ApprovalJson(a));
            ReplyJson(ctx, 200, bj::object{{"approvals", std::move(out)}});
            ctx.response.headers.Set("cache-control", "no-store");
            return Status::Ok();
          }});
-  r.Add({.method = "GET", .pattern = "/api/me/approvals/{id}", .sync = [&s](RequestContext& ctx) -> Status {
-           GH_ASSIGN_OR_RETURN(auto a, s.approvals.Get(ctx.principal->tenant_id, ctx.principal->user_id, ctx.Param("id")));
+  r.Add({.method = "GET",
+         .pattern = "/api/me/approvals/{id}",
+         .sync = [&s](RequestContext& ctx) -> Status {
+           GH_ASSIGN_OR_RETURN(auto a, s.approvals.Get(ctx.principal->tenant_id,
+                                                       ctx.principal->user_id, ctx.Param("id")));
            ReplyJson(ctx, 200, approvals::ApprovalJson(a));
            return Status::Ok();
          }});
   for (const bool approve : {true, false}) {
-    r.Add({.method = "POST", .pattern = approve ? "/api/me/approvals/{id}/approve" : "/api/me/approvals/{id}/deny",
+    r.Add({.method = "POST",
+           .pattern = approve ? "/api/me/approvals/{id}/approve" : "/api/me/approvals/{id}/deny",
            .sync = [&s, approve](RequestContext& ctx) -> Status {
              GH_ASSIGN_OR_RETURN(auto body, OptionalBody(ctx));
              GH_ASSIGN_OR_RETURN(auto hash, json::OptionalString(body, "arguments_hash", 128));
-             GH_ASSIGN_OR_RETURN(auto a, s.approvals.Decide(ctx.principal->tenant_id, ctx.principal->user_id,
-                                                            ctx.Param("id"), approve, hash));
+             GH_ASSIGN_OR_RETURN(
+                 auto a, s.approvals.Decide(ctx.principal->tenant_id, ctx.principal->user_id,
+                                            ctx.Param("id"), approve, hash));
              ReplyJson(ctx, 200, approvals::ApprovalJson(a));
              return Status::Ok();
            }});
   }
-  r.Add({.method = "GET", .pattern = "/api/me/events",
-         .async = [&s](RequestContext& ctx) { return Events(s, ctx); }});
+  r.Add({.method = "GET", .pattern = "/api/me/events", .async = [&s](RequestContext& ctx) {
+           return Events(s, ctx);
+         }});
 
-  r.Add({.method = "GET", .pattern = "/api/tenants/{tenant_id}/approval-policies", .tenant_admin = true,
+  r.Add({.method = "GET",
+         .pattern = "/api/tenants/{tenant_id}/approval-policies",
+         .tenant_admin = true,
          .sync = [&s](RequestContext& ctx) -> Status {
            GH_ASSIGN_OR_RETURN(auto all, s.approvals.Policies(ctx.principal->tenant_id));
            bj::array out;
            for (const auto& p : all)
-             out.push_back(bj::object{{"tool", p.tool_name}, {"when", p.when_expr},
+             out.push_back(bj::object{{"tool", p.tool_name},
+                                      {"when", p.when_expr},
                                       {"binding_message", p.binding_message},
                                       {"expires_in_seconds", p.expires_in_seconds}});
            ReplyJson(ctx, 200, bj::object{{"policies", std::move(out)}});
            return Status::Ok();
          }});
-  r.Add({.method = "PUT", .pattern = "/api/tenants/{tenant_id}/approval-policies", .tenant_admin = true,
+  r.Add({.method = "PUT",
+         .pattern = "/api/tenants/{tenant_id}/approval-policies",
+         .tenant_admin = true,
          .sync = [&s](RequestContext& ctx) -> Status {
            GH_ASSIGN_OR_RETURN(auto body, Body(ctx));
            const bj::value* list = body.if_contains("policies");
@@ -316,7 +354,8 @@ void RegisterCibaRoutes(pipeline::Router& r, VaultCibaServices& s) {
            GH_ASSIGN_OR_RETURN(auto saved, s.approvals.SetPolicies(ctx.principal->tenant_id, in));
            bj::array out;
            for (const auto& p : saved)
-             out.push_back(bj::object{{"tool", p.tool_name}, {"when", p.when_expr},
+             out.push_back(bj::object{{"tool", p.tool_name},
+                                      {"when", p.when_expr},
                                       {"binding_message", p.binding_message},
                                       {"expires_in_seconds", p.expires_in_seconds}});
            ReplyJson(ctx, 200, bj::object{{"policies", std::move(out)}});

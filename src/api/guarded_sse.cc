@@ -15,7 +15,8 @@ using http::Awaitable;
 using Steady = std::chrono::steady_clock;
 
 struct GuardedSse::State {
-  State(http::ResponseStream& stream, std::chrono::milliseconds keepalive) : sse(stream), keepalive(keepalive) {}
+  State(http::ResponseStream& stream, std::chrono::milliseconds keepalive)
+      : sse(stream), keepalive(keepalive) {}
   http::SseWriter sse;
   std::chrono::milliseconds keepalive;
   bool writing = false;   // a write is in flight: the other side waits

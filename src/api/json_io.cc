@@ -4,7 +4,9 @@
 
 namespace gh::api {
 
-bj::value OptionalInt(const std::optional<int64_t>& v) { return v ? bj::value(*v) : bj::value(nullptr); }
+bj::value OptionalInt(const std::optional<int64_t>& v) {
+  return v ? bj::value(*v) : bj::value(nullptr);
+}
 
 std::string Iso(int64_t unix_millis) { return FormatRfc3339(FromUnixMillis(unix_millis)); }
 
@@ -20,8 +22,9 @@ bj::object SessionJson(const storage::SessionRecord& s) {
 }
 
 bj::object TenantJson(const storage::TenantRecord& t) {
-  return bj::object{{"tenant_id", t.id.value()}, {"name", t.name}, {"subscription_tier", t.tier},
-                    {"status", t.status}, {"timezone", t.timezone}, {"created_at", Iso(t.created_at)}};
+  return bj::object{{"tenant_id", t.id.value()},   {"name", t.name},
+                    {"subscription_tier", t.tier}, {"status", t.status},
+                    {"timezone", t.timezone},      {"created_at", Iso(t.created_at)}};
 }
 
 }  // namespace gh::api

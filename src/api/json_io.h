@@ -14,7 +14,8 @@ namespace gh::api {
 namespace bj = boost::json;
 
 inline Result<bj::object> Body(pipeline::RequestContext& ctx) {
-  if (ctx.request.body.empty()) return Status::InvalidArgument("request body is required", "invalid_json");
+  if (ctx.request.body.empty())
+    return Status::InvalidArgument("request body is required", "invalid_json");
   return json::ParseObject(ctx.request.body);
 }
 

@@ -14,13 +14,14 @@ namespace {
 constexpr size_t kMaxNameBytes = 400;  // checked precisely (100 characters) by the service
 
 bj::object KeyJson(const identity::ApiKeyInfo& k) {
-  return bj::object{{"id", k.id},
-                    {"name", k.name},
-                    {"prefix", k.prefix},
-                    {"user_id", k.user_id.value()},
-                    {"created_at", Iso(k.created_at)},
-                    {"last_used_at", k.last_used_at ? bj::value(Iso(*k.last_used_at)) : bj::value(nullptr)},
-                    {"revoked_at", k.revoked_at ? bj::value(Iso(*k.revoked_at)) : bj::value(nullptr)}};
+  return bj::object{
+      {"id", k.id},
+      {"name", k.name},
+      {"prefix", k.prefix},
+      {"user_id", k.user_id.value()},
+      {"created_at", Iso(k.created_at)},
+      {"last_used_at", k.last_used_at ? bj::value(Iso(*k.last_used_at)) : bj::value(nullptr)},
+      {"revoked_at", k.revoked_at ? bj::value(Iso(*k.revoked_at)) : bj::value(nullptr)}};
 }
 
 }  // namespace
@@ -46,7 +47,9 @@ void RegisterKeyRoutes(pipeline::Router& r, identity::ApiKeyService& keys) {
            ReplyJson(ctx, 200, bj::object{{"keys", std::move(out)}});
            return Status::Ok();
          }});
-  r.Add({.method = "DELETE", .pattern = "/api/keys/{key_id}", .sync = [&keys](RequestContext& ctx) -> Status {
+  r.Add({.method = "DELETE",
+         .pattern = "/api/keys/{key_id}",
+         .sync = [&keys](RequestContext& ctx) -> Status {
            GH_RETURN_IF_ERROR(keys.Revoke(*ctx.principal, ctx.Param("key_id")));
            ctx.response = http::Response::NoContent();
            return Status::Ok();

@@ -8,15 +8,20 @@ namespace gh::api {
 
 using pipeline::RequestContext;
 
-void RegisterMetricsRoutes(pipeline::Router& r, metering::Metering& m, ObservabilityOptions options) {
-  r.Add({.method = "GET", .pattern = "/metrics", .auth = pipeline::Auth::kNone,
+void RegisterMetricsRoutes(pipeline::Router& r, metering::Metering& m,
+                           ObservabilityOptions options) {
+  r.Add({.method = "GET",
+         .pattern = "/metrics",
+         .auth = pipeline::Auth::kNone,
          .sync = [&m, token = options.metrics_bearer_token](RequestContext& ctx) -> Status {
            if (!token.empty()) {
              auto h = ctx.request.Header("authorization");
              if (!h || !ConstantTimeEquals(*h, "Bearer " + token))
-               return Status::Unauthenticated("the metrics endpoint needs its bearer token", "invalid_token");
+               return Status::Unauthenticated("the metrics endpoint needs its bearer token",
+                                              "invalid_token");
            }
-           ctx.response = http::Response::Text(200, m.metrics().Serialize(), "text/plain; version=0.0.4; charset=utf-8");
+           ctx.response = http::Response::Text(200, m.metrics().Serialize(),
+                                               "text/plain; version=0.0.4; charset=utf-8");
            return Status::Ok();
          }});
 }

@@ -17,6 +17,7 @@ struct ObservabilityOptions {
 
 void RegisterCostRoutes(pipeline::Router& router, metering::Metering& metering);
 void RegisterTraceRoutes(pipeline::Router& router, metering::Metering& metering);
-void RegisterMetricsRoutes(pipeline::Router& router, metering::Metering& metering, ObservabilityOptions options = {});
+void RegisterMetricsRoutes(pipeline::Router& router, metering::Metering& metering,
+                           ObservabilityOptions options = {});
 
 }  // namespace gh::api

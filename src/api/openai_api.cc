@@ -4,7 +4,6 @@
 
 #include <algorithm>
 
-
 #include "api/guarded_sse.h"
 #include "api/json_io.h"
 #include "api/openai_wire.h"
@@ -41,7 +40,8 @@ class ChunkStream final : public chat::CompletionEvents {
     h.Set("content-type", "text/event-stream; charset=utf-8");
     Status begun = co_await sse_.Begin(std::move(h));
     if (!begun.ok()) co_return begun;
-    // (Frames are serialized before co_await: GCC 12 mishandles temporaries in co_await expressions.)
+    // (Frames are serialized before co_await: GCC 12 mishandles temporaries in co_await
+    // expressions.)
     std::string frame = bj::serialize(openai::RoleChunk(head_));
     co_return co_await Send(std::move(frame));
   }
@@ -52,7 +52,8 @@ class ChunkStream final : public chat::CompletionEvents {
   // After the model answered: its tool calls, the finish reason, the usage when asked, [DONE].
   Awaitable<Status> Finish(const chat::CompletionOutcome& out, bool include_usage) {
     std::vector<std::string> frames;
-    for (const auto& chunk : openai::ToolCallChunks(head_, out.turn.tool_calls)) frames.push_back(bj::serialize(chunk));
+    for (const auto& chunk : openai::ToolCallChunks(head_, out.turn.tool_calls))
+      frames.push_back(bj::serialize(chunk));
     frames.push_back(bj::serialize(openai::FinishChunk(head_, openai::FinishReason(out.turn))));
     if (include_usage) frames.push_back(bj::serialize(openai::UsageChunk(head_, out.turn.usage)));
     frames.emplace_back("[DONE]");
@@ -84,8 +85,10 @@ class SilentEvents final : public chat::CompletionEvents {
 
 Awaitable<Status> HandleCompletion(Services& s, RequestContext& ctx) {
   GH_CO_ASSIGN_OR_RETURN(auto body, Body(ctx));
-  GH_CO_ASSIGN_OR_RETURN(openai::ChatCompletionParams params, openai::ParseChatCompletionRequest(body));
-  if (ctx.trace_id.empty()) ctx.trace_id = TraceId(HexEncode(s.random.Bytes(16)));  // the metering filter's
+  GH_CO_ASSIGN_OR_RETURN(openai::ChatCompletionParams params,
+                         openai::ParseChatCompletionRequest(body));
+  if (ctx.trace_id.empty())
+    ctx.trace_id = TraceId(HexEncode(s.random.Bytes(16)));  // the metering filter's
 
   chat::CompletionRequest req;
   req.principal = *ctx.principal;
@@ -100,7 +103,8 @@ Awaitable<Status> HandleCompletion(Services& s, RequestContext& ctx) {
 
   if (!params.stream) {
     SilentEvents events;
-    GH_CO_ASSIGN_OR_RETURN(chat::CompletionOutcome out, co_await s.chat.Complete(req, reservation, events));
+    GH_CO_ASSIGN_OR_RETURN(chat::CompletionOutcome out,
+                           co_await s.chat.Complete(req, reservation, events));
     ReplyJson(ctx, 200, openai::CompletionJson(out));
     QuotaHeaders(ctx, ctx.response.headers);
     co_return Status::Ok();
@@ -114,7 +118,8 @@ Awaitable<Status> HandleCompletion(Services& s, RequestContext& ctx) {
   if (outcome.ok() && sse.begun()) (void)co_await events.Finish(*outcome, params.include_usage);
   co_await sse.Stop();
   // Refused before the stream began (model, limits): an ordinary error answer with its status.
-  if (!sse.begun()) co_return outcome.ok() ? Status::Internal("stream never started") : std::move(outcome).status();
+  if (!sse.begun())
+    co_return outcome.ok() ? Status::Internal("stream never started") : std::move(outcome).status();
   if (!outcome.ok()) {
     (void)co_await events.Fail(outcome.status());
     co_return std::move(outcome).status();
@@ -128,7 +133,8 @@ Status HandleModel(Services& s, RequestContext& ctx) {
   const std::string& name = ctx.Param("model");
   auto allowed = s.chat.AllowedModels(*ctx.plan);
   if (std::find(allowed.begin(), allowed.end(), name) == allowed.end())
-    return Status::NotFound("the model '" + Printable(name, 100) + "' does not exist or you do not have access to it",
+    return Status::NotFound("the model '" + Printable(name, 100) +
+                                "' does not exist or you do not have access to it",
                             "model_not_found")
         .WithDetail("param", "model");
   ReplyJson(ctx, 200, openai::ModelJson(name));
@@ -138,16 +144,22 @@ Status HandleModel(Services& s, RequestContext& ctx) {
 }  // namespace
 
 void RegisterOpenAiRoutes(pipeline::Router& r, Services& s, identity::ApiKeyService& keys) {
-  r.Add({.method = "POST", .pattern = "/v1/chat/completions", .chat_quota = true,
+  r.Add({.method = "POST",
+         .pattern = "/v1/chat/completions",
+         .chat_quota = true,
          .admit_with_model_call = true,  // the message and the call's worst case: one transaction
          .error_response = openai::ErrorResponse,
          .async = [&s](RequestContext& ctx) { return HandleCompletion(s, ctx); }});
-  r.Add({.method = "GET", .pattern = "/v1/models", .error_response = openai::ErrorResponse,
+  r.Add({.method = "GET",
+         .pattern = "/v1/models",
+         .error_response = openai::ErrorResponse,
          .sync = [&s](RequestContext& ctx) -> Status {
            ReplyJson(ctx, 200, openai::ModelListJson(s.chat.AllowedModels(*ctx.plan)));
            return Status::Ok();
          }});
-  r.Add({.method = "GET", .pattern = "/v1/models/{model}", .error_response = openai::ErrorResponse,
+  r.Add({.method = "GET",
+         .pattern = "/v1/models/{model}",
+         .error_response = openai::ErrorResponse,
          .sync = [&s](RequestContext& ctx) { return HandleModel(s, ctx); }});
   RegisterKeyRoutes(r, keys);
 }

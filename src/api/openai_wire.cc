@@ -21,14 +21,16 @@ constexpr size_t kMaxTools = 128;
 constexpr size_t kMaxModelName = 200;
 
 Status Bad(std::string message, std::string param, std::string code = "invalid_value") {
-  return Status::InvalidArgument(std::move(message), std::move(code)).WithDetail("param", std::move(param));
+  return Status::InvalidArgument(std::move(message), std::move(code))
+      .WithDetail("param", std::move(param));
 }
 
 // Tool names as OpenAI allows them: [A-Za-z0-9_-]{1,64}.
 bool ValidToolName(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
   });
 }
 
@@ -42,27 +44,32 @@ Result<std::string> ContentText(const bj::object& message, const std::string& pa
   const bj::value* c = Member(message, "content");
   if (!c) return std::string();
   if (c->is_string()) return std::string(c->get_string());
-  if (!c->is_array()) return Bad("content must be a string or an array of content parts", param, "invalid_type");
+  if (!c->is_array())
+    return Bad("content must be a string or an array of content parts", param, "invalid_type");
   std::string text;
   size_t i = 0;
   for (const auto& part : c->get_array()) {
     const std::string part_param = fmt::format("{}[{}]", param, i++);
-    if (!part.is_object()) return Bad("a content part must be an object", part_param, "invalid_type");
+    if (!part.is_object())
+      return Bad("a content part must be an object", part_param, "invalid_type");
     const auto& po = part.get_object();
     const bj::value* type = Member(po, "type");
-    if (!type || !type->is_string()) return Bad("a content part needs a type", part_param + ".type");
+    if (!type || !type->is_string())
+      return Bad("a content part needs a type", part_param + ".type");
     if (type->get_string() != "text")
       return Bad(fmt::format("content parts of type '{}' are not supported; only text is",
                              std::string_view(type->get_string()).substr(0, 40)),
                  part_param + ".type", "unsupported_content");
     const bj::value* t = Member(po, "text");
-    if (!t || !t->is_string()) return Bad("a text part needs a text string", part_param + ".text", "invalid_type");
+    if (!t || !t->is_string())
+      return Bad("a text part needs a text string", part_param + ".text", "invalid_type");
     text += t->get_string();
   }
   return text;
 }
 
-Result<std::vector<agent::ToolCall>> AssistantToolCalls(const bj::object& message, const std::string& param) {
+Result<std::vector<agent::ToolCall>> AssistantToolCalls(const bj::object& message,
+                                                        const std::string& param) {
   std::vector<agent::ToolCall> calls;
   const bj::value* tc = Member(message, "tool_calls");
   if (!tc) return calls;
@@ -74,8 +81,10 @@ Result<std::vector<agent::ToolCall>> AssistantToolCalls(const bj::object& messag
     const auto& co = c.get_object();
     const bj::value* id = Member(co, "id");
     const bj::value* fn = Member(co, "function");
-    if (!id || !id->is_string() || id->get_string().empty()) return Bad("a tool call needs an id", p + ".id");
-    if (const bj::value* type = Member(co, "type"); type && (!type->is_string() || type->get_string() != "function"))
+    if (!id || !id->is_string() || id->get_string().empty())
+      return Bad("a tool call needs an id", p + ".id");
+    if (const bj::value* type = Member(co, "type");
+        type && (!type->is_string() || type->get_string() != "function"))
       return Bad("only function tool calls are supported", p + ".type");
     if (!fn || !fn->is_object()) return Bad("a tool call needs a function", p + ".function");
     const bj::value* name = Member(fn->get_object(), "name");
@@ -83,9 +92,12 @@ Result<std::vector<agent::ToolCall>> AssistantToolCalls(const bj::object& messag
     if (!name || !name->is_string() || name->get_string().empty())
       return Bad("a tool call needs a function name", p + ".function.name");
     std::string arguments = "{}";
-    if (args && args->is_string()) arguments = std::string(args->get_string());
-    else if (args) arguments = bj::serialize(*args);
-    calls.push_back({std::string(id->get_string()), std::string(name->get_string()), std::move(arguments)});
+    if (args && args->is_string())
+      arguments = std::string(args->get_string());
+    else if (args)
+      arguments = bj::serialize(*args);
+    calls.push_back(
+        {std::string(id->get_string()), std::string(name->get_string()), std::move(arguments)});
   }
   return calls;
 }
@@ -96,7 +108,8 @@ Result<std::vector<ChatMessage>> ParseMessages(const bj::object& body) {
   if (!v->is_array()) return Bad("messages must be an array", "messages", "invalid_type");
   const auto& arr = v->get_array();
   if (arr.empty()) return Bad("messages must not be empty", "messages");
-  if (arr.size() > kMaxMessages) return Bad(fmt::format("at most {} messages are accepted", kMaxMessages), "messages");
+  if (arr.size() > kMaxMessages)
+    return Bad(fmt::format("at most {} messages are accepted", kMaxMessages), "messages");
   std::vector<ChatMessage> out;
   std::map<std::string, std::string> call_names;  // tool call id -> tool name, from assistant turns
   for (size_t i = 0; i < arr.size(); ++i) {
@@ -104,7 +117,8 @@ Result<std::vector<ChatMessage>> ParseMessages(const bj::object& body) {
     if (!arr[i].is_object()) return Bad("a message must be an object", param, "invalid_type");
     const auto& m = arr[i].get_object();
     const bj::value* role = Member(m, "role");
-    if (!role || !role->is_string()) return Bad("a message needs a role", param + ".role", "missing_field");
+    if (!role || !role->is_string())
+      return Bad("a message needs a role", param + ".role", "missing_field");
     const std::string_view r = role->get_string();
     GH_ASSIGN_OR_RETURN(std::string content, ContentText(m, param + ".content"));
     ChatMessage msg;
@@ -121,14 +135,16 @@ Result<std::vector<ChatMessage>> ParseMessages(const bj::object& body) {
       msg.role = Role::kTool;
       const bj::value* id = Member(m, "tool_call_id");
       if (!id || !id->is_string() || id->get_string().empty())
-        return Bad("a tool message needs the tool_call_id it answers", param + ".tool_call_id", "missing_field");
+        return Bad("a tool message needs the tool_call_id it answers", param + ".tool_call_id",
+                   "missing_field");
       msg.tool_call_id = std::string(id->get_string());
       auto it = call_names.find(msg.tool_call_id);
       if (it != call_names.end()) msg.tool_name = it->second;
     } else {
-      return Bad(fmt::format("role '{}' is not supported; use system, developer, user, assistant or tool",
-                             r.substr(0, 40)),
-                 param + ".role");
+      return Bad(
+          fmt::format("role '{}' is not supported; use system, developer, user, assistant or tool",
+                      r.substr(0, 40)),
+          param + ".role");
     }
     out.push_back(std::move(msg));
   }
@@ -140,7 +156,8 @@ Result<std::vector<agent::ToolSpec>> ParseTools(const bj::object& body) {
   const bj::value* v = Member(body, "tools");
   if (!v) return tools;
   if (!v->is_array()) return Bad("tools must be an array", "tools", "invalid_type");
-  if (v->get_array().size() > kMaxTools) return Bad(fmt::format("at most {} tools are accepted", kMaxTools), "tools");
+  if (v->get_array().size() > kMaxTools)
+    return Bad(fmt::format("at most {} tools are accepted", kMaxTools), "tools");
   std::set<std::string> names;
   size_t i = 0;
   for (const auto& t : v->get_array()) {
@@ -151,21 +168,27 @@ Result<std::vector<agent::ToolSpec>> ParseTools(const bj::object& body) {
     if (!type || !type->is_string() || type->get_string() != "function")
       return Bad("only tools of type 'function' are supported", p + ".type");
     const bj::value* fn = Member(to, "function");
-    if (!fn || !fn->is_object()) return Bad("a function tool needs a function", p + ".function", "missing_field");
+    if (!fn || !fn->is_object())
+      return Bad("a function tool needs a function", p + ".function", "missing_field");
     const auto& fo = fn->get_object();
     const bj::value* name = Member(fo, "name");
     if (!name || !name->is_string() || !ValidToolName(name->get_string()))
-      return Bad("a function name must be 1 to 64 letters, digits, underscores or dashes", p + ".function.name");
+      return Bad("a function name must be 1 to 64 letters, digits, underscores or dashes",
+                 p + ".function.name");
     agent::ToolSpec spec;
     spec.name = std::string(name->get_string());
-    if (!names.insert(spec.name).second) return Bad("tool names must be unique", p + ".function.name");
+    if (!names.insert(spec.name).second)
+      return Bad("tool names must be unique", p + ".function.name");
     if (const bj::value* d = Member(fo, "description")) {
-      if (!d->is_string()) return Bad("description must be a string", p + ".function.description", "invalid_type");
+      if (!d->is_string())
+        return Bad("description must be a string", p + ".function.description", "invalid_type");
       spec.description = std::string(d->get_string());
     }
     spec.parameters_schema = R"({"type":"object","properties":{}})";
     if (const bj::value* params = Member(fo, "parameters")) {
-      if (!params->is_object()) return Bad("parameters must be a JSON Schema object", p + ".function.parameters", "invalid_type");
+      if (!params->is_object())
+        return Bad("parameters must be a JSON Schema object", p + ".function.parameters",
+                   "invalid_type");
       spec.parameters_schema = bj::serialize(*params);
     }
     tools.push_back(std::move(spec));
@@ -191,15 +214,20 @@ Status ApplyToolChoice(const bj::object& body, ChatCompletionParams& p) {
     }
     return Bad("tool_choice must be 'auto', 'none', 'required' or a named function", "tool_choice");
   }
-  if (!v->is_object()) return Bad("tool_choice must be a string or an object", "tool_choice", "invalid_type");
+  if (!v->is_object())
+    return Bad("tool_choice must be a string or an object", "tool_choice", "invalid_type");
   const auto& o = v->get_object();
   const bj::value* type = Member(o, "type");
   const bj::value* fn = Member(o, "function");
   const bj::value* name = fn && fn->is_object() ? Member(fn->get_object(), "name") : nullptr;
-  if (!type || !type->is_string() || type->get_string() != "function" || !name || !name->is_string())
-    return Bad("a named tool_choice is {\"type\": \"function\", \"function\": {\"name\": ...}}", "tool_choice");
-  auto it = std::find_if(p.tools.begin(), p.tools.end(), [&](const agent::ToolSpec& t) { return t.name == name->get_string(); });
-  if (it == p.tools.end()) return Bad("tool_choice names a function that is not among tools", "tool_choice.function.name");
+  if (!type || !type->is_string() || type->get_string() != "function" || !name ||
+      !name->is_string())
+    return Bad("a named tool_choice is {\"type\": \"function\", \"function\": {\"name\": ...}}",
+               "tool_choice");
+  auto it = std::find_if(p.tools.begin(), p.tools.end(),
+                         [&](const agent::ToolSpec& t) { return t.name == name->get_string(); });
+  if (it == p.tools.end())
+    return Bad("tool_choice names a function that is not among tools", "tool_choice.function.name");
   agent::ToolSpec chosen = *it;
   p.tools = {std::move(chosen)};
   p.tool_required = true;
@@ -210,30 +238,40 @@ Result<std::optional<int64_t>> PositiveInt(const bj::object& body, std::string_v
   const bj::value* v = Member(body, key);
   if (!v) return std::optional<int64_t>();
   if (v->is_uint64()) return std::optional<int64_t>(INT64_MAX);  // beyond int64: as large as can be
-  if (!v->is_int64()) return Bad(fmt::format("{} must be an integer", key), std::string(key), "invalid_type");
+  if (!v->is_int64())
+    return Bad(fmt::format("{} must be an integer", key), std::string(key), "invalid_type");
   if (v->get_int64() < 1) return Bad(fmt::format("{} must be at least 1", key), std::string(key));
   return std::optional<int64_t>(v->get_int64());
 }
 
-bj::object ChunkOf(const chat::CompletionOutcome& head, bj::object delta, const bj::value& finish_reason) {
+bj::object ChunkOf(const chat::CompletionOutcome& head, bj::object delta,
+                   const bj::value& finish_reason) {
   bj::array choices;
-  choices.push_back(bj::object{{"index", 0}, {"delta", std::move(delta)}, {"logprobs", nullptr}, {"finish_reason", finish_reason}});
-  return bj::object{{"id", head.id},          {"object", "chat.completion.chunk"}, {"created", head.created},
-                    {"model", head.model},    {"system_fingerprint", nullptr},     {"choices", std::move(choices)}};
+  choices.push_back(bj::object{{"index", 0},
+                               {"delta", std::move(delta)},
+                               {"logprobs", nullptr},
+                               {"finish_reason", finish_reason}});
+  return bj::object{
+      {"id", head.id},       {"object", "chat.completion.chunk"}, {"created", head.created},
+      {"model", head.model}, {"system_fingerprint", nullptr},     {"choices", std::move(choices)}};
 }
 
 std::string_view ErrorType(const Status& s) {
   switch (s.code()) {
-    case StatusCode::kUnauthenticated: return "authentication_error";
-    case StatusCode::kPermissionDenied: return "permission_error";
+    case StatusCode::kUnauthenticated:
+      return "authentication_error";
+    case StatusCode::kPermissionDenied:
+      return "permission_error";
     case StatusCode::kResourceExhausted:
       return s.error_code() == "budget_exceeded" ? "insufficient_quota" : "rate_limit_error";
     case StatusCode::kInternal:
     case StatusCode::kBadGateway:
     case StatusCode::kUnavailable:
     case StatusCode::kDeadlineExceeded:
-    case StatusCode::kCancelled: return "server_error";
-    default: return "invalid_request_error";
+    case StatusCode::kCancelled:
+      return "server_error";
+    default:
+      return "invalid_request_error";
   }
 }
 
@@ -259,9 +297,12 @@ Result<ChatCompletionParams> ParseChatCompletionRequest(const bj::object& body) 
     p.stream = stream->get_bool();
   }
   if (const bj::value* so = Member(body, "stream_options")) {
-    if (!so->is_object()) return Bad("stream_options must be an object", "stream_options", "invalid_type");
+    if (!so->is_object())
+      return Bad("stream_options must be an object", "stream_options", "invalid_type");
     if (const bj::value* iu = Member(so->get_object(), "include_usage")) {
-      if (!iu->is_bool()) return Bad("include_usage must be a boolean", "stream_options.include_usage", "invalid_type");
+      if (!iu->is_bool())
+        return Bad("include_usage must be a boolean", "stream_options.include_usage",
+                   "invalid_type");
       p.include_usage = iu->get_bool();
     }
   }
@@ -285,16 +326,21 @@ bj::object UsageJson(const agent::Usage& u) {
 bj::object CompletionJson(const chat::CompletionOutcome& out) {
   const agent::ModelTurn& t = out.turn;
   bj::object message{{"role", "assistant"}, {"refusal", nullptr}};
-  message["content"] = t.text.empty() && !t.tool_calls.empty() ? bj::value(nullptr) : bj::value(t.text);
+  message["content"] =
+      t.text.empty() && !t.tool_calls.empty() ? bj::value(nullptr) : bj::value(t.text);
   if (!t.tool_calls.empty()) {
     bj::array calls;
     for (const auto& c : t.tool_calls)
-      calls.push_back(bj::object{{"id", c.id}, {"type", "function"},
-                                 {"function", bj::object{{"name", c.name}, {"arguments", c.arguments_json}}}});
+      calls.push_back(
+          bj::object{{"id", c.id},
+                     {"type", "function"},
+                     {"function", bj::object{{"name", c.name}, {"arguments", c.arguments_json}}}});
     message["tool_calls"] = std::move(calls);
   }
   bj::array choices;
-  choices.push_back(bj::object{{"index", 0}, {"message", std::move(message)}, {"logprobs", nullptr},
+  choices.push_back(bj::object{{"index", 0},
+                               {"message", std::move(message)},
+                               {"logprobs", nullptr},
                                {"finish_reason", FinishReason(t)}});
   return bj::object{{"id", out.id},
                     {"object", "chat.completion"},
@@ -313,16 +359,21 @@ bj::object TextChunk(const chat::CompletionOutcome& head, std::string_view text)
   return ChunkOf(head, bj::object{{"content", text}}, nullptr);
 }
 
-std::vector<bj::object> ToolCallChunks(const chat::CompletionOutcome& head, const std::vector<agent::ToolCall>& calls) {
+std::vector<bj::object> ToolCallChunks(const chat::CompletionOutcome& head,
+                                       const std::vector<agent::ToolCall>& calls) {
   std::vector<bj::object> out;
   for (size_t i = 0; i < calls.size(); ++i) {
     const auto index = static_cast<int64_t>(i);
     bj::array opening;
-    opening.push_back(bj::object{{"index", index}, {"id", calls[i].id}, {"type", "function"},
-                                 {"function", bj::object{{"name", calls[i].name}, {"arguments", ""}}}});
+    opening.push_back(
+        bj::object{{"index", index},
+                   {"id", calls[i].id},
+                   {"type", "function"},
+                   {"function", bj::object{{"name", calls[i].name}, {"arguments", ""}}}});
     out.push_back(ChunkOf(head, bj::object{{"tool_calls", std::move(opening)}}, nullptr));
     bj::array arguments;
-    arguments.push_back(bj::object{{"index", index}, {"function", bj::object{{"arguments", calls[i].arguments_json}}}});
+    arguments.push_back(bj::object{
+        {"index", index}, {"function", bj::object{{"arguments", calls[i].arguments_json}}}});
     out.push_back(ChunkOf(head, bj::object{{"tool_calls", std::move(arguments)}}, nullptr));
   }
   return out;
@@ -333,8 +384,12 @@ bj::object FinishChunk(const chat::CompletionOutcome& head, std::string_view fin
 }
 
 bj::object UsageChunk(const chat::CompletionOutcome& head, const agent::Usage& usage) {
-  return bj::object{{"id", head.id},       {"object", "chat.completion.chunk"}, {"created", head.created},
-                    {"model", head.model}, {"system_fingerprint", nullptr},     {"choices", bj::array{}},
+  return bj::object{{"id", head.id},
+                    {"object", "chat.completion.chunk"},
+                    {"created", head.created},
+                    {"model", head.model},
+                    {"system_fingerprint", nullptr},
+                    {"choices", bj::array{}},
                     {"usage", UsageJson(usage)}};
 }
 
@@ -360,8 +415,10 @@ bj::object ErrorJson(const Status& s) {
         if (auto* str = std::get_if<std::string>(&v)) e["param"] = *str;
         continue;
       }
-      if (auto* str = std::get_if<std::string>(&v)) e[k] = *str;
-      else e[k] = std::get<int64_t>(v);
+      if (auto* str = std::get_if<std::string>(&v))
+        e[k] = *str;
+      else
+        e[k] = std::get<int64_t>(v);
     }
     if (s.retry_after_seconds()) e["retry_after"] = *s.retry_after_seconds();
   }
@@ -369,9 +426,12 @@ bj::object ErrorJson(const Status& s) {
 }
 
 http::Response ErrorResponse(const Status& s) {
-  http::Response r = http::Response::Json(http::HttpStatusFor(s.code()), bj::serialize(ErrorJson(s)));
-  if (s.retry_after_seconds()) r.headers.Set("retry-after", std::to_string(*s.retry_after_seconds()));
-  r.log_fields.emplace_back("error_code", s.code() == StatusCode::kInternal ? "internal" : s.error_code());
+  http::Response r =
+      http::Response::Json(http::HttpStatusFor(s.code()), bj::serialize(ErrorJson(s)));
+  if (s.retry_after_seconds())
+    r.headers.Set("retry-after", std::to_string(*s.retry_after_seconds()));
+  r.log_fields.emplace_back("error_code",
+                            s.code() == StatusCode::kInternal ? "internal" : s.error_code());
   if (s.code() == StatusCode::kInternal) log::Error("internal error", {{"detail", s.message()}});
   return r;
 }

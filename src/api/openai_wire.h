@@ -52,7 +52,8 @@ bj::object RoleChunk(const chat::CompletionOutcome& head);
 bj::object TextChunk(const chat::CompletionOutcome& head, std::string_view text);
 // Two chunks per call, in OpenAI's indexed format: {index, id, type, function: {name, arguments:
 // ""}}, then {index, function: {arguments}}.
-std::vector<bj::object> ToolCallChunks(const chat::CompletionOutcome& head, const std::vector<agent::ToolCall>& calls);
+std::vector<bj::object> ToolCallChunks(const chat::CompletionOutcome& head,
+                                       const std::vector<agent::ToolCall>& calls);
 bj::object FinishChunk(const chat::CompletionOutcome& head, std::string_view finish_reason);
 bj::object UsageChunk(const chat::CompletionOutcome& head, const agent::Usage& usage);
 

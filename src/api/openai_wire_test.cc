@@ -8,7 +8,9 @@ namespace {
 
 bj::object Parse(std::string_view json) { return bj::parse(json).as_object(); }
 
-Result<ChatCompletionParams> Request(std::string_view json) { return ParseChatCompletionRequest(Parse(json)); }
+Result<ChatCompletionParams> Request(std::string_view json) {
+  return ParseChatCompletionRequest(Parse(json));
+}
 
 std::string ParamOf(const Status& s) {
   for (const auto& [k, v] : s.details())
@@ -62,21 +64,27 @@ TEST(OpenAiWireTest, FunctionToolsAreOfferedAsGivenAndToolChoiceNarrowsThem) {
   ASSERT_EQ(p->tools.size(), 2u);
   EXPECT_EQ(p->tools[0].description, "Weather now");
   EXPECT_EQ(bj::parse(p->tools[0].parameters_schema).at("required").at(0).as_string(), "location");
-  EXPECT_EQ(bj::parse(p->tools[1].parameters_schema).at("type").as_string(), "object") << "a default schema";
+  EXPECT_EQ(bj::parse(p->tools[1].parameters_schema).at("type").as_string(), "object")
+      << "a default schema";
   EXPECT_FALSE(p->tool_required);
 
-  auto none = Request(R"({"messages": [{"role": "user", "content": "hi"}], "tool_choice": "none", )" + tools + "}");
+  auto none = Request(
+      R"({"messages": [{"role": "user", "content": "hi"}], "tool_choice": "none", )" + tools + "}");
   EXPECT_TRUE(none->tools.empty());
-  auto required = Request(R"({"messages": [{"role": "user", "content": "hi"}], "tool_choice": "required", )" + tools + "}");
+  auto required =
+      Request(R"({"messages": [{"role": "user", "content": "hi"}], "tool_choice": "required", )" +
+              tools + "}");
   EXPECT_TRUE(required->tool_required);
   EXPECT_EQ(required->tools.size(), 2u);
   auto named = Request(R"({"messages": [{"role": "user", "content": "hi"}],
-      "tool_choice": {"type": "function", "function": {"name": "lookup"}}, )" + tools + "}");
+      "tool_choice": {"type": "function", "function": {"name": "lookup"}}, )" +
+                       tools + "}");
   ASSERT_EQ(named->tools.size(), 1u);
   EXPECT_EQ(named->tools[0].name, "lookup");
   EXPECT_TRUE(named->tool_required);
   auto unknown = Request(R"({"messages": [{"role": "user", "content": "hi"}],
-      "tool_choice": {"type": "function", "function": {"name": "nope"}}, )" + tools + "}");
+      "tool_choice": {"type": "function", "function": {"name": "nope"}}, )" +
+                         tools + "}");
   EXPECT_EQ(ParamOf(unknown.status()), "tool_choice.function.name");
 }
 
@@ -87,7 +95,8 @@ TEST(OpenAiWireTest, StreamingAndTokenLimitsAreRead) {
   EXPECT_TRUE(p->stream);
   EXPECT_TRUE(p->include_usage);
   EXPECT_EQ(p->max_tokens, 20) << "max_completion_tokens wins over the deprecated max_tokens";
-  auto legacy = Request(R"({"messages": [{"role": "user", "content": "hi"}], "max_tokens": 50, "stream": null})");
+  auto legacy = Request(
+      R"({"messages": [{"role": "user", "content": "hi"}], "max_tokens": 50, "stream": null})");
   EXPECT_EQ(legacy->max_tokens, 50);
   EXPECT_FALSE(legacy->stream);
 }
@@ -107,15 +116,20 @@ TEST(OpenAiWireTest, MalformedRequestsNameTheOffendingParameter) {
       {R"({"messages": [{"role": "assistant", "tool_calls": [{"type": "function", "function": {"name": "f"}}]}]})",
        "messages[0].tool_calls[0].id"},
       {R"({"model": 5, "messages": [{"role": "user", "content": "hi"}]})", "model"},
-      {R"({"messages": [{"role": "user", "content": "hi"}], "tools": [{"type": "retrieval"}]})", "tools[0].type"},
+      {R"({"messages": [{"role": "user", "content": "hi"}], "tools": [{"type": "retrieval"}]})",
+       "tools[0].type"},
       {R"({"messages": [{"role": "user", "content": "hi"}], "tools": [{"type": "function", "function": {"name": "bad name"}}]})",
        "tools[0].function.name"},
       {R"({"messages": [{"role": "user", "content": "hi"}], "tools": [{"type": "function", "function": {"name": "a"}},
-          {"type": "function", "function": {"name": "a"}}]})", "tools[1].function.name"},
-      {R"({"messages": [{"role": "user", "content": "hi"}], "tool_choice": "always"})", "tool_choice"},
-      {R"({"messages": [{"role": "user", "content": "hi"}], "tool_choice": "required"})", "tool_choice"},
+          {"type": "function", "function": {"name": "a"}}]})",
+       "tools[1].function.name"},
+      {R"({"messages": [{"role": "user", "content": "hi"}], "tool_choice": "always"})",
+       "tool_choice"},
+      {R"({"messages": [{"role": "user", "content": "hi"}], "tool_choice": "required"})",
+       "tool_choice"},
       {R"({"messages": [{"role": "user", "content": "hi"}], "max_tokens": 0})", "max_tokens"},
-      {R"({"messages": [{"role": "user", "content": "hi"}], "max_completion_tokens": 1.5})", "max_completion_tokens"},
+      {R"({"messages": [{"role": "user", "content": "hi"}], "max_completion_tokens": 1.5})",
+       "max_completion_tokens"},
       {R"({"messages": [{"role": "user", "content": "hi"}], "n": 2})", "n"},
       {R"({"messages": [{"role": "user", "content": "hi"}], "stream": "yes"})", "stream"},
       {R"({"messages": [{"role": "user", "content": "hi"}], "stream_options": {"include_usage": 1}})",
@@ -145,7 +159,8 @@ TEST(OpenAiWireTest, ACompletionHasOpenAisShape) {
   EXPECT_EQ(choice.at("message").at("content").as_string(), "Sunny.");
   EXPECT_FALSE(choice.at("message").as_object().contains("tool_calls"));
   const auto& usage = c.at("usage").as_object();
-  EXPECT_EQ(usage.at("prompt_tokens").as_int64(), 12) << "cached tokens are part of the prompt, as OpenAI counts";
+  EXPECT_EQ(usage.at("prompt_tokens").as_int64(), 12)
+      << "cached tokens are part of the prompt, as OpenAI counts";
   EXPECT_EQ(usage.at("completion_tokens").as_int64(), 5);
   EXPECT_EQ(usage.at("total_tokens").as_int64(), 17);
 }
@@ -174,7 +189,8 @@ TEST(OpenAiWireTest, StreamChunksFollowOpenAisIndexedFormat) {
   EXPECT_EQ(role.at("object").as_string(), "chat.completion.chunk");
   EXPECT_EQ(role.at("choices").at(0).at("delta").at("role").as_string(), "assistant");
   EXPECT_TRUE(role.at("choices").at(0).at("finish_reason").is_null());
-  EXPECT_EQ(TextChunk(head, "Sun").at("choices").at(0).at("delta").at("content").as_string(), "Sun");
+  EXPECT_EQ(TextChunk(head, "Sun").at("choices").at(0).at("delta").at("content").as_string(),
+            "Sun");
 
   auto chunks = ToolCallChunks(head, {{"call_a", "f", R"({"x":1})"}, {"call_b", "g", "{}"}});
   ASSERT_EQ(chunks.size(), 4u);
@@ -187,21 +203,24 @@ TEST(OpenAiWireTest, StreamChunksFollowOpenAisIndexedFormat) {
   EXPECT_FALSE(args_a.contains("id")) << "continuations carry only the index and the fragment";
   EXPECT_EQ(args_a.at("function").at("arguments").as_string(), R"({"x":1})");
 
-  EXPECT_EQ(FinishChunk(head, "tool_calls").at("choices").at(0).at("finish_reason").as_string(), "tool_calls");
+  EXPECT_EQ(FinishChunk(head, "tool_calls").at("choices").at(0).at("finish_reason").as_string(),
+            "tool_calls");
   bj::object usage = UsageChunk(head, head.turn.usage);
   EXPECT_TRUE(usage.at("choices").as_array().empty());
   EXPECT_EQ(usage.at("usage").at("total_tokens").as_int64(), 17);
 }
 
 TEST(OpenAiWireTest, ErrorsHaveOpenAisShapeAndStatus) {
-  Status bad = Status::InvalidArgument("messages is required", "missing_field").WithDetail("param", "messages");
+  Status bad = Status::InvalidArgument("messages is required", "missing_field")
+                   .WithDetail("param", "messages");
   bj::object e = ErrorJson(bad).at("error").as_object();
   EXPECT_EQ(e.at("message").as_string(), "messages is required");
   EXPECT_EQ(e.at("type").as_string(), "invalid_request_error");
   EXPECT_EQ(e.at("param").as_string(), "messages");
   EXPECT_EQ(e.at("code").as_string(), "missing_field");
 
-  http::Response r = ErrorResponse(Status::ResourceExhausted("daily limit", "quota_exceeded").WithRetryAfter(30));
+  http::Response r =
+      ErrorResponse(Status::ResourceExhausted("daily limit", "quota_exceeded").WithRetryAfter(30));
   EXPECT_EQ(r.status, 429);
   EXPECT_EQ(r.headers.Get("retry-after"), "30");
   bj::object limited = bj::parse(r.body).at("error").as_object();
@@ -209,10 +228,14 @@ TEST(OpenAiWireTest, ErrorsHaveOpenAisShapeAndStatus) {
   EXPECT_TRUE(limited.at("param").is_null());
 
   EXPECT_EQ(ErrorResponse(Status::Unauthenticated("no", "invalid_api_key")).status, 401);
-  EXPECT_EQ(ErrorJson(Status::Unauthenticated("no", "invalid_api_key")).at("error").at("type").as_string(),
+  EXPECT_EQ(ErrorJson(Status::Unauthenticated("no", "invalid_api_key"))
+                .at("error")
+                .at("type")
+                .as_string(),
             "authentication_error");
   EXPECT_EQ(ErrorResponse(Status::PermissionDenied("no", "model_not_allowed")).status, 403);
-  bj::object internal = ErrorJson(Status::Internal("db path /secret/x failed")).at("error").as_object();
+  bj::object internal =
+      ErrorJson(Status::Internal("db path /secret/x failed")).at("error").as_object();
   EXPECT_EQ(internal.at("message").as_string(), "internal server error") << "internals never leak";
   EXPECT_EQ(internal.at("type").as_string(), "server_error");
 }

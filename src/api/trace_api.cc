@@ -1,8 +1,8 @@
 // Traces: a tenant's chat traces (list with filters, one trace with its spans in order, each with
 // the cost it incurred) and its audit trail. Users see their own traces; tenant admins everyone's
 // in the tenant.
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include <charconv>
 
@@ -22,17 +22,23 @@ Result<std::optional<int64_t>> TimeParam(const RequestContext& ctx, std::string_
   auto v = ctx.request.Query(name);
   if (!v || v->empty()) return std::optional<int64_t>();
   std::optional<Timestamp> t = v->size() == 10 ? ParseDate(*v) : ParseRfc3339(*v);
-  if (!t) return Status::InvalidArgument(fmt::format("`{}` must be a date or an RFC 3339 time, in the years {} to {}", name, kMinYear, kMaxYear), "invalid_date");
+  if (!t)
+    return Status::InvalidArgument(
+        fmt::format("`{}` must be a date or an RFC 3339 time, in the years {} to {}", name,
+                    kMinYear, kMaxYear),
+        "invalid_date");
   return std::optional<int64_t>(ToUnixMillis(*t) * 1000);
 }
 
-Result<std::optional<int64_t>> IntParam(const RequestContext& ctx, std::string_view name, int64_t min, int64_t max) {
+Result<std::optional<int64_t>> IntParam(const RequestContext& ctx, std::string_view name,
+                                        int64_t min, int64_t max) {
   auto v = ctx.request.Query(name);
   if (!v || v->empty()) return std::optional<int64_t>();
   int64_t out = 0;
   auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
   if (ec != std::errc() || p != v->data() + v->size() || out < min || out > max)
-    return Status::InvalidArgument(fmt::format("`{}` must be an integer from {} to {}", name, min, max));
+    return Status::InvalidArgument(
+        fmt::format("`{}` must be an integer from {} to {}", name, min, max));
   return std::optional<int64_t>(out);
 }
 
@@ -58,7 +64,8 @@ bj::object SpanJson(const storage::SpanRow& s) {
   bj::value attrs = bj::parse(s.attributes, ec);
   if (ec || !attrs.is_object()) attrs = bj::object();
   return bj::object{{"span_id", s.span_id},
-                    {"parent_span_id", s.parent_span_id.empty() ? bj::value(nullptr) : bj::value(s.parent_span_id)},
+                    {"parent_span_id",
+                     s.parent_span_id.empty() ? bj::value(nullptr) : bj::value(s.parent_span_id)},
                     {"name", s.name},
                     {"kind", s.kind},
                     {"start_time_unix_us", s.start_us},
@@ -75,7 +82,9 @@ bj::object SpanJson(const storage::SpanRow& s) {
 }  // namespace
 
 void RegisterTraceRoutes(pipeline::Router& r, metering::Metering& m) {
-  r.Add({.method = "GET", .pattern = "/api/tenants/{tenant_id}/traces", .sync = [&m](RequestContext& ctx) -> Status {
+  r.Add({.method = "GET",
+         .pattern = "/api/tenants/{tenant_id}/traces",
+         .sync = [&m](RequestContext& ctx) -> Status {
            const auto& who = *ctx.principal;
            storage::TraceFilter f;
            if (auto u = ctx.request.Query("user_id"); u && !u->empty()) f.user_id = std::string(*u);
@@ -84,9 +93,11 @@ void RegisterTraceRoutes(pipeline::Router& r, metering::Metering& m) {
                return Status::PermissionDenied("you can only list your own traces", "forbidden");
              f.user_id = who.user_id.value();
            }
-           if (auto s = ctx.request.Query("session_id"); s && !s->empty()) f.session_id = std::string(*s);
+           if (auto s = ctx.request.Query("session_id"); s && !s->empty())
+             f.session_id = std::string(*s);
            if (auto s = ctx.request.Query("status"); s && !s->empty()) {
-             if (*s != "ok" && *s != "error") return Status::InvalidArgument("status must be ok or error");
+             if (*s != "ok" && *s != "error")
+               return Status::InvalidArgument("status must be ok or error");
              f.status = std::string(*s);
            }
            GH_ASSIGN_OR_RETURN(f.from_us, TimeParam(ctx, "from"));
@@ -95,7 +106,8 @@ void RegisterTraceRoutes(pipeline::Router& r, metering::Metering& m) {
            GH_ASSIGN_OR_RETURN(f.min_cost_micros, IntParam(ctx, "min_cost_micros", 0, INT64_MAX));
            GH_ASSIGN_OR_RETURN(auto limit, IntParam(ctx, "limit", 1, 200));
            f.limit = limit.value_or(50);
-           GH_RETURN_IF_ERROR(m.recorder().Flush());  // what this process recorded so far is visible
+           GH_RETURN_IF_ERROR(
+               m.recorder().Flush());  // what this process recorded so far is visible
            std::vector<storage::TraceRow> rows;
            GH_RETURN_IF_ERROR(m.db().Read([&](storage::Tx& tx) -> Status {
              GH_ASSIGN_OR_RETURN(rows, storage::traces::List(tx, who.tenant_id, f));
@@ -104,11 +116,13 @@ void RegisterTraceRoutes(pipeline::Router& r, metering::Metering& m) {
            bj::array out;
            for (const auto& t : rows) out.push_back(TraceJson(t));
            bj::object body{{"traces", std::move(out)}};
-           if (static_cast<int64_t>(rows.size()) == f.limit) body["next_before"] = UsIso(rows.back().started_us);
+           if (static_cast<int64_t>(rows.size()) == f.limit)
+             body["next_before"] = UsIso(rows.back().started_us);
            ReplyJson(ctx, 200, body);
            return Status::Ok();
          }});
-  r.Add({.method = "GET", .pattern = "/api/tenants/{tenant_id}/traces/{trace_id}",
+  r.Add({.method = "GET",
+         .pattern = "/api/tenants/{tenant_id}/traces/{trace_id}",
          .sync = [&m](RequestContext& ctx) -> Status {
            const auto& who = *ctx.principal;
            const TraceId id(ctx.Param("trace_id"));
@@ -132,13 +146,16 @@ void RegisterTraceRoutes(pipeline::Router& r, metering::Metering& m) {
            ReplyJson(ctx, 200, body);
            return Status::Ok();
          }});
-  r.Add({.method = "GET", .pattern = "/api/tenants/{tenant_id}/audit", .tenant_admin = true,
+  r.Add({.method = "GET",
+         .pattern = "/api/tenants/{tenant_id}/audit",
+         .tenant_admin = true,
          .sync = [&m](RequestContext& ctx) -> Status {
            GH_ASSIGN_OR_RETURN(auto limit, IntParam(ctx, "limit", 1, 1000));
            GH_RETURN_IF_ERROR(m.recorder().Flush());
            std::vector<storage::AuditRow> rows;
            GH_RETURN_IF_ERROR(m.db().Read([&](storage::Tx& tx) -> Status {
-             GH_ASSIGN_OR_RETURN(rows, storage::audit_log::ListForTenant(tx, ctx.principal->tenant_id, limit.value_or(100)));
+             GH_ASSIGN_OR_RETURN(rows, storage::audit_log::ListForTenant(
+                                           tx, ctx.principal->tenant_id, limit.value_or(100)));
              return Status::Ok();
            }));
            bj::array out;

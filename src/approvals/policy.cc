@@ -24,7 +24,8 @@ void WriteCanonical(const bj::value& v, std::string& out) {
       const auto& o = v.get_object();
       std::vector<std::pair<std::string_view, const bj::value*>> items;
       for (const auto& [k, val] : o) items.emplace_back(k, &val);
-      std::sort(items.begin(), items.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+      std::sort(items.begin(), items.end(),
+                [](const auto& a, const auto& b) { return a.first < b.first; });
       out.push_back('{');
       bool first = true;
       for (const auto& [k, val] : items) {
@@ -53,7 +54,6 @@ void WriteCanonical(const bj::value& v, std::string& out) {
   }
 }
 
-
 std::string ValueText(const bj::value& v) {
   if (v.is_string()) return std::string(v.get_string());
   return bj::serialize(v);
@@ -67,24 +67,30 @@ std::string CanonicalJson(const bj::value& v) {
   return out;
 }
 
-std::string ArgumentsHash(const bj::object& arguments) { return crypto::Sha256Hex(CanonicalJson(bj::value(arguments))); }
+std::string ArgumentsHash(const bj::object& arguments) {
+  return crypto::Sha256Hex(CanonicalJson(bj::value(arguments)));
+}
 
 Result<Condition> Condition::Compile(std::string_view when) {
   Condition c;
   std::string_view w = Trim(when);
   if (w == "always") return c;
   if (w.empty() || w.size() > 1000)
-    return Status::InvalidArgument("'when' must be \"always\" or a condition of at most 1000 characters", "invalid_policy");
-  auto program = cel::Program::Compile(w, {{"arguments", cel::Type::MapOf(cel::Type::Of(cel::Type::Kind::kDyn))}});
+    return Status::InvalidArgument(
+        "'when' must be \"always\" or a condition of at most 1000 characters", "invalid_policy");
+  auto program = cel::Program::Compile(
+      w, {{"arguments", cel::Type::MapOf(cel::Type::Of(cel::Type::Kind::kDyn))}});
   if (!program.ok())
-    return Status::InvalidArgument("'when' is not a valid condition: " + program.status().message(), "invalid_policy");
+    return Status::InvalidArgument("'when' is not a valid condition: " + program.status().message(),
+                                   "invalid_policy");
   c.program_ = *program;
   return c;
 }
 
 bool Condition::Requires(const bj::object& arguments) const {
   if (!program_) return true;
-  cel::Value result = program_->Evaluate({std::optional<cel::Value>(cel::FromJson(bj::value(arguments)))});
+  cel::Value result =
+      program_->Evaluate({std::optional<cel::Value>(cel::FromJson(bj::value(arguments)))});
   if (result.kind() != cel::Kind::kBool) return true;  // an error or unknown: ask
   return result.as_bool();
 }
@@ -104,8 +110,8 @@ Result<Condition> CompileCached(std::string_view when) {
   return c;
 }
 
-std::string RenderBindingMessage(std::string_view tmpl, std::string_view tool, const bj::object& arguments,
-                                 size_t max_len) {
+std::string RenderBindingMessage(std::string_view tmpl, std::string_view tool,
+                                 const bj::object& arguments, size_t max_len) {
   std::string out;
   if (Trim(tmpl).empty()) {
     out = "Allow " + std::string(tool);
@@ -141,7 +147,8 @@ std::string RenderBindingMessage(std::string_view tmpl, std::string_view tool, c
   for (unsigned char c : out) clean.push_back(c < 0x20 || c == 0x7f ? ' ' : static_cast<char>(c));
   if (clean.size() > max_len) {
     size_t cut = max_len - 1;
-    while (cut > 0 && (static_cast<unsigned char>(clean[cut]) & 0xC0) == 0x80) --cut;  // not inside a UTF-8 sequence
+    while (cut > 0 && (static_cast<unsigned char>(clean[cut]) & 0xC0) == 0x80)
+      --cut;  // not inside a UTF-8 sequence
     clean = clean.substr(0, cut) + "…";
   }
   return clean;

@@ -45,7 +45,7 @@ Result<Condition> CompileCached(std::string_view when);
 // Replaces `{arguments.X}` with the argument's value (strings as they are, other values as JSON),
 // and `{tool}` with the tool's name; then keeps it printable and at most `max_len` characters.
 // An empty template gives "Allow <tool>: k=v, k=v?".
-std::string RenderBindingMessage(std::string_view tmpl, std::string_view tool, const boost::json::object& arguments,
-                                 size_t max_len = 200);
+std::string RenderBindingMessage(std::string_view tmpl, std::string_view tool,
+                                 const boost::json::object& arguments, size_t max_len = 200);
 
 }  // namespace gh::approvals

@@ -26,7 +26,9 @@ agent::ToolResult ErrorResult(const std::string& message, const std::string& app
 // The continuation has no client attached: its progress goes nowhere; the outcome is published.
 class SilentEvents final : public chat::ChatEvents {
  public:
-  http::Awaitable<Status> OnStart(const SessionId&, const MessageId&, const TraceId&) override { co_return Status::Ok(); }
+  http::Awaitable<Status> OnStart(const SessionId&, const MessageId&, const TraceId&) override {
+    co_return Status::Ok();
+  }
   http::Awaitable<Status> OnTextDelta(std::string_view) override { co_return Status::Ok(); }
   http::Awaitable<Status> OnToolCall(const agent::ToolCall&) override { co_return Status::Ok(); }
   http::Awaitable<Status> OnToolResult(const agent::ToolCall&, const agent::ToolResult&) override {
@@ -41,10 +43,16 @@ bool Final(const std::string& state) {
 
 }  // namespace
 
-ApprovalRunner::ApprovalRunner(RunnerOptions options, st::Database& db, const Clock& clock, ApprovalService& approvals,
-                               const agent::ToolRegistry& tools, chat::ChatService& chat,
+ApprovalRunner::ApprovalRunner(RunnerOptions options, st::Database& db, const Clock& clock,
+                               ApprovalService& approvals, const agent::ToolRegistry& tools,
+                               chat::ChatService& chat,
                                std::function<tenancy::PlanCatalogPtr()> plans)
-    : options_(options), db_(db), clock_(clock), approvals_(approvals), tools_(tools), chat_(chat),
+    : options_(options),
+      db_(db),
+      clock_(clock),
+      approvals_(approvals),
+      tools_(tools),
+      chat_(chat),
       plans_(std::move(plans)) {}
 
 void ApprovalRunner::Start(net::any_io_executor executor) {
@@ -113,13 +121,15 @@ http::Awaitable<void> ApprovalRunner::Sweep() {
     // The process that claimed it stopped midway: the call may or may not have happened. Never
     // run it again; tell the model so.
     (void)db_.Write([&](st::Tx& tx) {
-      return st::approvals::Finish(tx, rec.tenant_id, rec.id, "interrupted",
-                                   bj::serialize(bj::object{{"error",
-                                                             "the action was interrupted (the server stopped while it "
-                                                             "ran); it may or may not have completed"}}),
-                                   true, now);
+      return st::approvals::Finish(
+          tx, rec.tenant_id, rec.id, "interrupted",
+          bj::serialize(bj::object{{"error",
+                                    "the action was interrupted (the server stopped while it "
+                                    "ran); it may or may not have completed"}}),
+          true, now);
     });
-    log::Warn("approved tool call interrupted", {{"tenant_id", rec.tenant_id.value()}, {"approval_id", rec.id}});
+    log::Warn("approved tool call interrupted",
+              {{"tenant_id", rec.tenant_id.value()}, {"approval_id", rec.id}});
   }
   if (!stale.empty()) kicked_ = true;  // their conversations are due now
   auto executor = co_await net::this_coro::executor;
@@ -135,11 +145,14 @@ http::Awaitable<agent::ToolResult> ApprovalRunner::Execute(const st::ApprovalRec
   boost::system::error_code ec;
   bj::value args = bj::parse(rec.arguments, ec);
   if (ec || !args.is_object() || ArgumentsHash(args.get_object()) != rec.arguments_hash)
-    co_return ErrorResult("the stored call does not match what was approved; it did not run", rec.id);
+    co_return ErrorResult("the stored call does not match what was approved; it did not run",
+                          rec.id);
   auto tool = tools_.Find(context, rec.tool_name);
   if (!tool || !plan || !tool->AllowedBy(*plan))
-    co_return ErrorResult("tool '" + rec.tool_name + "' is no longer available; it did not run", rec.id);
-  if (Status valid = agent::ValidateArguments(args.get_object(), tool->spec().parameters_schema); !valid.ok())
+    co_return ErrorResult("tool '" + rec.tool_name + "' is no longer available; it did not run",
+                          rec.id);
+  if (Status valid = agent::ValidateArguments(args.get_object(), tool->spec().parameters_schema);
+      !valid.ok())
     co_return ErrorResult(valid.message(), rec.id);
   agent::AuthzDecision d = tools_.Authorize(context, *tool, args.get_object());
   if (!d.allowed) co_return ErrorResult("not authorized", rec.id);
@@ -191,27 +204,31 @@ http::Awaitable<void> ApprovalRunner::Process(st::ApprovalRecord rec) {
   who.groups = groups;
   const tenancy::PlanCatalogPtr plans = plans_();
   const tenancy::Plan* plan = plans->Find(tenant->tier);
-  const agent::TenantContext context{who.tenant_id, who.user_id, who.email, who.subscription_tier, who.role(),
-                                     SessionId(rec.session_id), TraceId(rec.trace_id)};
+  const agent::TenantContext context{who.tenant_id,         who.user_id, who.email,
+                                     who.subscription_tier, who.role(),  SessionId(rec.session_id),
+                                     TraceId(rec.trace_id)};
 
   if (rec.state == "approved") {
     bool claimed = false;
     const int64_t now = clock_.NowUnixMillis();
     Status st = db_.Write([&](st::Tx& tx) -> Status {
-      GH_ASSIGN_OR_RETURN(claimed, st::approvals::ClaimForExecution(tx, tenant_id, id, now,
-                                                                   now + options_.execution_lease_seconds * 1000));
+      GH_ASSIGN_OR_RETURN(
+          claimed, st::approvals::ClaimForExecution(tx, tenant_id, id, now,
+                                                    now + options_.execution_lease_seconds * 1000));
       return Status::Ok();
     });
     if (!st.ok() || !claimed) {  // another runner has it
       End(id);
       co_return;
     }
-    log::Info("running approved tool call", {{"tenant_id", tenant_id.value()}, {"approval_id", id},
-                                             {"tool", rec.tool_name}});
+    log::Info("running approved tool call",
+              {{"tenant_id", tenant_id.value()}, {"approval_id", id}, {"tool", rec.tool_name}});
     agent::ToolResult tr = co_await Execute(rec, context, plan);
     const std::string state = tr.is_error ? "failed" : "completed";
     const int64_t done = clock_.NowUnixMillis();
-    (void)db_.Write([&](st::Tx& tx) { return st::approvals::Finish(tx, tenant_id, id, state, tr.content, tr.is_error, done); });
+    (void)db_.Write([&](st::Tx& tx) {
+      return st::approvals::Finish(tx, tenant_id, id, state, tr.content, tr.is_error, done);
+    });
     rec.state = state;
     rec.result = tr.content;
     rec.result_is_error = tr.is_error;
@@ -225,8 +242,9 @@ http::Awaitable<void> ApprovalRunner::Process(st::ApprovalRecord rec) {
   bool leased = false;
   const int64_t now = clock_.NowUnixMillis();
   Status st = db_.Write([&](st::Tx& tx) -> Status {
-    GH_ASSIGN_OR_RETURN(leased, st::approvals::LeaseResume(tx, tenant_id, id, now,
-                                                          now + options_.resume_lease_seconds * 1000));
+    GH_ASSIGN_OR_RETURN(leased,
+                        st::approvals::LeaseResume(tx, tenant_id, id, now,
+                                                   now + options_.resume_lease_seconds * 1000));
     return Status::Ok();
   });
   if (!st.ok() || !leased) {
@@ -250,7 +268,9 @@ http::Awaitable<void> ApprovalRunner::Process(st::ApprovalRecord rec) {
   // The call as approved, under an id of its own: the original call was answered "pending".
   cr.call = agent::ToolCall{rec.tool_call_id + "_decided", rec.tool_name, rec.arguments};
   cr.result = told;
-  cr.in_record = [tenant_id, id](st::Tx& tx) { return st::approvals::MarkResumed(tx, tenant_id, id); };
+  cr.in_record = [tenant_id, id](st::Tx& tx) {
+    return st::approvals::MarkResumed(tx, tenant_id, id);
+  };
   SilentEvents events;
   auto out = co_await chat_.ContinueAfterApproval(cr, events);
   bool resumed = false;
@@ -283,8 +303,8 @@ http::Awaitable<void> ApprovalRunner::Process(st::ApprovalRecord rec) {
     event["error"] = out.status().error_code();
   }
   approvals_.feed().Publish(tenant_id, rec.user_id, "chat_continued", bj::serialize(event));
-  log::Info("conversation went on after an approval", {{"tenant_id", tenant_id.value()}, {"approval_id", id},
-                                                       {"state", rec.state}});
+  log::Info("conversation went on after an approval",
+            {{"tenant_id", tenant_id.value()}, {"approval_id", id}, {"state", rec.state}});
   End(id);
 }
 

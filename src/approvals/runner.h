@@ -39,9 +39,9 @@ struct RunnerOptions {
 
 class ApprovalRunner {
  public:
-  ApprovalRunner(RunnerOptions options, storage::Database& db, const Clock& clock, ApprovalService& approvals,
-                 const agent::ToolRegistry& tools, chat::ChatService& chat,
-                 std::function<tenancy::PlanCatalogPtr()> plans);
+  ApprovalRunner(RunnerOptions options, storage::Database& db, const Clock& clock,
+                 ApprovalService& approvals, const agent::ToolRegistry& tools,
+                 chat::ChatService& chat, std::function<tenancy::PlanCatalogPtr()> plans);
 
   void Start(boost::asio::any_io_executor executor);
   void Kick();
@@ -52,7 +52,8 @@ class ApprovalRunner {
   void Wake();
   http::Awaitable<void> Sweep();
   http::Awaitable<void> Process(storage::ApprovalRecord rec);
-  http::Awaitable<agent::ToolResult> Execute(const storage::ApprovalRecord& rec, const agent::TenantContext& context,
+  http::Awaitable<agent::ToolResult> Execute(const storage::ApprovalRecord& rec,
+                                             const agent::TenantContext& context,
                                              const tenancy::Plan* plan);
   bool Begin(const std::string& id);
   void End(const std::string& id);

@@ -1,7 +1,7 @@
 #include "approvals/service.h"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include "approvals/policy.h"
 #include "common/log.h"
@@ -17,15 +17,19 @@ namespace bj = boost::json;
 
 namespace {
 
-constexpr int64_t kSlowDownStep = 5;       // seconds added to the interval (CIBA §7.3)
-constexpr int64_t kPollGraceMs = 250;      // timer jitter forgiven before calling a poll too fast
+constexpr int64_t kSlowDownStep = 5;   // seconds added to the interval (CIBA §7.3)
+constexpr int64_t kPollGraceMs = 250;  // timer jitter forgiven before calling a poll too fast
 constexpr size_t kMaxAuthorizationDetails = 8 * 1024;
 constexpr size_t kMaxPolicies = 50;
 
 std::string Iso(int64_t ms) { return FormatRfc3339(FromUnixMillis(ms)); }
-bj::value OptIso(const std::optional<int64_t>& ms) { return ms ? bj::value(Iso(*ms)) : bj::value(nullptr); }
+bj::value OptIso(const std::optional<int64_t>& ms) {
+  return ms ? bj::value(Iso(*ms)) : bj::value(nullptr);
+}
 
-Status OAuth(std::string code, std::string message) { return Status::InvalidArgument(std::move(message), std::move(code)); }
+Status OAuth(std::string code, std::string message) {
+  return Status::InvalidArgument(std::move(message), std::move(code));
+}
 
 bool PrintableUtf8(std::string_view s) {
   for (unsigned char c : s)
@@ -47,20 +51,22 @@ Status CheckAuthorizationDetails(const std::string& text) {
   boost::system::error_code ec;
   bj::value v = bj::parse(text, ec);
   if (ec || !v.is_array() || v.get_array().empty())
-    return OAuth("invalid_authorization_details", "authorization_details must be a non-empty JSON array");
+    return OAuth("invalid_authorization_details",
+                 "authorization_details must be a non-empty JSON array");
   for (const auto& item : v.get_array()) {
-    if (!item.is_object()) return OAuth("invalid_authorization_details", "each authorization detail must be an object");
+    if (!item.is_object())
+      return OAuth("invalid_authorization_details", "each authorization detail must be an object");
     const bj::value* type = item.get_object().if_contains("type");
     if (!type || !type->is_string() || type->get_string().empty())
-      return OAuth("invalid_authorization_details", "each authorization detail needs a string \"type\"");
+      return OAuth("invalid_authorization_details",
+                   "each authorization detail needs a string \"type\"");
   }
   return Status::Ok();
 }
 
 std::string PendingResultJson(const std::string& id, const std::string& message) {
-  return bj::serialize(bj::object{{"status", "approval_pending"},
-                                  {"approval_id", id},
-                                  {"message", message}});
+  return bj::serialize(
+      bj::object{{"status", "approval_pending"}, {"approval_id", id}, {"message", message}});
 }
 
 }  // namespace
@@ -88,33 +94,40 @@ bj::object ApprovalJson(const st::ApprovalRecord& rec) {
     boost::system::error_code ec;
     bj::value args = bj::parse(rec.arguments, ec);
     if (ec) args = bj::object{};
-    o["tool"] = bj::object{{"name", rec.tool_name}, {"arguments", std::move(args)}, {"arguments_hash", rec.arguments_hash}};
+    o["tool"] = bj::object{{"name", rec.tool_name},
+                           {"arguments", std::move(args)},
+                           {"arguments_hash", rec.arguments_hash}};
     o["session_id"] = rec.session_id;
     o["resumed"] = rec.resumed;
     if (rec.finished_at) {
       bj::value result = bj::parse(rec.result, ec);
       if (ec) result = bj::string(rec.result);
-      o["outcome"] = bj::object{{"is_error", rec.result_is_error}, {"result", std::move(result)},
+      o["outcome"] = bj::object{{"is_error", rec.result_is_error},
+                                {"result", std::move(result)},
                                 {"finished_at", Iso(*rec.finished_at)}};
     }
   }
   return o;
 }
 
-ApprovalService::ApprovalService(ApprovalOptions options, st::Database& db, const Clock& clock, Random& random,
-                                 UserFeed& feed)
+ApprovalService::ApprovalService(ApprovalOptions options, st::Database& db, const Clock& clock,
+                                 Random& random, UserFeed& feed)
     : options_(options), db_(db), clock_(clock), random_(random), feed_(feed) {}
 
 void ApprovalService::PublishUpdate(const st::ApprovalRecord& rec, const std::string& event) {
-  feed_.Publish(rec.tenant_id, rec.user_id, event, bj::serialize(bj::object{{"approval", ApprovalJson(rec)}}));
+  feed_.Publish(rec.tenant_id, rec.user_id, event,
+                bj::serialize(bj::object{{"approval", ApprovalJson(rec)}}));
 }
 
 // ---- the agent's gate ----
 
-Result<agent::ApprovalHold> ApprovalService::Check(const agent::TenantContext& context, const agent::Tool& tool,
-                                                   const agent::ToolCall& call, const bj::object& arguments) {
+Result<agent::ApprovalHold> ApprovalService::Check(const agent::TenantContext& context,
+                                                   const agent::Tool& tool,
+                                                   const agent::ToolCall& call,
+                                                   const bj::object& arguments) {
   const std::string& name = tool.spec().name;
-  // The tool's own requirement first, then the tenant's policies, in order: the first that applies decides.
+  // The tool's own requirement first, then the tenant's policies, in order: the first that applies
+  // decides.
   std::vector<agent::ApprovalRequirement> rules;
   if (!tool.approval().empty()) rules.push_back(tool.approval());
   std::vector<st::ApprovalPolicyRecord> policies;
@@ -123,7 +136,8 @@ Result<agent::ApprovalHold> ApprovalService::Check(const agent::TenantContext& c
     return Status::Ok();
   }));
   for (const auto& p : policies)
-    if (p.tool_name == name || p.tool_name == "*") rules.push_back({p.when_expr, p.binding_message, p.expires_in_seconds});
+    if (p.tool_name == name || p.tool_name == "*")
+      rules.push_back({p.when_expr, p.binding_message, p.expires_in_seconds});
   const agent::ApprovalRequirement* applies = nullptr;
   for (const auto& rule : rules) {
     auto cond = CompileCached(rule.when);
@@ -136,7 +150,8 @@ Result<agent::ApprovalHold> ApprovalService::Check(const agent::TenantContext& c
   if (!applies) return agent::ApprovalHold{};
 
   const int64_t now = clock_.NowUnixMillis();
-  int64_t expiry = applies->expires_in_seconds > 0 ? applies->expires_in_seconds : options_.tool_default_expiry_seconds;
+  int64_t expiry = applies->expires_in_seconds > 0 ? applies->expires_in_seconds
+                                                   : options_.tool_default_expiry_seconds;
   expiry = std::min(expiry, options_.tool_max_expiry_seconds);
   st::ApprovalRecord rec;
   rec.tenant_id = context.tenant_id;
@@ -154,17 +169,21 @@ Result<agent::ApprovalHold> ApprovalService::Check(const agent::TenantContext& c
   rec.created_at = now;
   rec.expires_at = now + expiry * 1000;
   GH_RETURN_IF_ERROR(db_.Write([&](st::Tx& tx) { return st::approvals::Insert(tx, rec); }));
-  log::Info("tool call held for approval", {{"tenant_id", rec.tenant_id.value()}, {"user_id", rec.user_id.value()},
-                                            {"approval_id", rec.id}, {"tool", name}});
+  log::Info("tool call held for approval", {{"tenant_id", rec.tenant_id.value()},
+                                            {"user_id", rec.user_id.value()},
+                                            {"approval_id", rec.id},
+                                            {"tool", name}});
   PublishUpdate(rec, "approval_requested");
   agent::ApprovalHold hold;
   hold.held = true;
   hold.approval_id = rec.id;
-  hold.notice = fmt::format("Approval needed: {} I have not done it yet. Approve or deny it on the Approvals page; "
-                            "I will continue once you decide.",
-                            rec.binding_message);
+  hold.notice = fmt::format(
+      "Approval needed: {} I have not done it yet. Approve or deny it on the Approvals page; "
+      "I will continue once you decide.",
+      rec.binding_message);
   hold.tool_result = PendingResultJson(
-      rec.id, "This action needs the user's approval. It has not run; it runs once if the user approves.");
+      rec.id,
+      "This action needs the user's approval. It has not run; it runs once if the user approves.");
   return hold;
 }
 
@@ -174,15 +193,19 @@ Result<BackchannelStarted> ApprovalService::StartBackchannel(const st::OAuthClie
                                                              const BackchannelRequest& r) {
   if (r.scope.empty() || !HasScope(r.scope, "openid"))
     return OAuth("invalid_scope", "scope must include openid");
-  if (r.scope.size() > 1024 || !PrintableUtf8(r.scope)) return OAuth("invalid_scope", "scope is not valid");
-  if (r.login_hint.empty()) return OAuth("invalid_request", "login_hint is required (the user's email)");
+  if (r.scope.size() > 1024 || !PrintableUtf8(r.scope))
+    return OAuth("invalid_scope", "scope is not valid");
+  if (r.login_hint.empty())
+    return OAuth("invalid_request", "login_hint is required (the user's email)");
   if (r.binding_message.size() > 200 || !PrintableUtf8(r.binding_message))
-    return OAuth("invalid_binding_message", "binding_message must be printable and at most 200 characters");
+    return OAuth("invalid_binding_message",
+                 "binding_message must be printable and at most 200 characters");
   GH_RETURN_IF_ERROR(CheckAuthorizationDetails(r.authorization_details));
   int64_t expiry = options_.ciba_default_expiry_seconds;
   if (r.requested_expiry) {
     if (*r.requested_expiry <= 0 || *r.requested_expiry > options_.ciba_max_expiry_seconds)
-      return OAuth("invalid_request", fmt::format("requested_expiry must be 1 to {} seconds", options_.ciba_max_expiry_seconds));
+      return OAuth("invalid_request", fmt::format("requested_expiry must be 1 to {} seconds",
+                                                  options_.ciba_max_expiry_seconds));
     expiry = *r.requested_expiry;
   }
   // The user must belong to the client's tenant: anyone else is "unknown" to this client.
@@ -210,7 +233,8 @@ Result<BackchannelStarted> ApprovalService::StartBackchannel(const st::OAuthClie
   rec.client_name = client.name;
   rec.auth_req_hash = crypto::Sha256Hex(auth_req_id);
   rec.scope = r.scope;
-  rec.binding_message = r.binding_message.empty() ? client.name + " asks for your approval" : r.binding_message;
+  rec.binding_message =
+      r.binding_message.empty() ? client.name + " asks for your approval" : r.binding_message;
   rec.authorization_details = r.authorization_details;
   rec.poll_interval = options_.ciba_interval_seconds;
   rec.last_polled_at = now;  // the first poll, too, waits one interval
@@ -218,7 +242,8 @@ Result<BackchannelStarted> ApprovalService::StartBackchannel(const st::OAuthClie
   rec.expires_at = now + expiry * 1000;
   GH_RETURN_IF_ERROR(db_.Write([&](st::Tx& tx) { return st::approvals::Insert(tx, rec); }));
   log::Info("backchannel authentication requested", {{"tenant_id", rec.tenant_id.value()},
-                                                     {"client_id", client.client_id}, {"approval_id", rec.id}});
+                                                     {"client_id", client.client_id},
+                                                     {"approval_id", rec.id}});
   PublishUpdate(rec, "approval_requested");
   return BackchannelStarted{auth_req_id, expiry, rec.poll_interval};
 }
@@ -243,16 +268,20 @@ Result<st::ApprovalRecord> ApprovalService::PollBackchannel(const st::OAuthClien
     }
     if (rec->state == "pending" || rec->state == "approved") {
       if (rec->expires_at <= now) {
-        GH_ASSIGN_OR_RETURN(expired_now, st::approvals::Transition(tx, client.tenant_id, rec->id, rec->state, "expired", now));
+        GH_ASSIGN_OR_RETURN(expired_now, st::approvals::Transition(tx, client.tenant_id, rec->id,
+                                                                   rec->state, "expired", now));
         rec->state = "expired";
         outcome = OAuth("expired_token", "the request expired before the user approved it");
         return Status::Ok();
       }
     }
     if (rec->state == "approved") {
-      GH_ASSIGN_OR_RETURN(bool consumed, st::approvals::Transition(tx, client.tenant_id, rec->id, "approved", "consumed", now));
-      if (!consumed) outcome = invalid;
-      else rec->state = "consumed";
+      GH_ASSIGN_OR_RETURN(bool consumed, st::approvals::Transition(tx, client.tenant_id, rec->id,
+                                                                   "approved", "consumed", now));
+      if (!consumed)
+        outcome = invalid;
+      else
+        rec->state = "consumed";
       return Status::Ok();
     }
     if (rec->state == "denied") {
@@ -269,7 +298,8 @@ Result<st::ApprovalRecord> ApprovalService::PollBackchannel(const st::OAuthClien
     }
     if (now - rec->last_polled_at < rec->poll_interval * 1000 - kPollGraceMs) {
       rec->poll_interval += kSlowDownStep;
-      outcome = OAuth("slow_down", fmt::format("poll at most every {} seconds", rec->poll_interval));
+      outcome =
+          OAuth("slow_down", fmt::format("poll at most every {} seconds", rec->poll_interval));
     } else {
       outcome = OAuth("authorization_pending", "the user has not decided yet");
     }
@@ -278,14 +308,16 @@ Result<st::ApprovalRecord> ApprovalService::PollBackchannel(const st::OAuthClien
   if (expired_now) PublishUpdate(*rec);
   if (!outcome.ok()) return outcome;
   log::Info("backchannel authentication granted", {{"tenant_id", rec->tenant_id.value()},
-                                                   {"client_id", client.client_id}, {"approval_id", rec->id}});
+                                                   {"client_id", client.client_id},
+                                                   {"approval_id", rec->id}});
   PublishUpdate(*rec);
   return *rec;
 }
 
 // ---- decisions ----
 
-Result<std::vector<st::ApprovalRecord>> ApprovalService::ListForUser(const TenantId& tenant, const UserId& user) {
+Result<std::vector<st::ApprovalRecord>> ApprovalService::ListForUser(const TenantId& tenant,
+                                                                     const UserId& user) {
   std::vector<st::ApprovalRecord> out;
   GH_RETURN_IF_ERROR(db_.Read([&](st::Tx& tx) -> Status {
     GH_ASSIGN_OR_RETURN(out, st::approvals::ListForUser(tx, tenant, user, 100));
@@ -298,18 +330,21 @@ Result<std::vector<st::ApprovalRecord>> ApprovalService::ListForUser(const Tenan
   return out;
 }
 
-Result<st::ApprovalRecord> ApprovalService::Get(const TenantId& tenant, const UserId& user, const std::string& id) {
+Result<st::ApprovalRecord> ApprovalService::Get(const TenantId& tenant, const UserId& user,
+                                                const std::string& id) {
   std::optional<st::ApprovalRecord> rec;
   GH_RETURN_IF_ERROR(db_.Read([&](st::Tx& tx) -> Status {
     GH_ASSIGN_OR_RETURN(rec, st::approvals::Get(tx, tenant, id));
     return Status::Ok();
   }));
-  if (!rec || rec->user_id != user) return Status::NotFound("no such approval request", "approval_not_found");
+  if (!rec || rec->user_id != user)
+    return Status::NotFound("no such approval request", "approval_not_found");
   return *rec;
 }
 
-Result<st::ApprovalRecord> ApprovalService::Decide(const TenantId& tenant, const UserId& user, const std::string& id,
-                                                   bool approve, const std::optional<std::string>& arguments_hash) {
+Result<st::ApprovalRecord> ApprovalService::Decide(
+    const TenantId& tenant, const UserId& user, const std::string& id, bool approve,
+    const std::optional<std::string>& arguments_hash) {
   Status outcome;
   std::optional<st::ApprovalRecord> rec;
   bool expired_now = false;
@@ -323,17 +358,21 @@ Result<st::ApprovalRecord> ApprovalService::Decide(const TenantId& tenant, const
       outcome = Status::NotFound("no such approval request", "approval_not_found");
       return Status::Ok();
     }
-    if (arguments_hash && rec->kind == "tool_call" && !ConstantTimeEquals(*arguments_hash, rec->arguments_hash)) {
-      outcome = Status::Conflict("the request's arguments are not the ones you reviewed", "arguments_mismatch");
+    if (arguments_hash && rec->kind == "tool_call" &&
+        !ConstantTimeEquals(*arguments_hash, rec->arguments_hash)) {
+      outcome = Status::Conflict("the request's arguments are not the ones you reviewed",
+                                 "arguments_mismatch");
       return Status::Ok();
     }
     if (rec->state != "pending") {
-      outcome = Status::Conflict("this request was decided already (" + rec->state + ")", "approval_already_decided")
+      outcome = Status::Conflict("this request was decided already (" + rec->state + ")",
+                                 "approval_already_decided")
                     .WithDetail("status", rec->state);
       return Status::Ok();
     }
     if (rec->expires_at <= now) {
-      GH_ASSIGN_OR_RETURN(expired_now, st::approvals::Transition(tx, tenant, id, "pending", "expired", now));
+      GH_ASSIGN_OR_RETURN(expired_now,
+                          st::approvals::Transition(tx, tenant, id, "pending", "expired", now));
       rec->state = "expired";
       outcome = Status::Conflict("this request expired before you decided", "approval_expired");
       return Status::Ok();
@@ -353,8 +392,10 @@ Result<st::ApprovalRecord> ApprovalService::Decide(const TenantId& tenant, const
     if (rec->kind == "tool_call" && on_decided_) on_decided_();
   }
   if (!outcome.ok()) return outcome;
-  log::Info(approve ? "approval granted" : "approval denied",
-            {{"tenant_id", tenant.value()}, {"user_id", user.value()}, {"approval_id", id}, {"kind", rec->kind}});
+  log::Info(approve ? "approval granted" : "approval denied", {{"tenant_id", tenant.value()},
+                                                               {"user_id", user.value()},
+                                                               {"approval_id", id},
+                                                               {"kind", rec->kind}});
   PublishUpdate(*rec);
   if (rec->kind == "tool_call" && on_decided_) on_decided_();
   return *rec;
@@ -363,15 +404,16 @@ Result<st::ApprovalRecord> ApprovalService::Decide(const TenantId& tenant, const
 Result<bool> ApprovalService::Expire(const st::ApprovalRecord& rec) {
   bool moved = false;
   GH_RETURN_IF_ERROR(db_.Write([&](st::Tx& tx) -> Status {
-    GH_ASSIGN_OR_RETURN(moved, st::approvals::Transition(tx, rec.tenant_id, rec.id, "pending", "expired",
-                                                         clock_.NowUnixMillis()));
+    GH_ASSIGN_OR_RETURN(moved, st::approvals::Transition(tx, rec.tenant_id, rec.id, "pending",
+                                                         "expired", clock_.NowUnixMillis()));
     return Status::Ok();
   }));
   if (moved) {
     st::ApprovalRecord updated = rec;
     updated.state = "expired";
     PublishUpdate(updated);
-    log::Info("approval request expired", {{"tenant_id", rec.tenant_id.value()}, {"approval_id", rec.id}});
+    log::Info("approval request expired",
+              {{"tenant_id", rec.tenant_id.value()}, {"approval_id", rec.id}});
   }
   return moved;
 }
@@ -387,9 +429,10 @@ Result<std::vector<st::ApprovalPolicyRecord>> ApprovalService::Policies(const Te
   return out;
 }
 
-Result<std::vector<st::ApprovalPolicyRecord>> ApprovalService::SetPolicies(const TenantId& tenant,
-                                                                           const std::vector<PolicyInput>& policies) {
-  if (policies.size() > kMaxPolicies) return Status::Unprocessable("at most 50 policies", "invalid_policy");
+Result<std::vector<st::ApprovalPolicyRecord>> ApprovalService::SetPolicies(
+    const TenantId& tenant, const std::vector<PolicyInput>& policies) {
+  if (policies.size() > kMaxPolicies)
+    return Status::Unprocessable("at most 50 policies", "invalid_policy");
   std::vector<st::ApprovalPolicyRecord> records;
   const int64_t now = clock_.NowUnixMillis();
   for (size_t i = 0; i < policies.size(); ++i) {
@@ -400,13 +443,15 @@ Result<std::vector<st::ApprovalPolicyRecord>> ApprovalService::SetPolicies(const
     auto cond = Condition::Compile(p.when);
     if (!cond.ok()) return Status::Unprocessable(where + cond.status().message(), "invalid_policy");
     if (p.binding_message.size() > 200 || !PrintableUtf8(p.binding_message))
-      return Status::Unprocessable(where + "binding_message must be printable, at most 200 characters", "invalid_policy");
+      return Status::Unprocessable(
+          where + "binding_message must be printable, at most 200 characters", "invalid_policy");
     if (p.expires_in_seconds < 0 || p.expires_in_seconds > options_.tool_max_expiry_seconds)
       return Status::Unprocessable(where + "expires_in_seconds is out of range", "invalid_policy");
-    records.push_back({tenant, fmt::format("p{}", i + 1), p.tool, std::string(Trim(p.when)), p.binding_message,
-                       p.expires_in_seconds, now + static_cast<int64_t>(i)});
+    records.push_back({tenant, fmt::format("p{}", i + 1), p.tool, std::string(Trim(p.when)),
+                       p.binding_message, p.expires_in_seconds, now + static_cast<int64_t>(i)});
   }
-  GH_RETURN_IF_ERROR(db_.Write([&](st::Tx& tx) { return st::approval_policies::Replace(tx, tenant, records); }));
+  GH_RETURN_IF_ERROR(
+      db_.Write([&](st::Tx& tx) { return st::approval_policies::Replace(tx, tenant, records); }));
   return records;
 }
 

@@ -7,9 +7,11 @@
 //    single use) until the user approves (tokens), denies (access_denied) or the request expires
 //    (expired_token); polling faster than the interval earns slow_down and a 5-second longer
 //    interval.
-//  - Tool calls the agent holds (this is the agent's ApprovalGate): by the tool's own requirement or
-//    a tenant policy ("send_email always", "payment when arguments.amount > 100"). The call is stored
-//    with the SHA-256 of its canonical arguments; the ApprovalRunner runs it once after approval.
+//  - Tool calls the agent holds (this is the agent's ApprovalGate): by the tool's own requirement
+//  or
+//    a tenant policy ("send_email always", "payment when arguments.amount > 100"). The call is
+//    stored with the SHA-256 of its canonical arguments; the ApprovalRunner runs it once after
+//    approval.
 //
 // Only the user a request names may decide it, logged in. Decisions, new requests and expiries are
 // pushed to the user's feed. Thread-safe; every method runs its own storage transactions.
@@ -62,34 +64,41 @@ struct PolicyInput {
 
 class ApprovalService final : public agent::ApprovalGate {
  public:
-  ApprovalService(ApprovalOptions options, storage::Database& db, const Clock& clock, Random& random, UserFeed& feed);
+  ApprovalService(ApprovalOptions options, storage::Database& db, const Clock& clock,
+                  Random& random, UserFeed& feed);
 
   // ---- the agent's gate ----
   Result<agent::ApprovalHold> Check(const agent::TenantContext& context, const agent::Tool& tool,
-                                    const agent::ToolCall& call, const boost::json::object& arguments) override;
+                                    const agent::ToolCall& call,
+                                    const boost::json::object& arguments) override;
 
   // ---- CIBA ----
-  Result<BackchannelStarted> StartBackchannel(const storage::OAuthClientRecord& client, const BackchannelRequest& r);
+  Result<BackchannelStarted> StartBackchannel(const storage::OAuthClientRecord& client,
+                                              const BackchannelRequest& r);
   // The approved request (now consumed) when tokens may be issued; otherwise the OAuth error.
   Result<storage::ApprovalRecord> PollBackchannel(const storage::OAuthClientRecord& client,
                                                   const std::string& auth_req_id);
 
   // ---- the user's decisions ----
-  Result<std::vector<storage::ApprovalRecord>> ListForUser(const TenantId& tenant, const UserId& user);
-  Result<storage::ApprovalRecord> Get(const TenantId& tenant, const UserId& user, const std::string& id);
+  Result<std::vector<storage::ApprovalRecord>> ListForUser(const TenantId& tenant,
+                                                           const UserId& user);
+  Result<storage::ApprovalRecord> Get(const TenantId& tenant, const UserId& user,
+                                      const std::string& id);
   // `arguments_hash`, when given, must match the stored call's (what the user saw is what runs).
-  Result<storage::ApprovalRecord> Decide(const TenantId& tenant, const UserId& user, const std::string& id,
-                                         bool approve, const std::optional<std::string>& arguments_hash);
+  Result<storage::ApprovalRecord> Decide(const TenantId& tenant, const UserId& user,
+                                         const std::string& id, bool approve,
+                                         const std::optional<std::string>& arguments_hash);
 
   // ---- tenant policies ----
   Result<std::vector<storage::ApprovalPolicyRecord>> Policies(const TenantId& tenant);
-  Result<std::vector<storage::ApprovalPolicyRecord>> SetPolicies(const TenantId& tenant,
-                                                                 const std::vector<PolicyInput>& policies);
+  Result<std::vector<storage::ApprovalPolicyRecord>> SetPolicies(
+      const TenantId& tenant, const std::vector<PolicyInput>& policies);
 
   // Marks a pending request expired (the runner's sweep); false when it was not pending.
   Result<bool> Expire(const storage::ApprovalRecord& rec);
   // Publishes the request's current state to its user's feed.
-  void PublishUpdate(const storage::ApprovalRecord& rec, const std::string& event = "approval_updated");
+  void PublishUpdate(const storage::ApprovalRecord& rec,
+                     const std::string& event = "approval_updated");
 
   // Called after a decision on a tool call (the runner wakes up).
   void set_on_decided(std::function<void()> fn) { on_decided_ = std::move(fn); }

@@ -20,7 +20,8 @@ std::string FeedKey(const TenantId& tenant, const UserId& user) {
 
 }  // namespace
 
-std::shared_ptr<UserFeed::Subscription> UserFeed::Subscribe(const TenantId& tenant, const UserId& user,
+std::shared_ptr<UserFeed::Subscription> UserFeed::Subscribe(const TenantId& tenant,
+                                                            const UserId& user,
                                                             net::any_io_executor executor) {
   auto sub = std::make_shared<Subscription>(std::move(executor), FeedKey(tenant, user));
   std::lock_guard lock(mu_);
@@ -42,7 +43,8 @@ void UserFeed::Unsubscribe(const std::shared_ptr<Subscription>& sub) {
     }
 }
 
-http::Awaitable<std::vector<FeedEvent>> UserFeed::Next(Subscription& sub, std::chrono::milliseconds max_wait,
+http::Awaitable<std::vector<FeedEvent>> UserFeed::Next(Subscription& sub,
+                                                       std::chrono::milliseconds max_wait,
                                                        bool& closed) {
   std::vector<FeedEvent> out;
   {
@@ -66,7 +68,8 @@ http::Awaitable<std::vector<FeedEvent>> UserFeed::Next(Subscription& sub, std::c
   co_return out;
 }
 
-void UserFeed::Publish(const TenantId& tenant, const UserId& user, std::string event, std::string data) {
+void UserFeed::Publish(const TenantId& tenant, const UserId& user, std::string event,
+                       std::string data) {
   std::vector<std::shared_ptr<Subscription>> targets;
   {
     std::lock_guard lock(mu_);

@@ -33,13 +33,15 @@ class UserFeed {
  public:
   class Subscription;
 
-  // Subscribes on `executor` (the caller's connection). Ends when Unsubscribe or Shutdown is called.
+  // Subscribes on `executor` (the caller's connection). Ends when Unsubscribe or Shutdown is
+  // called.
   std::shared_ptr<Subscription> Subscribe(const TenantId& tenant, const UserId& user,
                                           boost::asio::any_io_executor executor);
   void Unsubscribe(const std::shared_ptr<Subscription>& sub);
   // Waits up to `max_wait` for events; returns them (empty on timeout). `closed` tells whether the
   // feed ended (shutdown).
-  http::Awaitable<std::vector<FeedEvent>> Next(Subscription& sub, std::chrono::milliseconds max_wait, bool& closed);
+  http::Awaitable<std::vector<FeedEvent>> Next(Subscription& sub,
+                                               std::chrono::milliseconds max_wait, bool& closed);
 
   void Publish(const TenantId& tenant, const UserId& user, std::string event, std::string data);
   void Shutdown();
@@ -53,7 +55,8 @@ class UserFeed {
 
 class UserFeed::Subscription {
  public:
-  explicit Subscription(boost::asio::any_io_executor ex, std::string key) : timer_(std::move(ex)), key_(std::move(key)) {}
+  explicit Subscription(boost::asio::any_io_executor ex, std::string key)
+      : timer_(std::move(ex)), key_(std::move(key)) {}
 
  private:
   friend class UserFeed;

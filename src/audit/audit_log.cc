@@ -35,8 +35,9 @@ Status AuditLog::Append(const std::vector<AuditEntry>& entries) {
     std::vector<st::AuditRow> rows;
     rows.reserve(entries.size());
     for (const auto& e : entries) {
-      st::AuditRow r{++seq, now, e.tenant_id, e.actor, e.action, e.target, e.outcome,
-                     e.detail.empty() ? "{}" : e.detail, prev, ""};
+      st::AuditRow r{++seq,    now,      e.tenant_id, e.actor,
+                     e.action, e.target, e.outcome,   e.detail.empty() ? "{}" : e.detail,
+                     prev,     ""};
       r.hash = RecordHash(r);
       prev = r.hash;
       rows.push_back(std::move(r));
@@ -68,8 +69,9 @@ Result<VerifyReport> VerifyAuditLog(st::Database& db) {
           return Status::Ok();
         }
         if (r.prev_hash != prev) {
-          broken(fmt::format("record {} does not follow record {} (the previous record was changed or removed)",
-                             r.seq, r.seq - 1));
+          broken(fmt::format(
+              "record {} does not follow record {} (the previous record was changed or removed)",
+              r.seq, r.seq - 1));
           return Status::Ok();
         }
         if (RecordHash(r) != r.hash) {
@@ -91,10 +93,11 @@ Result<VerifyReport> VerifyAuditLog(st::Database& db) {
   if (head_seq != rep.records || (head && head->second != prev)) {
     rep.ok = false;
     rep.broken_at = rep.records + 1;
-    rep.problem = head_seq > rep.records
-                      ? fmt::format("the log ends at record {} but its head says {}: records were removed",
-                                    rep.records, head_seq)
-                      : "the chain's head does not match its last record";
+    rep.problem =
+        head_seq > rep.records
+            ? fmt::format("the log ends at record {} but its head says {}: records were removed",
+                          rep.records, head_seq)
+            : "the chain's head does not match its last record";
   }
   return rep;
 }

@@ -22,11 +22,11 @@
 namespace gh::audit {
 
 struct AuditEntry {
-  std::string tenant_id;  // empty for platform-wide actions
-  std::string actor;      // "user:<id>", "cli", "system"
-  std::string action;     // e.g. "admin.request", "authz.denied", "tool.executed"
-  std::string target;     // what it was done to (a route, a tool, a tenant)
-  std::string outcome;    // e.g. "200", "denied", "ok", "error"
+  std::string tenant_id;      // empty for platform-wide actions
+  std::string actor;          // "user:<id>", "cli", "system"
+  std::string action;         // e.g. "admin.request", "authz.denied", "tool.executed"
+  std::string target;         // what it was done to (a route, a tool, a tenant)
+  std::string outcome;        // e.g. "200", "denied", "ok", "error"
   std::string detail = "{}";  // JSON object; never secrets
 };
 
@@ -34,7 +34,8 @@ struct AuditEntry {
 // length-prefixed so no two different records share an input.
 std::string RecordHash(const storage::AuditRow& row);
 // prev_hash of the first record.
-inline constexpr const char* kGenesisHash = "0000000000000000000000000000000000000000000000000000000000000000";
+inline constexpr const char* kGenesisHash =
+    "0000000000000000000000000000000000000000000000000000000000000000";
 
 class AuditLog {
  public:

@@ -19,7 +19,8 @@ namespace st = gh::storage;
 class AuditLogTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("gh-audit-" + std::to_string(::getpid()) + "-" + std::to_string(n_++));
+    dir_ = fs::temp_directory_path() /
+           ("gh-audit-" + std::to_string(::getpid()) + "-" + std::to_string(n_++));
     fs::create_directories(dir_);
     url_ = "sqlite:" + (dir_ / "db").string();
     if (GetParam() == "postgres") {
@@ -36,11 +37,14 @@ class AuditLogTest : public ::testing::TestWithParam<std::string> {
     pg_.reset();
     fs::remove_all(dir_);
   }
-  std::unique_ptr<st::Database> Open() { return std::move(st::OpenDatabase(url_, {.pool_size = 4})).value(); }
+  std::unique_ptr<st::Database> Open() {
+    return std::move(st::OpenDatabase(url_, {.pool_size = 4})).value();
+  }
   void AppendSome(int n) {
     AuditLog log(*db_, clock_);
     for (int i = 0; i < n; ++i)
-      ASSERT_TRUE(log.Append({{"acme", "user:u1", "admin.request", "PUT /api/admin/tenants/{tenant_id}/budget", "200",
+      ASSERT_TRUE(log.Append({{"acme", "user:u1", "admin.request",
+                               "PUT /api/admin/tenants/{tenant_id}/budget", "200",
                                "{\"i\":" + std::to_string(i) + "}"}})
                       .ok());
   }
@@ -85,9 +89,10 @@ TEST_P(AuditLogTest, ARecordRewrittenWithAFreshHashBreaksTheNextLink) {
   // Someone changes record 4 and recomputes its hash: record 5 no longer follows it.
   std::vector<st::AuditRow> rows;
   ASSERT_TRUE(db_->Read([&](st::Tx& tx) -> Status {
-    GH_ASSIGN_OR_RETURN(rows, st::audit_log::ListAfter(tx, 3, 1));
-    return Status::Ok();
-  }).ok());
+                   GH_ASSIGN_OR_RETURN(rows, st::audit_log::ListAfter(tx, 3, 1));
+                   return Status::Ok();
+                 })
+                  .ok());
   st::AuditRow forged = rows.at(0);
   forged.outcome = "403";
   forged.hash = RecordHash(forged);
@@ -122,7 +127,8 @@ TEST_P(AuditLogTest, ConcurrentAppendersFromTwoProcessesExtendOneChain) {
   auto other = Open();
   auto run = [&](st::Database& db, const char* who) {
     AuditLog log(db, clock_);
-    for (int i = 0; i < 20; ++i) ASSERT_TRUE(log.Append({{"acme", who, "tool.call", "get_current_weather", "ok", "{}"}}).ok());
+    for (int i = 0; i < 20; ++i)
+      ASSERT_TRUE(log.Append({{"acme", who, "tool.call", "get_current_weather", "ok", "{}"}}).ok());
   };
   std::thread a([&] { run(*db_, "a"); });
   std::thread b([&] { run(*other, "b"); });

@@ -1,12 +1,12 @@
 #include "chat/chat_service.h"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
+#include "chat/system_prompt.h"
 #include "common/log.h"
 #include "common/strings.h"
 #include "common/time_util.h"
-#include "chat/system_prompt.h"
 #include "models/resilient_model.h"
 #include "storage/repositories.h"
 #include "storage/tenant_settings_repository.h"
@@ -25,7 +25,8 @@ constexpr int64_t kBusyLeaseMs = 15 * kMinute;
 
 std::string ToolCallsJson(const std::vector<agent::ToolCall>& calls) {
   bj::array a;
-  for (const auto& c : calls) a.push_back(bj::object{{"id", c.id}, {"name", c.name}, {"arguments", c.arguments_json}});
+  for (const auto& c : calls)
+    a.push_back(bj::object{{"id", c.id}, {"name", c.name}, {"arguments", c.arguments_json}});
   return bj::serialize(a);
 }
 
@@ -53,6 +54,26 @@ agent::Role RoleFrom(const std::string& r) {
   return agent::Role::kUser;
 }
 
+// Appends the session's stored history (the last kHistoryLimit messages, oldest first) to `out`.
+// A window may start in the middle of a tool exchange: leading tool results are dropped.
+Status AppendStoredHistory(st::Database& db, const TenantId& tenant, const SessionId& session,
+                           std::vector<agent::ChatMessage>& out) {
+  std::vector<st::MessageRecord> history;
+  GH_RETURN_IF_ERROR(db.Read([&](st::Tx& tx) -> Status {
+    GH_ASSIGN_OR_RETURN(history, st::messages::ListForSession(tx, tenant, session, kHistoryLimit));
+    return Status::Ok();
+  }));
+  size_t first = 0;
+  while (first < history.size() && history[first].role == "tool") ++first;
+  for (size_t i = first; i < history.size(); ++i) {
+    const auto& h = history[i];
+    agent::ChatMessage m{RoleFrom(h.role), h.content, {}, h.tool_call_id.value_or(""), "", false};
+    if (h.tool_calls) m.tool_calls = ParseToolCalls(*h.tool_calls);
+    out.push_back(std::move(m));
+  }
+  return Status::Ok();
+}
+
 std::string TitleFrom(const std::string& message) {
   std::string t = message.substr(0, 60);
   for (auto& c : t)
@@ -76,7 +97,8 @@ class RecordingEvents final : public ChatEvents {
     if (meter) meter->ToolCallStarted(call.id, call.name, call.arguments_json.size());
     co_return co_await inner_.OnToolCall(call);
   }
-  Awaitable<Status> OnToolResult(const agent::ToolCall& call, const agent::ToolResult& result) override {
+  Awaitable<Status> OnToolResult(const agent::ToolCall& call,
+                                 const agent::ToolResult& result) override {
     for (auto& c : calls)
       if (c.id == call.id) {
         c.result = result.content;
@@ -102,7 +124,8 @@ class FallbackModel final : public agent::Model {
   FallbackModel(std::vector<agent::ModelEntry> chain, Random& random)
       : chain_(chain), resilient_(Options(std::move(chain)), random) {}
   std::string_view provider() const override { return "fallback"; }
-  Awaitable<Result<agent::ModelTurn>> Generate(const agent::ModelRequest& request, agent::ModelEvents& events) override {
+  Awaitable<Result<agent::ModelTurn>> Generate(const agent::ModelRequest& request,
+                                               agent::ModelEvents& events) override {
     models::FallbackReport report;
     auto turn = co_await resilient_.GenerateWithReport(request, events, report);
     answered_ = nullptr;
@@ -110,7 +133,8 @@ class FallbackModel final : public agent::Model {
       if (e.name == report.model_name) answered_ = &e;
     if (answered_ && answered_ != &chain_.front())
       log::Info("a fallback model answered", {{"tenant_id", request.context.tenant_id.value()},
-                                              {"model", chain_.front().name}, {"answered_by", answered_->name}});
+                                              {"model", chain_.front().name},
+                                              {"answered_by", answered_->name}});
     co_return turn;
   }
   const std::vector<agent::ModelEntry>& chain() const { return chain_; }
@@ -130,13 +154,15 @@ class FallbackModel final : public agent::Model {
 };
 
 // The chosen model, then the plan's fallbacks that are registered (each once).
-std::vector<agent::ModelEntry> FallbackChain(const agent::ModelRegistry& models, const tenancy::Plan& plan,
+std::vector<agent::ModelEntry> FallbackChain(const agent::ModelRegistry& models,
+                                             const tenancy::Plan& plan,
                                              const agent::ModelEntry& chosen) {
   std::vector<agent::ModelEntry> chain = {chosen};
   for (const auto& name : plan.fallback_models) {
     const agent::ModelEntry* e = models.Find(name);
     if (!e) {
-      log::Warn("a plan's fallback model is not configured", {{"plan", plan.name}, {"model", name}});
+      log::Warn("a plan's fallback model is not configured",
+                {{"plan", plan.name}, {"model", name}});
       continue;
     }
     bool seen = false;
@@ -153,11 +179,11 @@ std::vector<agent::ModelEntry> FallbackChain(const agent::ModelRegistry& models,
 // it only meters.
 class QuotaGuard final : public agent::CallGuard {
  public:
-  QuotaGuard(tenancy::QuotaService& quota, tenancy::Reservation& r, const metering::PriceCatalog& prices,
-             std::string model)
+  QuotaGuard(tenancy::QuotaService& quota, tenancy::Reservation& r,
+             const metering::PriceCatalog& prices, std::string model)
       : QuotaGuard(quota, &r, prices, std::move(model), nullptr) {}
-  QuotaGuard(tenancy::QuotaService& quota, tenancy::Reservation* r, const metering::PriceCatalog& prices,
-             std::string model, metering::TurnMeter* meter)
+  QuotaGuard(tenancy::QuotaService& quota, tenancy::Reservation* r,
+             const metering::PriceCatalog& prices, std::string model, metering::TurnMeter* meter)
       : quota_(quota), r_(r), prices_(prices), model_(std::move(model)), meter_(meter) {}
 
   // With fallbacks: a call is reserved at the worst case over the chain (any of them may answer)
@@ -169,14 +195,18 @@ class QuotaGuard final : public agent::CallGuard {
     int64_t max_in = 0;
     for (const auto& m : req.messages) {
       max_in += static_cast<int64_t>(m.content.size()) + 16;
-      for (const auto& c : m.tool_calls) max_in += static_cast<int64_t>(c.name.size() + c.arguments_json.size()) + 16;
+      for (const auto& c : m.tool_calls)
+        max_in += static_cast<int64_t>(c.name.size() + c.arguments_json.size()) + 16;
     }
     for (const auto& t : req.tools)
-      max_in += static_cast<int64_t>(t.name.size() + t.description.size() + t.parameters_schema.size()) + 16;
+      max_in +=
+          static_cast<int64_t>(t.name.size() + t.description.size() + t.parameters_schema.size()) +
+          16;
     const int64_t max_out = req.max_output_tokens;
     int64_t worst = 0;
     if (!fallback_) {
-      worst = meter_ ? meter_->WorstCaseModelCost(max_in, max_out) : prices_.WorstCaseModelCost(model_, max_in, max_out);
+      worst = meter_ ? meter_->WorstCaseModelCost(max_in, max_out)
+                     : prices_.WorstCaseModelCost(model_, max_in, max_out);
     } else {
       for (const auto& e : fallback_->chain()) {
         if (meter_) meter_->UseModel(e.name, e.provider_model_id);
@@ -190,14 +220,18 @@ class QuotaGuard final : public agent::CallGuard {
     return Status::Ok();
   }
   void AfterModelCall(const agent::ModelRequest&, const agent::Usage& u) override {
-    const metering::TokenCounts tokens{u.input_tokens, u.output_tokens, u.cache_read_tokens, u.cache_write_tokens};
+    const metering::TokenCounts tokens{u.input_tokens, u.output_tokens, u.cache_read_tokens,
+                                       u.cache_write_tokens};
     if (fallback_) UseModelThatAnswered();
-    const std::string& priced = fallback_ && fallback_->answered() ? fallback_->answered()->name : model_;
-    int64_t cost = meter_ ? meter_->ModelCallFinished(tokens, true) : prices_.ModelCost(priced, tokens);
+    const std::string& priced =
+        fallback_ && fallback_->answered() ? fallback_->answered()->name : model_;
+    int64_t cost =
+        meter_ ? meter_->ModelCallFinished(tokens, true) : prices_.ModelCost(priced, tokens);
     if (!r_) return;
     // Written by the next unit on the reservation (the next call's or tool's reservation, or the
     // turn's final transaction): one write transaction fewer per model call.
-    quota_.SettleModelCallLater(*r_, u.input_tokens + u.cache_read_tokens + u.cache_write_tokens, u.output_tokens, cost);
+    quota_.SettleModelCallLater(*r_, u.input_tokens + u.cache_read_tokens + u.cache_write_tokens,
+                                u.output_tokens, cost);
   }
   Status BeforeToolCall(const agent::ToolCall& call) override {
     const int64_t fee = meter_ ? meter_->ToolFee() : prices_.tool_call_micros();
@@ -210,7 +244,8 @@ class QuotaGuard final : public agent::CallGuard {
   // The meter follows the model that answered the latest call (the chosen one before any call).
   void UseModelThatAnswered() {
     if (!meter_) return;
-    const agent::ModelEntry& e = fallback_->answered() ? *fallback_->answered() : fallback_->chain().front();
+    const agent::ModelEntry& e =
+        fallback_->answered() ? *fallback_->answered() : fallback_->chain().front();
     meter_->UseModel(e.name, e.provider_model_id);
   }
 
@@ -224,20 +259,28 @@ class QuotaGuard final : public agent::CallGuard {
 
 }  // namespace
 
-ChatService::ChatService(st::Database& db, const Clock& clock, Random& random, const agent::ModelRegistry& models,
-                         const agent::ToolRegistry& tools, tenancy::QuotaService& quota,
-                         metering::PriceCatalogPtr prices)
-    : db_(db), clock_(clock), random_(random), models_(models), tools_(tools), quota_(quota),
+ChatService::ChatService(st::Database& db, const Clock& clock, Random& random,
+                         const agent::ModelRegistry& models, const agent::ToolRegistry& tools,
+                         tenancy::QuotaService& quota, metering::PriceCatalogPtr prices)
+    : db_(db),
+      clock_(clock),
+      random_(random),
+      models_(models),
+      tools_(tools),
+      quota_(quota),
       prices_(std::move(prices)) {}
 
-Result<const agent::ModelEntry*> ChatService::ResolveModel(const tenancy::Plan& plan,
-                                                           const std::optional<std::string>& requested) const {
+Result<const agent::ModelEntry*> ChatService::ResolveModel(
+    const tenancy::Plan& plan, const std::optional<std::string>& requested) const {
   if (requested) {
     const agent::ModelEntry* e = models_.Find(*requested);
-    if (!e) return Status::NotFound(fmt::format("model '{}' does not exist", *requested), "model_not_found");
+    if (!e)
+      return Status::NotFound(fmt::format("model '{}' does not exist", *requested),
+                              "model_not_found");
     if (!plan.AllowsModel(*requested))
-      return Status::PermissionDenied(fmt::format("the {} plan does not include model '{}'", plan.name, *requested),
-                                      "model_not_allowed");
+      return Status::PermissionDenied(
+          fmt::format("the {} plan does not include model '{}'", plan.name, *requested),
+          "model_not_allowed");
     return e;
   }
   const agent::ModelEntry* e = models_.Find(plan.default_model);
@@ -246,7 +289,8 @@ Result<const agent::ModelEntry*> ChatService::ResolveModel(const tenancy::Plan& 
   return e;
 }
 
-Result<std::string> ChatService::SystemPrompt(const identity::Principal& who, const std::string& tenant_name,
+Result<std::string> ChatService::SystemPrompt(const identity::Principal& who,
+                                              const std::string& tenant_name,
                                               const tenancy::Plan& plan, Timestamp at) {
   std::optional<st::TenantSettingsRecord> settings;
   if (directory_) {
@@ -257,8 +301,9 @@ Result<std::string> ChatService::SystemPrompt(const identity::Principal& who, co
       return Status::Ok();
     }));
   }
-  const PromptValues values{tenant_name, who.tenant_id.value(), who.email, who.user_id.value(), plan.name, who.role(),
-                            DayKey(at)};
+  const PromptValues values{
+      tenant_name, who.tenant_id.value(), who.email, who.user_id.value(), plan.name, who.role(),
+      DayKey(at)};
   if (settings && settings->system_prompt_template && !settings->system_prompt_template->empty())
     return RenderPromptTemplate(*settings->system_prompt_template, values);
   return DefaultSystemPrompt(values);
@@ -266,14 +311,18 @@ Result<std::string> ChatService::SystemPrompt(const identity::Principal& who, co
 
 namespace {
 
-// Opens a session within the plan's concurrent-session limit (check-then-act: a serialisable Write).
-Status InsertSessionIn(st::Tx& tx, const st::SessionRecord& s, const tenancy::Plan& plan, int64_t now) {
-  GH_ASSIGN_OR_RETURN(int64_t open, st::sessions::CountOpen(tx, s.tenant_id, s.user_id, now,
-                                                            now - plan.idle_timeout_minutes * kMinute));
+// Opens a session within the plan's concurrent-session limit (check-then-act: a serialisable
+// Write).
+Status InsertSessionIn(st::Tx& tx, const st::SessionRecord& s, const tenancy::Plan& plan,
+                       int64_t now) {
+  GH_ASSIGN_OR_RETURN(int64_t open,
+                      st::sessions::CountOpen(tx, s.tenant_id, s.user_id, now,
+                                              now - plan.idle_timeout_minutes * kMinute));
   if (open >= plan.concurrent_sessions)
     return Status::ResourceExhausted(
-               fmt::format("the {} plan allows {} open session(s); end one or wait for it to expire", plan.name,
-                           plan.concurrent_sessions),
+               fmt::format(
+                   "the {} plan allows {} open session(s); end one or wait for it to expire",
+                   plan.name, plan.concurrent_sessions),
                "too_many_sessions")
         .WithDetail("limit", "concurrent_sessions")
         .WithDetail("limit_value", plan.concurrent_sessions);
@@ -282,10 +331,19 @@ Status InsertSessionIn(st::Tx& tx, const st::SessionRecord& s, const tenancy::Pl
 
 }  // namespace
 
-Result<st::SessionRecord> ChatService::CreateSession(const identity::Principal& who, const tenancy::Plan& plan) {
+Result<st::SessionRecord> ChatService::CreateSession(const identity::Principal& who,
+                                                     const tenancy::Plan& plan) {
   const int64_t now = clock_.NowUnixMillis();
-  st::SessionRecord s{SessionId(random_.Uuid()), who.tenant_id, who.user_id, "", now, now,
-                      now + plan.session_minutes * kMinute, {}, 0, 0};
+  st::SessionRecord s{SessionId(random_.Uuid()),
+                      who.tenant_id,
+                      who.user_id,
+                      "",
+                      now,
+                      now,
+                      now + plan.session_minutes * kMinute,
+                      {},
+                      0,
+                      0};
   GH_RETURN_IF_ERROR(db_.Write([&](st::Tx& tx) { return InsertSessionIn(tx, s, plan, now); }));
   return s;
 }
@@ -303,7 +361,8 @@ Result<std::vector<st::SessionRecord>> ChatService::ListSessions(const identity:
   return out;
 }
 
-Result<std::vector<st::MessageRecord>> ChatService::Messages(const identity::Principal& who, const SessionId& id) {
+Result<std::vector<st::MessageRecord>> ChatService::Messages(const identity::Principal& who,
+                                                             const SessionId& id) {
   std::vector<st::MessageRecord> out;
   GH_RETURN_IF_ERROR(db_.Read([&](st::Tx& tx) -> Status {
     GH_ASSIGN_OR_RETURN(auto s, st::sessions::Get(tx, who.tenant_id, id));
@@ -329,11 +388,20 @@ Result<st::SessionRecord> ChatService::OpenSessionFor(const ChatRequest& r, int6
   const identity::Principal& who = r.principal;
   if (!r.session_id) {  // a new session, opened already busy: one transaction
     const int64_t opened = clock_.NowUnixMillis();
-    st::SessionRecord created{SessionId(random_.Uuid()), who.tenant_id, who.user_id, "", opened, opened,
-                              opened + r.plan->session_minutes * kMinute, {}, 0, 0};
+    st::SessionRecord created{SessionId(random_.Uuid()),
+                              who.tenant_id,
+                              who.user_id,
+                              "",
+                              opened,
+                              opened,
+                              opened + r.plan->session_minutes * kMinute,
+                              {},
+                              0,
+                              0};
     GH_RETURN_IF_ERROR(db_.Write([&](st::Tx& tx) -> Status {
       GH_RETURN_IF_ERROR(InsertSessionIn(tx, created, *r.plan, opened));
-      GH_ASSIGN_OR_RETURN(bool busy, st::sessions::TryMarkBusy(tx, who.tenant_id, created.id, now, now + kBusyLeaseMs));
+      GH_ASSIGN_OR_RETURN(bool busy, st::sessions::TryMarkBusy(tx, who.tenant_id, created.id, now,
+                                                               now + kBusyLeaseMs));
       return busy ? Status::Ok() : Status::Conflict("session is busy", "session_busy");
     }));
     return created;
@@ -342,20 +410,27 @@ Result<st::SessionRecord> ChatService::OpenSessionFor(const ChatRequest& r, int6
   GH_RETURN_IF_ERROR(db_.Write([&](st::Tx& tx) -> Status {
     GH_ASSIGN_OR_RETURN(s, st::sessions::Get(tx, who.tenant_id, *r.session_id));
     // Another user's session (or another tenant's) is reported exactly like a missing one.
-    if (!s || s->user_id != who.user_id) return Status::NotFound("no such session", "session_not_found");
-    if (s->ended_at) return Status::Conflict("this session has ended; start a new one", "session_ended");
+    if (!s || s->user_id != who.user_id)
+      return Status::NotFound("no such session", "session_not_found");
+    if (s->ended_at)
+      return Status::Conflict("this session has ended; start a new one", "session_ended");
     if (s->expires_at <= now)
-      return Status::Conflict("this session reached its maximum duration; start a new one", "session_expired");
+      return Status::Conflict("this session reached its maximum duration; start a new one",
+                              "session_expired");
     if (s->last_active_at + r.plan->idle_timeout_minutes * kMinute <= now)
-      return Status::Conflict("this session expired after being idle; start a new one", "session_expired");
-    GH_ASSIGN_OR_RETURN(bool busy, st::sessions::TryMarkBusy(tx, who.tenant_id, s->id, now, now + kBusyLeaseMs));
-    if (!busy) return Status::Conflict("a message is still being answered in this session", "session_busy");
+      return Status::Conflict("this session expired after being idle; start a new one",
+                              "session_expired");
+    GH_ASSIGN_OR_RETURN(
+        bool busy, st::sessions::TryMarkBusy(tx, who.tenant_id, s->id, now, now + kBusyLeaseMs));
+    if (!busy)
+      return Status::Conflict("a message is still being answered in this session", "session_busy");
     return Status::Ok();
   }));
   return *s;
 }
 
-Awaitable<Result<ChatOutcome>> ChatService::Chat(const ChatRequest& r, tenancy::Reservation* reservation,
+Awaitable<Result<ChatOutcome>> ChatService::Chat(const ChatRequest& r,
+                                                 tenancy::Reservation* reservation,
                                                  ChatEvents& outer_events) {
   const identity::Principal& who = r.principal;
   const auto started = clock_.Now();
@@ -373,37 +448,26 @@ Awaitable<Result<ChatOutcome>> ChatService::Chat(const ChatRequest& r, tenancy::
   std::vector<agent::ChatMessage> messages;
   Result<std::string> prompt = SystemPrompt(who, r.tenant_name, *r.plan, started);
   if (!prompt.ok()) {
-    (void)db_.Write([&](st::Tx& tx) { return st::sessions::FinishTurn(tx, who.tenant_id, session.id, now, 0, ""); });
+    (void)db_.Write([&](st::Tx& tx) {
+      return st::sessions::FinishTurn(tx, who.tenant_id, session.id, now, 0, "");
+    });
     co_return std::move(prompt).status();
   }
   messages.push_back({agent::Role::kSystem, std::move(prompt).value(), {}, "", "", false});
   if (r.history) {
     for (const auto& m : *r.history) messages.push_back(m);
-  } else {
-    std::vector<st::MessageRecord> history;
-    Status hs = db_.Read([&](st::Tx& tx) -> Status {
-      GH_ASSIGN_OR_RETURN(history, st::messages::ListForSession(tx, who.tenant_id, session.id, kHistoryLimit));
-      return Status::Ok();
+  } else if (Status hs = AppendStoredHistory(db_, who.tenant_id, session.id, messages); !hs.ok()) {
+    (void)db_.Write([&](st::Tx& tx) {
+      return st::sessions::FinishTurn(tx, who.tenant_id, session.id, now, 0, "");
     });
-    if (!hs.ok()) {
-      (void)db_.Write([&](st::Tx& tx) { return st::sessions::FinishTurn(tx, who.tenant_id, session.id, now, 0, ""); });
-      co_return hs;
-    }
-    // A window may start in the middle of a tool exchange; drop leading tool results.
-    size_t first = 0;
-    while (first < history.size() && history[first].role == "tool") ++first;
-    for (size_t i = first; i < history.size(); ++i) {
-      const auto& h = history[i];
-      agent::ChatMessage m{RoleFrom(h.role), h.content, {}, h.tool_call_id.value_or(""), "", false};
-      if (h.tool_calls) m.tool_calls = ParseToolCalls(*h.tool_calls);
-      messages.push_back(std::move(m));
-    }
+    co_return hs;
   }
   messages.push_back({agent::Role::kUser, r.message, {}, "", "", false});
 
   std::unique_ptr<metering::TurnMeter> meter;
   if (metering_)
-    meter = metering_->StartTurn({who.tenant_id, who.user_id, session.id, r.trace_id, model->name, model->provider_model_id});
+    meter = metering_->StartTurn({who.tenant_id, who.user_id, session.id, r.trace_id, model->name,
+                                  model->provider_model_id});
   // The plan's fallback models stand behind the chosen one (see FallbackModel).
   std::shared_ptr<FallbackModel> fallback;
   if (!r.plan->fallback_models.empty()) {
@@ -415,8 +479,11 @@ Awaitable<Result<ChatOutcome>> ChatService::Chat(const ChatRequest& r, tenancy::
     guard.emplace(quota_, reservation, *prices_, model->name, meter.get());
     if (fallback) guard->UseFallbacks(fallback.get());
     const int64_t fee_micros = meter ? meter->InvocationFee() : prices_->invocation_micros();
-    if (Status fee = reservation ? quota_.Charge(*reservation, fee_micros) : Status::Ok(); !fee.ok()) {
-      (void)db_.Write([&](st::Tx& tx) { return st::sessions::FinishTurn(tx, who.tenant_id, session.id, now, 0, ""); });
+    if (Status fee = reservation ? quota_.Charge(*reservation, fee_micros) : Status::Ok();
+        !fee.ok()) {
+      (void)db_.Write([&](st::Tx& tx) {
+        return st::sessions::FinishTurn(tx, who.tenant_id, session.id, now, 0, "");
+      });
       co_return fee;
     }
     if (meter) meter->InvocationCharged(fee_micros);
@@ -428,7 +495,8 @@ Awaitable<Result<ChatOutcome>> ChatService::Chat(const ChatRequest& r, tenancy::
   areq.messages = std::move(messages);
   areq.plan = r.plan;
   areq.clock = &clock_;
-  areq.context = {who.tenant_id, who.user_id, who.email, who.subscription_tier, who.role(), session.id, r.trace_id};
+  areq.context = {who.tenant_id, who.user_id, who.email, who.subscription_tier,
+                  who.role(),    session.id,  r.trace_id};
   if (meter) areq.context.traceparent = meter->Traceparent();
 
   RecordingEvents events(outer_events);
@@ -439,7 +507,8 @@ Awaitable<Result<ChatOutcome>> ChatService::Chat(const ChatRequest& r, tenancy::
   std::shared_ptr<agent::Model> turn_model = model->model;
   if (fallback) turn_model = fallback;
   agent::AgentLoop loop(turn_model, tools_);
-  Result<agent::AgentResult> result = start.ok() ? Result<agent::AgentResult>(agent::AgentResult{}) : Result<agent::AgentResult>(start);
+  Result<agent::AgentResult> result = start.ok() ? Result<agent::AgentResult>(agent::AgentResult{})
+                                                 : Result<agent::AgentResult>(start);
   if (start.ok()) {
     auto ran = co_await loop.Run(areq, events, &partial);
     result = std::move(ran);
@@ -453,14 +522,18 @@ Awaitable<Result<ChatOutcome>> ChatService::Chat(const ChatRequest& r, tenancy::
   out.response = ar.text;
   out.tool_calls = events.calls;
   const bool consumed = ar.usage.input_tokens + ar.usage.output_tokens > 0;
-  const std::string status = result.ok() ? "ok" : (result.status().code() == StatusCode::kCancelled ? "cancelled" : "error");
+  const std::string status =
+      result.ok() ? "ok"
+                  : (result.status().code() == StatusCode::kCancelled ? "cancelled" : "error");
 
   // The last model call's settlement goes first, in a unit of its own at READ COMMITTED: the
   // turn's transaction below is serialisable (it reads the session's next sequence number), and
   // hot counter rows updated there would make concurrent turns fail to serialise on PostgreSQL.
   if (reservation) {
     Status flushed = quota_.Flush(*reservation);
-    if (!flushed.ok()) log::Warn("settling a turn's model call failed; retried with the turn", {{"error", flushed.message()}});
+    if (!flushed.ok())
+      log::Warn("settling a turn's model call failed; retried with the turn",
+                {{"error", flushed.message()}});
   }
   // One transaction: messages, usage, session activity, quota settlement.
   tenancy::Reservation res_copy;
@@ -470,27 +543,38 @@ Awaitable<Result<ChatOutcome>> ChatService::Chat(const ChatRequest& r, tenancy::
     int64_t added = 0;
     GH_ASSIGN_OR_RETURN(int64_t seq, st::messages::NextSeq(tx, who.tenant_id, session.id));
     if (result.ok() || consumed) {
-      GH_RETURN_IF_ERROR(st::messages::Insert(tx, {MessageId(random_.Uuid()), who.tenant_id, session.id, who.user_id,
-                                                   seq++, "user", r.message, {}, {}, now}));
+      GH_RETURN_IF_ERROR(st::messages::Insert(tx, {MessageId(random_.Uuid()),
+                                                   who.tenant_id,
+                                                   session.id,
+                                                   who.user_id,
+                                                   seq++,
+                                                   "user",
+                                                   r.message,
+                                                   {},
+                                                   {},
+                                                   now}));
       ++added;
       for (const auto& m : ar.new_messages) {
-        std::string id = (m.role == agent::Role::kAssistant && m.tool_calls.empty()) ? out.message_id.value() : random_.Uuid();
+        std::string id = (m.role == agent::Role::kAssistant && m.tool_calls.empty())
+                             ? out.message_id.value()
+                             : random_.Uuid();
         std::optional<std::string> calls;
         if (!m.tool_calls.empty()) calls = ToolCallsJson(m.tool_calls);
         std::optional<std::string> call_id;
         if (!m.tool_call_id.empty()) call_id = m.tool_call_id;
-        GH_RETURN_IF_ERROR(st::messages::Insert(tx, {MessageId(id), who.tenant_id, session.id, who.user_id, seq++,
-                                                     std::string(agent::RoleName(m.role)), m.content, calls, call_id,
-                                                     ToUnixMillis(finished)}));
+        GH_RETURN_IF_ERROR(
+            st::messages::Insert(tx, {MessageId(id), who.tenant_id, session.id, who.user_id, seq++,
+                                      std::string(agent::RoleName(m.role)), m.content, calls,
+                                      call_id, ToUnixMillis(finished)}));
         ++added;
       }
     }
-    GH_RETURN_IF_ERROR(st::usage::Insert(tx, {random_.Uuid(), who.tenant_id, who.user_id, session.id, out.message_id,
-                                              r.trace_id, out.model, ar.usage.input_tokens, ar.usage.output_tokens,
-                                              ar.tool_calls, out.latency_ms, status, DayKey(started),
-                                              ToUnixMillis(finished)}));
-    GH_RETURN_IF_ERROR(st::sessions::FinishTurn(tx, who.tenant_id, session.id, ToUnixMillis(finished), added,
-                                                TitleFrom(r.message)));
+    GH_RETURN_IF_ERROR(st::usage::Insert(
+        tx, {random_.Uuid(), who.tenant_id, who.user_id, session.id, out.message_id, r.trace_id,
+             out.model, ar.usage.input_tokens, ar.usage.output_tokens, ar.tool_calls,
+             out.latency_ms, status, DayKey(started), ToUnixMillis(finished)}));
+    GH_RETURN_IF_ERROR(st::sessions::FinishTurn(
+        tx, who.tenant_id, session.id, ToUnixMillis(finished), added, TitleFrom(r.message)));
     if (reservation) {
       if (result.ok() || consumed) {
         GH_RETURN_IF_ERROR(tenancy::QuotaService::SettleIn(tx, res_copy));
@@ -501,13 +585,18 @@ Awaitable<Result<ChatOutcome>> ChatService::Chat(const ChatRequest& r, tenancy::
     return Status::Ok();
   });
   if (meter) {  // the turn's usage events and spans, committed before the answer completes
-    metering::Batch batch = meter->Finish(result.ok(), result.ok() ? std::string() : result.status().error_code());
+    metering::Batch batch =
+        meter->Finish(result.ok(), result.ok() ? std::string() : result.status().error_code());
     Status recorded = co_await metering_->recorder().Commit(std::move(batch));
-    if (!recorded.ok()) log::Error("usage events could not be recorded", {{"error", recorded.message()}});
+    if (!recorded.ok())
+      log::Error("usage events could not be recorded", {{"error", recorded.message()}});
   }
   if (!saved.ok()) {
-    log::Error("chat turn could not be recorded", {{"tenant_id", who.tenant_id.value()}, {"error", saved.message()}});
-    (void)db_.Write([&](st::Tx& tx) { return st::sessions::FinishTurn(tx, who.tenant_id, session.id, now, 0, ""); });
+    log::Error("chat turn could not be recorded",
+               {{"tenant_id", who.tenant_id.value()}, {"error", saved.message()}});
+    (void)db_.Write([&](st::Tx& tx) {
+      return st::sessions::FinishTurn(tx, who.tenant_id, session.id, now, 0, "");
+    });
     co_return saved;
   }
   if (reservation) *reservation = res_copy;
@@ -517,19 +606,26 @@ Awaitable<Result<ChatOutcome>> ChatService::Chat(const ChatRequest& r, tenancy::
 
 // ---- the conversation after an approval ----
 
-Awaitable<Result<ChatOutcome>> ChatService::ContinueAfterApproval(const ContinuationRequest& r, ChatEvents& events) {
+Awaitable<Result<ChatOutcome>> ChatService::ContinueAfterApproval(const ContinuationRequest& r,
+                                                                  ChatEvents& events) {
   const identity::Principal& who = r.principal;
   const auto started = clock_.Now();
   const int64_t now = ToUnixMillis(started);
   GH_CO_ASSIGN_OR_RETURN(const agent::ModelEntry* model, ResolveModel(*r.plan, std::nullopt));
   GH_CO_RETURN_IF_ERROR(db_.Write([&](st::Tx& tx) -> Status {
     GH_ASSIGN_OR_RETURN(auto s, st::sessions::Get(tx, who.tenant_id, r.session_id));
-    if (!s || s->user_id != who.user_id) return Status::NotFound("no such session", "session_not_found");
-    GH_ASSIGN_OR_RETURN(bool busy, st::sessions::TryMarkBusy(tx, who.tenant_id, s->id, now, now + kBusyLeaseMs));
-    return busy ? Status::Ok() : Status::Conflict("a message is still being answered in this session", "session_busy");
+    if (!s || s->user_id != who.user_id)
+      return Status::NotFound("no such session", "session_not_found");
+    GH_ASSIGN_OR_RETURN(
+        bool busy, st::sessions::TryMarkBusy(tx, who.tenant_id, s->id, now, now + kBusyLeaseMs));
+    return busy ? Status::Ok()
+                : Status::Conflict("a message is still being answered in this session",
+                                   "session_busy");
   }));
   auto unmark = [&] {
-    (void)db_.Write([&](st::Tx& tx) { return st::sessions::FinishTurn(tx, who.tenant_id, r.session_id, now, 0, ""); });
+    (void)db_.Write([&](st::Tx& tx) {
+      return st::sessions::FinishTurn(tx, who.tenant_id, r.session_id, now, 0, "");
+    });
   };
 
   ChatOutcome out;
@@ -546,25 +642,13 @@ Awaitable<Result<ChatOutcome>> ChatService::ContinueAfterApproval(const Continua
     co_return std::move(prompt).status();
   }
   messages.push_back({agent::Role::kSystem, std::move(prompt).value(), {}, "", "", false});
-  std::vector<st::MessageRecord> history;
-  Status hs = db_.Read([&](st::Tx& tx) -> Status {
-    GH_ASSIGN_OR_RETURN(history, st::messages::ListForSession(tx, who.tenant_id, r.session_id, kHistoryLimit));
-    return Status::Ok();
-  });
-  if (!hs.ok()) {
+  if (Status hs = AppendStoredHistory(db_, who.tenant_id, r.session_id, messages); !hs.ok()) {
     unmark();
     co_return hs;
   }
-  size_t first = 0;
-  while (first < history.size() && history[first].role == "tool") ++first;
-  for (size_t i = first; i < history.size(); ++i) {
-    const auto& h = history[i];
-    agent::ChatMessage m{RoleFrom(h.role), h.content, {}, h.tool_call_id.value_or(""), "", false};
-    if (h.tool_calls) m.tool_calls = ParseToolCalls(*h.tool_calls);
-    messages.push_back(std::move(m));
-  }
   const agent::ChatMessage asked{agent::Role::kAssistant, "", {r.call}, "", "", false};
-  const agent::ChatMessage answered{agent::Role::kTool, r.result.content, {}, r.call.id, r.call.name, r.result.is_error};
+  const agent::ChatMessage answered{agent::Role::kTool, r.result.content, {},
+                                    r.call.id,          r.call.name,      r.result.is_error};
   messages.push_back(asked);
   messages.push_back(answered);
 
@@ -580,8 +664,8 @@ Awaitable<Result<ChatOutcome>> ChatService::ContinueAfterApproval(const Continua
     reservation.windows = tenancy::WindowsAt(started, limits->zone ? *limits->zone : kUtc);
     guard.emplace(quota_, reservation, *prices_, model->name);
   } else {
-    log::Error("limits unavailable for a continuation", {{"tenant_id", who.tenant_id.value()},
-                                                         {"error", limits.status().message()}});
+    log::Error("limits unavailable for a continuation",
+               {{"tenant_id", who.tenant_id.value()}, {"error", limits.status().message()}});
   }
   agent::AgentRequest areq;
   areq.guard = guard ? &*guard : nullptr;
@@ -589,13 +673,15 @@ Awaitable<Result<ChatOutcome>> ChatService::ContinueAfterApproval(const Continua
   areq.messages = std::move(messages);
   areq.plan = r.plan;
   areq.clock = &clock_;
-  areq.context = {who.tenant_id, who.user_id, who.email, who.subscription_tier, who.role(), r.session_id, r.trace_id};
+  areq.context = {who.tenant_id, who.user_id,  who.email, who.subscription_tier,
+                  who.role(),    r.session_id, r.trace_id};
 
   RecordingEvents recording(events);
   Status start = co_await recording.OnStart(r.session_id, out.message_id, r.trace_id);
   agent::AgentResult partial;
   agent::AgentLoop loop(model->model, tools_);
-  Result<agent::AgentResult> result = start.ok() ? Result<agent::AgentResult>(agent::AgentResult{}) : Result<agent::AgentResult>(start);
+  Result<agent::AgentResult> result = start.ok() ? Result<agent::AgentResult>(agent::AgentResult{})
+                                                 : Result<agent::AgentResult>(start);
   if (start.ok()) {
     auto ran = co_await loop.Run(areq, recording, &partial);
     result = std::move(ran);
@@ -610,7 +696,8 @@ Awaitable<Result<ChatOutcome>> ChatService::ContinueAfterApproval(const Continua
 
   if (guard) {  // the model calls' settlements (see Chat)
     Status flushed = quota_.Flush(reservation);
-    if (!flushed.ok()) log::Error("settling a continuation's model calls failed", {{"error", flushed.message()}});
+    if (!flushed.ok())
+      log::Error("settling a continuation's model calls failed", {{"error", flushed.message()}});
   }
   Status saved = db_.Write([&](st::Tx& tx) -> Status {
     int64_t added = 0;
@@ -618,26 +705,31 @@ Awaitable<Result<ChatOutcome>> ChatService::ContinueAfterApproval(const Continua
     std::vector<agent::ChatMessage> to_store = {asked, answered};
     to_store.insert(to_store.end(), ar.new_messages.begin(), ar.new_messages.end());
     for (const auto& m : to_store) {
-      std::string id = (m.role == agent::Role::kAssistant && m.tool_calls.empty()) ? out.message_id.value() : random_.Uuid();
+      std::string id = (m.role == agent::Role::kAssistant && m.tool_calls.empty())
+                           ? out.message_id.value()
+                           : random_.Uuid();
       std::optional<std::string> calls;
       if (!m.tool_calls.empty()) calls = ToolCallsJson(m.tool_calls);
       std::optional<std::string> call_id;
       if (!m.tool_call_id.empty()) call_id = m.tool_call_id;
-      GH_RETURN_IF_ERROR(st::messages::Insert(tx, {MessageId(id), who.tenant_id, r.session_id, who.user_id, seq++,
-                                                   std::string(agent::RoleName(m.role)), m.content, calls, call_id,
-                                                   ToUnixMillis(finished)}));
+      GH_RETURN_IF_ERROR(
+          st::messages::Insert(tx, {MessageId(id), who.tenant_id, r.session_id, who.user_id, seq++,
+                                    std::string(agent::RoleName(m.role)), m.content, calls, call_id,
+                                    ToUnixMillis(finished)}));
       ++added;
     }
-    GH_RETURN_IF_ERROR(st::usage::Insert(tx, {random_.Uuid(), who.tenant_id, who.user_id, r.session_id, out.message_id,
-                                              r.trace_id, model->name, ar.usage.input_tokens, ar.usage.output_tokens,
-                                              ar.tool_calls, out.latency_ms, status, DayKey(started),
-                                              ToUnixMillis(finished)}));
-    GH_RETURN_IF_ERROR(st::sessions::FinishTurn(tx, who.tenant_id, r.session_id, ToUnixMillis(finished), added, ""));
+    GH_RETURN_IF_ERROR(st::usage::Insert(
+        tx, {random_.Uuid(), who.tenant_id, who.user_id, r.session_id, out.message_id, r.trace_id,
+             model->name, ar.usage.input_tokens, ar.usage.output_tokens, ar.tool_calls,
+             out.latency_ms, status, DayKey(started), ToUnixMillis(finished)}));
+    GH_RETURN_IF_ERROR(st::sessions::FinishTurn(tx, who.tenant_id, r.session_id,
+                                                ToUnixMillis(finished), added, ""));
     if (r.in_record) GH_RETURN_IF_ERROR(r.in_record(tx));
     return Status::Ok();
   });
   if (!saved.ok()) {
-    log::Error("continuation could not be recorded", {{"tenant_id", who.tenant_id.value()}, {"error", saved.message()}});
+    log::Error("continuation could not be recorded",
+               {{"tenant_id", who.tenant_id.value()}, {"error", saved.message()}});
     unmark();
     co_return saved;
   }
@@ -653,7 +745,8 @@ namespace {
 // it, as the agent loop does) and noting it to the meter.
 class CountingModelEvents final : public agent::ModelEvents {
  public:
-  CountingModelEvents(agent::ModelEvents& inner, metering::TurnMeter* meter) : inner_(inner), meter_(meter) {}
+  CountingModelEvents(agent::ModelEvents& inner, metering::TurnMeter* meter)
+      : inner_(inner), meter_(meter) {}
   Awaitable<Status> OnTextDelta(std::string_view text) override {
     streamed_bytes += text.size();
     if (meter_) meter_->TextDelta();
@@ -675,7 +768,8 @@ std::vector<std::string> ChatService::AllowedModels(const tenancy::Plan& plan) c
   return out;
 }
 
-Awaitable<Result<CompletionOutcome>> ChatService::Complete(const CompletionRequest& r, tenancy::Reservation* reservation,
+Awaitable<Result<CompletionOutcome>> ChatService::Complete(const CompletionRequest& r,
+                                                           tenancy::Reservation* reservation,
                                                            CompletionEvents& events) {
   const identity::Principal& who = r.principal;
   const auto started = clock_.Now();
@@ -693,13 +787,16 @@ Awaitable<Result<CompletionOutcome>> ChatService::Complete(const CompletionReque
   mreq.tools = r.tools;
   mreq.tool_required = r.tool_required && !r.tools.empty();
   mreq.max_output_tokens = r.plan->max_output_tokens;
-  if (r.max_output_tokens) mreq.max_output_tokens = std::min(*r.max_output_tokens, r.plan->max_output_tokens);
-  mreq.context = {who.tenant_id, who.user_id, who.email, who.subscription_tier, who.role(), SessionId(), r.trace_id, ""};
+  if (r.max_output_tokens)
+    mreq.max_output_tokens = std::min(*r.max_output_tokens, r.plan->max_output_tokens);
+  mreq.context = {who.tenant_id, who.user_id, who.email,  who.subscription_tier,
+                  who.role(),    SessionId(), r.trace_id, ""};
   mreq.cancel = r.cancel;
 
   std::unique_ptr<metering::TurnMeter> meter;
   if (metering_)
-    meter = metering_->StartTurn({who.tenant_id, who.user_id, SessionId(), r.trace_id, model->name, model->provider_model_id});
+    meter = metering_->StartTurn({who.tenant_id, who.user_id, SessionId(), r.trace_id, model->name,
+                                  model->provider_model_id});
   if (meter) mreq.context.traceparent = meter->Traceparent();
 
   std::shared_ptr<FallbackModel> fallback;
@@ -742,7 +839,8 @@ Awaitable<Result<CompletionOutcome>> ChatService::Complete(const CompletionReque
         used = turn->usage;
       } else if (counting.streamed_bytes > 0) {
         // Failed midway: it consumed its prompt and what it streamed (see agent.cc).
-        for (const auto& m : mreq.messages) used.input_tokens += agent::EstimateTokens(m.content) + 4;
+        for (const auto& m : mreq.messages)
+          used.input_tokens += agent::EstimateTokens(m.content) + 4;
         used.output_tokens = static_cast<int64_t>((counting.streamed_bytes + 3) / 4);
       }
     } else {
@@ -754,33 +852,46 @@ Awaitable<Result<CompletionOutcome>> ChatService::Complete(const CompletionReque
   const auto finished = clock_.Now();
   out.latency_ms = ToUnixMillis(finished) - now;
   const bool consumed = used.input_tokens + used.output_tokens > 0;
-  const std::string status = turn.ok() ? "ok" : (turn.status().code() == StatusCode::kCancelled ? "cancelled" : "error");
+  const std::string status =
+      turn.ok() ? "ok" : (turn.status().code() == StatusCode::kCancelled ? "cancelled" : "error");
 
-  // One transaction: the usage record (no session), the call's settlement and the message's.
-  // READ COMMITTED: an insert and unconditional counter adjustments, nothing read and acted on
-  // (see Database::WriteReadCommitted), so hot counter rows cannot fail it on PostgreSQL.
+  // One unit: the usage record (no session), the call's settlement and the message's. READ
+  // COMMITTED: an insert and unconditional counter adjustments, nothing read and acted on (see
+  // Database::WriteReadCommitted), so hot counter rows cannot fail it on PostgreSQL. With
+  // metering it rides in the recorder's group transaction with the usage events (awaited below
+  // anyway), which saves the request a transaction of its own.
   tenancy::Reservation res_copy;
-  Status saved = db_.WriteReadCommitted([&](st::Tx& tx) -> Status {
-    if (reservation) res_copy = *reservation;  // inside the unit: a backend may run it more than once
-    GH_RETURN_IF_ERROR(st::usage::Insert(tx, {random_.Uuid(), who.tenant_id, who.user_id, SessionId(), MessageId(out.id),
-                                              r.trace_id, out.model, used.input_tokens, used.output_tokens, 0,
-                                              out.latency_ms, status, DayKey(started), ToUnixMillis(finished)}));
+  const st::UsageRecord record{random_.Uuid(),     who.tenant_id,       who.user_id,
+                               SessionId(),        MessageId(out.id),   r.trace_id,
+                               out.model,          used.input_tokens,   used.output_tokens,
+                               0,                  out.latency_ms,      status,
+                               DayKey(started),    ToUnixMillis(finished)};
+  const bool settle = turn.ok() || consumed;
+  auto save = [&](st::Tx& tx) -> Status {
+    if (reservation)
+      res_copy = *reservation;  // inside the unit: it may run more than once
+    GH_RETURN_IF_ERROR(st::usage::Insert(tx, record));
     if (reservation) {
-      if (turn.ok() || consumed) {
+      if (settle) {
         GH_RETURN_IF_ERROR(tenancy::QuotaService::SettleIn(tx, res_copy));
       } else {
         GH_RETURN_IF_ERROR(tenancy::QuotaService::ReleaseIn(tx, res_copy));
       }
     }
     return Status::Ok();
-  });
+  };
+  Status saved = Status::Ok();
   if (meter) {
-    metering::Batch batch = meter->Finish(turn.ok(), turn.ok() ? std::string() : turn.status().error_code());
-    Status recorded = co_await metering_->recorder().Commit(std::move(batch));
-    if (!recorded.ok()) log::Error("usage events could not be recorded", {{"error", recorded.message()}});
+    metering::Batch batch =
+        meter->Finish(turn.ok(), turn.ok() ? std::string() : turn.status().error_code());
+    batch.writes.push_back(save);
+    saved = co_await metering_->recorder().Commit(std::move(batch));
+  } else {
+    saved = db_.WriteReadCommitted(save);
   }
   if (!saved.ok()) {
-    log::Error("completion could not be recorded", {{"tenant_id", who.tenant_id.value()}, {"error", saved.message()}});
+    log::Error("completion could not be recorded",
+               {{"tenant_id", who.tenant_id.value()}, {"error", saved.message()}});
     co_return saved;
   }
   if (reservation) *reservation = res_copy;

@@ -29,7 +29,8 @@ namespace gh::chat {
 class ChatEvents : public agent::AgentEvents {
  public:
   // Called once the session and ids are known, before the model runs.
-  virtual agent::Awaitable<Status> OnStart(const SessionId& session, const MessageId& message, const TraceId& trace) = 0;
+  virtual agent::Awaitable<Status> OnStart(const SessionId& session, const MessageId& message,
+                                           const TraceId& trace) = 0;
 };
 
 struct ChatRequest {
@@ -90,10 +91,10 @@ struct CompletionRequest {
 };
 
 struct CompletionOutcome {
-  std::string id;        // "chatcmpl-<hex>": also the usage record's message id
-  std::string model;     // the registered model name
-  int64_t created = 0;   // unix seconds
-  agent::ModelTurn turn; // the answer: text, tool calls (not run), usage, stop reason
+  std::string id;         // "chatcmpl-<hex>": also the usage record's message id
+  std::string model;      // the registered model name
+  int64_t created = 0;    // unix seconds
+  agent::ModelTurn turn;  // the answer: text, tool calls (not run), usage, stop reason
   int64_t latency_ms = 0;
 };
 
@@ -106,19 +107,22 @@ class CompletionEvents : public agent::ModelEvents {
 
 class ChatService {
  public:
-  ChatService(storage::Database& db, const Clock& clock, Random& random, const agent::ModelRegistry& models,
-              const agent::ToolRegistry& tools, tenancy::QuotaService& quota, metering::PriceCatalogPtr prices);
+  ChatService(storage::Database& db, const Clock& clock, Random& random,
+              const agent::ModelRegistry& models, const agent::ToolRegistry& tools,
+              tenancy::QuotaService& quota, metering::PriceCatalogPtr prices);
 
-  Result<storage::SessionRecord> CreateSession(const identity::Principal& who, const tenancy::Plan& plan);
+  Result<storage::SessionRecord> CreateSession(const identity::Principal& who,
+                                               const tenancy::Plan& plan);
   // A user sees their own sessions; a tenant admin sees all of the tenant's.
   Result<std::vector<storage::SessionRecord>> ListSessions(const identity::Principal& who);
-  Result<std::vector<storage::MessageRecord>> Messages(const identity::Principal& who, const SessionId& session);
+  Result<std::vector<storage::MessageRecord>> Messages(const identity::Principal& who,
+                                                       const SessionId& session);
   Status EndSession(const identity::Principal& who, const SessionId& session);
 
   // Runs one turn. `reservation` (from the limits filter) is settled or released inside the turn's
   // final transaction.
-  agent::Awaitable<Result<ChatOutcome>> Chat(const ChatRequest& request, tenancy::Reservation* reservation,
-                                             ChatEvents& events);
+  agent::Awaitable<Result<ChatOutcome>> Chat(const ChatRequest& request,
+                                             tenancy::Reservation* reservation, ChatEvents& events);
 
   // Optional (main/ sets it): every turn's model calls, tool calls and agent invocation become
   // usage events and spans, committed before the turn's answer completes.
@@ -127,7 +131,8 @@ class ChatService {
   void SetDirectory(tenancy::Directory* directory) { directory_ = directory; }
 
   // Whether a model name is usable by a plan (registered and allowed).
-  Result<const agent::ModelEntry*> ResolveModel(const tenancy::Plan& plan, const std::optional<std::string>& requested) const;
+  Result<const agent::ModelEntry*> ResolveModel(const tenancy::Plan& plan,
+                                                const std::optional<std::string>& requested) const;
   // The registered models a plan allows, by name.
   std::vector<std::string> AllowedModels(const tenancy::Plan& plan) const;
 
@@ -139,7 +144,8 @@ class ChatService {
   // Errors before OnStart (model_not_found, model_not_allowed, budget_exceeded, quota_exceeded)
   // come back before anything was sent.
   agent::Awaitable<Result<CompletionOutcome>> Complete(const CompletionRequest& request,
-                                                       tenancy::Reservation* reservation, CompletionEvents& events);
+                                                       tenancy::Reservation* reservation,
+                                                       CompletionEvents& events);
 
   // Goes on with a conversation after an approval was decided, without a client attached: appends
   // the call (as an assistant tool call with the approved arguments) and its outcome to the
@@ -147,7 +153,8 @@ class ChatService {
   // the usage (model calls reserved and settled against the token and spend limits like a turn's;
   // no message is counted). Conflict "session_busy" while a turn is running in the session (try
   // again later). Recorded even when the model fails, so the outcome is never lost.
-  agent::Awaitable<Result<ChatOutcome>> ContinueAfterApproval(const ContinuationRequest& request, ChatEvents& events);
+  agent::Awaitable<Result<ChatOutcome>> ContinueAfterApproval(const ContinuationRequest& request,
+                                                              ChatEvents& events);
 
  private:
   Result<storage::SessionRecord> OpenSessionFor(const ChatRequest& r, int64_t now);

@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
 
 #include <filesystem>
 
@@ -19,27 +19,35 @@ namespace net = boost::asio;
 
 class NullEvents final : public ChatEvents {
  public:
-  agent::Awaitable<Status> OnStart(const SessionId&, const MessageId&, const TraceId&) override { co_return Status::Ok(); }
+  agent::Awaitable<Status> OnStart(const SessionId&, const MessageId&, const TraceId&) override {
+    co_return Status::Ok();
+  }
   agent::Awaitable<Status> OnTextDelta(std::string_view t) override {
     text += t;
     co_return Status::Ok();
   }
   agent::Awaitable<Status> OnToolCall(const agent::ToolCall&) override { co_return Status::Ok(); }
-  agent::Awaitable<Status> OnToolResult(const agent::ToolCall&, const agent::ToolResult&) override { co_return Status::Ok(); }
+  agent::Awaitable<Status> OnToolResult(const agent::ToolCall&, const agent::ToolResult&) override {
+    co_return Status::Ok();
+  }
   std::string text;
 };
 
 class ChatServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("gh-chat-" + std::to_string(::getpid()) + "-" + std::to_string(n_++));
+    dir_ = std::filesystem::temp_directory_path() /
+           ("gh-chat-" + std::to_string(::getpid()) + "-" + std::to_string(n_++));
     std::filesystem::create_directories(dir_);
     db_ = std::move(storage::OpenSqlite({(dir_ / "db").string(), 2, 10'000})).value();
     ASSERT_TRUE(storage::Migrate(*db_).ok());
     ASSERT_TRUE(db_->Write([](storage::Tx& tx) {
-      return storage::tenants::Insert(tx, {TenantId("acme"), "Acme", "advanced", "active", "UTC", 0});
-    }).ok());
-    models_.Add({"offline", "offline", std::make_shared<models::OfflineModel>(std::chrono::milliseconds(0))});
+                     return storage::tenants::Insert(
+                         tx, {TenantId("acme"), "Acme", "advanced", "active", "UTC", 0});
+                   })
+                    .ok());
+    models_.Add({"offline", "offline",
+                 std::make_shared<models::OfflineModel>(std::chrono::milliseconds(0))});
     std::shared_ptr<tools::WeatherSource> weather = tools::MakeSimulatedWeather();
     tools_.Add(tools::MakeCurrentWeatherTool(weather));
     quota_ = std::make_unique<tenancy::QuotaService>(*db_, clock_);
@@ -63,8 +71,12 @@ class ChatServiceTest : public ::testing::Test {
     NullEvents events;
     net::io_context io;
     std::optional<Result<ChatOutcome>> out;
-    net::co_spawn(io, [&]() -> agent::Awaitable<void> { out.emplace(co_await service_->Chat(req, nullptr, events)); },
-                  net::detached);
+    net::co_spawn(
+        io,
+        [&]() -> agent::Awaitable<void> {
+          out.emplace(co_await service_->Chat(req, nullptr, events));
+        },
+        net::detached);
     io.run();
     return std::move(*out);
   }
@@ -130,12 +142,16 @@ TEST_F(ChatServiceTest, ExpiredAndIdleSessionsStopCountingAgainstTheConcurrencyC
 
 TEST_F(ChatServiceTest, AModelThePlanDoesNotAllowIsRefusedWith403) {
   plan_.allowed_models = {"gpt-4o"};
-  models_.Add({"gpt-4o", "gpt-4o", std::make_shared<models::OfflineModel>(std::chrono::milliseconds(0))});
+  models_.Add(
+      {"gpt-4o", "gpt-4o", std::make_shared<models::OfflineModel>(std::chrono::milliseconds(0))});
   ChatRequest req;
-  EXPECT_EQ(service_->ResolveModel(plan_, std::string("offline")).status().error_code(), "model_not_allowed");
-  EXPECT_EQ(service_->ResolveModel(plan_, std::string("offline")).status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(service_->ResolveModel(plan_, std::string("offline")).status().error_code(),
+            "model_not_allowed");
+  EXPECT_EQ(service_->ResolveModel(plan_, std::string("offline")).status().code(),
+            StatusCode::kPermissionDenied);
   EXPECT_TRUE(service_->ResolveModel(plan_, std::string("gpt-4o")).ok());
-  EXPECT_EQ(service_->ResolveModel(plan_, std::string("nope")).status().error_code(), "model_not_found");
+  EXPECT_EQ(service_->ResolveModel(plan_, std::string("nope")).status().error_code(),
+            "model_not_found");
 }
 
 }  // namespace

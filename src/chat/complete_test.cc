@@ -9,7 +9,9 @@
 
 #include "chat/chat_service.h"
 #include "common/time_util.h"
+#include "metering/metering.h"
 #include "models/offline_model.h"
+#include "observability/metrics.h"
 #include "storage/repositories.h"
 #include "storage/testing/counting_database.h"
 #include "tools/weather.h"
@@ -36,12 +38,15 @@ class CollectingEvents final : public CompletionEvents {
 class CompleteTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("gh-complete-" + std::to_string(::getpid()) + "-" + std::to_string(n_++));
+    dir_ = std::filesystem::temp_directory_path() /
+           ("gh-complete-" + std::to_string(::getpid()) + "-" + std::to_string(n_++));
     std::filesystem::create_directories(dir_);
     db_ = std::move(storage::OpenSqlite({(dir_ / "db").string(), 2, 10'000})).value();
     ASSERT_TRUE(storage::Migrate(*db_).ok());
-    ASSERT_TRUE(db_->Write([this](storage::Tx& tx) { return storage::tenants::Insert(tx, tenant_); }).ok());
-    models_.Add({"offline", "offline", std::make_shared<models::OfflineModel>(std::chrono::milliseconds(0))});
+    ASSERT_TRUE(
+        db_->Write([this](storage::Tx& tx) { return storage::tenants::Insert(tx, tenant_); }).ok());
+    models_.Add({"offline", "offline",
+                 std::make_shared<models::OfflineModel>(std::chrono::milliseconds(0))});
     tools_.Add(tools::MakeCurrentWeatherTool(tools::MakeSimulatedWeather()));
     quota_ = std::make_unique<tenancy::QuotaService>(*db_, clock_);
     service_ = std::make_unique<ChatService>(*db_, clock_, rng_, models_, tools_, *quota_,
@@ -54,8 +59,9 @@ class CompleteTest : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   static agent::ToolSpec WeatherTool() {
-    return {"get_current_weather", "The weather now",
-            R"({"type":"object","properties":{"location":{"type":"string"}},"required":["location"]})"};
+    return {
+        "get_current_weather", "The weather now",
+        R"({"type":"object","properties":{"location":{"type":"string"}},"required":["location"]})"};
   }
 
   CompletionRequest Request(std::vector<agent::ChatMessage> messages) {
@@ -68,11 +74,15 @@ class CompleteTest : public ::testing::Test {
   }
 
   // Runs Complete on `service` with `reservation` (may be null), as the handler does.
-  Result<CompletionOutcome> RunOn(ChatService& service, const CompletionRequest& r, tenancy::Reservation* reservation) {
+  Result<CompletionOutcome> RunOn(ChatService& service, const CompletionRequest& r,
+                                  tenancy::Reservation* reservation) {
     net::io_context io;
     std::optional<Result<CompletionOutcome>> out;
     net::co_spawn(
-        io, [&]() -> agent::Awaitable<void> { out.emplace(co_await service.Complete(r, reservation, events_)); },
+        io,
+        [&]() -> agent::Awaitable<void> {
+          out.emplace(co_await service.Complete(r, reservation, events_));
+        },
         net::detached);
     io.run();
     return std::move(*out);
@@ -93,11 +103,13 @@ class CompleteTest : public ::testing::Test {
     net::co_spawn(
         io,
         [&]() -> agent::Awaitable<void> {
-          out.emplace(co_await service_->Complete(r, reservation ? &*reservation : nullptr, events_));
+          out.emplace(
+              co_await service_->Complete(r, reservation ? &*reservation : nullptr, events_));
         },
         net::detached);
     io.run();
-    if (reservation && reservation->open) (void)quota_->Release(*reservation);  // the limits filter's OnResponse
+    if (reservation && reservation->open)
+      (void)quota_->Release(*reservation);  // the limits filter's OnResponse
     return std::move(*out);
   }
 
@@ -108,9 +120,11 @@ class CompleteTest : public ::testing::Test {
   std::vector<storage::UsageRecord> UsageRecords() {
     std::vector<storage::UsageRecord> out;
     EXPECT_TRUE(db_->Read([&](storage::Tx& tx) -> Status {
-      GH_ASSIGN_OR_RETURN(out, storage::usage::ListForTenant(tx, who_.tenant_id, 0, INT64_MAX));
-      return Status::Ok();
-    }).ok());
+                     GH_ASSIGN_OR_RETURN(
+                         out, storage::usage::ListForTenant(tx, who_.tenant_id, 0, INT64_MAX));
+                     return Status::Ok();
+                   })
+                    .ok());
     return out;
   }
 
@@ -119,6 +133,7 @@ class CompleteTest : public ::testing::Test {
   std::unique_ptr<storage::Database> db_;
   FakeClock clock_;
   SeededRandom rng_{11};
+  observability::Metrics metrics_;
   storage::TenantRecord tenant_{TenantId("acme"), "Acme", "basic", "active", "UTC", 0};
   agent::ModelRegistry models_;
   agent::ToolRegistry tools_;
@@ -162,10 +177,14 @@ TEST_F(CompleteTest, TheClientsToolIsCalledButNotRunAndItsResultIsUsedNextTime) 
   EXPECT_EQ(asked->turn.stop_reason, "tool_use");
 
   req.messages.push_back({agent::Role::kAssistant, "", {call}, "", "", false});
-  req.messages.push_back({agent::Role::kTool,
-                          R"({"location":"Paris","conditions":"sunny","temperature_c":21,"feels_like_c":22,)"
-                          R"("humidity_pct":40,"wind_kph":8})",
-                          {}, call.id, "get_current_weather", false});
+  req.messages.push_back(
+      {agent::Role::kTool,
+       R"({"location":"Paris","conditions":"sunny","temperature_c":21,"feels_like_c":22,)"
+       R"("humidity_pct":40,"wind_kph":8})",
+       {},
+       call.id,
+       "get_current_weather",
+       false});
   auto answered = Run(req);
   ASSERT_TRUE(answered.ok()) << answered.status().ToString();
   EXPECT_TRUE(answered->turn.tool_calls.empty());
@@ -174,7 +193,8 @@ TEST_F(CompleteTest, TheClientsToolIsCalledButNotRunAndItsResultIsUsedNextTime) 
 }
 
 TEST_F(CompleteTest, WithoutTheToolOfferedNoToolIsCalled) {
-  auto out = Run(Request({{agent::Role::kUser, "What's the weather in Paris?", {}, "", "", false}}));
+  auto out =
+      Run(Request({{agent::Role::kUser, "What's the weather in Paris?", {}, "", "", false}}));
   ASSERT_TRUE(out.ok());
   EXPECT_TRUE(out->turn.tool_calls.empty()) << "Gatehouse's own tools are never offered here";
 }
@@ -198,7 +218,8 @@ TEST_F(CompleteTest, TheTokenLimitIsReservedBeforeTheCallAndARefusalReleasesTheM
   plan_.tokens_per_month = 50;  // less than the prompt bound plus the maximum output
   auto out = Run(Request({{agent::Role::kUser, "hello", {}, "", "", false}}));
   EXPECT_EQ(out.status().code(), StatusCode::kResourceExhausted);
-  EXPECT_TRUE(events_.started_id.empty()) << "refused before the call (and before a stream) started";
+  EXPECT_TRUE(events_.started_id.empty())
+      << "refused before the call (and before a stream) started";
   EXPECT_EQ(Usage().day.messages, 0);
   auto records = UsageRecords();
   ASSERT_EQ(records.size(), 1u);
@@ -207,7 +228,8 @@ TEST_F(CompleteTest, TheTokenLimitIsReservedBeforeTheCallAndARefusalReleasesTheM
 
 TEST_F(CompleteTest, TheClientsMaxTokensIsCappedByThePlan) {
   plan_.max_output_tokens = 64;
-  plan_.tokens_per_month = 64 + 300;  // the worst case with the plan's cap fits; with 10000 it would not
+  plan_.tokens_per_month =
+      64 + 300;  // the worst case with the plan's cap fits; with 10000 it would not
   auto req = Request({{agent::Role::kUser, "hello", {}, "", "", false}});
   req.max_output_tokens = 10'000;
   EXPECT_TRUE(Run(req).ok());
@@ -219,15 +241,19 @@ TEST_F(CompleteTest, TheClientsMaxTokensIsCappedByThePlan) {
 TEST_F(CompleteTest, APreparedTurnCostsTwoWriteTransactionsPerCompletion) {
   storage::CountingDatabase counting(*db_);
   tenancy::QuotaService quota(counting, clock_);
-  ChatService service(counting, clock_, rng_, models_, tools_, quota, std::make_shared<const metering::PriceCatalog>());
+  ChatService service(counting, clock_, rng_, models_, tools_, quota,
+                      std::make_shared<const metering::PriceCatalog>());
   plan_.messages_per_day = 5;
   auto limits = quota.LimitsFor(tenant_, who_.user_id, plan_);
   ASSERT_TRUE(limits.ok());
-  tenancy::Reservation reservation = quota.PrepareTurn(who_.tenant_id, who_.user_id, *limits);  // the limits filter
+  tenancy::Reservation reservation =
+      quota.PrepareTurn(who_.tenant_id, who_.user_id, *limits);  // the limits filter
   counting.Reset();
-  auto out = RunOn(service, Request({{agent::Role::kUser, "hello", {}, "", "", false}}), &reservation);
+  auto out =
+      RunOn(service, Request({{agent::Role::kUser, "hello", {}, "", "", false}}), &reservation);
   ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_EQ(counting.writes(), 2) << "the admission with the call's worst case; the usage record with the settlements";
+  EXPECT_EQ(counting.writes(), 2)
+      << "the admission with the call's worst case; the usage record with the settlements";
   EXPECT_FALSE(reservation.open) << "settled";
   EXPECT_TRUE(reservation.pending_adjust.empty());
   EXPECT_EQ(reservation.remaining_day, 4) << "known before the answer starts (X-Quota-Remaining-*)";
@@ -238,11 +264,50 @@ TEST_F(CompleteTest, APreparedTurnCostsTwoWriteTransactionsPerCompletion) {
   ASSERT_EQ(UsageRecords().size(), 1u);
 }
 
+// With metering, the usage record and the settlements ride in the recorder's group transaction
+// with the usage events: one write transaction of the request's own (the admission), where it
+// was two, and the recorder's group (three before, counted the same way).
+TEST_F(CompleteTest, WithMeteringTheUsageRecordAndSettlementRideInTheRecordersTransaction) {
+  storage::CountingDatabase counting(*db_);
+  auto metering = metering::Metering::Create({}, counting, clock_, rng_, metrics_);
+  ASSERT_TRUE(metering.ok()) << metering.status().ToString();
+  tenancy::QuotaService quota(counting, clock_);
+  ChatService service(counting, clock_, rng_, models_, tools_, quota, (*metering)->prices());
+  service.SetMetering(metering->get());
+  plan_.messages_per_day = 5;
+  auto limits = quota.LimitsFor(tenant_, who_.user_id, plan_);
+  ASSERT_TRUE(limits.ok());
+  tenancy::Reservation reservation = quota.PrepareTurn(who_.tenant_id, who_.user_id, *limits);
+  counting.Reset();
+  auto out =
+      RunOn(service, Request({{agent::Role::kUser, "hello", {}, "", "", false}}), &reservation);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(counting.writes(), 2) << "the admission; the recorder's group with the usage record";
+  EXPECT_FALSE(reservation.open) << "settled";
+  EXPECT_TRUE(reservation.pending_adjust.empty());
+  auto usage = Usage();
+  EXPECT_EQ(usage.day.messages, 1);
+  EXPECT_EQ(usage.day.input_tokens, out->turn.usage.input_tokens);
+  EXPECT_EQ(usage.month.output_tokens, out->turn.usage.output_tokens);
+  auto records = UsageRecords();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].message_id.value(), out->id);
+  std::vector<storage::UsageEventRow> events;
+  ASSERT_TRUE(db_->Read([&](storage::Tx& tx) -> Status {
+                   GH_ASSIGN_OR_RETURN(events, storage::usage_events::List(tx, who_.tenant_id, 0,
+                                                                           INT64_MAX, 100));
+                   return Status::Ok();
+                 })
+                  .ok());
+  EXPECT_FALSE(events.empty()) << "the usage events of the same commit";
+}
+
 TEST_F(CompleteTest, APreparedTurnRefusedByTheTokenLimitTakesNoMessageAndSendsNothing) {
   plan_.tokens_per_month = 50;
   auto limits = quota_->LimitsFor(tenant_, who_.user_id, plan_);
   tenancy::Reservation reservation = quota_->PrepareTurn(who_.tenant_id, who_.user_id, *limits);
-  auto out = RunOn(*service_, Request({{agent::Role::kUser, "hello", {}, "", "", false}}), &reservation);
+  auto out =
+      RunOn(*service_, Request({{agent::Role::kUser, "hello", {}, "", "", false}}), &reservation);
   EXPECT_EQ(out.status().error_code(), "quota_exceeded");
   EXPECT_TRUE(events_.started_id.empty());
   EXPECT_FALSE(reservation.open) << "never admitted: the limits filter has nothing to release";

@@ -31,12 +31,12 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace st = gh::storage;
+using metering::Breakdown;
 using models::testing::EventFrame;
 using models::testing::FakeUpstream;
 using models::testing::ScriptedReply;
 using models::testing::SplitEvery;
 using models::testing::TestIoContext;
-using metering::Breakdown;
 
 // Known prices (USD per million tokens; the fees per invocation and per tool execution). The
 // Sonnet price drops on 2026-03-15; acme pays a 12.5 % markup, globex none.
@@ -81,25 +81,29 @@ ScriptedReply SseReply(const std::string& body) {
   return {200, {{"content-type", "text/event-stream"}}, SplitEvery(body, 41), {}};
 }
 
-// An Anthropic Messages stream: usage in message_start (input side) and message_delta (`delta_usage`,
-// the cumulative output and, in newer API versions, the input side again).
+// An Anthropic Messages stream: usage in message_start (input side) and message_delta
+// (`delta_usage`, the cumulative output and, in newer API versions, the input side again).
 std::string AnthropicText(const std::string& start_usage, const std::string& delta_usage) {
   return Sse("message_start",
              R"({"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","content":[],)"
-             R"("model":"claude-3-5-sonnet-20241022","stop_reason":null,"usage":)" + start_usage + "}}") +
-         Sse("content_block_start", R"({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}})") +
+             R"("model":"claude-3-5-sonnet-20241022","stop_reason":null,"usage":)" +
+                 start_usage + "}}") +
+         Sse("content_block_start",
+             R"({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}})") +
          Sse("content_block_delta",
              R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"It is sunny."}})") +
          Sse("content_block_stop", R"({"type":"content_block_stop","index":0})") +
          Sse("message_delta",
-             R"({"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":)" + delta_usage + "}") +
+             R"({"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":)" +
+                 delta_usage + "}") +
          Sse("message_stop", R"({"type":"message_stop"})");
 }
 
 std::string AnthropicToolUse(const std::string& start_usage, const std::string& delta_usage) {
   return Sse("message_start",
              R"({"type":"message_start","message":{"id":"msg_0","type":"message","role":"assistant","content":[],)"
-             R"("model":"claude-3-5-sonnet-20241022","stop_reason":null,"usage":)" + start_usage + "}}") +
+             R"("model":"claude-3-5-sonnet-20241022","stop_reason":null,"usage":)" +
+                 start_usage + "}}") +
          Sse("content_block_start",
              R"({"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"toolu_01",)"
              R"("name":"get_current_weather","input":{}}})") +
@@ -109,31 +113,37 @@ std::string AnthropicToolUse(const std::string& start_usage, const std::string& 
              R"({"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"\"Paris\"}"}})") +
          Sse("content_block_stop", R"({"type":"content_block_stop","index":0})") +
          Sse("message_delta",
-             R"({"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":)" + delta_usage + "}") +
+             R"({"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":)" +
+                 delta_usage + "}") +
          Sse("message_stop", R"({"type":"message_stop"})");
 }
 
 // A ConverseStream answer; the usage arrives in the final metadata event.
 ScriptedReply ConverseStreamReply(const std::string& usage) {
-  std::string bytes = EventFrame("messageStart", R"({"role":"assistant"})") +
-                      EventFrame("contentBlockDelta", R"({"contentBlockIndex":0,"delta":{"text":"Sunny."}})") +
-                      EventFrame("contentBlockStop", R"({"contentBlockIndex":0})") +
-                      EventFrame("messageStop", R"({"stopReason":"end_turn"})") +
-                      EventFrame("metadata", R"({"usage":)" + usage + R"(,"metrics":{"latencyMs":120}})");
+  std::string bytes =
+      EventFrame("messageStart", R"({"role":"assistant"})") +
+      EventFrame("contentBlockDelta", R"({"contentBlockIndex":0,"delta":{"text":"Sunny."}})") +
+      EventFrame("contentBlockStop", R"({"contentBlockIndex":0})") +
+      EventFrame("messageStop", R"({"stopReason":"end_turn"})") +
+      EventFrame("metadata", R"({"usage":)" + usage + R"(,"metrics":{"latencyMs":120}})");
   return {200, {{"content-type", "application/vnd.amazon.eventstream"}}, SplitEvery(bytes, 29), {}};
 }
 
 ScriptedReply ConverseReply(const std::string& usage) {
-  return {200,
-          {{"content-type", "application/json"}},
-          {R"({"output":{"message":{"role":"assistant","content":[{"text":"Sunny."}]}},"stopReason":"end_turn",)"
-           R"("usage":)" + usage + R"(,"metrics":{"latencyMs":95}})"},
-          {}};
+  return {
+      200,
+      {{"content-type", "application/json"}},
+      {R"({"output":{"message":{"role":"assistant","content":[{"text":"Sunny."}]}},"stopReason":"end_turn",)"
+       R"("usage":)" +
+       usage + R"(,"metrics":{"latencyMs":95}})"},
+      {}};
 }
 
 class NullEvents final : public ChatEvents {
  public:
-  agent::Awaitable<Status> OnStart(const SessionId&, const MessageId&, const TraceId&) override { co_return Status::Ok(); }
+  agent::Awaitable<Status> OnStart(const SessionId&, const MessageId&, const TraceId&) override {
+    co_return Status::Ok();
+  }
   agent::Awaitable<Status> OnTextDelta(std::string_view) override { co_return Status::Ok(); }
   agent::Awaitable<Status> OnToolCall(const agent::ToolCall&) override { co_return Status::Ok(); }
   agent::Awaitable<Status> OnToolResult(const agent::ToolCall&, const agent::ToolResult&) override {
@@ -144,14 +154,18 @@ class NullEvents final : public ChatEvents {
 class MeteredProvidersTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("gh-metered-" + std::to_string(::getpid()) + "-" + std::to_string(n_++));
+    dir_ = fs::temp_directory_path() /
+           ("gh-metered-" + std::to_string(::getpid()) + "-" + std::to_string(n_++));
     fs::create_directories(dir_);
     db_ = std::move(st::OpenSqlite({(dir_ / "db").string(), 2, 10'000})).value();
     ASSERT_TRUE(st::Migrate(*db_).ok());
     ASSERT_TRUE(db_->Write([](st::Tx& tx) -> Status {
-      GH_RETURN_IF_ERROR(st::tenants::Insert(tx, {TenantId("acme"), "Acme", "premium", "active", "UTC", 0}));
-      return st::tenants::Insert(tx, {TenantId("globex"), "Globex", "premium", "active", "UTC", 0});
-    }).ok());
+                     GH_RETURN_IF_ERROR(st::tenants::Insert(
+                         tx, {TenantId("acme"), "Acme", "premium", "active", "UTC", 0}));
+                     return st::tenants::Insert(
+                         tx, {TenantId("globex"), "Globex", "premium", "active", "UTC", 0});
+                   })
+                    .ok());
 
     std::ofstream(dir_ / "prices.yaml") << kPrices;
     metering::MeteringOptions mo;
@@ -165,12 +179,14 @@ class MeteredProvidersTest : public ::testing::Test {
     ao.base_url = anthropic_.base_url();
     ao.api_key = Secret("sk-ant-test");
     ao.timeout = std::chrono::milliseconds(5000);
-    models_.Add({"sonnet", "claude-3-5-sonnet-20241022", std::make_shared<models::AnthropicModel>(ao, client)});
-    const auto env = aws::EnvironmentFromMap({{"AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"},
-                                              {"AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"},
-                                              {"AWS_REGION", "us-east-1"},
-                                              {"AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials"},
-                                              {"AWS_CONFIG_FILE", "/nonexistent/config"}});
+    models_.Add({"sonnet", "claude-3-5-sonnet-20241022",
+                 std::make_shared<models::AnthropicModel>(ao, client)});
+    const auto env = aws::EnvironmentFromMap(
+        {{"AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"},
+         {"AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"},
+         {"AWS_REGION", "us-east-1"},
+         {"AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials"},
+         {"AWS_CONFIG_FILE", "/nonexistent/config"}});
     for (bool stream : {true, false}) {
       models::BedrockOptions bo;
       bo.endpoint.base_url = bedrock_.base_url();
@@ -179,12 +195,15 @@ class MeteredProvidersTest : public ::testing::Test {
       auto b = models::MakeBedrockModel(bo, env, client, clock_);
       ASSERT_TRUE(b.ok()) << b.status().ToString();
       // The streamed one is asked for by its US inference profile, priced through the alias.
-      if (stream) models_.Add({"haiku-stream", "us.anthropic.claude-3-haiku-20240307-v1:0", *b});
-      else models_.Add({"haiku-converse", "anthropic.claude-3-haiku-20240307-v1:0", *b});
+      if (stream)
+        models_.Add({"haiku-stream", "us.anthropic.claude-3-haiku-20240307-v1:0", *b});
+      else
+        models_.Add({"haiku-converse", "anthropic.claude-3-haiku-20240307-v1:0", *b});
     }
     tools_.Add(tools::MakeCurrentWeatherTool(tools::MakeSimulatedWeather()));
     quota_ = std::make_unique<tenancy::QuotaService>(*db_, clock_);
-    service_ = std::make_unique<ChatService>(*db_, clock_, random_, models_, tools_, *quota_, metering_->prices());
+    service_ = std::make_unique<ChatService>(*db_, clock_, random_, models_, tools_, *quota_,
+                                             metering_->prices());
     service_->SetMetering(metering_.get());
     plan_ = tenancy::PlanCatalog::Defaults().plans().at("premium");
     plan_.concurrent_sessions = 100;
@@ -211,7 +230,10 @@ class MeteredProvidersTest : public ::testing::Test {
     io.restart();
     std::optional<Result<ChatOutcome>> out;
     auto fut = boost::asio::co_spawn(
-        io, [&]() -> agent::Awaitable<void> { out.emplace(co_await service_->Chat(req, nullptr, events)); },
+        io,
+        [&]() -> agent::Awaitable<void> {
+          out.emplace(co_await service_->Chat(req, nullptr, events));
+        },
         boost::asio::use_future);
     io.run();
     fut.get();
@@ -244,7 +266,8 @@ class MeteredProvidersTest : public ::testing::Test {
 TEST_F(MeteredProvidersTest, ReportsEqualTheHandComputedCostsOfCachedTokensToTheMicroDollar) {
   // ---- 2026-03-14 ----
   // t1, acme/u1 on Anthropic, two calls around a tool call.
-  //  call 1: 1,203 input @ $3 = 3,609; 87 output @ $15 = 1,305; 4,096 cache writes @ $3.75 = 15,360;
+  //  call 1: 1,203 input @ $3 = 3,609; 87 output @ $15 = 1,305; 4,096 cache writes @ $3.75 =
+  //  15,360;
   //          list 20,274 µ$, charged ceil(20,274 × 1.125) = 22,809. (The null in message_delta
   //          must not erase the cache writes message_start reported.)
   //  tool:   500 µ$ list, charged ceil(562.5) = 563.
@@ -285,7 +308,8 @@ TEST_F(MeteredProvidersTest, ReportsEqualTheHandComputedCostsOfCachedTokensToThe
       R"({"output_tokens":500})")));
   Turn("acme", "u1", "sonnet", "t4");
   // t5, globex/u3: 7 input = 14; 3 output = 30; list = charged 44; invocation 1,000. t5 = 1,044
-  anthropic_.Enqueue(SseReply(AnthropicText(R"({"input_tokens":7,"output_tokens":1})", R"({"output_tokens":3})")));
+  anthropic_.Enqueue(
+      SseReply(AnthropicText(R"({"input_tokens":7,"output_tokens":1})", R"({"output_tokens":3})")));
   Turn("globex", "u3", "sonnet", "t5");
 
   auto& reports = metering_->reports();
@@ -359,13 +383,15 @@ TEST_F(MeteredProvidersTest, ReportsEqualTheHandComputedCostsOfCachedTokensToThe
   // ---- and the raw events agree with the roll-ups ----
   int64_t raw = 0;
   ASSERT_TRUE(db_->Read([&](st::Tx& tx) -> Status {
-    GH_ASSIGN_OR_RETURN(auto events, st::usage_events::List(tx, TenantId("acme"), 0, INT64_MAX, 1000));
-    for (const auto& e : events) {
-      raw += e.cost_micros;
-      EXPECT_EQ(e.catalog_version, "cache-test-1");
-    }
-    return Status::Ok();
-  }).ok());
+                   GH_ASSIGN_OR_RETURN(auto events, st::usage_events::List(tx, TenantId("acme"), 0,
+                                                                           INT64_MAX, 1000));
+                   for (const auto& e : events) {
+                     raw += e.cost_micros;
+                     EXPECT_EQ(e.catalog_version, "cache-test-1");
+                   }
+                   return Status::Ok();
+                 })
+                  .ok());
   EXPECT_EQ(raw, acme->total.cost_micros);
 }
 

@@ -19,7 +19,9 @@ const std::string* ValueOf(std::string_view name, const PromptValues& v) {
   return nullptr;
 }
 
-Status Invalid(std::string message) { return Status::Unprocessable(std::move(message), "invalid_prompt_template"); }
+Status Invalid(std::string message) {
+  return Status::Unprocessable(std::move(message), "invalid_prompt_template");
+}
 
 }  // namespace
 
@@ -30,12 +32,14 @@ Status ValidatePromptTemplate(std::string_view tmpl) {
   for (size_t i = 0; i < tmpl.size(); ++i) {
     if (tmpl[i] != '{') continue;
     size_t close = tmpl.find('}', i);
-    if (close == std::string_view::npos) return Invalid("a '{' is never closed; placeholders are written {name}");
+    if (close == std::string_view::npos)
+      return Invalid("a '{' is never closed; placeholders are written {name}");
     std::string_view name = tmpl.substr(i + 1, close - i - 1);
     if (!ValueOf(name, kNames))
-      return Invalid(fmt::format("unknown placeholder {{{}}}; use tenant_name, tenant_id, user_email, user_id, tier, "
-                                 "role or date",
-                                 Printable(name, 40)));
+      return Invalid(fmt::format(
+          "unknown placeholder {{{}}}; use tenant_name, tenant_id, user_email, user_id, tier, "
+          "role or date",
+          Printable(name, 40)));
     i = close;
   }
   return Status::Ok();
@@ -61,9 +65,11 @@ std::string RenderPromptTemplate(std::string_view tmpl, const PromptValues& valu
 }
 
 std::string DefaultSystemPrompt(const PromptValues& v) {
-  return fmt::format("You are the assistant of {} ({}), served by Gatehouse. The user is {} ({}) on the {} plan. Use "
-                     "the tools you are given when they help; say so when you cannot help.",
-                     v.tenant_name, v.tenant_id, v.user_email, v.role, v.tier);
+  return fmt::format(
+      "You are the assistant of {} ({}), served by Gatehouse. The user is {} ({}) on the {} plan. "
+      "Use "
+      "the tools you are given when they help; say so when you cannot help.",
+      v.tenant_name, v.tenant_id, v.user_email, v.role, v.tier);
 }
 
 }  // namespace gh::chat

@@ -5,10 +5,13 @@
 namespace gh::chat {
 namespace {
 
-PromptValues Acme() { return {"Acme Corp", "t-1", "ann@acme.test", "u-9", "premium", "admin", "2026-11-22"}; }
+PromptValues Acme() {
+  return {"Acme Corp", "t-1", "ann@acme.test", "u-9", "premium", "admin", "2026-11-22"};
+}
 
 TEST(SystemPromptTest, EveryPlaceholderIsFilledFromTheTurnsContext) {
-  EXPECT_EQ(RenderPromptTemplate("{tenant_name}/{tenant_id}/{user_email}/{user_id}/{tier}/{role}/{date}", Acme()),
+  EXPECT_EQ(RenderPromptTemplate(
+                "{tenant_name}/{tenant_id}/{user_email}/{user_id}/{tier}/{role}/{date}", Acme()),
             "Acme Corp/t-1/ann@acme.test/u-9/premium/admin/2026-11-22");
 }
 

@@ -13,7 +13,8 @@ Result<bj::object> ParseObject(std::string_view body) {
   opts.max_depth = 64;
   bj::value v = bj::parse(body, ec, {}, opts);
   if (ec) return Status::InvalidArgument("request body is not valid JSON", "invalid_json");
-  if (!v.is_object()) return Status::InvalidArgument("request body must be a JSON object", "invalid_json");
+  if (!v.is_object())
+    return Status::InvalidArgument("request body must be a JSON object", "invalid_json");
   return std::move(v.as_object());
 }
 
@@ -25,7 +26,8 @@ Result<std::optional<std::string>> OptionalString(const bj::object& o, std::stri
     return Status::InvalidArgument(fmt::format("field '{}' must be a string", key));
   const auto& s = it->value().get_string();
   if (s.size() > max_len)
-    return Status::InvalidArgument(fmt::format("field '{}' is longer than {} characters", key, max_len));
+    return Status::InvalidArgument(
+        fmt::format("field '{}' is longer than {} characters", key, max_len));
   return std::optional<std::string>(std::string(s));
 }
 

@@ -18,7 +18,8 @@ namespace bj = boost::json;
 // Parses a request body that must be a JSON object.
 Result<bj::object> ParseObject(std::string_view body);
 
-Result<std::string> RequiredString(const bj::object& o, std::string_view key, size_t max_len = 4096);
+Result<std::string> RequiredString(const bj::object& o, std::string_view key,
+                                   size_t max_len = 4096);
 Result<std::optional<std::string>> OptionalString(const bj::object& o, std::string_view key,
                                                   size_t max_len = 4096);
 Result<std::optional<int64_t>> OptionalInt(const bj::object& o, std::string_view key);

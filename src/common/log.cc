@@ -35,14 +35,26 @@ std::string JsonEscape(std::string_view s) {
   out.reserve(s.size() + 2);
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
-        if (c < 0x20) out += fmt::format("\\u{:04x}", c);
-        else out.push_back(static_cast<char>(c));
+        if (c < 0x20)
+          out += fmt::format("\\u{:04x}", c);
+        else
+          out.push_back(static_cast<char>(c));
     }
   }
   return out;
@@ -71,9 +83,12 @@ void Write(Level level, std::string_view msg, std::initializer_list<Field> field
     std::visit(
         [&](const auto& v) {
           using T = std::decay_t<decltype(v)>;
-          if constexpr (std::is_same_v<T, std::string_view>) line += "\"" + JsonEscape(v) + "\"";
-          else if constexpr (std::is_same_v<T, bool>) line += v ? "true" : "false";
-          else line += fmt::format("{}", v);
+          if constexpr (std::is_same_v<T, std::string_view>)
+            line += "\"" + JsonEscape(v) + "\"";
+          else if constexpr (std::is_same_v<T, bool>)
+            line += v ? "true" : "false";
+          else
+            line += fmt::format("{}", v);
         },
         f.value);
   }

@@ -126,7 +126,7 @@ std::string_view StatusCodeName(StatusCode code);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {}  // NOLINT: implicit by design
 
   bool ok() const { return v_.index() == 0; }
@@ -152,9 +152,9 @@ class [[nodiscard]] Result {
 #define GH_CONCAT_INNER(a, b) a##b
 #define GH_CONCAT(a, b) GH_CONCAT_INNER(a, b)
 
-#define GH_RETURN_IF_ERROR(expr)            \
-  do {                                      \
-    ::gh::Status gh_status_ = (expr);       \
+#define GH_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::gh::Status gh_status_ = (expr);        \
     if (!gh_status_.ok()) return gh_status_; \
   } while (0)
 
@@ -167,9 +167,9 @@ class [[nodiscard]] Result {
   GH_ASSIGN_OR_RETURN_IMPL(GH_CONCAT(gh_result_, __LINE__), lhs, expr)
 
 // Coroutine flavours.
-#define GH_CO_RETURN_IF_ERROR(expr)            \
-  do {                                         \
-    ::gh::Status gh_status_ = (expr);          \
+#define GH_CO_RETURN_IF_ERROR(expr)             \
+  do {                                          \
+    ::gh::Status gh_status_ = (expr);           \
     if (!gh_status_.ok()) co_return gh_status_; \
   } while (0)
 

@@ -69,8 +69,10 @@ std::string Base64UrlEncode(std::string_view bytes) {
   std::string s = Base64Encode(bytes);
   while (!s.empty() && s.back() == '=') s.pop_back();
   for (auto& c : s) {
-    if (c == '+') c = '-';
-    else if (c == '/') c = '_';
+    if (c == '+')
+      c = '-';
+    else if (c == '/')
+      c = '_';
   }
   return s;
 }
@@ -80,10 +82,14 @@ std::optional<std::string> Base64UrlDecode(std::string_view text) {
   std::string s;
   s.reserve(text.size() + 3);
   for (char c : text) {
-    if (c == '-') s.push_back('+');
-    else if (c == '_') s.push_back('/');
-    else if (std::isalnum(static_cast<unsigned char>(c))) s.push_back(c);
-    else return std::nullopt;  // '+', '/', '=' and anything else are not base64url
+    if (c == '-')
+      s.push_back('+');
+    else if (c == '_')
+      s.push_back('/');
+    else if (std::isalnum(static_cast<unsigned char>(c)))
+      s.push_back(c);
+    else
+      return std::nullopt;  // '+', '/', '=' and anything else are not base64url
   }
   while (s.size() % 4) s.push_back('=');
   auto out = Base64Decode(s);

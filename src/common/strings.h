@@ -13,7 +13,8 @@ std::optional<std::string> HexDecode(std::string_view hex);
 std::string Base64Encode(std::string_view bytes);
 std::optional<std::string> Base64Decode(std::string_view text);
 std::string Base64UrlEncode(std::string_view bytes);  // no padding
-std::optional<std::string> Base64UrlDecode(std::string_view text);  // strict: rejects padding, bad chars
+std::optional<std::string> Base64UrlDecode(
+    std::string_view text);  // strict: rejects padding, bad chars
 
 // "Acme Corp!" -> "acme-corp". Empty when nothing usable remains.
 std::string Slugify(std::string_view name);

@@ -20,8 +20,8 @@ Civil ToCivil(Timestamp t, int64_t offset_seconds = 0) {
   auto days = floor<std::chrono::days>(milliseconds(ms_total));
   year_month_day ymd{sys_days(days)};
   int64_t rem = ms_total - duration_cast<milliseconds>(days).count();
-  return Civil{int(ymd.year()), unsigned(ymd.month()), unsigned(ymd.day()), rem / 3'600'000,
-               (rem / 60'000) % 60, (rem / 1000) % 60, rem % 1000};
+  return Civil{int(ymd.year()),     unsigned(ymd.month()), unsigned(ymd.day()), rem / 3'600'000,
+               (rem / 60'000) % 60, (rem / 1000) % 60,     rem % 1000};
 }
 }  // namespace
 

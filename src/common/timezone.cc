@@ -18,9 +18,12 @@ int64_t ReadBE(const std::string& d, size_t off, int bytes) {
 }
 
 bool ValidName(std::string_view n) {
-  if (n.empty() || n.size() > 64 || n.front() == '/' || n.find("..") != std::string_view::npos) return false;
+  if (n.empty() || n.size() > 64 || n.front() == '/' || n.find("..") != std::string_view::npos)
+    return false;
   for (char c : n)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '_' || c == '-' || c == '+')) return false;
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '_' || c == '-' ||
+          c == '+'))
+      return false;
   return true;
 }
 
@@ -43,8 +46,10 @@ bool ParseClock(std::string_view& s, int64_t& out) {
       s.remove_prefix(1);
     }
     parts[i] = v;
-    if (i < 2 && !s.empty() && s[0] == ':') s.remove_prefix(1);
-    else break;
+    if (i < 2 && !s.empty() && s[0] == ':')
+      s.remove_prefix(1);
+    else
+      break;
   }
   out = sign * (parts[0] * 3600 + parts[1] * 60 + parts[2]);
   return true;
@@ -95,12 +100,16 @@ bool ParseDate(std::string_view& s, int& month, int& week, int& day, int64_t& ti
 // Unix seconds of local midnight starting day `d` of the `week`-th `day`-of-week in month/year.
 int64_t RuleDay(int year, int month, int week, int weekday) {
   using namespace std::chrono;
-  sys_days first = sys_days(year_month_day{std::chrono::year(year), std::chrono::month(unsigned(month)), std::chrono::day(1)});
+  sys_days first = sys_days(year_month_day{
+      std::chrono::year(year), std::chrono::month(unsigned(month)), std::chrono::day(1)});
   int first_wd = static_cast<int>(std::chrono::weekday(first).c_encoding());
   int delta = (weekday - first_wd + 7) % 7;
   sys_days d = first + days(delta + 7 * (week - 1));
   if (week == 5) {
-    sys_days next_month = sys_days(year_month_day{std::chrono::year(year), std::chrono::month(unsigned(month)), std::chrono::day(1)} + months(1));
+    sys_days next_month =
+        sys_days(year_month_day{std::chrono::year(year), std::chrono::month(unsigned(month)),
+                                std::chrono::day(1)} +
+                 months(1));
     while (d >= next_month) d -= days(7);
   }
   return duration_cast<seconds>(d.time_since_epoch()).count();
@@ -137,21 +146,30 @@ int64_t TimeZone::RuleOffset(const Rule& r, int64_t t) {
   using namespace std::chrono;
   int year = int(year_month_day{floor<days>(sys_seconds(seconds(t + r.std_offset)))}.year());
   // Transition instants in UTC: start is given in standard local time, end in daylight time.
-  int64_t start = RuleDay(year, r.start_month, r.start_week, r.start_day) + r.start_time - r.std_offset;
+  int64_t start =
+      RuleDay(year, r.start_month, r.start_week, r.start_day) + r.start_time - r.std_offset;
   int64_t end = RuleDay(year, r.end_month, r.end_week, r.end_day) + r.end_time - r.dst_offset;
-  bool dst = start < end ? (t >= start && t < end) : (t >= start || t < end);  // southern hemisphere
+  bool dst =
+      start < end ? (t >= start && t < end) : (t >= start || t < end);  // southern hemisphere
   return dst ? r.dst_offset : r.std_offset;
 }
 
 Result<TimeZone> TimeZone::Load(std::string_view name, const std::filesystem::path& zoneinfo) {
   if (name == "UTC" || name == "Etc/UTC") return Utc();
-  if (!ValidName(name)) return Status::InvalidArgument("'" + std::string(name.substr(0, 64)) + "' is not a time zone name", "invalid_timezone");
+  if (!ValidName(name))
+    return Status::InvalidArgument(
+        "'" + std::string(name.substr(0, 64)) + "' is not a time zone name", "invalid_timezone");
   std::ifstream in(zoneinfo / std::string(name), std::ios::binary);
-  if (!in) return Status::InvalidArgument("unknown time zone '" + std::string(name) + "'", "invalid_timezone");
+  if (!in)
+    return Status::InvalidArgument("unknown time zone '" + std::string(name) + "'",
+                                   "invalid_timezone");
   std::stringstream ss;
   ss << in.rdbuf();
   std::string d = ss.str();
-  auto bad = [&] { return Status::InvalidArgument("time zone file for '" + std::string(name) + "' is not valid", "invalid_timezone"); };
+  auto bad = [&] {
+    return Status::InvalidArgument("time zone file for '" + std::string(name) + "' is not valid",
+                                   "invalid_timezone");
+  };
   if (d.size() < 44 || d.compare(0, 4, "TZif") != 0) return bad();
   auto counts = [&](size_t off, int64_t c[6]) {
     for (int i = 0; i < 6; ++i) c[i] = ReadBE(d, off + 20 + 4 * i, 4);
@@ -169,11 +187,13 @@ Result<TimeZone> TimeZone::Load(std::string_view name, const std::filesystem::pa
     off = v1 + 44;
     time_size = 8;
   }
-  const size_t need = off + c[3] * (time_size + 1) + c[4] * 6 + c[5] + c[2] * (time_size + 4) + c[1] + c[0];
+  const size_t need =
+      off + c[3] * (time_size + 1) + c[4] * 6 + c[5] + c[2] * (time_size + 4) + c[1] + c[0];
   if (d.size() < need || c[4] < 1) return bad();
   std::vector<int32_t> type_offsets(static_cast<size_t>(c[4]));
   size_t types_off = off + c[3] * (time_size + 1);
-  for (int64_t i = 0; i < c[4]; ++i) type_offsets[i] = static_cast<int32_t>(ReadBE(d, types_off + 6 * i, 4));
+  for (int64_t i = 0; i < c[4]; ++i)
+    type_offsets[i] = static_cast<int32_t>(ReadBE(d, types_off + 6 * i, 4));
   for (int64_t i = 0; i < c[3]; ++i) {
     tz.transitions_.push_back(ReadBE(d, off + i * time_size, time_size));
     size_t idx = static_cast<unsigned char>(d[off + c[3] * time_size + i]);
@@ -183,7 +203,8 @@ Result<TimeZone> TimeZone::Load(std::string_view name, const std::filesystem::pa
   tz.initial_offset_ = type_offsets[0];
   if (time_size == 8 && need < d.size() && d[need] == '\n') {
     size_t end = d.find('\n', need + 1);
-    if (end != std::string::npos) tz.has_rule_ = ParseRule(std::string_view(d).substr(need + 1, end - need - 1), tz.rule_);
+    if (end != std::string::npos)
+      tz.has_rule_ = ParseRule(std::string_view(d).substr(need + 1, end - need - 1), tz.rule_);
   }
   return tz;
 }

@@ -60,7 +60,8 @@ Result<VerifyingKey> VerifyingKey::FromEcPoint(std::string_view x, std::string_v
 }
 
 Result<VerifyingKey> VerifyingKey::FromRsa(std::string_view n, std::string_view e) {
-  if (n.size() < 256) return Status::InvalidArgument("RSA keys under 2048 bits are refused", "invalid_key");
+  if (n.size() < 256)
+    return Status::InvalidArgument("RSA keys under 2048 bits are refused", "invalid_key");
   Bn bn_n = BinToBn(n), bn_e = BinToBn(e);
   OSSL_PARAM_BLD* bld = OSSL_PARAM_BLD_new();
   OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n.get());

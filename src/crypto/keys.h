@@ -19,8 +19,9 @@ std::string_view JwsAlgName(JwsAlg alg);
 
 class VerifyingKey {
  public:
-  static Result<VerifyingKey> FromEcPoint(std::string_view x, std::string_view y);  // raw 32-byte coords
-  static Result<VerifyingKey> FromRsa(std::string_view n, std::string_view e);      // raw big-endian
+  static Result<VerifyingKey> FromEcPoint(std::string_view x,
+                                          std::string_view y);  // raw 32-byte coords
+  static Result<VerifyingKey> FromRsa(std::string_view n, std::string_view e);  // raw big-endian
   JwsAlg alg() const { return alg_; }
   // `signature` is JWS form: r||s (64 bytes) for ES256, PKCS#1 v1.5 for RS256.
   bool Verify(std::string_view data, std::string_view signature) const;

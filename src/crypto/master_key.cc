@@ -18,7 +18,8 @@ Result<Secret> LoadOrCreateMasterKey(const std::filesystem::path& key_file,
   if (from_env) {
     auto raw = Base64Decode(std::string(Trim(from_env->reveal())));
     if (!raw || raw->size() != 32)
-      return Status::InvalidArgument("GATEHOUSE_MASTER_KEY must be 32 bytes, base64-encoded", "invalid_config");
+      return Status::InvalidArgument("GATEHOUSE_MASTER_KEY must be 32 bytes, base64-encoded",
+                                     "invalid_config");
     return Secret(std::move(*raw));
   }
   std::error_code ec;
@@ -40,7 +41,8 @@ Result<Secret> LoadOrCreateMasterKey(const std::filesystem::path& key_file,
   std::string tmp = key_file.string() + ".tmp." + std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   if (fd < 0) return Status::Internal("cannot create master key file " + key_file.string());
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+            ::fsync(fd) == 0;
   ::close(fd);
   if (!ok) {
     ::unlink(tmp.c_str());

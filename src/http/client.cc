@@ -63,7 +63,8 @@ Result<std::pair<Origin, std::string>> ParseUrl(const std::string& url) {
   if (o.host.empty()) return Status::InvalidArgument("URL has no host: " + url);
   o.port = u->has_port() ? std::string(u->port()) : (o.tls() ? "443" : "80");
   o.host_header = u->has_port() ? o.host + ":" + o.port : o.host;
-  if (u->host_type() == boost::urls::host_type::ipv6) o.host_header = std::string(u->encoded_host_and_port());
+  if (u->host_type() == boost::urls::host_type::ipv6)
+    o.host_header = std::string(u->encoded_host_and_port());
   std::string target = u->encoded_path().empty() ? "/" : std::string(u->encoded_path());
   if (u->has_query()) target += "?" + std::string(u->encoded_query());
   return std::make_pair(std::move(o), std::move(target));
@@ -100,7 +101,8 @@ class ConnectionPool final : public net::execution_context::service {
   std::map<std::string, std::vector<std::unique_ptr<Conn>>> idle_;
 };
 
-class BeastHttpClient final : public HttpClient, public std::enable_shared_from_this<BeastHttpClient> {
+class BeastHttpClient final : public HttpClient,
+                              public std::enable_shared_from_this<BeastHttpClient> {
  public:
   BeastHttpClient() : tls_(ssl::context::tls_client) {
     tls_.set_default_verify_paths();
@@ -122,12 +124,13 @@ class BeastHttpClient final : public HttpClient, public std::enable_shared_from_
     co_return res;
   }
 
-  Awaitable<Result<ClientResponse>> Stream(ClientRequest request, ChunkSink sink, CancelSignal* cancel,
-                                           HeadersSink on_headers) override {
+  Awaitable<Result<ClientResponse>> Stream(ClientRequest request, ChunkSink sink,
+                                           CancelSignal* cancel, HeadersSink on_headers) override {
     GH_CO_ASSIGN_OR_RETURN(auto parsed, ParseUrl(request.url));
     auto& [origin, target] = parsed;
     auto ex = co_await net::this_coro::executor;
-    ConnectionPool& pool = net::use_service<ConnectionPool>(net::query(ex, net::execution::context));
+    ConnectionPool& pool =
+        net::use_service<ConnectionPool>(net::query(ex, net::execution::context));
     const std::string key = origin.key();
 
     // A pooled connection may have been closed by the server; retry once on a fresh one when
@@ -135,7 +138,8 @@ class BeastHttpClient final : public HttpClient, public std::enable_shared_from_
     for (int attempt = 0; attempt < 2; ++attempt) {
       bool reused = false;
       std::unique_ptr<Conn> conn = pool.Take(key);
-      if (conn) reused = true;
+      if (conn)
+        reused = true;
       else {
         auto made = co_await Connect(ex, origin, request.timeout);
         if (!made.ok()) co_return made.status();
@@ -144,7 +148,8 @@ class BeastHttpClient final : public HttpClient, public std::enable_shared_from_
       if (cancel && cancel->cancelled()) co_return Status::Cancelled("request cancelled");
       int subscription = cancel ? cancel->Subscribe([c = conn.get()] { c->Close(); }) : 0;
       bool got_response = false, keep_alive = false;
-      auto res = co_await Exchange(*conn, origin, target, request, sink, on_headers, got_response, keep_alive);
+      auto res = co_await Exchange(*conn, origin, target, request, sink, on_headers, got_response,
+                                   keep_alive);
       if (cancel) cancel->Unsubscribe(subscription);
       if (cancel && cancel->cancelled()) co_return Status::Cancelled("request cancelled");
       if (!res.ok() && reused && !got_response && attempt == 0) continue;
@@ -159,7 +164,8 @@ class BeastHttpClient final : public HttpClient, public std::enable_shared_from_
                                                    std::chrono::milliseconds timeout) {
     tcp::resolver resolver(ex);
     auto [rec, results] = co_await resolver.async_resolve(o.host, o.port, kTuple);
-    if (rec) co_return Status::Unavailable(fmt::format("cannot resolve {}: {}", o.host, rec.message()));
+    if (rec)
+      co_return Status::Unavailable(fmt::format("cannot resolve {}: {}", o.host, rec.message()));
     auto conn = std::make_unique<Conn>();
     if (o.tls()) {
       auto s = std::make_unique<TlsStream>(ex, tls_);
@@ -174,20 +180,23 @@ class BeastHttpClient final : public HttpClient, public std::enable_shared_from_
     t.expires_after(timeout);
     auto [cec, ep] = co_await t.async_connect(results, kTuple);
     if (cec)
-      co_return Status::Unavailable(fmt::format("cannot connect to {}:{}: {}", o.host, o.port, cec.message()));
+      co_return Status::Unavailable(
+          fmt::format("cannot connect to {}:{}: {}", o.host, o.port, cec.message()));
     t.socket().set_option(tcp::no_delay(true));
     if (o.tls()) {
       auto [hec] = co_await std::get<1>(conn->s)->async_handshake(ssl::stream_base::client, kTuple);
-      if (hec) co_return Status::Unavailable(fmt::format("TLS handshake with {} failed: {}", o.host, hec.message()));
+      if (hec)
+        co_return Status::Unavailable(
+            fmt::format("TLS handshake with {} failed: {}", o.host, hec.message()));
     }
     co_return std::move(conn);
   }
 
   template <typename S>
-  Awaitable<Result<ClientResponse>> ExchangeOn(S& s, Conn& conn, const Origin& o, const std::string& target,
-                                               const ClientRequest& req, const ChunkSink& sink,
-                                               const HeadersSink& on_headers, bool& got_response,
-                                               bool& keep_alive) {
+  Awaitable<Result<ClientResponse>> ExchangeOn(S& s, Conn& conn, const Origin& o,
+                                               const std::string& target, const ClientRequest& req,
+                                               const ChunkSink& sink, const HeadersSink& on_headers,
+                                               bool& got_response, bool& keep_alive) {
     bhttp::request<bhttp::string_body> breq{bhttp::string_to_verb(req.method), target, 11};
     if (breq.method() == bhttp::verb::unknown) breq.method_string(req.method);
     breq.set(bhttp::field::host, o.host_header);
@@ -199,7 +208,8 @@ class BeastHttpClient final : public HttpClient, public std::enable_shared_from_
     auto& t = conn.tcp();
     t.expires_after(req.timeout);
     auto [wec, wn] = co_await bhttp::async_write(s, breq, kTuple);
-    if (wec) co_return Status::Unavailable(fmt::format("sending to {} failed: {}", o.host, wec.message()));
+    if (wec)
+      co_return Status::Unavailable(fmt::format("sending to {} failed: {}", o.host, wec.message()));
 
     bhttp::response_parser<bhttp::buffer_body> parser;
     parser.body_limit(boost::none);
@@ -208,12 +218,14 @@ class BeastHttpClient final : public HttpClient, public std::enable_shared_from_
     if (hec) {
       if (hec == beast::error::timeout)
         co_return Status::DeadlineExceeded(fmt::format("{} did not answer in time", o.host));
-      co_return Status::Unavailable(fmt::format("reading from {} failed: {}", o.host, hec.message()));
+      co_return Status::Unavailable(
+          fmt::format("reading from {} failed: {}", o.host, hec.message()));
     }
     got_response = true;
     ClientResponse out;
     out.status = static_cast<int>(parser.get().result_int());
-    for (const auto& f : parser.get()) out.headers.Add(std::string(f.name_string()), std::string(f.value()));
+    for (const auto& f : parser.get())
+      out.headers.Add(std::string(f.name_string()), std::string(f.value()));
     keep_alive = parser.get().keep_alive();
     if (on_headers) on_headers(out);
     char buf[16 * 1024];
@@ -228,8 +240,10 @@ class BeastHttpClient final : public HttpClient, public std::enable_shared_from_
       if (rec && rec != bhttp::error::need_buffer) {
         keep_alive = false;
         if (rec == beast::error::timeout)
-          co_return Status::DeadlineExceeded(fmt::format("{} stalled while sending the response", o.host));
-        co_return Status::Unavailable(fmt::format("reading from {} failed: {}", o.host, rec.message()));
+          co_return Status::DeadlineExceeded(
+              fmt::format("{} stalled while sending the response", o.host));
+        co_return Status::Unavailable(
+            fmt::format("reading from {} failed: {}", o.host, rec.message()));
       }
       size_t got = sizeof buf - parser.get().body().size;
       if (got > 0) {
@@ -250,9 +264,10 @@ class BeastHttpClient final : public HttpClient, public std::enable_shared_from_
                                              bool& keep_alive) {
     keep_alive = false;
     if (auto* p = std::get_if<0>(&conn.s))
-      co_return co_await ExchangeOn(**p, conn, o, target, req, sink, on_headers, got_response, keep_alive);
-    co_return co_await ExchangeOn(*std::get<1>(conn.s), conn, o, target, req, sink, on_headers, got_response,
-                                  keep_alive);
+      co_return co_await ExchangeOn(**p, conn, o, target, req, sink, on_headers, got_response,
+                                    keep_alive);
+    co_return co_await ExchangeOn(*std::get<1>(conn.s), conn, o, target, req, sink, on_headers,
+                                  got_response, keep_alive);
   }
 
   ssl::context tls_;

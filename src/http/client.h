@@ -23,7 +23,7 @@ struct ClientRequest {
   std::string url;  // http:// or https://
   Headers headers;
   std::string body;
-  std::chrono::milliseconds timeout{60'000};       // connect + response headers
+  std::chrono::milliseconds timeout{60'000};        // connect + response headers
   std::chrono::milliseconds idle_timeout{120'000};  // between body chunks when streaming
   size_t max_response_bytes = 16 * 1024 * 1024;
 };

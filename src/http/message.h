@@ -25,9 +25,9 @@ class Headers {
 };
 
 struct Request {
-  std::string method;  // upper-case
-  std::string target;  // as received
-  std::string path;    // percent-decoded path
+  std::string method;                 // upper-case
+  std::string target;                 // as received
+  std::string path;                   // percent-decoded path
   std::vector<std::string> segments;  // decoded path segments, without empty leading one
   std::vector<std::pair<std::string, std::string>> query;  // decoded
   Headers headers;

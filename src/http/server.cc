@@ -62,7 +62,10 @@ class ConnectionStream final : public ResponseStream {
  public:
   ConnectionStream(Connection& c, unsigned version, std::function<bool()> keep_alive,
                    const std::string& request_id, std::chrono::milliseconds write_timeout)
-      : c_(c), version_(version), keep_alive_(keep_alive), request_id_(request_id),
+      : c_(c),
+        version_(version),
+        keep_alive_(keep_alive),
+        request_id_(request_id),
         write_timeout_(write_timeout) {}
 
   Awaitable<Status> Begin(int status, Headers headers) override {
@@ -90,7 +93,8 @@ class ConnectionStream final : public ResponseStream {
     if (gone_) co_return Status::Cancelled("client disconnected");
     if (data.empty()) co_return Status::Ok();  // an empty chunk would end the body
     c_.stream.expires_after(write_timeout_);
-    auto [ec, n] = co_await net::async_write(c_.stream, bhttp::make_chunk(net::buffer(data)), kTuple);
+    auto [ec, n] =
+        co_await net::async_write(c_.stream, bhttp::make_chunk(net::buffer(data)), kTuple);
     if (ec) {
       gone_ = true;
       co_return Status::Cancelled("client disconnected");
@@ -248,14 +252,17 @@ struct Server::Impl {
       std::string request_id = OsRandom::Instance().Token(12);
       if (ec) {
         if (ec == bhttp::error::header_limit)
-          co_await RejectAndClose(*conn, 11, 431, "headers_too_large", "request headers are too large", request_id);
+          co_await RejectAndClose(*conn, 11, 431, "headers_too_large",
+                                  "request headers are too large", request_id);
         else if (ec == bhttp::error::body_limit)
           co_await RejectAndClose(*conn, 11, 413, "payload_too_large",
-                                  fmt::format("request body exceeds {} bytes", opt.max_body_bytes), request_id);
+                                  fmt::format("request body exceeds {} bytes", opt.max_body_bytes),
+                                  request_id);
         else if (ec != bhttp::error::end_of_stream && ec != beast::error::timeout &&
                  ec != net::error::operation_aborted && ec != net::error::eof &&
                  ec != net::error::connection_reset && buffer.size() > 0)
-          co_await RejectAndClose(*conn, 11, 400, "bad_request", "malformed HTTP request", request_id);
+          co_await RejectAndClose(*conn, 11, 400, "bad_request", "malformed HTTP request",
+                                  request_id);
         break;
       }
       auto start = std::chrono::steady_clock::now();
@@ -263,7 +270,8 @@ struct Server::Impl {
       unsigned version = hdr.version();
       if (auto cl = parser.content_length(); cl && *cl > opt.max_body_bytes) {
         co_await RejectAndClose(*conn, version, 413, "payload_too_large",
-                                fmt::format("request body exceeds {} bytes", opt.max_body_bytes), request_id);
+                                fmt::format("request body exceeds {} bytes", opt.max_body_bytes),
+                                request_id);
         break;
       }
       if (beast::iequals(hdr[bhttp::field::expect], "100-continue")) {
@@ -275,12 +283,15 @@ struct Server::Impl {
       if (ec2) {
         if (ec2 == bhttp::error::body_limit)
           co_await RejectAndClose(*conn, version, 413, "payload_too_large",
-                                  fmt::format("request body exceeds {} bytes", opt.max_body_bytes), request_id);
+                                  fmt::format("request body exceeds {} bytes", opt.max_body_bytes),
+                                  request_id);
         else if (ec2 == beast::error::timeout)
-          co_await RejectAndClose(*conn, version, 408, "request_timeout", "request was not received in time", request_id);
+          co_await RejectAndClose(*conn, version, 408, "request_timeout",
+                                  "request was not received in time", request_id);
         else if (ec2 != net::error::eof && ec2 != bhttp::error::end_of_stream &&
                  ec2 != net::error::connection_reset)
-          co_await RejectAndClose(*conn, version, 400, "bad_request", "malformed HTTP request", request_id);
+          co_await RejectAndClose(*conn, version, 400, "bad_request", "malformed HTTP request",
+                                  request_id);
         break;
       }
       auto breq = parser.release();
@@ -290,9 +301,11 @@ struct Server::Impl {
       req.method = std::string(breq.method_string());
       req.target = std::string(breq.target());
       req.remote_address = remote;
-      for (const auto& f : breq) req.headers.Add(std::string(f.name_string()), std::string(f.value()));
+      for (const auto& f : breq)
+        req.headers.Add(std::string(f.name_string()), std::string(f.value()));
       req.body = std::move(breq.body());
-      if (auto id = req.headers.Get("x-request-id"); id && ValidRequestId(*id)) request_id = std::string(*id);
+      if (auto id = req.headers.Get("x-request-id"); id && ValidRequestId(*id))
+        request_id = std::string(*id);
       req.request_id = request_id;
 
       Response resp;
@@ -302,7 +315,8 @@ struct Server::Impl {
       if (!ParseTarget(req.target, req)) {
         resp = ErrorResponse(400, "bad_request", "request target is not a valid origin-form URL");
       } else {
-        conn->stream.expires_never();  // handlers may wait on upstreams; writes set their own deadline
+        conn->stream
+            .expires_never();  // handlers may wait on upstreams; writes set their own deadline
         co_await handler.Handle(req, resp, stream);
       }
 
@@ -329,12 +343,13 @@ struct Server::Impl {
       }
       if (opt.access_log) {
         auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                      std::chrono::steady_clock::now() - start).count();
+                      std::chrono::steady_clock::now() - start)
+                      .count();
         std::string line = fmt::format(
             R"({{"ts":"{}","level":"info","msg":"access","request_id":"{}","method":"{}","path":"{}","status":{},"duration_ms":{:.3f},"bytes_in":{},"bytes_out":{},"remote":"{}")",
             FormatNow(), log::JsonEscape(req.request_id), log::JsonEscape(req.method),
-            log::JsonEscape(Printable(req.path, 512)), status, us / 1000.0, req.body.size(), bytes_out,
-            remote);
+            log::JsonEscape(Printable(req.path, 512)), status, us / 1000.0, req.body.size(),
+            bytes_out, remote);
         for (const auto& [k, v] : resp.log_fields)
           line += fmt::format(R"(,"{}":"{}")", log::JsonEscape(k), log::JsonEscape(v));
         line += "}";
@@ -374,12 +389,14 @@ Result<uint16_t> Server::Listen() {
   if (!ec) acc.bind(ep, ec);
   if (!ec) acc.listen(net::socket_base::max_listen_connections, ec);
   if (ec)
-    return Status::Unavailable(fmt::format("cannot listen on {}:{}: {}", impl_->opt.host,
-                                           impl_->opt.port, ec.message()));
+    return Status::Unavailable(
+        fmt::format("cannot listen on {}:{}: {}", impl_->opt.host, impl_->opt.port, ec.message()));
   return acc.local_endpoint().port();
 }
 
-void Server::OnSignal(std::function<void(int)> on_signal) { impl_->on_signal = std::move(on_signal); }
+void Server::OnSignal(std::function<void(int)> on_signal) {
+  impl_->on_signal = std::move(on_signal);
+}
 
 void Server::Run() {
   auto& io0 = *impl_->ios[0];
@@ -388,8 +405,10 @@ void Server::Run() {
   on_sig = [this, &on_sig](const beast::error_code& ec, int sig) {
     if (ec) return;
     log::Info("signal received, draining", {{"signal", sig}});
-    if (impl_->on_signal) impl_->on_signal(sig);
-    else Drain();
+    if (impl_->on_signal)
+      impl_->on_signal(sig);
+    else
+      Drain();
     impl_->signals->async_wait(on_sig);
   };
   impl_->signals->async_wait(on_sig);

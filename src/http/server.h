@@ -54,7 +54,8 @@ class Server {
   Result<uint16_t> Listen();
   // Runs the workers until drained or stopped; blocks the calling thread.
   void Run();
-  // Begins a graceful drain; Run() returns once in-flight requests finished (or the drain timed out).
+  // Begins a graceful drain; Run() returns once in-flight requests finished (or the drain timed
+  // out).
   void Drain();
   // Calls `on_signal` when SIGTERM or SIGINT arrives (from inside Run()).
   void OnSignal(std::function<void(int)> on_signal);

@@ -4,13 +4,13 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/write.hpp>
 
 #include <atomic>
@@ -49,7 +49,8 @@ class TestHandler : public Handler {
     if (req.path == "/stream") {
       SseWriter sse(stream);
       (void)co_await sse.Begin();
-      for (int i = 0; i < 3; ++i) (void)co_await sse.Send("delta", "{\"i\":" + std::to_string(i) + "}");
+      for (int i = 0; i < 3; ++i)
+        (void)co_await sse.Send("delta", "{\"i\":" + std::to_string(i) + "}");
       co_return;
     }
     if (req.path == "/slow") {
@@ -64,7 +65,8 @@ class TestHandler : public Handler {
     }
     std::string q(req.Query("q").value_or(""));
     resp = Response::Json(200, "{\"method\":\"" + req.method + "\",\"path\":\"" + req.path +
-                                   "\",\"q\":\"" + q + "\",\"body\":" + std::to_string(req.body.size()) + "}");
+                                   "\",\"q\":\"" + q +
+                                   "\",\"body\":" + std::to_string(req.body.size()) + "}");
   }
 };
 
@@ -114,7 +116,9 @@ class ServerTest : public ::testing::Test {
 };
 
 TEST_F(ServerTest, AnswersAndKeepsTheConnectionAlive) {
-  std::string two = "GET /a?q=x%20y HTTP/1.1\r\nHost: t\r\n\r\nGET /b HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+  std::string two =
+      "GET /a?q=x%20y HTTP/1.1\r\nHost: t\r\n\r\nGET /b HTTP/1.1\r\nHost: t\r\nConnection: "
+      "close\r\n\r\n";
   std::string out = Raw(two);
   EXPECT_NE(out.find(R"("path":"/a","q":"x y")"), std::string::npos) << out;
   EXPECT_NE(out.find(R"("path":"/b")"), std::string::npos) << out;
@@ -122,7 +126,8 @@ TEST_F(ServerTest, AnswersAndKeepsTheConnectionAlive) {
 }
 
 TEST_F(ServerTest, AcceptsAWellFormedRequestIdAndReplacesABadOne) {
-  std::string out = Raw("GET / HTTP/1.1\r\nHost: t\r\nX-Request-Id: abc-123\r\nConnection: close\r\n\r\n");
+  std::string out =
+      Raw("GET / HTTP/1.1\r\nHost: t\r\nX-Request-Id: abc-123\r\nConnection: close\r\n\r\n");
   EXPECT_NE(out.find("x-request-id: abc-123"), std::string::npos) << out;
   out = Raw("GET / HTTP/1.1\r\nHost: t\r\nX-Request-Id: bad id\"\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(out.find("bad id"), std::string::npos) << out;
@@ -141,7 +146,8 @@ TEST_F(ServerTest, TheClientStillSendingAnOversizedBodyReadsThe413) {
   net::io_context io;
   tcp::socket s(io);
   s.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port_));
-  net::write(s, net::buffer(std::string("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 400000\r\n\r\n")));
+  net::write(
+      s, net::buffer(std::string("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 400000\r\n\r\n")));
   std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the 413 is out by now
   std::string piece(16384, 'x');
   boost::system::error_code ec;
@@ -149,7 +155,8 @@ TEST_F(ServerTest, TheClientStillSendingAnOversizedBodyReadsThe413) {
     net::write(s, net::buffer(piece), ec);
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
-  EXPECT_FALSE(ec) << "the server reset the connection while the client was sending: " << ec.message();
+  EXPECT_FALSE(ec) << "the server reset the connection while the client was sending: "
+                   << ec.message();
   s.shutdown(tcp::socket::shutdown_send, ec);
   std::string out;
   char buf[4096];
@@ -165,14 +172,15 @@ TEST_F(ServerTest, TheClientStillSendingAnOversizedBodyReadsThe413) {
 
 TEST_F(ServerTest, RejectsAnOversizedChunkedBodyWith413) {
   std::string chunk(900, 'a');
-  std::string req = "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n384\r\n" + chunk +
-                    "\r\n384\r\n" + chunk + "\r\n0\r\n\r\n";
+  std::string req = "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n384\r\n" +
+                    chunk + "\r\n384\r\n" + chunk + "\r\n0\r\n\r\n";
   std::string out = Raw(req);
   EXPECT_EQ(out.rfind("HTTP/1.1 413", 0), 0u) << out;
 }
 
 TEST_F(ServerTest, RejectsOversizedHeadersWith431) {
-  std::string out = Raw("GET / HTTP/1.1\r\nHost: t\r\nX-Big: " + std::string(3000, 'a') + "\r\n\r\n");
+  std::string out =
+      Raw("GET / HTTP/1.1\r\nHost: t\r\nX-Big: " + std::string(3000, 'a') + "\r\n\r\n");
   EXPECT_EQ(out.rfind("HTTP/1.1 431", 0), 0u) << out;
 }
 
@@ -185,7 +193,8 @@ TEST_F(ServerTest, InternalErrorsDoNotLeakDetails) {
   std::string out = Raw("GET /error HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(out.rfind("HTTP/1.1 500", 0), 0u) << out;
   EXPECT_EQ(out.find("/var/x"), std::string::npos) << out;
-  EXPECT_NE(out.find(R"({"error":{"code":"internal","message":"internal server error"}})"), std::string::npos);
+  EXPECT_NE(out.find(R"({"error":{"code":"internal","message":"internal server error"}})"),
+            std::string::npos);
 }
 
 TEST_F(ServerTest, StreamsServerSentEventsChunked) {
@@ -200,32 +209,37 @@ TEST_F(ServerTest, ClientStreamsAndReusesConnections) {
   auto client = MakeBeastHttpClient();
   net::io_context io;
   std::string url = "http://127.0.0.1:" + std::to_string(port_);
-  auto fut = net::co_spawn(io, [&]() -> Awaitable<std::vector<std::string>> {
-    std::vector<std::string> chunks;
-    ClientRequest req;
-    req.url = url + "/stream";
-    auto res = co_await client->Stream(req, [&](std::string_view c) -> Awaitable<Status> {
-      chunks.emplace_back(c);
-      co_return Status::Ok();
-    });
-    EXPECT_TRUE(res.ok());
-    EXPECT_EQ(res->status, 200);
-    ClientRequest post;
-    post.method = "POST";
-    post.url = url + "/echo?q=1";
-    post.body = "hello";
-    for (int i = 0; i < 3; ++i) {
-      auto r = co_await client->Send(post);
-      EXPECT_TRUE(r.ok());
-      EXPECT_EQ(r->body, R"({"method":"POST","path":"/echo","q":"1","body":5})");
-    }
-    co_return chunks;
-  }, net::use_future);
+  auto fut = net::co_spawn(
+      io,
+      [&]() -> Awaitable<std::vector<std::string>> {
+        std::vector<std::string> chunks;
+        ClientRequest req;
+        req.url = url + "/stream";
+        auto res = co_await client->Stream(req, [&](std::string_view c) -> Awaitable<Status> {
+          chunks.emplace_back(c);
+          co_return Status::Ok();
+        });
+        EXPECT_TRUE(res.ok());
+        EXPECT_EQ(res->status, 200);
+        ClientRequest post;
+        post.method = "POST";
+        post.url = url + "/echo?q=1";
+        post.body = "hello";
+        for (int i = 0; i < 3; ++i) {
+          auto r = co_await client->Send(post);
+          EXPECT_TRUE(r.ok());
+          EXPECT_EQ(r->body, R"({"method":"POST","path":"/echo","q":"1","body":5})");
+        }
+        co_return chunks;
+      },
+      net::use_future);
   io.run();
   auto chunks = fut.get();
   std::string all;
   for (auto& c : chunks) all += c;
-  EXPECT_EQ(all, "event: delta\ndata: {\"i\":0}\n\nevent: delta\ndata: {\"i\":1}\n\nevent: delta\ndata: {\"i\":2}\n\n");
+  EXPECT_EQ(all,
+            "event: delta\ndata: {\"i\":0}\n\nevent: delta\ndata: {\"i\":1}\n\nevent: delta\ndata: "
+            "{\"i\":2}\n\n");
   EXPECT_LE(server_->open_connections(), 2u);
 }
 
@@ -233,24 +247,29 @@ TEST_F(ServerTest, TheClientDeliversEachChunkAsItArrives) {
   auto client = MakeBeastHttpClient();
   net::io_context io;
   std::vector<std::string> chunks;
-  net::co_spawn(io, [&]() -> Awaitable<void> {
-    ClientRequest req;
-    req.url = "http://127.0.0.1:" + std::to_string(port_) + "/handshake";
-    auto res = co_await client->Stream(req, [&](std::string_view c) -> Awaitable<Status> {
-      chunks.emplace_back(c);
-      if (c.find("first") != std::string_view::npos) handler_.client_saw_first = true;
-      co_return Status::Ok();
-    });
-    EXPECT_TRUE(res.ok());
-  }, net::detached);
+  net::co_spawn(
+      io,
+      [&]() -> Awaitable<void> {
+        ClientRequest req;
+        req.url = "http://127.0.0.1:" + std::to_string(port_) + "/handshake";
+        auto res = co_await client->Stream(req, [&](std::string_view c) -> Awaitable<Status> {
+          chunks.emplace_back(c);
+          if (c.find("first") != std::string_view::npos) handler_.client_saw_first = true;
+          co_return Status::Ok();
+        });
+        EXPECT_TRUE(res.ok());
+      },
+      net::detached);
   io.run();
-  EXPECT_TRUE(handler_.saw_before_second.load()) << "the first chunk was held back until more arrived";
+  EXPECT_TRUE(handler_.saw_before_second.load())
+      << "the first chunk was held back until more arrived";
   ASSERT_GE(chunks.size(), 2u);
 }
 
 TEST_F(ServerTest, DrainLetsInFlightRequestsFinish) {
   std::promise<std::string> got;
-  std::thread t([&] { got.set_value(Raw("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n", "{\"slow\":true}")); });
+  std::thread t(
+      [&] { got.set_value(Raw("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n", "{\"slow\":true}")); });
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   server_->Drain();
   std::string out = got.get_future().get();

@@ -6,7 +6,9 @@ namespace gh::http {
 namespace {
 
 TEST(SseParserTest, ParsesEventsSplitAtEveryByte) {
-  std::string stream = ": comment\r\nevent: delta\r\ndata: {\"a\":1}\r\n\r\ndata: line1\ndata: line2\n\nid: 7\rdata: x\r\r";
+  std::string stream =
+      ": comment\r\nevent: delta\r\ndata: {\"a\":1}\r\n\r\ndata: line1\ndata: line2\n\nid: "
+      "7\rdata: x\r\r";
   SseParser p;
   std::vector<SseEvent> events;
   for (char c : stream)

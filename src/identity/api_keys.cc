@@ -16,7 +16,7 @@ namespace {
 
 constexpr std::string_view kKeyPrefix = "gh_";
 constexpr size_t kKeyRandomBytes = 32;
-constexpr size_t kKeyLength = 3 + 43;      // "gh_" + base64url of 32 bytes, unpadded
+constexpr size_t kKeyLength = 3 + 43;        // "gh_" + base64url of 32 bytes, unpadded
 constexpr size_t kDisplayPrefixLength = 11;  // "gh_" + 8 characters: 48 of the 256 bits
 constexpr size_t kMaxNameLength = 100;
 
@@ -42,7 +42,9 @@ ApiKeyService::ApiKeyService(st::Database& db, const Clock& clock, Random& rando
       directory_(directory),
       cache_(clock, options_.cache_ttl, options_.cache_capacity) {}
 
-bool ApiKeyService::LooksLikeApiKey(std::string_view token) { return token.starts_with(kKeyPrefix); }
+bool ApiKeyService::LooksLikeApiKey(std::string_view token) {
+  return token.starts_with(kKeyPrefix);
+}
 
 std::string ApiKeyService::HashKey(std::string_view key) { return crypto::Sha256Hex(key); }
 
@@ -70,16 +72,17 @@ Result<CreatedApiKey> ApiKeyService::Create(const Principal& who, std::string_vi
                        {},
                        {}};
   GH_RETURN_IF_ERROR(db_.Write([&](st::Tx& tx) -> Status {
-    GH_ASSIGN_OR_RETURN(int64_t active, st::api_keys::CountActiveForUser(tx, who.tenant_id, who.user_id));
+    GH_ASSIGN_OR_RETURN(int64_t active,
+                        st::api_keys::CountActiveForUser(tx, who.tenant_id, who.user_id));
     if (active >= static_cast<int64_t>(options_.max_active_keys_per_user))
       return Status::Conflict("you have too many active API keys; revoke one first",
                               "too_many_api_keys")
           .WithDetail("limit", static_cast<int64_t>(options_.max_active_keys_per_user));
     return st::api_keys::Insert(tx, rec);
   }));
-  log::Info("api key created", {{"tenant_id", who.tenant_id.value()},
-                                {"user_id", who.user_id.value()},
-                                {"key_id", rec.id}});
+  log::Info(
+      "api key created",
+      {{"tenant_id", who.tenant_id.value()}, {"user_id", who.user_id.value()}, {"key_id", rec.id}});
   return CreatedApiKey{InfoFrom(rec), Secret(std::move(key))};
 }
 
@@ -113,8 +116,9 @@ Status ApiKeyService::Revoke(const Principal& who, const std::string& id) {
   // Committed: no principal this process resolved before may be served again (the cache is keyed
   // by the key's hash, which the revoker does not have; revocations are rare).
   cache_.InvalidateAll();
-  log::Info("api key revoked",
-            {{"tenant_id", who.tenant_id.value()}, {"by_user_id", who.user_id.value()}, {"key_id", id}});
+  log::Info(
+      "api key revoked",
+      {{"tenant_id", who.tenant_id.value()}, {"by_user_id", who.user_id.value()}, {"key_id", id}});
   return Status::Ok();
 }
 
@@ -183,10 +187,13 @@ void ApiKeyService::TouchLastUsed(const Resolved& r) {
   if (!r.last_used_at->compare_exchange_strong(seen, now)) return;
   // Bookkeeping only: a failure here must not refuse a valid key.
   Status touched = db_.WriteReadCommitted([&](st::Tx& tx) -> Status {
-    return st::api_keys::TouchLastUsed(tx, r.tenant_id, r.key_id, now, options_.last_used_resolution_ms).status();
+    return st::api_keys::TouchLastUsed(tx, r.tenant_id, r.key_id, now,
+                                       options_.last_used_resolution_ms)
+        .status();
   });
   if (!touched.ok())
-    log::Warn("api key last_used_at not updated", {{"key_id", r.key_id}, {"error", touched.message()}});
+    log::Warn("api key last_used_at not updated",
+              {{"key_id", r.key_id}, {"error", touched.message()}});
 }
 
 }  // namespace gh::identity

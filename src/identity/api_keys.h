@@ -35,9 +35,9 @@
 #include <vector>
 
 #include "common/clock.h"
-#include "common/ttl_cache.h"
 #include "common/random.h"
 #include "common/secret.h"
+#include "common/ttl_cache.h"
 #include "identity/principal.h"
 #include "storage/api_key_repository.h"
 #include "storage/database.h"
@@ -62,9 +62,10 @@ struct CreatedApiKey {
 
 struct ApiKeyOptions {
   size_t max_active_keys_per_user = 100;
-  int64_t last_used_resolution_ms = 60'000;  // last_used_at is written at most this often
+  int64_t last_used_resolution_ms = 60'000;     // last_used_at is written at most this often
   std::vector<std::string> platform_operators;  // emails (config); the database list counts too
-  Duration cache_ttl = std::chrono::seconds(2);  // resolved keys; zero: read the database every time
+  Duration cache_ttl =
+      std::chrono::seconds(2);  // resolved keys; zero: read the database every time
   size_t cache_capacity = 10'000;
 };
 
@@ -72,8 +73,8 @@ class ApiKeyService {
  public:
   // `directory` (may be null) reports changes to users made through this process; without it only
   // Revoke and the TTL bound how long a cached principal lives.
-  ApiKeyService(storage::Database& db, const Clock& clock, Random& random, ApiKeyOptions options = {},
-                const tenancy::Directory* directory = nullptr);
+  ApiKeyService(storage::Database& db, const Clock& clock, Random& random,
+                ApiKeyOptions options = {}, const tenancy::Directory* directory = nullptr);
 
   // True when `token` has the shape of one of our keys (so it is not tried as a JWT).
   static bool LooksLikeApiKey(std::string_view token);

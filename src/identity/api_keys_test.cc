@@ -26,17 +26,27 @@ class ApiKeysTest : public ::testing::Test {
     db_ = std::move(st::OpenSqlite({(dir_ / "db").string(), 2, 5000})).value();
     ASSERT_TRUE(st::Migrate(*db_).ok());
     ASSERT_TRUE(db_->Write([](st::Tx& tx) -> Status {
-      GH_RETURN_IF_ERROR(st::tenants::Insert(tx, {TenantId("acme"), "Acme", "advanced", "active", "UTC", 0}));
-      GH_RETURN_IF_ERROR(st::tenants::Insert(tx, {TenantId("globex"), "Globex", "basic", "active", "UTC", 0}));
-      GH_RETURN_IF_ERROR(st::users::Insert(tx, {UserId("alice"), TenantId("acme"), "alice@acme.test", "x", "admin", true, 0, 0, 0}));
-      GH_RETURN_IF_ERROR(st::users::AddGroup(tx, TenantId("acme"), UserId("alice"), "acme-admins"));
-      GH_RETURN_IF_ERROR(st::users::Insert(tx, {UserId("bob"), TenantId("acme"), "bob@acme.test", "x", "user", true, 0, 0, 0}));
-      return st::users::Insert(tx, {UserId("gina"), TenantId("globex"), "gina@globex.test", "x", "admin", true, 0, 0, 0});
-    }).ok());
+                     GH_RETURN_IF_ERROR(st::tenants::Insert(
+                         tx, {TenantId("acme"), "Acme", "advanced", "active", "UTC", 0}));
+                     GH_RETURN_IF_ERROR(st::tenants::Insert(
+                         tx, {TenantId("globex"), "Globex", "basic", "active", "UTC", 0}));
+                     GH_RETURN_IF_ERROR(
+                         st::users::Insert(tx, {UserId("alice"), TenantId("acme"),
+                                                "alice@acme.test", "x", "admin", true, 0, 0, 0}));
+                     GH_RETURN_IF_ERROR(
+                         st::users::AddGroup(tx, TenantId("acme"), UserId("alice"), "acme-admins"));
+                     GH_RETURN_IF_ERROR(
+                         st::users::Insert(tx, {UserId("bob"), TenantId("acme"), "bob@acme.test",
+                                                "x", "user", true, 0, 0, 0}));
+                     return st::users::Insert(
+                         tx, {UserId("gina"), TenantId("globex"), "gina@globex.test", "x", "admin",
+                              true, 0, 0, 0});
+                   })
+                    .ok());
     counting_ = std::make_unique<st::CountingDatabase>(*db_);
     directory_ = std::make_unique<tenancy::Directory>(*db_, clock_);
-    keys_ = std::make_unique<ApiKeyService>(*counting_, clock_, rng_, ApiKeyOptions{.max_active_keys_per_user = 3},
-                                            directory_.get());
+    keys_ = std::make_unique<ApiKeyService>(
+        *counting_, clock_, rng_, ApiKeyOptions{.max_active_keys_per_user = 3}, directory_.get());
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
@@ -55,9 +65,10 @@ class ApiKeysTest : public ::testing::Test {
   std::vector<st::ApiKeyRecord> Stored() {
     std::vector<st::ApiKeyRecord> rows;
     EXPECT_TRUE(db_->Read([&](st::Tx& tx) -> Status {
-      GH_ASSIGN_OR_RETURN(rows, st::api_keys::ListForTenant(tx, TenantId("acme")));
-      return Status::Ok();
-    }).ok());
+                     GH_ASSIGN_OR_RETURN(rows, st::api_keys::ListForTenant(tx, TenantId("acme")));
+                     return Status::Ok();
+                   })
+                    .ok());
     return rows;
   }
 
@@ -104,14 +115,19 @@ TEST_F(ApiKeysTest, AKeyResolvesToItsUsersPrincipalAndFollowsRoleChanges) {
   EXPECT_FALSE(p->IsTenantAdmin());
   // A role change made through this process (AdminService / IdentityService report it to the
   // directory) applies to the very next request, cached principal or not.
-  ASSERT_TRUE(db_->Write([](st::Tx& tx) { return st::users::AddGroup(tx, TenantId("acme"), UserId("bob"), "acme-admins"); }).ok());
+  ASSERT_TRUE(db_->Write([](st::Tx& tx) {
+                   return st::users::AddGroup(tx, TenantId("acme"), UserId("bob"), "acme-admins");
+                 })
+                  .ok());
   directory_->ForgetUser(TenantId("acme"), UserId("bob"));
   EXPECT_TRUE(keys_->Authenticate(created.key.reveal())->IsTenantAdmin());
   // One made by another process (`gatehouse admin operators add`) within the cache's TTL.
-  ASSERT_TRUE(db_->Write([](st::Tx& tx) { return st::operators::Add(tx, "bob@acme.test", 0); }).ok());
+  ASSERT_TRUE(
+      db_->Write([](st::Tx& tx) { return st::operators::Add(tx, "bob@acme.test", 0); }).ok());
   clock_.Advance(2s);
   auto op = keys_->Authenticate(created.key.reveal());
-  EXPECT_NE(std::find(op->groups.begin(), op->groups.end(), "platform-operators"), op->groups.end());
+  EXPECT_NE(std::find(op->groups.begin(), op->groups.end(), "platform-operators"),
+            op->groups.end());
 }
 
 // Issue 4 ("Performance"): a resolved key is cached; revocation must still apply at once.
@@ -138,8 +154,12 @@ TEST_F(ApiKeysTest, ARevokedKeyIsRefusedAtOnceDespiteTheCache) {
 TEST_F(ApiKeysTest, AKeyOfAUserRemovedThroughThisProcessIsRefusedAtOnceDespiteTheCache) {
   auto created = Create(bob_);
   ASSERT_TRUE(keys_->Authenticate(created.key.reveal()).ok());
-  ASSERT_TRUE(db_->Write([](st::Tx& tx) { return st::user_admin::RemoveUser(tx, TenantId("acme"), UserId("bob"), 1); }).ok());
-  directory_->ForgetUser(TenantId("acme"), UserId("bob"));  // what AdminService::RemoveUser does after committing
+  ASSERT_TRUE(db_->Write([](st::Tx& tx) {
+                   return st::user_admin::RemoveUser(tx, TenantId("acme"), UserId("bob"), 1);
+                 })
+                  .ok());
+  directory_->ForgetUser(TenantId("acme"),
+                         UserId("bob"));  // what AdminService::RemoveUser does after committing
   EXPECT_EQ(keys_->Authenticate(created.key.reveal()).status().error_code(), "invalid_api_key");
 }
 
@@ -148,10 +168,14 @@ TEST_F(ApiKeysTest, AKeyRevokedByAnotherProcessIsRefusedWithinTheTtl) {
   ASSERT_TRUE(keys_->Authenticate(created.key.reveal()).ok());
   // Another replica on the same database revokes it.
   ASSERT_TRUE(db_->Write([&](st::Tx& tx) {
-    return st::api_keys::Revoke(tx, TenantId("acme"), created.info.id, clock_.NowUnixMillis()).status();
-  }).ok());
+                   return st::api_keys::Revoke(tx, TenantId("acme"), created.info.id,
+                                               clock_.NowUnixMillis())
+                       .status();
+                 })
+                  .ok());
   clock_.Advance(1999ms);
-  EXPECT_TRUE(keys_->Authenticate(created.key.reveal()).ok()) << "the documented bound: up to the TTL";
+  EXPECT_TRUE(keys_->Authenticate(created.key.reveal()).ok())
+      << "the documented bound: up to the TTL";
   clock_.Advance(1ms);
   EXPECT_EQ(keys_->Authenticate(created.key.reveal()).status().error_code(), "invalid_api_key");
 }
@@ -172,7 +196,10 @@ TEST_F(ApiKeysTest, RevokedUnknownAndMalformedKeysAreRefusedAlike) {
 
 TEST_F(ApiKeysTest, AKeyOfARemovedUserIsRefused) {
   auto created = Create(bob_);
-  ASSERT_TRUE(db_->Write([](st::Tx& tx) { return st::user_admin::RemoveUser(tx, TenantId("acme"), UserId("bob"), 1); }).ok());
+  ASSERT_TRUE(db_->Write([](st::Tx& tx) {
+                   return st::user_admin::RemoveUser(tx, TenantId("acme"), UserId("bob"), 1);
+                 })
+                  .ok());
   EXPECT_EQ(keys_->Authenticate(created.key.reveal()).status().error_code(), "invalid_api_key");
 }
 
@@ -194,11 +221,14 @@ TEST_F(ApiKeysTest, UsersListTheirOwnKeysWithoutSecretsAndAdminsTheTenants) {
 TEST_F(ApiKeysTest, RevocationIsScopedToTheOwnerOrTheTenantsAdmins) {
   auto bobs = Create(bob_);
   auto alices = Create(alice_);
-  EXPECT_EQ(keys_->Revoke(bob_, alices.info.id).error_code(), "api_key_not_found") << "a user cannot revoke another's key";
-  EXPECT_EQ(keys_->Revoke(gina_, bobs.info.id).error_code(), "api_key_not_found") << "another tenant's admin sees nothing";
+  EXPECT_EQ(keys_->Revoke(bob_, alices.info.id).error_code(), "api_key_not_found")
+      << "a user cannot revoke another's key";
+  EXPECT_EQ(keys_->Revoke(gina_, bobs.info.id).error_code(), "api_key_not_found")
+      << "another tenant's admin sees nothing";
   EXPECT_EQ(keys_->Revoke(bob_, "no-such-key").error_code(), "api_key_not_found");
   EXPECT_TRUE(keys_->Authenticate(bobs.key.reveal()).ok());
-  EXPECT_TRUE(keys_->Revoke(alice_, bobs.info.id).ok()) << "the tenant's admin can revoke any of its keys";
+  EXPECT_TRUE(keys_->Revoke(alice_, bobs.info.id).ok())
+      << "the tenant's admin can revoke any of its keys";
   EXPECT_FALSE(keys_->Authenticate(bobs.key.reveal()).ok());
   EXPECT_TRUE(keys_->Revoke(bob_, bobs.info.id).ok()) << "revoking again is harmless";
   auto listed = keys_->List(bob_, false);

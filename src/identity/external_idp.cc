@@ -1,5 +1,6 @@
 #include "identity/external_idp.h"
 
+#include <fmt/format.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -7,7 +8,6 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
-#include <fmt/format.h>
 
 #include <algorithm>
 
@@ -46,7 +46,8 @@ Awaitable<Result<bj::object>> GetJson(http::HttpClient& client, const std::strin
   req.max_response_bytes = kMaxDocumentBytes;
   auto resp = co_await client.Send(std::move(req));
   if (!resp.ok()) co_return std::move(resp).status();
-  if (resp->status != 200) co_return Status::Unavailable(fmt::format("{} answered HTTP {}", url, resp->status));
+  if (resp->status != 200)
+    co_return Status::Unavailable(fmt::format("{} answered HTTP {}", url, resp->status));
   boost::system::error_code ec;
   bj::value v = bj::parse(resp->body, ec);
   if (ec || !v.is_object()) co_return Status::Unavailable(url + " did not answer a JSON object");
@@ -56,7 +57,8 @@ Awaitable<Result<bj::object>> GetJson(http::HttpClient& client, const std::strin
 Status CheckUrl(const ExternalIssuerOptions& o, const std::string& url) {
   if (url.rfind("https://", 0) == 0) return Status::Ok();
   if (o.allow_insecure_http && url.rfind("http://", 0) == 0) return Status::Ok();
-  return Status::InvalidArgument("identity provider '" + o.name + "': " + url + " is not an https:// URL");
+  return Status::InvalidArgument("identity provider '" + o.name + "': " + url +
+                                 " is not an https:// URL");
 }
 
 }  // namespace
@@ -71,7 +73,8 @@ Result<std::map<std::string, crypto::VerifyingKey>> ParseJwks(std::string_view j
   for (const bj::value& k : keys->get_array()) {
     if (!k.is_object()) continue;
     const bj::object& jwk = k.get_object();
-    const std::string kid = Field(jwk, "kid"), kty = Field(jwk, "kty"), use = Field(jwk, "use"), alg = Field(jwk, "alg");
+    const std::string kid = Field(jwk, "kid"), kty = Field(jwk, "kty"), use = Field(jwk, "use"),
+                      alg = Field(jwk, "alg");
     if (kid.empty() || (!use.empty() && use != "sig")) continue;
     Result<crypto::VerifyingKey> key = Status::InvalidArgument("unsupported key");
     if (kty == "RSA" && (alg.empty() || alg == "RS256")) {
@@ -81,7 +84,8 @@ Result<std::map<std::string, crypto::VerifyingKey>> ParseJwks(std::string_view j
     } else if (kty == "EC" && Field(jwk, "crv") == "P-256" && (alg.empty() || alg == "ES256")) {
       auto x = Base64UrlDecode(Field(jwk, "x"));
       auto y = Base64UrlDecode(Field(jwk, "y"));
-      if (x && y && x->size() == 32 && y->size() == 32) key = crypto::VerifyingKey::FromEcPoint(*x, *y);
+      if (x && y && x->size() == 32 && y->size() == 32)
+        key = crypto::VerifyingKey::FromEcPoint(*x, *y);
     }
     if (key.ok()) out.insert_or_assign(kid, std::move(*key));
   }
@@ -99,9 +103,12 @@ std::string UnverifiedIssuer(std::string_view token) {
   return Field(v.get_object(), "iss");
 }
 
-ExternalIssuer::ExternalIssuer(ExternalIssuerOptions options, std::shared_ptr<http::HttpClient> client,
-                               const Clock& clock)
-    : opt_(std::move(options)), client_(std::move(client)), clock_(clock), jwks_uri_(opt_.jwks_uri) {
+ExternalIssuer::ExternalIssuer(ExternalIssuerOptions options,
+                               std::shared_ptr<http::HttpClient> client, const Clock& clock)
+    : opt_(std::move(options)),
+      client_(std::move(client)),
+      clock_(clock),
+      jwks_uri_(opt_.jwks_uri) {
   SetKeys({});
 }
 
@@ -146,7 +153,8 @@ Awaitable<Status> ExternalIssuer::Refresh() {
     if (TrimSlash(Field(*doc, "issuer")) != TrimSlash(opt_.issuer))
       co_return Status::Unavailable("the discovery document at " + url + " names another issuer");
     std::string jwks = Field(*doc, "jwks_uri");
-    if (jwks.empty()) co_return Status::Unavailable("the discovery document at " + url + " has no jwks_uri");
+    if (jwks.empty())
+      co_return Status::Unavailable("the discovery document at " + url + " has no jwks_uri");
     GH_CO_RETURN_IF_ERROR(CheckUrl(opt_, jwks));
     jwks_uri_ = std::move(jwks);
   }
@@ -157,10 +165,12 @@ Awaitable<Status> ExternalIssuer::Refresh() {
   req.max_response_bytes = kMaxDocumentBytes;
   auto resp = co_await client_->Send(std::move(req));
   if (!resp.ok()) co_return std::move(resp).status();
-  if (resp->status != 200) co_return Status::Unavailable(fmt::format("{} answered HTTP {}", jwks_uri_, resp->status));
+  if (resp->status != 200)
+    co_return Status::Unavailable(fmt::format("{} answered HTTP {}", jwks_uri_, resp->status));
   auto keys = ParseJwks(resp->body);
   if (!keys.ok()) co_return std::move(keys).status();
-  if (keys->empty()) co_return Status::Unavailable(jwks_uri_ + " holds no RS256 or ES256 signing key");
+  if (keys->empty())
+    co_return Status::Unavailable(jwks_uri_ + " holds no RS256 or ES256 signing key");
   const size_t n = keys->size();
   SetKeys(std::move(*keys));
   log::Info("identity provider keys loaded", {{"provider", opt_.name}, {"keys", int64_t(n)}});
@@ -181,7 +191,8 @@ Awaitable<void> ExternalIssuer::RefreshLoop(std::shared_ptr<std::atomic<bool>> s
     }
     const bool first = last_attempt == std::chrono::steady_clock::time_point{};
     const auto since = now - last_attempt;
-    const bool due = first || since >= opt_.refresh_interval || ((wanted || !healthy) && since >= opt_.min_refresh_interval);
+    const bool due = first || since >= opt_.refresh_interval ||
+                     ((wanted || !healthy) && since >= opt_.min_refresh_interval);
     if (due) {
       last_attempt = now;
       {
@@ -191,7 +202,8 @@ Awaitable<void> ExternalIssuer::RefreshLoop(std::shared_ptr<std::atomic<bool>> s
       Status st = co_await Refresh();
       healthy = st.ok();
       if (!healthy)
-        log::Warn("identity provider keys could not be read", {{"provider", opt_.name}, {"error", st.message()}});
+        log::Warn("identity provider keys could not be read",
+                  {{"provider", opt_.name}, {"error", st.message()}});
     }
     timer.expires_after(std::chrono::seconds(1));
     boost::system::error_code ec;
@@ -204,12 +216,15 @@ void ExternalIssuer::StartRefreshing(const boost::asio::any_io_executor& executo
   net::co_spawn(executor, RefreshLoop(std::move(stop)), net::detached);
 }
 
-Result<Principal> ExternalIdentities::Resolve(const ExternalIssuerOptions& issuer, const AccessClaims& claims) {
+Result<Principal> ExternalIdentities::Resolve(const ExternalIssuerOptions& issuer,
+                                              const AccessClaims& claims) {
   const std::string& subject = claims.principal.user_id.value();
   const TenantId& tenant = claims.principal.tenant_id;
-  const bool admin = std::any_of(claims.principal.groups.begin(), claims.principal.groups.end(), [&](const std::string& g) {
-    return std::find(issuer.admin_groups.begin(), issuer.admin_groups.end(), g) != issuer.admin_groups.end();
-  });
+  const bool admin = std::any_of(
+      claims.principal.groups.begin(), claims.principal.groups.end(), [&](const std::string& g) {
+        return std::find(issuer.admin_groups.begin(), issuer.admin_groups.end(), g) !=
+               issuer.admin_groups.end();
+      });
   const std::string role = admin ? "admin" : "user";
   const int64_t now = clock_.NowUnixMillis();
   std::optional<Status> refusal;
@@ -217,7 +232,8 @@ Result<Principal> ExternalIdentities::Resolve(const ExternalIssuerOptions& issue
   Status st = db_.Write([&](st::Tx& tx) -> Status {
     GH_ASSIGN_OR_RETURN(auto t, st::tenants::Get(tx, tenant));
     if (!t) {
-      refusal = Status::PermissionDenied("the token names an organisation that does not exist here", "unknown_tenant");
+      refusal = Status::PermissionDenied("the token names an organisation that does not exist here",
+                                         "unknown_tenant");
       return Status::Cancelled("refused");
     }
     if (t->status == "suspended") {
@@ -228,7 +244,8 @@ Result<Principal> ExternalIdentities::Resolve(const ExternalIssuerOptions& issue
     std::optional<st::UserRecord> user;
     if (link) {
       if (link->tenant_id != tenant) {
-        refusal = Status::PermissionDenied("this identity belongs to another organisation", "tenant_mismatch");
+        refusal = Status::PermissionDenied("this identity belongs to another organisation",
+                                           "tenant_mismatch");
         return Status::Cancelled("refused");
       }
       GH_ASSIGN_OR_RETURN(user, st::users::Get(tx, tenant, link->user_id));
@@ -241,10 +258,12 @@ Result<Principal> ExternalIdentities::Resolve(const ExternalIssuerOptions& issue
       }
       if (same_email) {
         if (same_email->tenant_id != tenant || !claims.email_verified) {
-          refusal = Status::Conflict("another account already uses this email address", "email_in_use");
+          refusal =
+              Status::Conflict("another account already uses this email address", "email_in_use");
           return Status::Cancelled("refused");
         }
-        user = same_email;  // the provider vouches for the email: the same person, in the same tenant
+        user =
+            same_email;  // the provider vouches for the email: the same person, in the same tenant
       } else {
         st::UserRecord u;
         u.id = UserId("x-" + crypto::Sha256Hex(issuer.issuer + '\0' + subject).substr(0, 24));
@@ -258,8 +277,9 @@ Result<Principal> ExternalIdentities::Resolve(const ExternalIssuerOptions& issue
         GH_RETURN_IF_ERROR(st::users::Insert(tx, u));
         user = u;
       }
-      GH_RETURN_IF_ERROR(
-          st::external_identities::InsertIfAbsent(tx, {issuer.issuer, subject, tenant, user->id, now}).status());
+      GH_RETURN_IF_ERROR(st::external_identities::InsertIfAbsent(
+                             tx, {issuer.issuer, subject, tenant, user->id, now})
+                             .status());
     }
     if (user->role != role) GH_RETURN_IF_ERROR(st::users::SetRole(tx, tenant, user->id, role));
     p.user_id = user->id;

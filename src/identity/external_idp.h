@@ -39,8 +39,11 @@ struct ExternalIssuerOptions {
   std::string issuer;    // exactly the tokens' `iss`
   std::string jwks_uri;  // empty: from <issuer>/.well-known/openid-configuration
   std::string audience;  // the tokens' `aud` must contain it
-  ClaimMapping claims{
-      .tenant = "tenant_id", .email = "email", .groups = "groups", .require_jti = false, .client_id_as_audience = true};
+  ClaimMapping claims{.tenant = "tenant_id",
+                      .email = "email",
+                      .groups = "groups",
+                      .require_jti = false,
+                      .client_id_as_audience = true};
   std::vector<std::string> admin_groups{"admin"};
   bool allow_insecure_http = false;  // http:// endpoints (development and tests only)
   std::chrono::seconds refresh_interval{600};
@@ -55,7 +58,8 @@ Result<std::map<std::string, crypto::VerifyingKey>> ParseJwks(std::string_view j
 
 class ExternalIssuer {
  public:
-  ExternalIssuer(ExternalIssuerOptions options, std::shared_ptr<http::HttpClient> client, const Clock& clock);
+  ExternalIssuer(ExternalIssuerOptions options, std::shared_ptr<http::HttpClient> client,
+                 const Clock& clock);
 
   const ExternalIssuerOptions& options() const { return opt_; }
 
@@ -65,7 +69,8 @@ class ExternalIssuer {
   // Refreshes in the background until `stop` is set: on schedule, and soon after an unknown key id.
   http::Awaitable<void> RefreshLoop(std::shared_ptr<std::atomic<bool>> stop);
   // Runs RefreshLoop on `executor` (detached).
-  void StartRefreshing(const boost::asio::any_io_executor& executor, std::shared_ptr<std::atomic<bool>> stop);
+  void StartRefreshing(const boost::asio::any_io_executor& executor,
+                       std::shared_ptr<std::atomic<bool>> stop);
   // Installs keys directly (tests).
   void SetKeys(std::map<std::string, crypto::VerifyingKey> keys);
 

@@ -15,8 +15,13 @@ namespace bj = boost::json;
 
 bj::object EcJwk(const crypto::SigningKey& key, const std::string& kid) {
   const crypto::VerifyingKey pub = key.Public();
-  return bj::object{{"kty", "EC"}, {"crv", "P-256"}, {"kid", kid}, {"use", "sig"}, {"alg", "ES256"},
-                    {"x", Base64UrlEncode(pub.EcX())}, {"y", Base64UrlEncode(pub.EcY())}};
+  return bj::object{{"kty", "EC"},
+                    {"crv", "P-256"},
+                    {"kid", kid},
+                    {"use", "sig"},
+                    {"alg", "ES256"},
+                    {"x", Base64UrlEncode(pub.EcX())},
+                    {"y", Base64UrlEncode(pub.EcY())}};
 }
 
 TEST(ParseJwksTest, KeepsSigningKeysWithKidsAndSkipsTheRest) {
@@ -27,7 +32,10 @@ TEST(ParseJwksTest, KeepsSigningKeysWithKidsAndSkipsTheRest) {
   no_kid.erase("kid");
   bj::object bad_point = EcJwk(key, "short");
   bad_point["x"] = Base64UrlEncode("too short");
-  bj::array keys{EcJwk(key, "ec-1"), enc, no_kid, bad_point,
+  bj::array keys{EcJwk(key, "ec-1"),
+                 enc,
+                 no_kid,
+                 bad_point,
                  bj::object{{"kty", "oct"}, {"kid", "hmac"}, {"k", "c2VjcmV0"}},
                  bj::object{{"kty", "RSA"}, {"kid", "rsa-no-modulus"}, {"e", "AQAB"}}};
   auto parsed = ParseJwks(bj::serialize(bj::object{{"keys", keys}}));
@@ -77,29 +85,45 @@ class ExternalClaimsTest : public ::testing::Test {
 };
 
 TEST_F(ExternalClaimsTest, NestedClaimsNoJtiAndClientIdAsAudience) {
-  auto claims = issuer_->Verify(Sign({{"sub", "kc-user"}, {"aud", "gatehouse"}, {"org", {{"tenant", "acme"}}},
-                                      {"realm_access", {{"roles", bj::array{"offline_access", "admin"}}}}}));
+  auto claims =
+      issuer_->Verify(Sign({{"sub", "kc-user"},
+                            {"aud", "gatehouse"},
+                            {"org", {{"tenant", "acme"}}},
+                            {"realm_access", {{"roles", bj::array{"offline_access", "admin"}}}}}));
   ASSERT_TRUE(claims.ok()) << claims.status().message();
   EXPECT_EQ(claims->principal.tenant_id.value(), "acme");
   EXPECT_EQ(claims->principal.groups, (std::vector<std::string>{"offline_access", "admin"}));
   EXPECT_EQ(claims->jti, "kc-user@" + std::to_string(clock_.NowUnixSeconds()));
 
-  auto by_client = issuer_->Verify(Sign({{"sub", "svc"}, {"client_id", "gatehouse"}, {"org", {{"tenant", "acme"}}}}));
+  auto by_client = issuer_->Verify(
+      Sign({{"sub", "svc"}, {"client_id", "gatehouse"}, {"org", {{"tenant", "acme"}}}}));
   EXPECT_TRUE(by_client.ok()) << by_client.status().message();
   // client_id stands in for a missing aud only: a token for another audience is refused.
-  EXPECT_FALSE(issuer_->Verify(Sign({{"sub", "svc"}, {"aud", "other"}, {"client_id", "gatehouse"},
-                                     {"org", {{"tenant", "acme"}}}})).ok());
+  EXPECT_FALSE(issuer_
+                   ->Verify(Sign({{"sub", "svc"},
+                                  {"aud", "other"},
+                                  {"client_id", "gatehouse"},
+                                  {"org", {{"tenant", "acme"}}}}))
+                   .ok());
   // No tenant where the mapping says: refused.
-  EXPECT_FALSE(issuer_->Verify(Sign({{"sub", "kc-user"}, {"aud", "gatehouse"}, {"tenant_id", "acme"}})).ok());
+  EXPECT_FALSE(
+      issuer_->Verify(Sign({{"sub", "kc-user"}, {"aud", "gatehouse"}, {"tenant_id", "acme"}}))
+          .ok());
 }
 
 TEST_F(ExternalClaimsTest, GatehousesOwnVerifierStillRequiresItsClaims) {
   // The default mapping (Gatehouse's own tokens) keeps requiring jti and refuses client_id as aud.
   std::map<std::string, crypto::VerifyingKey> keys{{"kc-1", key_->Public()}};
-  TokenVerifier own(VerifierOptions{"https://sso.example/realms/acme", "gatehouse", 30, 8192, ""}, keys, clock_);
+  TokenVerifier own(VerifierOptions{"https://sso.example/realms/acme", "gatehouse", 30, 8192, ""},
+                    keys, clock_);
   EXPECT_FALSE(own.Verify(Sign({{"sub", "u"}, {"aud", "gatehouse"}, {"tenant_id", "acme"}})).ok());
-  EXPECT_FALSE(own.Verify(Sign({{"sub", "u"}, {"client_id", "gatehouse"}, {"tenant_id", "acme"}, {"jti", "j"}})).ok());
-  EXPECT_TRUE(own.Verify(Sign({{"sub", "u"}, {"aud", "gatehouse"}, {"tenant_id", "acme"}, {"jti", "j"}})).ok());
+  EXPECT_FALSE(
+      own.Verify(
+             Sign({{"sub", "u"}, {"client_id", "gatehouse"}, {"tenant_id", "acme"}, {"jti", "j"}}))
+          .ok());
+  EXPECT_TRUE(
+      own.Verify(Sign({{"sub", "u"}, {"aud", "gatehouse"}, {"tenant_id", "acme"}, {"jti", "j"}}))
+          .ok());
 }
 
 }  // namespace

@@ -127,9 +127,11 @@ Result<AccessClaims> TokenVerifier::Verify(std::string_view token) const {
   if (!iss || *iss != opt_.issuer) return Invalid("token issuer is not trusted");
   bool aud_ok = false;
   if (auto* aud = claims.if_contains("aud")) {
-    if (aud->is_string()) aud_ok = aud->get_string() == opt_.audience;
+    if (aud->is_string())
+      aud_ok = aud->get_string() == opt_.audience;
     else if (aud->is_array())
-      for (const auto& a : aud->get_array()) aud_ok |= a.is_string() && a.get_string() == opt_.audience;
+      for (const auto& a : aud->get_array())
+        aud_ok |= a.is_string() && a.get_string() == opt_.audience;
   }
   if (!aud_ok && opt_.claims.client_id_as_audience && !claims.contains("aud")) {
     const bj::string* client_id = Str(claims, "client_id");
@@ -138,8 +140,10 @@ Result<AccessClaims> TokenVerifier::Verify(std::string_view token) const {
   if (!aud_ok) return Invalid("token audience is not this service");
   auto exp = Int(claims, "exp");
   if (!exp) return Invalid("token has no expiry");
-  if (now > *exp + opt_.leeway_seconds) return Status::Unauthenticated("token has expired", "token_expired");
-  if (auto nbf = Int(claims, "nbf"); nbf && now + opt_.leeway_seconds < *nbf) return Invalid("token is not yet valid");
+  if (now > *exp + opt_.leeway_seconds)
+    return Status::Unauthenticated("token has expired", "token_expired");
+  if (auto nbf = Int(claims, "nbf"); nbf && now + opt_.leeway_seconds < *nbf)
+    return Invalid("token is not yet valid");
   auto iat = Int(claims, "iat");
   if (!iat) return Invalid("token has no issue time");
   if (now + opt_.leeway_seconds < *iat) return Invalid("token was issued in the future");
@@ -162,7 +166,8 @@ Result<AccessClaims> TokenVerifier::Verify(std::string_view token) const {
   if (auto* e = ClaimStr(claims, map.email)) p.email = std::string(*e);
   if (auto* t = Str(claims, "subscription_tier")) p.subscription_tier = std::string(*t);
   if (auto* ev = claims.if_contains("email_verified"))
-    out.email_verified = (ev->is_bool() && ev->get_bool()) || (ev->is_string() && ev->get_string() == "true");
+    out.email_verified =
+        (ev->is_bool() && ev->get_bool()) || (ev->is_string() && ev->get_string() == "true");
   if (auto* g = Claim(claims, map.groups); g && g->is_array()) {
     for (const auto& v : g->get_array())
       if (v.is_string()) p.groups.emplace_back(v.get_string());

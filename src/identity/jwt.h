@@ -33,7 +33,8 @@ struct AccessClaims {
 // Signs tokens with the current key.
 class TokenSigner {
  public:
-  TokenSigner(std::string kid, crypto::SigningKey key) : kid_(std::move(kid)), key_(std::move(key)) {}
+  TokenSigner(std::string kid, crypto::SigningKey key)
+      : kid_(std::move(kid)), key_(std::move(key)) {}
   // header {alg: ES256, typ, kid}; payload is the serialized JSON object of claims.
   Result<std::string> Sign(std::string_view typ, std::string_view payload_json) const;
   const std::string& kid() const { return kid_; }

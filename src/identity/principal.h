@@ -16,9 +16,9 @@ struct Principal {
   std::string email;
   std::string subscription_tier;
   std::vector<std::string> groups;
-  std::string token_id;     // jti of the access token, or the API key id
-  int64_t expires_at = 0;   // unix seconds; 0 for an API key (valid until revoked)
-  bool api_key = false;     // authenticated by an API key rather than an access token
+  std::string token_id;    // jti of the access token, or the API key id
+  int64_t expires_at = 0;  // unix seconds; 0 for an API key (valid until revoked)
+  bool api_key = false;    // authenticated by an API key rather than an access token
   bool platform_operator = false;
 
   bool IsTenantAdmin() const {

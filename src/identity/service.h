@@ -66,7 +66,8 @@ struct PublicKeyInfo {
 class IdentityService {
  public:
   IdentityService(IdentityConfig config, storage::Database& db, const Clock& clock, Random& random,
-                  mail::Mailer& mailer, std::function<tenancy::PlanCatalogPtr()> plans, Secret master_key);
+                  mail::Mailer& mailer, std::function<tenancy::PlanCatalogPtr()> plans,
+                  Secret master_key);
 
   // Loads the signing key, or creates and stores it (sealed with the master key) at first start.
   // `issuer`, when given, replaces the configured one (it may depend on the port bound at start).
@@ -93,13 +94,15 @@ class IdentityService {
   const IdentityConfig& config() const { return config_; }
   // Mints tokens for a user directly (demo seeding, operators' CLI).
   Result<Tokens> IssueTokensFor(const TenantId& tenant, const UserId& user);
-  // Mints an access token and an ID token for a user on behalf of one of the tenant's trusted backend
-  // clients (CIBA): the ID token's audience is the client. No refresh token is returned.
-  Result<Tokens> IssueTokensForClient(const TenantId& tenant, const UserId& user, const std::string& client_id);
+  // Mints an access token and an ID token for a user on behalf of one of the tenant's trusted
+  // backend clients (CIBA): the ID token's audience is the client. No refresh token is returned.
+  Result<Tokens> IssueTokensForClient(const TenantId& tenant, const UserId& user,
+                                      const std::string& client_id);
   // Creates a verified user, and the tenant when it does not exist yet (demo seeding, operators'
   // CLI). The tenant id is the slug of the name.
   Result<Registration> CreateVerifiedUser(const std::string& tenant_name, const std::string& tier,
-                                          const std::string& email, const Secret& password, const std::string& role);
+                                          const std::string& email, const Secret& password,
+                                          const std::string& role);
 
  private:
   Result<Tokens> Issue(const TenantId& tenant, const UserId& user, const std::string& family_id,

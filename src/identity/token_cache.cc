@@ -4,10 +4,12 @@
 
 namespace gh::identity {
 
-CachingTokenVerifier::CachingTokenVerifier(VerifyFn verify, const Clock& clock, TokenCacheOptions options)
+CachingTokenVerifier::CachingTokenVerifier(VerifyFn verify, const Clock& clock,
+                                           TokenCacheOptions options)
     : verify_(std::move(verify)),
       clock_(clock),
-      per_shard_capacity_(std::max<size_t>(1, options.capacity / std::max<size_t>(1, options.shards))),
+      per_shard_capacity_(
+          std::max<size_t>(1, options.capacity / std::max<size_t>(1, options.shards))),
       shards_(std::make_unique<Shard[]>(std::max<size_t>(1, options.shards))),
       shard_count_(std::max<size_t>(1, options.shards)) {}
 

@@ -10,8 +10,8 @@
 //     it once that is over), so caching never extends a token's life;
 //   - the cache is bounded (least recently used entries are evicted per shard) and sharded, each
 //     shard behind its own mutex, so concurrent requests rarely contend.
-// The verifier it wraps is the source of truth; tokens are immutable, so what verified once verifies
-// again until it expires (signing keys are fixed for the life of the process).
+// The verifier it wraps is the source of truth; tokens are immutable, so what verified once
+// verifies again until it expires (signing keys are fixed for the life of the process).
 // Thread-safe.
 #pragma once
 

@@ -25,8 +25,10 @@ class CountingVerifier {
     AccessClaims c;
     std::string_view digits = token.substr(5);
     auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), c.expires_at);
-    if (ec != std::errc() || end != digits.data() + digits.size()) return Status::Unauthenticated("bad token", "invalid_token");
-    if (clock_.NowUnixSeconds() > c.expires_at + 30) return Status::Unauthenticated("token has expired", "token_expired");
+    if (ec != std::errc() || end != digits.data() + digits.size())
+      return Status::Unauthenticated("bad token", "invalid_token");
+    if (clock_.NowUnixSeconds() > c.expires_at + 30)
+      return Status::Unauthenticated("token has expired", "token_expired");
     c.jti = std::string(token);
     c.principal.user_id = UserId("u1");
     c.principal.tenant_id = TenantId("acme");
@@ -42,7 +44,8 @@ class CountingVerifier {
 class TokenCacheTest : public ::testing::Test {
  protected:
   CachingTokenVerifier Cache(TokenCacheOptions options = {}) {
-    return CachingTokenVerifier([this](std::string_view t) { return inner_.Verify(t); }, clock_, options);
+    return CachingTokenVerifier([this](std::string_view t) { return inner_.Verify(t); }, clock_,
+                                options);
   }
   static std::string Good(int64_t exp) { return "good-" + std::to_string(exp); }
 
@@ -120,7 +123,8 @@ TEST_F(TokenCacheTest, WithTheRealVerifierAnExpiredTokenIsRefusedEvenAfterBeingC
   auto key = crypto::SigningKey::GenerateEs256();
   ASSERT_TRUE(key.ok());
   TokenSigner signer("k1", *key);
-  TokenVerifier verifier({"https://issuer", "gatehouse", 30, 8192, "at+jwt"}, {{"k1", key->Public()}}, clock_);
+  TokenVerifier verifier({"https://issuer", "gatehouse", 30, 8192, "at+jwt"},
+                         {{"k1", key->Public()}}, clock_);
   CachingTokenVerifier cache([&](std::string_view t) { return verifier.Verify(t); }, clock_);
   AccessClaims c;
   c.issuer = "https://issuer";

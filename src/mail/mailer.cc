@@ -73,7 +73,8 @@ size_t ReadUpload(char* buf, size_t size, size_t n, void* user) {
 
 class SmtpMailer final : public Mailer {
  public:
-  SmtpMailer(SmtpOptions o, const Clock& clock, Random& random) : opt_(std::move(o)), clock_(clock), random_(random) {}
+  SmtpMailer(SmtpOptions o, const Clock& clock, Random& random)
+      : opt_(std::move(o)), clock_(clock), random_(random) {}
 
   Status Send(const Message& m) override {
     GH_RETURN_IF_ERROR(CheckMessage(m));
@@ -84,7 +85,8 @@ class SmtpMailer final : public Mailer {
     curl_easy_setopt(curl, CURLOPT_URL, opt_.url.c_str());
     curl_easy_setopt(curl, CURLOPT_MAIL_FROM, ("<" + opt_.from + ">").c_str());
     curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, rcpt);
-    curl_easy_setopt(curl, CURLOPT_USE_SSL, opt_.require_tls ? long(CURLUSESSL_ALL) : long(CURLUSESSL_TRY));
+    curl_easy_setopt(curl, CURLOPT_USE_SSL,
+                     opt_.require_tls ? long(CURLUSESSL_ALL) : long(CURLUSESSL_TRY));
     if (!opt_.username.empty()) {
       curl_easy_setopt(curl, CURLOPT_USERNAME, opt_.username.c_str());
       curl_easy_setopt(curl, CURLOPT_PASSWORD, opt_.password.reveal().c_str());
@@ -97,7 +99,9 @@ class SmtpMailer final : public Mailer {
     CURLcode rc = curl_easy_perform(curl);
     curl_slist_free_all(rcpt);
     curl_easy_cleanup(curl);
-    if (rc != CURLE_OK) return Status::Unavailable(std::string("SMTP send failed: ") + curl_easy_strerror(rc), "mail_failed");
+    if (rc != CURLE_OK)
+      return Status::Unavailable(std::string("SMTP send failed: ") + curl_easy_strerror(rc),
+                                 "mail_failed");
     return Status::Ok();
   }
 
@@ -127,7 +131,8 @@ class BackgroundMailer final : public Mailer {
     {
       std::lock_guard lock(mu_);
       if (queue_.size() >= max_queued_)
-        return Status::ResourceExhausted("too many messages are waiting to be sent", "mail_queue_full");
+        return Status::ResourceExhausted("too many messages are waiting to be sent",
+                                         "mail_queue_full");
       queue_.push_back(m);
     }
     cv_.notify_one();
@@ -158,20 +163,24 @@ class BackgroundMailer final : public Mailer {
   std::thread worker_;  // last: starts once everything above exists
 };
 
-std::string FormatRfc5322(const std::string& from, const Message& m, Timestamp date, const std::string& message_id) {
+std::string FormatRfc5322(const std::string& from, const Message& m, Timestamp date,
+                          const std::string& message_id) {
   std::string body;
   for (char c : m.text) {
-    if (c == '\n') body += "\r\n";
-    else if (c != '\r') body += c;
+    if (c == '\n')
+      body += "\r\n";
+    else if (c != '\r')
+      body += c;
   }
   return fmt::format(
-      "From: Gatehouse <{}>\r\nTo: {}\r\nSubject: {}\r\nDate: {}\r\nMessage-ID: <{}>\r\nMIME-Version: 1.0\r\n"
+      "From: Gatehouse <{}>\r\nTo: {}\r\nSubject: {}\r\nDate: {}\r\nMessage-ID: "
+      "<{}>\r\nMIME-Version: 1.0\r\n"
       "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{}\r\n",
       from, m.to, m.subject, FormatHttpDate(date), message_id, body);
 }
 
-std::unique_ptr<Mailer> MakeOutboxMailer(std::filesystem::path folder, std::string from, const Clock& clock,
-                                         Random& random) {
+std::unique_ptr<Mailer> MakeOutboxMailer(std::filesystem::path folder, std::string from,
+                                         const Clock& clock, Random& random) {
   return std::make_unique<OutboxMailer>(std::move(folder), std::move(from), clock, random);
 }
 

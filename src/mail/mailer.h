@@ -27,10 +27,11 @@ class Mailer {
 };
 
 // Builds the RFC 5322 text of a message (CRLF line endings).
-std::string FormatRfc5322(const std::string& from, const Message& m, Timestamp date, const std::string& message_id);
+std::string FormatRfc5322(const std::string& from, const Message& m, Timestamp date,
+                          const std::string& message_id);
 
-std::unique_ptr<Mailer> MakeOutboxMailer(std::filesystem::path folder, std::string from, const Clock& clock,
-                                         Random& random);
+std::unique_ptr<Mailer> MakeOutboxMailer(std::filesystem::path folder, std::string from,
+                                         const Clock& clock, Random& random);
 
 struct SmtpOptions {
   std::string url;  // smtp://host:587 (STARTTLS) or smtps://host:465
@@ -46,6 +47,7 @@ std::unique_ptr<Mailer> MakeSmtpMailer(SmtpOptions options, const Clock& clock, 
 // Send() checks the message, queues it and returns at once: kResourceExhausted ("mail_queue_full")
 // when `max_queued` messages are already waiting. A delivery that fails is logged (never with the
 // message text, which may hold a code). Destroying it delivers what is queued, then stops.
-std::unique_ptr<Mailer> MakeBackgroundMailer(std::unique_ptr<Mailer> inner, size_t max_queued = 1000);
+std::unique_ptr<Mailer> MakeBackgroundMailer(std::unique_ptr<Mailer> inner,
+                                             size_t max_queued = 1000);
 
 }  // namespace gh::mail

@@ -82,12 +82,14 @@ TEST(MailerTest, BackgroundSendingNeverWaitsForTheServerAndDeliversEverythingInO
   ASSERT_TRUE(mailer->Send({"a@example.com", "s", "1"}).ok());
   ASSERT_TRUE(mailer->Send({"b@example.com", "s", "2"}).ok());
   ASSERT_TRUE(mailer->Send({"c@example.com", "s", "3"}).ok());
-  // One is being delivered (held at the gate) and two wait, or three wait: either way a fifth is refused.
+  // One is being delivered (held at the gate) and two wait, or three wait: either way a fifth is
+  // refused.
   Status fourth = mailer->Send({"d@example.com", "s", "4"});
   Status fifth = mailer->Send({"e@example.com", "s", "5"});
   EXPECT_FALSE(fifth.ok());
   EXPECT_EQ(fifth.error_code(), "mail_queue_full");
-  EXPECT_FALSE(mailer->Send({"bad", "s", "x"}).ok()) << "bad headers are refused at once, not queued";
+  EXPECT_FALSE(mailer->Send({"bad", "s", "x"}).ok())
+      << "bad headers are refused at once, not queued";
   server->Open();
   mailer.reset();  // delivers what is queued, then stops
   std::vector<std::string> expected = {"a@example.com", "b@example.com", "c@example.com"};

@@ -5,12 +5,12 @@
 
 #include <iostream>
 
+#include "audit/audit_log.h"
 #include "common/clock.h"
 #include "common/random.h"
 #include "main/app.h"
 #include "main/vault_wiring.h"
 #include "storage/database.h"
-#include "audit/audit_log.h"
 #include "storage/limits_repository.h"
 #include "tenancy/admin_service.h"
 #include "tenancy/plan_json.h"
@@ -23,7 +23,8 @@ namespace bj = boost::json;
 
 void AddAdminCommands(CLI::App& admin, AdminCommand& cmd) {
   admin.require_subcommand(1);
-  auto leaf = [&cmd](CLI::App* parent, const std::string& group, const std::string& name, const std::string& help) {
+  auto leaf = [&cmd](CLI::App* parent, const std::string& group, const std::string& name,
+                     const std::string& help) {
     CLI::App* sub = parent->add_subcommand(name, help);
     sub->callback([&cmd, group, name] { cmd.path = {group, name}; });
     return sub;
@@ -39,7 +40,8 @@ void AddAdminCommands(CLI::App& admin, AdminCommand& cmd) {
   set_plan->add_option("tenant_id", cmd.args, "Tenant id")->required();
   set_plan->add_option("--tier", cmd.tier, "Subscription tier")->required();
   for (const char* action : {"suspend", "resume"}) {
-    auto* a = leaf(tenants, "tenants", action, std::string(action) == "suspend" ? "Suspend a tenant" : "Resume a tenant");
+    auto* a = leaf(tenants, "tenants", action,
+                   std::string(action) == "suspend" ? "Suspend a tenant" : "Resume a tenant");
     a->add_option("tenant_id", cmd.args, "Tenant id")->required();
   }
   CLI::App* plans = admin.add_subcommand("plans", "Manage plans");
@@ -47,18 +49,23 @@ void AddAdminCommands(CLI::App& admin, AdminCommand& cmd) {
   leaf(plans, "plans", "list", "List the plans in effect");
   auto* set = leaf(plans, "plans", "set", "Create or edit a plan");
   set->add_option("name", cmd.args, "Plan name")->required();
-  set->add_option("--json", cmd.json, "Fields to set, e.g. '{\"messages_per_day\":100}'")->required();
+  set->add_option("--json", cmd.json, "Fields to set, e.g. '{\"messages_per_day\":100}'")
+      ->required();
   CLI::App* keys = admin.add_subcommand("keys", "Manage encryption keys");
   keys->require_subcommand(1);
-  leaf(keys, "keys", "rotate-master", "Re-wrap the tenant data keys and signing keys under a new master key");
+  leaf(keys, "keys", "rotate-master",
+       "Re-wrap the tenant data keys and signing keys under a new master key");
   CLI::App* audit = admin.add_subcommand("audit", "The hash-chained audit log");
   audit->require_subcommand(1);
-  leaf(audit, "audit", "verify", "Check that no audit record was changed or removed (exit 1 if one was)");
+  leaf(audit, "audit", "verify",
+       "Check that no audit record was changed or removed (exit 1 if one was)");
   CLI::App* ops = admin.add_subcommand("operators", "Manage platform operators");
   ops->require_subcommand(1);
   leaf(ops, "operators", "list", "List platform operators");
   for (const char* action : {"add", "remove"}) {
-    auto* a = leaf(ops, "operators", action, std::string(action) == "add" ? "Make an email a platform operator" : "Remove a platform operator");
+    auto* a = leaf(ops, "operators", action,
+                   std::string(action) == "add" ? "Make an email a platform operator"
+                                                : "Remove a platform operator");
     a->add_option("email", cmd.args, "Email")->required();
   }
 }
@@ -67,12 +74,16 @@ namespace {
 
 int Refused(const Status& st) {
   std::cerr << "gatehouse admin: " << st.message() << "\n";
-  return st.code() == StatusCode::kInvalidArgument || st.code() == StatusCode::kUnprocessable ? 2 : 1;
+  return st.code() == StatusCode::kInvalidArgument || st.code() == StatusCode::kUnprocessable ? 2
+                                                                                              : 1;
 }
 
 void PrintTenant(const storage::TenantRecord& t) {
-  std::cout << bj::serialize(bj::object{{"tenant_id", t.id.value()}, {"name", t.name}, {"subscription_tier", t.tier},
-                                        {"status", t.status}, {"timezone", t.timezone}})
+  std::cout << bj::serialize(bj::object{{"tenant_id", t.id.value()},
+                                        {"name", t.name},
+                                        {"subscription_tier", t.tier},
+                                        {"status", t.status},
+                                        {"timezone", t.timezone}})
             << "\n";
 }
 
@@ -81,7 +92,8 @@ int VerifyAudit(storage::Database& db) {
   auto rep = audit::VerifyAuditLog(db);
   if (!rep.ok()) return Refused(rep.status());
   if (!rep->ok) {
-    std::cerr << "audit log broken at record " << rep->broken_at.value_or(0) << ": " << rep->problem << "\n";
+    std::cerr << "audit log broken at record " << rep->broken_at.value_or(0) << ": " << rep->problem
+              << "\n";
     return 1;
   }
   std::cout << "audit log intact: " << rep->records << " records";
@@ -108,8 +120,9 @@ int RunAdmin(const Config& cfg, const AdminCommand& cmd) {
   const std::string arg = cmd.args.empty() ? "" : cmd.args.front();
   if (group == "audit") return VerifyAudit(*db);
   if (name != "list") {  // an administrative action: recorded (as attempted) before it runs
-    Status st = audit::AuditLog(*db, clock).Append({{group == "tenants" && name != "create" ? arg : "", "cli", "cli." + group + "." + name, arg,
-                                                     "attempted", "{}"}});
+    Status st = audit::AuditLog(*db, clock)
+                    .Append({{group == "tenants" && name != "create" ? arg : "", "cli",
+                              "cli." + group + "." + name, arg, "attempted", "{}"}});
     if (!st.ok()) return Refused(st);
   }
 
@@ -127,7 +140,8 @@ int RunAdmin(const Config& cfg, const AdminCommand& cmd) {
       return 0;
     }
     Status st = name == "set-plan" ? admin.SetTenantPlan(TenantId(arg), cmd.tier)
-                                   : admin.SetTenantStatus(TenantId(arg), name == "suspend" ? "suspended" : "active");
+                                   : admin.SetTenantStatus(
+                                         TenantId(arg), name == "suspend" ? "suspended" : "active");
     if (!st.ok()) return Refused(st);
     auto t = admin.GetTenant(TenantId(arg));
     if (t.ok() && *t) PrintTenant(**t);
@@ -135,14 +149,17 @@ int RunAdmin(const Config& cfg, const AdminCommand& cmd) {
   }
   if (group == "plans") {
     if (name == "list") {
-      for (const auto& [n, p] : plans.Current()->plans()) std::cout << bj::serialize(tenancy::PlanToJson(p)) << "\n";
+      for (const auto& [n, p] : plans.Current()->plans())
+        std::cout << bj::serialize(tenancy::PlanToJson(p)) << "\n";
       return 0;
     }
     boost::system::error_code jec;
     bj::value v = bj::parse(cmd.json, jec);
-    if (jec || !v.is_object()) return Refused(Status::InvalidArgument("--json must be a JSON object"));
+    if (jec || !v.is_object())
+      return Refused(Status::InvalidArgument("--json must be a JSON object"));
     auto current = plans.Current();
-    tenancy::Plan plan = current->Find(arg) ? *current->Find(arg) : tenancy::PlanCatalog::Defaults().plans().at("basic");
+    tenancy::Plan plan = current->Find(arg) ? *current->Find(arg)
+                                            : tenancy::PlanCatalog::Defaults().plans().at("basic");
     plan.name = arg;
     if (Status st = tenancy::ApplyPlanJson(v.get_object(), plan); !st.ok()) return Refused(st);
     if (Status st = plans.Put(plan); !st.ok()) return Refused(st);

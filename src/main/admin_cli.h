@@ -1,6 +1,7 @@
 // `gatehouse admin ...`: operator commands that work directly on a data directory (no server
 // needed): tenants (list, create, set-plan, suspend, resume), plans (list, set), operators
-// (add, remove, list), keys (rotate-master), audit (verify). They go through the same domain services as the HTTP API.
+// (add, remove, list), keys (rotate-master), audit (verify). They go through the same domain
+// services as the HTTP API.
 #pragma once
 
 #include <string>

@@ -7,11 +7,11 @@
 
 #include "agent/model_registry.h"
 #include "agent/tool.h"
-#include "authz_agent/runtime.h"
 #include "api/fga_api.h"
 #include "api/observability_api.h"
 #include "api/openai_api.h"
 #include "api/services.h"
+#include "authz_agent/runtime.h"
 #include "chat/chat_service.h"
 #include "common/log.h"
 #include "crypto/master_key.h"
@@ -55,9 +55,13 @@ int Fail(const Status& st) {
 Result<std::unique_ptr<storage::Database>> OpenStorage(const Config& cfg) {
   std::error_code ec;
   std::filesystem::create_directories(cfg.data_dir, ec);
-  if (ec) return Status::Unavailable("cannot create data directory " + cfg.data_dir.string() + ": " + ec.message());
-  std::string url = cfg.database_url.empty() ? (cfg.data_dir / "gatehouse.db").string() : cfg.database_url;
-  GH_ASSIGN_OR_RETURN(auto db, storage::OpenDatabase(url, {static_cast<int>(cfg.database_pool_size)}));
+  if (ec)
+    return Status::Unavailable("cannot create data directory " + cfg.data_dir.string() + ": " +
+                               ec.message());
+  std::string url =
+      cfg.database_url.empty() ? (cfg.data_dir / "gatehouse.db").string() : cfg.database_url;
+  GH_ASSIGN_OR_RETURN(auto db,
+                      storage::OpenDatabase(url, {static_cast<int>(cfg.database_pool_size)}));
   GH_RETURN_IF_ERROR(storage::Migrate(*db));
   return db;
 }
@@ -78,15 +82,19 @@ int Serve(const Config& cfg) {
   if (!master.ok()) return Fail(master.status());
 
   std::unique_ptr<mail::Mailer> mailer =
-      cfg.mail_kind == "smtp"  // delivered from a thread of its own: a slow server never holds a request
-          ? mail::MakeBackgroundMailer(mail::MakeSmtpMailer(
-                {cfg.smtp_url, cfg.mail_from, cfg.smtp_username, cfg.smtp_password, cfg.smtp_require_tls}, clock, random))
+      cfg.mail_kind ==
+              "smtp"  // delivered from a thread of its own: a slow server never holds a request
+          ? mail::MakeBackgroundMailer(
+                mail::MakeSmtpMailer({cfg.smtp_url, cfg.mail_from, cfg.smtp_username,
+                                      cfg.smtp_password, cfg.smtp_require_tls},
+                                     clock, random))
           : mail::MakeOutboxMailer(cfg.data_dir / "outbox", cfg.mail_from, clock, random);
 
   tenancy::PlanStore plan_store(cfg.plans, *db, clock);
   if (Status st = plan_store.Load(); !st.ok()) return Fail(st);
   auto plans = [&plan_store] { return plan_store.Current(); };
-  auto metering_or = metering::Metering::Create(cfg.metering, *db, clock, random, metrics);  // costs, traces, audit
+  auto metering_or = metering::Metering::Create(cfg.metering, *db, clock, random,
+                                                metrics);  // costs, traces, audit
   if (!metering_or.ok()) return Fail(metering_or.status());
   std::unique_ptr<metering::Metering> metering = std::move(metering_or).value();
   auto prices = metering->prices();
@@ -104,23 +112,29 @@ int Serve(const Config& cfg) {
   // Models and tools.
   auto client = http::MakeBeastHttpClient();
   agent::ModelRegistry models;
-  models.Add({"offline", "offline", std::make_shared<models::OfflineModel>(cfg.offline_token_delay)});
+  models.Add(
+      {"offline", "offline", std::make_shared<models::OfflineModel>(cfg.offline_token_delay)});
   if (!cfg.openai_base_url.empty()) {
     models.Add({cfg.openai_model, cfg.openai_model,
-                std::make_shared<models::OpenAiModel>(models::OpenAiOptions{cfg.openai_base_url, cfg.openai_api_key}, client)});
+                std::make_shared<models::OpenAiModel>(
+                    models::OpenAiOptions{cfg.openai_base_url, cfg.openai_api_key}, client)});
   }
-  if (Status st = RegisterCatalogModels(cfg, models, client, clock, random, aws::ProcessEnvironment()); !st.ok()) {
+  if (Status st =
+          RegisterCatalogModels(cfg, models, client, clock, random, aws::ProcessEnvironment());
+      !st.ok()) {
     Fail(st);
     return 2;  // a bad catalog entry is a configuration error, like those LoadConfig reports
   }
   models.set_default(cfg.default_model);
   agent::ToolRegistry tools;
   std::shared_ptr<tools::WeatherSource> weather =
-      cfg.openweather_api_key.empty() ? tools::MakeSimulatedWeather()
-                                      : tools::MakeOpenWeatherMap(cfg.openweather_api_key, client, cfg.openweather_base_url);
+      cfg.openweather_api_key.empty()
+          ? tools::MakeSimulatedWeather()
+          : tools::MakeOpenWeatherMap(cfg.openweather_api_key, client, cfg.openweather_base_url);
   tools.Add(tools::MakeCurrentWeatherTool(weather));
   tools.Add(tools::MakeForecastTool(weather));
-  // Fine-grained authorization: every tenant's OpenFGA stores, the document tools, the tool authorizer.
+  // Fine-grained authorization: every tenant's OpenFGA stores, the document tools, the tool
+  // authorizer.
   auto authz_or = authz_agent::AuthzRuntime::Open(*db, clock, random, {}, cfg.fga_refresh_interval);
   if (!authz_or.ok()) return Fail(authz_or.status());
   std::unique_ptr<authz_agent::AuthzRuntime> authz = std::move(authz_or).value();
@@ -136,7 +150,8 @@ int Serve(const Config& cfg) {
   tenancy::Directory directory(*db, clock);
   identity::IdentityService identity(icfg, *db, clock, random, *mailer, plans, *master);
   identity.SetDirectory(&directory);
-  identity::ApiKeyService api_keys(*db, clock, random, {.platform_operators = cfg.platform_operators}, &directory);
+  identity::ApiKeyService api_keys(*db, clock, random,
+                                   {.platform_operators = cfg.platform_operators}, &directory);
   tenancy::QuotaService quota(*db, clock, &directory);
   tenancy::AdminService admin(*db, clock, random, plan_store, quota, &directory);
   chat::ChatService chat(*db, clock, random, models, tools, quota, prices);
@@ -179,20 +194,25 @@ int Serve(const Config& cfg) {
     o.allow_insecure_http = e.allow_insecure_http;
     o.refresh_interval = std::chrono::seconds(e.refresh_interval_seconds);
     o.min_refresh_interval = std::chrono::seconds(e.min_refresh_interval_seconds);
-    external.issuers.push_back(std::make_shared<identity::ExternalIssuer>(std::move(o), client, clock));
+    external.issuers.push_back(
+        std::make_shared<identity::ExternalIssuer>(std::move(o), client, clock));
   }
   const auto external_issuers = external.issuers;
 
   // The request path, in order. A new concern is one more line here.
   std::vector<std::shared_ptr<pipeline::Filter>> filters = {
-      std::make_shared<filters::MeteringFilter>(*metering),  // first in, last out: sees every outcome
-      std::make_shared<filters::AuthenticateFilter>(identity, &api_keys, clock, std::move(external)),
+      std::make_shared<filters::MeteringFilter>(
+          *metering),  // first in, last out: sees every outcome
+      std::make_shared<filters::AuthenticateFilter>(identity, &api_keys, clock,
+                                                    std::move(external)),
       std::make_shared<filters::TenantFilter>(directory, plans),
       std::make_shared<filters::LimitsFilter>(quota),
   };
-  filters::InstrumentFilters(filters, *metering);  // each filter's work is a span of the request's trace
-  pipeline::Chain chain(router, filters,
-                        [](pipeline::RequestContext& ctx) { return webui::Serve(ctx.request.path, ctx.response); });
+  filters::InstrumentFilters(filters,
+                             *metering);  // each filter's work is a span of the request's trace
+  pipeline::Chain chain(router, filters, [](pipeline::RequestContext& ctx) {
+    return webui::Serve(ctx.request.path, ctx.response);
+  });
 
   http::Server server(sopt, chain);
   auto port = server.Listen();
@@ -200,10 +220,12 @@ int Serve(const Config& cfg) {
   std::string host_for_url = cfg.listen_host == "0.0.0.0" ? "127.0.0.1" : cfg.listen_host;
   if (host_for_url.find(':') != std::string::npos) host_for_url = "[" + host_for_url + "]";
   const std::string base_url = fmt::format("http://{}:{}", host_for_url, *port);
-  if (Status st = identity.Init(cfg.issuer.empty() ? base_url : cfg.issuer); !st.ok()) return Fail(st);
+  if (Status st = identity.Init(cfg.issuer.empty() ? base_url : cfg.issuer); !st.ok())
+    return Fail(st);
   vault.Start(server, identity.config().issuer);
   auto stop_refreshing = std::make_shared<std::atomic<bool>>(false);
-  for (const auto& issuer : external_issuers) issuer->StartRefreshing(server.executor(), stop_refreshing);
+  for (const auto& issuer : external_issuers)
+    issuer->StartRefreshing(server.executor(), stop_refreshing);
   server.OnSignal([&](int) {  // open live feeds must not hold the drain
     stop_refreshing->store(true);
     vault.Shutdown();
@@ -214,8 +236,11 @@ int Serve(const Config& cfg) {
     if (Status st = SeedDemo(identity, *db, random, base_url); !st.ok()) return Fail(st);
   }
 
-  log::Info("listening", {{"address", cfg.listen_host}, {"port", int64_t(*port)}, {"url", base_url},
-                          {"data_dir", cfg.data_dir.string()}, {"default_model", cfg.default_model}});
+  log::Info("listening", {{"address", cfg.listen_host},
+                          {"port", int64_t(*port)},
+                          {"url", base_url},
+                          {"data_dir", cfg.data_dir.string()},
+                          {"default_model", cfg.default_model}});
   server.Run();
   log::Info("stopped");
   return 0;

@@ -105,12 +105,14 @@ struct Config {
   std::map<std::string, metering::ModelPrice> model_prices;  // prices.models.<model>.<field>
   int64_t tool_call_micros = 0;
   int64_t invocation_micros = 0;
-  // Price file and markups (prices.*), retention, OTLP export (otlp.*), budget alert webhook (alerts.*).
+  // Price file and markups (prices.*), retention, OTLP export (otlp.*), budget alert webhook
+  // (alerts.*).
   metering::MeteringOptions metering;
   Secret metrics_bearer_token;  // when set, GET /metrics requires it
 
   // Token vault and asynchronous approvals (vault.*, approvals.*).
-  bool vault_allow_insecure_http = false;  // http:// provider and HTTP-tool URLs (development and tests only)
+  bool vault_allow_insecure_http =
+      false;  // http:// provider and HTTP-tool URLs (development and tests only)
   int64_t vault_refresh_skew_seconds = 60;
   int64_t vault_flow_ttl_seconds = 600;
   int64_t ciba_interval_seconds = 5;

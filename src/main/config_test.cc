@@ -16,7 +16,8 @@ EnvLookup Env(std::map<std::string, std::string> vars) {
 
 std::string WriteYaml(const std::string& text) {
   static int n = 0;
-  std::string path = "/tmp/gh-config-test-" + std::to_string(::getpid()) + "-" + std::to_string(n++) + ".yaml";
+  std::string path =
+      "/tmp/gh-config-test-" + std::to_string(::getpid()) + "-" + std::to_string(n++) + ".yaml";
   std::ofstream(path) << text;
   return path;
 }
@@ -34,12 +35,15 @@ TEST(ConfigTest, DefaultsAreTheEmbeddedSetup) {
 }
 
 TEST(ConfigTest, FileThenEnvironmentThenFlagsWin) {
-  std::string file = WriteYaml("listen: 0.0.0.0:9000\ndata_dir: /tmp/from-file\nserver:\n  threads: 3\n"
-                               "plans:\n  basic:\n    messages_per_day: 5\n  team:\n    messages_per_day: 7\n    weather_tool: full\n");
+  std::string file = WriteYaml(
+      "listen: 0.0.0.0:9000\ndata_dir: /tmp/from-file\nserver:\n  threads: 3\n"
+      "plans:\n  basic:\n    messages_per_day: 5\n  team:\n    messages_per_day: 7\n    "
+      "weather_tool: full\n");
   CliOverrides cli;
   cli.config_file = file;
   cli.data_dir = "/tmp/from-flag";
-  auto c = LoadConfig(cli, Env({{"GATEHOUSE_LISTEN", "127.0.0.1:9100"}, {"GATEHOUSE_SERVER_THREADS", "2"}}));
+  auto c = LoadConfig(
+      cli, Env({{"GATEHOUSE_LISTEN", "127.0.0.1:9100"}, {"GATEHOUSE_SERVER_THREADS", "2"}}));
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->listen_port, 9100);
   EXPECT_EQ(c->data_dir, "/tmp/from-flag");
@@ -50,7 +54,8 @@ TEST(ConfigTest, FileThenEnvironmentThenFlagsWin) {
 }
 
 TEST(ConfigTest, ARealModelBecomesTheDefaultWhenConfigured) {
-  auto c = LoadConfig({}, Env({{"OPENAI_BASE_URL", "http://127.0.0.1:1/v1"}, {"OPENAI_MODEL", "llama3"}}));
+  auto c = LoadConfig(
+      {}, Env({{"OPENAI_BASE_URL", "http://127.0.0.1:1/v1"}, {"OPENAI_MODEL", "llama3"}}));
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->default_model, "llama3");
 }
@@ -89,17 +94,22 @@ TEST(ConfigTest, BadSettingsNameTheKey) {
 TEST(ConfigTest, TheModelCatalogReadsEveryProviderWithSecretsFromTheEnvironment) {
   std::string file = WriteYaml(
       "models:\n  default: claude\n  catalog:\n"
-      "    claude:\n      provider: anthropic\n      model: claude-3-5-haiku-latest\n      timeout_ms: 5000\n"
+      "    claude:\n      provider: anthropic\n      model: claude-3-5-haiku-latest\n      "
+      "timeout_ms: 5000\n"
       "      retry_max_attempts: 5\n      retry_initial_backoff_ms: 10\n"
-      "    gpt-4.1:\n      provider: openai\n      base_url: http://127.0.0.1:9/v1\n      api_key: sk-from-file\n"
-      "    haiku-bedrock:\n      provider: bedrock\n      model: anthropic.claude-3-haiku-20240307-v1:0\n"
+      "    gpt-4.1:\n      provider: openai\n      base_url: http://127.0.0.1:9/v1\n      api_key: "
+      "sk-from-file\n"
+      "    haiku-bedrock:\n      provider: bedrock\n      model: "
+      "anthropic.claude-3-haiku-20240307-v1:0\n"
       "      region: eu-west-1\n      aws_access_key_id: AKIDEXAMPLE\n"
-      "plans:\n  premium:\n    fallback_models: [gpt-4.1, haiku-bedrock]\n    max_agent_seconds: 30\n");
+      "plans:\n  premium:\n    fallback_models: [gpt-4.1, haiku-bedrock]\n    max_agent_seconds: "
+      "30\n");
   CliOverrides cli;
   cli.config_file = file;
-  auto c = LoadConfig(cli, Env({{"GATEHOUSE_MODELS_CATALOG_CLAUDE_API_KEY", "sk-ant-from-env"},
-                                {"GATEHOUSE_MODELS_CATALOG_GPT_4_1_API_KEY", "sk-from-env"},
-                                {"GATEHOUSE_MODELS_CATALOG_HAIKU_BEDROCK_AWS_SECRET_ACCESS_KEY", "wJalr"}}));
+  auto c = LoadConfig(
+      cli, Env({{"GATEHOUSE_MODELS_CATALOG_CLAUDE_API_KEY", "sk-ant-from-env"},
+                {"GATEHOUSE_MODELS_CATALOG_GPT_4_1_API_KEY", "sk-from-env"},
+                {"GATEHOUSE_MODELS_CATALOG_HAIKU_BEDROCK_AWS_SECRET_ACCESS_KEY", "wJalr"}}));
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->default_model, "claude");
   ASSERT_EQ(c->model_catalog.size(), 3u);
@@ -111,12 +121,13 @@ TEST(ConfigTest, TheModelCatalogReadsEveryProviderWithSecretsFromTheEnvironment)
   EXPECT_EQ(claude.retry_max_attempts, 5);
   EXPECT_EQ(claude.retry_initial_backoff, std::chrono::milliseconds(10));
   const ModelCatalogEntry& gpt = c->model_catalog.at("gpt-4.1");
-  EXPECT_EQ(gpt.model, "gpt-4.1");  // the name, when no model id is given
+  EXPECT_EQ(gpt.model, "gpt-4.1");                 // the name, when no model id is given
   EXPECT_EQ(gpt.api_key.reveal(), "sk-from-env");  // the environment wins over the file
   const ModelCatalogEntry& bedrock = c->model_catalog.at("haiku-bedrock");
   EXPECT_EQ(*bedrock.region, "eu-west-1");
   EXPECT_EQ(bedrock.aws_secret_access_key->reveal(), "wJalr");
-  EXPECT_EQ(c->plans.at("premium").fallback_models, (std::vector<std::string>{"gpt-4.1", "haiku-bedrock"}));
+  EXPECT_EQ(c->plans.at("premium").fallback_models,
+            (std::vector<std::string>{"gpt-4.1", "haiku-bedrock"}));
   EXPECT_EQ(c->plans.at("premium").max_agent_seconds, 30);
 }
 
@@ -131,27 +142,36 @@ TEST(ConfigTest, BadCatalogEntriesNameTheKey) {
   auto expect_key = [](const Result<Config>& c, const std::string& key) {
     ASSERT_FALSE(c.ok()) << key;
     EXPECT_EQ(c.status().error_code(), "invalid_config");
-    EXPECT_NE(c.status().message().find("'" + key + "'"), std::string::npos) << c.status().message();
+    EXPECT_NE(c.status().message().find("'" + key + "'"), std::string::npos)
+        << c.status().message();
   };
-  expect_key(load("models:\n  catalog:\n    m:\n      provider: telepathy\n"), "models.catalog.m.provider");
+  expect_key(load("models:\n  catalog:\n    m:\n      provider: telepathy\n"),
+             "models.catalog.m.provider");
   expect_key(load("models:\n  catalog:\n    m:\n      model: x\n"), "models.catalog.m.provider");
-  expect_key(load("models:\n  catalog:\n    m:\n      provider: openai\n      colour: blue\n"), "models.catalog.m.colour");
+  expect_key(load("models:\n  catalog:\n    m:\n      provider: openai\n      colour: blue\n"),
+             "models.catalog.m.colour");
   expect_key(load("models:\n  catalog:\n    m:\n      provider: openai\n      base_url: ftp://x\n"),
              "models.catalog.m.base_url");
-  expect_key(load("models:\n  catalog:\n    m:\n      provider: openai\n      retry_max_attempts: 0\n"),
-             "models.catalog.m.retry_max_attempts");
-  expect_key(load("models:\n  catalog:\n    a:\n      provider: bedrock_agent\n      agent_id: X\n"),
-             "models.catalog.a.agent_alias_id");
-  expect_key(load("models:\n  catalog:\n    b:\n      provider: bedrock\n      aws_access_key_id: AKID\n"
-                  "      aws_secret_access_key: s\n"),
-             "models.catalog.b.region");
-  expect_key(load("models:\n  catalog:\n    b:\n      provider: bedrock\n      region: us-east-1\n"),
-             "models.catalog.b.aws_access_key_id");
+  expect_key(
+      load("models:\n  catalog:\n    m:\n      provider: openai\n      retry_max_attempts: 0\n"),
+      "models.catalog.m.retry_max_attempts");
+  expect_key(
+      load("models:\n  catalog:\n    a:\n      provider: bedrock_agent\n      agent_id: X\n"),
+      "models.catalog.a.agent_alias_id");
+  expect_key(
+      load("models:\n  catalog:\n    b:\n      provider: bedrock\n      aws_access_key_id: AKID\n"
+           "      aws_secret_access_key: s\n"),
+      "models.catalog.b.region");
+  expect_key(
+      load("models:\n  catalog:\n    b:\n      provider: bedrock\n      region: us-east-1\n"),
+      "models.catalog.b.aws_access_key_id");
   expect_key(load("models:\n  default: nowhere\n"), "models.default");
-  expect_key(load("plans:\n  basic:\n    fallback_models: [nowhere]\n"), "plans.basic.fallback_models");
+  expect_key(load("plans:\n  basic:\n    fallback_models: [nowhere]\n"),
+             "plans.basic.fallback_models");
   expect_key(load("plans:\n  basic:\n    max_agent_seconds: 0\n"), "plans.basic.max_agent_seconds");
   // A secret in a bad entry is never repeated in the error.
-  auto c = load("models:\n  catalog:\n    m:\n      provider: nope\n      api_key: sk-never-shown\n");
+  auto c =
+      load("models:\n  catalog:\n    m:\n      provider: nope\n      api_key: sk-never-shown\n");
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().message().find("sk-never-shown"), std::string::npos);
 }

@@ -39,11 +39,13 @@ Status SeedDemo(identity::IdentityService& identity, storage::Database& db, Rand
     std::string password = "Demo-" + random.Token(9) + "-7";
     auto reg = identity.CreateVerifiedUser(a.tenant, a.tier, a.email, Secret(password), a.role);
     if (!reg.ok()) return std::move(reg).status().Annotate("seeding demo content");
-    table += fmt::format("  {:<22} {:<24} {:<6} {:<8} {}\n", a.tenant, a.email, a.role, a.tier, password);
+    table += fmt::format("  {:<22} {:<24} {:<6} {:<8} {}\n", a.tenant, a.email, a.role, a.tier,
+                         password);
   }
   std::cout << "\nGatehouse demo content created. These logins are shown only this once:\n\n"
-            << fmt::format("  {:<22} {:<24} {:<6} {:<8} {}\n", "tenant", "email", "role", "plan", "password") << table
-            << "\nOpen " << base_url << " and log in.\n\n"
+            << fmt::format("  {:<22} {:<24} {:<6} {:<8} {}\n", "tenant", "email", "role", "plan",
+                           "password")
+            << table << "\nOpen " << base_url << " and log in.\n\n"
             << std::flush;
   return Status::Ok();
 }

@@ -18,14 +18,16 @@ int main(int argc, char** argv) {
   gh::app::CliOverrides cli;
   std::string listen, data_dir, config_file;
   auto* serve = app.add_subcommand("serve", "Run the gateway");
-  serve->add_option("--listen", listen, "HOST:PORT to listen on (default 127.0.0.1:8000; port 0 picks a free port)");
+  serve->add_option("--listen", listen,
+                    "HOST:PORT to listen on (default 127.0.0.1:8000; port 0 picks a free port)");
   serve->add_option("--data-dir", data_dir, "Data directory (default ./data)");
   serve->add_option("--config", config_file, "YAML configuration file");
   serve->add_flag("--demo", cli.demo, "Create demo tenants and users on first start");
 
   gh::app::AdminCommand admin_cmd;
   std::string admin_data_dir, admin_config;
-  auto* admin = app.add_subcommand("admin", "Operator commands on a data directory (no server needed)");
+  auto* admin =
+      app.add_subcommand("admin", "Operator commands on a data directory (no server needed)");
   admin->add_option("--data-dir", admin_data_dir, "Data directory (default ./data)");
   admin->add_option("--config", admin_config, "YAML configuration file");
   gh::app::AddAdminCommands(*admin, admin_cmd);
@@ -45,7 +47,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> fga_files;
   auto* fga = app.add_subcommand("fga", "Authorization model tools");
   fga->require_subcommand(1);
-  auto* fga_test = fga->add_subcommand("test", "Run store files (the `fga model test` format) and report");
+  auto* fga_test =
+      fga->add_subcommand("test", "Run store files (the `fga model test` format) and report");
   fga_test->add_option("files", fga_files, "Store files (.fga.yaml)")->required();
 
   try {

@@ -19,30 +19,36 @@ Status Bad(const std::string& key, const std::string& what) {
 
 models::AwsEndpointOptions AwsOptions(const ModelCatalogEntry& e) {
   models::AwsEndpointOptions o;
-  o.aws = {e.aws_access_key_id, e.aws_secret_access_key, e.aws_session_token, e.region,
+  o.aws = {e.aws_access_key_id, e.aws_secret_access_key,       e.aws_session_token, e.region,
            e.aws_profile,       e.aws_shared_credentials_file, e.aws_config_file};
   o.base_url = e.base_url;
   return o;
 }
 
-Result<std::shared_ptr<agent::Model>> BuildProvider(const Config& config, const ModelCatalogEntry& e,
-                                                    std::shared_ptr<http::HttpClient> client, const Clock& clock,
+Result<std::shared_ptr<agent::Model>> BuildProvider(const Config& config,
+                                                    const ModelCatalogEntry& e,
+                                                    std::shared_ptr<http::HttpClient> client,
+                                                    const Clock& clock,
                                                     const aws::EnvironmentLookup& env) {
   const std::string at = "models.catalog." + e.name;
-  if (e.provider == "offline") return std::shared_ptr<agent::Model>(std::make_shared<models::OfflineModel>(config.offline_token_delay));
+  if (e.provider == "offline")
+    return std::shared_ptr<agent::Model>(
+        std::make_shared<models::OfflineModel>(config.offline_token_delay));
   if (e.provider == "openai") {
     models::OpenAiOptions o;
     if (!e.base_url.empty()) o.base_url = e.base_url;
     o.api_key = e.api_key;
     o.timeout = e.timeout;
-    return std::shared_ptr<agent::Model>(std::make_shared<models::OpenAiModel>(std::move(o), std::move(client)));
+    return std::shared_ptr<agent::Model>(
+        std::make_shared<models::OpenAiModel>(std::move(o), std::move(client)));
   }
   if (e.provider == "anthropic") {
     models::AnthropicOptions o;
     if (!e.base_url.empty()) o.base_url = e.base_url;
     o.api_key = e.api_key;
     o.timeout = e.timeout;
-    return std::shared_ptr<agent::Model>(std::make_shared<models::AnthropicModel>(std::move(o), std::move(client)));
+    return std::shared_ptr<agent::Model>(
+        std::make_shared<models::AnthropicModel>(std::move(o), std::move(client)));
   }
   if (e.provider == "bedrock") {
     models::BedrockOptions o;
@@ -50,8 +56,8 @@ Result<std::shared_ptr<agent::Model>> BuildProvider(const Config& config, const 
     o.timeout = e.timeout;
     auto endpoint = models::AwsEndpoint::Resolve(o.endpoint, "bedrock-runtime", "bedrock", env);
     if (!endpoint.ok()) return Bad(at, endpoint.status().message());
-    return std::shared_ptr<agent::Model>(
-        std::make_shared<models::BedrockModel>(std::move(o), std::move(endpoint).value(), std::move(client), clock));
+    return std::shared_ptr<agent::Model>(std::make_shared<models::BedrockModel>(
+        std::move(o), std::move(endpoint).value(), std::move(client), clock));
   }
   if (e.provider == "bedrock_agent") {
     models::BedrockAgentOptions o;
@@ -59,10 +65,11 @@ Result<std::shared_ptr<agent::Model>> BuildProvider(const Config& config, const 
     o.agent_alias_id = e.agent_alias_id;
     o.endpoint = AwsOptions(e);
     o.timeout = e.timeout;
-    auto endpoint = models::AwsEndpoint::Resolve(o.endpoint, "bedrock-agent-runtime", "bedrock", env);
+    auto endpoint =
+        models::AwsEndpoint::Resolve(o.endpoint, "bedrock-agent-runtime", "bedrock", env);
     if (!endpoint.ok()) return Bad(at, endpoint.status().message());
-    return std::shared_ptr<agent::Model>(
-        std::make_shared<models::BedrockAgentModel>(std::move(o), std::move(endpoint).value(), std::move(client), clock));
+    return std::shared_ptr<agent::Model>(std::make_shared<models::BedrockAgentModel>(
+        std::move(o), std::move(endpoint).value(), std::move(client), clock));
   }
   return Bad(at + ".provider", "must be offline, openai, anthropic, bedrock or bedrock_agent");
 }
@@ -70,10 +77,11 @@ Result<std::shared_ptr<agent::Model>> BuildProvider(const Config& config, const 
 }  // namespace
 
 Status RegisterCatalogModels(const Config& config, agent::ModelRegistry& registry,
-                             std::shared_ptr<http::HttpClient> client, const Clock& clock, Random& random,
-                             const aws::EnvironmentLookup& env) {
+                             std::shared_ptr<http::HttpClient> client, const Clock& clock,
+                             Random& random, const aws::EnvironmentLookup& env) {
   for (const auto& [name, e] : config.model_catalog) {
-    GH_ASSIGN_OR_RETURN(std::shared_ptr<agent::Model> provider, BuildProvider(config, e, client, clock, env));
+    GH_ASSIGN_OR_RETURN(std::shared_ptr<agent::Model> provider,
+                        BuildProvider(config, e, client, clock, env));
     models::ResilientModelOptions o;
     o.chain.push_back({name, e.model, std::move(provider)});
     o.retry.max_attempts = e.retry_max_attempts;

@@ -20,7 +20,7 @@ namespace gh::app {
 // Errors name the catalog key at fault (invalid_config): start-up stops with exit code 2.
 // `client`, `clock` and `random` are borrowed for the life of the registered models.
 Status RegisterCatalogModels(const Config& config, agent::ModelRegistry& registry,
-                             std::shared_ptr<http::HttpClient> client, const Clock& clock, Random& random,
-                             const aws::EnvironmentLookup& env);
+                             std::shared_ptr<http::HttpClient> client, const Clock& clock,
+                             Random& random, const aws::EnvironmentLookup& env);
 
 }  // namespace gh::app

@@ -29,8 +29,9 @@ namespace gh::app {
 
 class VaultWiring {
  public:
-  VaultWiring(const Config& cfg, storage::Database& db, const Clock& clock, Random& random, const Secret& master_key,
-              std::shared_ptr<http::HttpClient> client, agent::ToolRegistry& tools, chat::ChatService& chat,
+  VaultWiring(const Config& cfg, storage::Database& db, const Clock& clock, Random& random,
+              const Secret& master_key, std::shared_ptr<http::HttpClient> client,
+              agent::ToolRegistry& tools, chat::ChatService& chat,
               std::function<tenancy::PlanCatalogPtr()> plans);
 
   void RegisterRoutes(pipeline::Router& router, api::Services& services);

@@ -1,10 +1,10 @@
 #include "metering/budgets.h"
 
+#include <fmt/format.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json.hpp>
-#include <fmt/format.h>
 
 #include <algorithm>
 
@@ -21,12 +21,15 @@ namespace bj = boost::json;
 
 Status Budgets::Set(const TenantId& tenant, int64_t budget, std::vector<int64_t> thresholds,
                     const std::string& updated_by) {
-  if (budget <= 0) return Status::InvalidArgument("monthly_budget_micros must be a positive integer", "invalid_budget");
+  if (budget <= 0)
+    return Status::InvalidArgument("monthly_budget_micros must be a positive integer",
+                                   "invalid_budget");
   if (thresholds.empty()) thresholds = {50, 80, 100};
   std::sort(thresholds.begin(), thresholds.end());
   thresholds.erase(std::unique(thresholds.begin(), thresholds.end()), thresholds.end());
   if (thresholds.size() > 10 || thresholds.front() < 1 || thresholds.back() > 1000)
-    return Status::InvalidArgument("thresholds are 1 to 10 percentages between 1 and 1000", "invalid_budget");
+    return Status::InvalidArgument("thresholds are 1 to 10 percentages between 1 and 1000",
+                                   "invalid_budget");
   st::BudgetRow row{tenant, budget, thresholds, clock_.NowUnixMillis(), updated_by};
   return db_.Write([&](st::Tx& tx) { return st::cost_budgets::Put(tx, row); });
 }
@@ -48,7 +51,8 @@ Result<BudgetStatus> Budgets::Get(const TenantId& tenant) {
   return s;
 }
 
-Result<std::vector<st::AlertRow>> RecordCrossedThresholds(st::Tx& tx, const TenantId& tenant, const std::string& month,
+Result<std::vector<st::AlertRow>> RecordCrossedThresholds(st::Tx& tx, const TenantId& tenant,
+                                                          const std::string& month,
                                                           int64_t now_ms) {
   std::vector<st::AlertRow> out;
   GH_ASSIGN_OR_RETURN(auto budget, st::cost_budgets::Get(tx, tenant));
@@ -56,9 +60,11 @@ Result<std::vector<st::AlertRow>> RecordCrossedThresholds(st::Tx& tx, const Tena
   GH_ASSIGN_OR_RETURN(auto spent, st::cost_rollups::Month(tx, tenant, month));
   for (int64_t t : budget->thresholds) {
     // spend >= budget * t / 100, in integers.
-    if (static_cast<__int128>(spent.cost_micros) * 100 < static_cast<__int128>(budget->monthly_budget_micros) * t)
+    if (static_cast<__int128>(spent.cost_micros) * 100 <
+        static_cast<__int128>(budget->monthly_budget_micros) * t)
       continue;
-    st::AlertRow a{tenant, month, t, spent.cost_micros, budget->monthly_budget_micros, now_ms, {}, {}};
+    st::AlertRow a{tenant, month, t, spent.cost_micros, budget->monthly_budget_micros,
+                   now_ms, {},    {}};
     GH_ASSIGN_OR_RETURN(bool recorded, st::cost_budgets::InsertAlert(tx, a));
     if (recorded) out.push_back(std::move(a));
   }
@@ -117,7 +123,8 @@ Status AlertNotifier::Deliver(boost::asio::io_context& io, const st::AlertRow& a
   req.headers.Set("content-type", "application/json");
   req.headers.Set("connection", "close");
   if (!opt_.secret.empty())
-    req.headers.Set("x-gatehouse-signature", "sha256=" + HexEncode(crypto::HmacSha256(opt_.secret.reveal(), req.body)));
+    req.headers.Set("x-gatehouse-signature",
+                    "sha256=" + HexEncode(crypto::HmacSha256(opt_.secret.reveal(), req.body)));
   Status last;
   for (int attempt = 0; attempt < 3; ++attempt) {
     if (attempt > 0) {
@@ -161,15 +168,20 @@ void AlertNotifier::Run() {
       error = "no webhook configured";
     } else {
       Status st = Deliver(io, alert);
-      if (st.ok()) delivered = clock_.NowUnixMillis();
-      else error = st.message();
+      if (st.ok())
+        delivered = clock_.NowUnixMillis();
+      else
+        error = st.message();
     }
     if (error && !opt_.url.empty())
-      log::Warn("budget alert webhook failed", {{"tenant_id", alert.tenant_id.value()}, {"error", *error}});
+      log::Warn("budget alert webhook failed",
+                {{"tenant_id", alert.tenant_id.value()}, {"error", *error}});
     Status marked = db_.Write([&](st::Tx& tx) {
-      return st::cost_budgets::MarkAlert(tx, alert.tenant_id, alert.month, alert.threshold_percent, delivered, error);
+      return st::cost_budgets::MarkAlert(tx, alert.tenant_id, alert.month, alert.threshold_percent,
+                                         delivered, error);
     });
-    if (!marked.ok()) log::Error("recording an alert's delivery failed", {{"error", marked.message()}});
+    if (!marked.ok())
+      log::Error("recording an alert's delivery failed", {{"error", marked.message()}});
     lock.lock();
     --in_progress_;
     cv_.notify_all();

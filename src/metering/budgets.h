@@ -48,8 +48,10 @@ class Budgets {
 
 // Inside a write that just added cost to `tenant` for `month`: records the alerts of thresholds
 // the month's spend has reached, returning those recorded now (not those recorded before).
-Result<std::vector<storage::AlertRow>> RecordCrossedThresholds(storage::Tx& tx, const TenantId& tenant,
-                                                               const std::string& month, int64_t now_ms);
+Result<std::vector<storage::AlertRow>> RecordCrossedThresholds(storage::Tx& tx,
+                                                               const TenantId& tenant,
+                                                               const std::string& month,
+                                                               int64_t now_ms);
 
 struct WebhookOptions {
   std::string url;  // empty: alerts are recorded, nobody is called
@@ -62,7 +64,8 @@ std::string AlertJson(const storage::AlertRow& alert);
 
 // Calls the webhook for each alert on its own thread (never on a request's path) and records the
 // delivery (or its error) on the alert. One attempt per alert, plus two retries when the receiver
-// cannot be reached or answers 5xx. Thread-safe; the destructor delivers what is queued, then stops.
+// cannot be reached or answers 5xx. Thread-safe; the destructor delivers what is queued, then
+// stops.
 class AlertNotifier {
  public:
   AlertNotifier(WebhookOptions options, storage::Database& db, const Clock& clock,

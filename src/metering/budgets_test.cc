@@ -28,7 +28,8 @@ class FakeWebhook final : public http::HttpClient {
     r.status = status;
     co_return r;
   }
-  boost::asio::awaitable<Result<http::ClientResponse>> Stream(http::ClientRequest, http::ChunkSink, http::CancelSignal*,
+  boost::asio::awaitable<Result<http::ClientResponse>> Stream(http::ClientRequest, http::ChunkSink,
+                                                              http::CancelSignal*,
                                                               http::HeadersSink) override {
     co_return Status::Unavailable("not used");
   }
@@ -85,7 +86,8 @@ TEST_F(BudgetsTest, ThresholdsAreValidated) {
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got->budget->thresholds, (std::vector<int64_t>{50, 100}));
   ASSERT_TRUE(b.Set(TenantId("acme"), 100, {}, "u").ok());
-  EXPECT_EQ(b.Get(TenantId("acme"))->budget->thresholds, (std::vector<int64_t>{50, 80, 100})) << "the default";
+  EXPECT_EQ(b.Get(TenantId("acme"))->budget->thresholds, (std::vector<int64_t>{50, 80, 100}))
+      << "the default";
 }
 
 TEST_F(BudgetsTest, CrossingAThresholdRecordsOneAlertAndCallsTheWebhookOnce) {
@@ -93,8 +95,9 @@ TEST_F(BudgetsTest, CrossingAThresholdRecordsOneAlertAndCallsTheWebhookOnce) {
   Budgets budgets(*db_, clock_);
   ASSERT_TRUE(budgets.Set(TenantId("acme"), 10'000, {50, 80, 100}, "user:admin").ok());
   {
-    AlertNotifier notifier({"http://hooks.example/budget", Secret("s3cret"), std::chrono::milliseconds(1000)}, *db_,
-                           clock_, hook);
+    AlertNotifier notifier(
+        {"http://hooks.example/budget", Secret("s3cret"), std::chrono::milliseconds(1000)}, *db_,
+        clock_, hook);
     // Two "processes" recording the same tenant's costs at once.
     Recorder a(*db_, clock_, {}, nullptr, nullptr, &notifier);
     auto other_db = std::move(st::OpenSqlite({(dir_ / "db").string(), 2, 10'000})).value();
@@ -122,7 +125,8 @@ TEST_F(BudgetsTest, CrossingAThresholdRecordsOneAlertAndCallsTheWebhookOnce) {
       EXPECT_EQ(body.at("month").as_string(), "2026-05");
       EXPECT_EQ(body.at("budget_micros").as_int64(), 10'000);
       thresholds.insert(body.at("threshold_percent").as_int64());
-      EXPECT_EQ(std::string(r.headers.Get("x-gatehouse-signature").value_or("")).rfind("sha256=", 0), 0u);
+      EXPECT_EQ(
+          std::string(r.headers.Get("x-gatehouse-signature").value_or("")).rfind("sha256=", 0), 0u);
     }
     EXPECT_EQ(thresholds, (std::set<int64_t>{50, 80}));
     // Crossing 100 %, and going on past it, calls once more only.
@@ -135,7 +139,8 @@ TEST_F(BudgetsTest, CrossingAThresholdRecordsOneAlertAndCallsTheWebhookOnce) {
   ASSERT_TRUE(status.ok());
   EXPECT_EQ(status->spend_micros, 60 * 150 + 5 * 1000);
   ASSERT_EQ(status->alerts.size(), 3u);
-  for (const auto& a : status->alerts) EXPECT_TRUE(a.delivered_at.has_value()) << a.threshold_percent;
+  for (const auto& a : status->alerts)
+    EXPECT_TRUE(a.delivered_at.has_value()) << a.threshold_percent;
   // A new month starts afresh.
   clock_.Advance(std::chrono::hours(24 * 31));
   EXPECT_EQ(budgets.Get(TenantId("acme"))->spend_micros, 0);
@@ -147,7 +152,9 @@ TEST_F(BudgetsTest, AFailingWebhookIsRecordedOnTheAlert) {
   Budgets budgets(*db_, clock_);
   ASSERT_TRUE(budgets.Set(TenantId("acme"), 100, {100}, "user:admin").ok());
   {
-    AlertNotifier notifier({"http://hooks.example/budget", Secret(), std::chrono::milliseconds(1000)}, *db_, clock_, hook);
+    AlertNotifier notifier(
+        {"http://hooks.example/budget", Secret(), std::chrono::milliseconds(1000)}, *db_, clock_,
+        hook);
     Recorder r(*db_, clock_, {}, nullptr, nullptr, &notifier);
     r.Enqueue({{Costing("acme", 500)}, {}, {}, {}});
     ASSERT_TRUE(r.Flush().ok());

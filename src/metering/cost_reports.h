@@ -26,8 +26,8 @@ struct DateRange {
 
 // From the `from` / `to` query parameters: both optional (default: the current UTC month up to
 // today); InvalidArgument for a malformed date, from after to, or more than 366 days.
-Result<DateRange> ParseDateRange(const std::optional<std::string>& from, const std::optional<std::string>& to,
-                                 Timestamp now);
+Result<DateRange> ParseDateRange(const std::optional<std::string>& from,
+                                 const std::optional<std::string>& to, Timestamp now);
 
 struct Breakdown {
   std::string key;  // a service, a resource (model / tool), a user id or a day
@@ -56,9 +56,11 @@ class CostReports {
   // By user (and service within each user).
   Result<CostReport> PerUser(const TenantId& tenant, const DateRange& range);
   // One user: by service and resource, daily trend, their most expensive traces.
-  Result<CostReport> ForUser(const TenantId& tenant, const UserId& user, const DateRange& range, int top_traces = 10);
+  Result<CostReport> ForUser(const TenantId& tenant, const UserId& user, const DateRange& range,
+                             int top_traces = 10);
   // Everything above for the tenant, and its most expensive traces, from one snapshot.
-  Result<CostReport> Comprehensive(const TenantId& tenant, const DateRange& range, int top_traces = 10);
+  Result<CostReport> Comprehensive(const TenantId& tenant, const DateRange& range,
+                                   int top_traces = 10);
 
  private:
   storage::Database& db_;

@@ -40,9 +40,9 @@ Result<PriceCatalogPtr> LoadCatalog(const MeteringOptions& options);
 class Metering {
  public:
   // `client` is for the exporter and the webhook (null: a client of their own).
-  static Result<std::unique_ptr<Metering>> Create(const MeteringOptions& options, storage::Database& db,
-                                                  const Clock& clock, Random& random, observability::Metrics& metrics,
-                                                  std::shared_ptr<http::HttpClient> client = nullptr);
+  static Result<std::unique_ptr<Metering>> Create(
+      const MeteringOptions& options, storage::Database& db, const Clock& clock, Random& random,
+      observability::Metrics& metrics, std::shared_ptr<http::HttpClient> client = nullptr);
   ~Metering();
 
   PriceCatalogPtr prices() const { return prices_; }
@@ -61,8 +61,8 @@ class Metering {
   std::unique_ptr<TurnMeter> StartTurn(TurnInfo info);
 
  private:
-  Metering(storage::Database& db, const Clock& clock, Random& random, observability::Metrics& metrics,
-           PriceCatalogPtr prices);
+  Metering(storage::Database& db, const Clock& clock, Random& random,
+           observability::Metrics& metrics, PriceCatalogPtr prices);
 
   storage::Database& db_;
   const Clock& clock_;

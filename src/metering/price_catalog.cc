@@ -25,7 +25,8 @@ const T* At(const std::vector<Period<T>>& periods, int64_t at_ms) {
 
 template <typename T>
 void SortPeriods(std::vector<Period<T>>& v) {
-  std::stable_sort(v.begin(), v.end(), [](const Period<T>& a, const Period<T>& b) { return a.from_ms < b.from_ms; });
+  std::stable_sort(v.begin(), v.end(),
+                   [](const Period<T>& a, const Period<T>& b) { return a.from_ms < b.from_ms; });
 }
 
 }  // namespace
@@ -50,9 +51,12 @@ const std::vector<Period<ModelPrice>>* PriceCatalog::Schedule(const std::string&
       // the catalog does not name is priced as the model it routes to, never as free.
       const size_t dot = model.find('.');
       if (dot == std::string::npos) return nullptr;
-      static constexpr std::string_view kGeographies[] = {"us", "eu", "apac", "us-gov", "global", "jp", "au", "ca"};
+      static constexpr std::string_view kGeographies[] = {"us",     "eu", "apac", "us-gov",
+                                                          "global", "jp", "au",   "ca"};
       const std::string_view geo = std::string_view(model).substr(0, dot);
-      if (std::find(std::begin(kGeographies), std::end(kGeographies), geo) == std::end(kGeographies)) return nullptr;
+      if (std::find(std::begin(kGeographies), std::end(kGeographies), geo) ==
+          std::end(kGeographies))
+        return nullptr;
       return Schedule(model.substr(dot + 1));
     }
     it = data_.models.find(alias->second);
@@ -66,12 +70,16 @@ const ModelPrice* PriceCatalog::FindAt(const std::string& model, int64_t at_ms) 
   return s ? At(*s, at_ms) : nullptr;
 }
 
-const ModelPrice* PriceCatalog::Find(const std::string& model) const { return FindAt(model, kLatest); }
+const ModelPrice* PriceCatalog::Find(const std::string& model) const {
+  return FindAt(model, kLatest);
+}
 
-int64_t PriceCatalog::ModelCostAt(const std::string& model, const TokenCounts& t, int64_t at_ms) const {
+int64_t PriceCatalog::ModelCostAt(const std::string& model, const TokenCounts& t,
+                                  int64_t at_ms) const {
   const ModelPrice* p = FindAt(model, at_ms);
   if (!p) return 0;
-  return PerMillionTokens(t.input, p->input_per_mtok) + PerMillionTokens(t.output, p->output_per_mtok) +
+  return PerMillionTokens(t.input, p->input_per_mtok) +
+         PerMillionTokens(t.output, p->output_per_mtok) +
          PerMillionTokens(t.cache_read, p->cache_read_per_mtok) +
          PerMillionTokens(t.cache_write, p->cache_write_per_mtok);
 }
@@ -80,18 +88,20 @@ int64_t PriceCatalog::ModelCost(const std::string& model, const TokenCounts& t) 
   return ModelCostAt(model, t, kLatest);
 }
 
-int64_t PriceCatalog::WorstCaseModelCostAt(const std::string& model, int64_t max_input, int64_t max_output,
-                                           int64_t at_ms) const {
+int64_t PriceCatalog::WorstCaseModelCostAt(const std::string& model, int64_t max_input,
+                                           int64_t max_output, int64_t at_ms) const {
   const ModelPrice* p = FindAt(model, at_ms);
   if (!p) return 0;
   // Each input component is rounded up on its own, so a split can exceed the single rounding by
   // up to 3 micro-dollars: add them.
-  int64_t input_price = std::max({p->input_per_mtok, p->cache_read_per_mtok, p->cache_write_per_mtok});
-  return PerMillionTokens(max_input, input_price) + PerMillionTokens(max_output, p->output_per_mtok) +
-         (max_input > 0 ? 3 : 0);
+  int64_t input_price =
+      std::max({p->input_per_mtok, p->cache_read_per_mtok, p->cache_write_per_mtok});
+  return PerMillionTokens(max_input, input_price) +
+         PerMillionTokens(max_output, p->output_per_mtok) + (max_input > 0 ? 3 : 0);
 }
 
-int64_t PriceCatalog::WorstCaseModelCost(const std::string& model, int64_t max_input, int64_t max_output) const {
+int64_t PriceCatalog::WorstCaseModelCost(const std::string& model, int64_t max_input,
+                                         int64_t max_output) const {
   return WorstCaseModelCostAt(model, max_input, max_output, kLatest);
 }
 

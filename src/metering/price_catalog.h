@@ -53,7 +53,7 @@ struct CatalogData {
   std::map<std::string, std::vector<Period<ModelPrice>>> models;
   std::map<std::string, std::string> aliases;  // other name -> model
   std::vector<Period<RuntimeFees>> fees;
-  int64_t markup_bps = 0;                           // 100 bps = 1 %
+  int64_t markup_bps = 0;                            // 100 bps = 1 %
   std::map<std::string, int64_t> tenant_markup_bps;  // tenant id -> bps
 };
 
@@ -61,7 +61,8 @@ class PriceCatalog {
  public:
   PriceCatalog() = default;
   // One set of prices in effect at all times, no markup (configuration-only catalogs, tests).
-  PriceCatalog(std::map<std::string, ModelPrice> models, int64_t tool_call_micros, int64_t invocation_micros);
+  PriceCatalog(std::map<std::string, ModelPrice> models, int64_t tool_call_micros,
+               int64_t invocation_micros);
   explicit PriceCatalog(CatalogData data);
 
   const std::string& version() const { return data_.version; }
@@ -78,7 +79,8 @@ class PriceCatalog {
   int64_t ModelCost(const std::string& model, const TokenCounts& tokens) const;
   // An upper bound on the list cost of a call with at most these tokens, whatever mix of cached
   // and uncached input it turns out to be.
-  int64_t WorstCaseModelCostAt(const std::string& model, int64_t max_input, int64_t max_output, int64_t at_ms) const;
+  int64_t WorstCaseModelCostAt(const std::string& model, int64_t max_input, int64_t max_output,
+                               int64_t at_ms) const;
   int64_t WorstCaseModelCost(const std::string& model, int64_t max_input, int64_t max_output) const;
 
   RuntimeFees FeesAt(int64_t at_ms) const;

@@ -15,7 +15,8 @@ namespace gh::metering {
 namespace {
 
 Status Bad(const std::string& where, const std::string& what) {
-  return Status::InvalidArgument(fmt::format("price file: {}: {}", where, what), "invalid_price_file");
+  return Status::InvalidArgument(fmt::format("price file: {}: {}", where, what),
+                                 "invalid_price_file");
 }
 
 Result<int64_t> Money(const YAML::Node& node, const std::string& where) {
@@ -34,28 +35,35 @@ Result<int64_t> From(const YAML::Node& period, const std::string& where) {
   return ToUnixMillis(*t);
 }
 
-Status CheckKeys(const YAML::Node& map, std::initializer_list<std::string_view> known, const std::string& where) {
+Status CheckKeys(const YAML::Node& map, std::initializer_list<std::string_view> known,
+                 const std::string& where) {
   for (const auto& kv : map) {
     const std::string key = kv.first.as<std::string>();
-    if (std::find(known.begin(), known.end(), key) == known.end()) return Bad(where, "unknown key '" + key + "'");
+    if (std::find(known.begin(), known.end(), key) == known.end())
+      return Bad(where, "unknown key '" + key + "'");
   }
   return Status::Ok();
 }
 
-Result<std::vector<Period<ModelPrice>>> ModelPeriods(const YAML::Node& list, const std::string& where) {
-  if (!list.IsSequence() || list.size() == 0) return Bad(where, "`prices` must be a non-empty list of periods");
+Result<std::vector<Period<ModelPrice>>> ModelPeriods(const YAML::Node& list,
+                                                     const std::string& where) {
+  if (!list.IsSequence() || list.size() == 0)
+    return Bad(where, "`prices` must be a non-empty list of periods");
   std::vector<Period<ModelPrice>> out;
   for (size_t i = 0; i < list.size(); ++i) {
     const YAML::Node p = list[i];
     const std::string at = fmt::format("{}[{}]", where, i);
     if (!p.IsMap()) return Bad(at, "must be a mapping");
-    GH_RETURN_IF_ERROR(CheckKeys(p, {"from", "input_usd_per_mtok", "output_usd_per_mtok", "cache_read_usd_per_mtok",
-                                     "cache_write_usd_per_mtok"},
+    GH_RETURN_IF_ERROR(CheckKeys(p,
+                                 {"from", "input_usd_per_mtok", "output_usd_per_mtok",
+                                  "cache_read_usd_per_mtok", "cache_write_usd_per_mtok"},
                                  at));
     Period<ModelPrice> period;
     GH_ASSIGN_OR_RETURN(period.from_ms, From(p, at));
-    GH_ASSIGN_OR_RETURN(period.value.input_per_mtok, Money(p["input_usd_per_mtok"], at + ".input_usd_per_mtok"));
-    GH_ASSIGN_OR_RETURN(period.value.output_per_mtok, Money(p["output_usd_per_mtok"], at + ".output_usd_per_mtok"));
+    GH_ASSIGN_OR_RETURN(period.value.input_per_mtok,
+                        Money(p["input_usd_per_mtok"], at + ".input_usd_per_mtok"));
+    GH_ASSIGN_OR_RETURN(period.value.output_per_mtok,
+                        Money(p["output_usd_per_mtok"], at + ".output_usd_per_mtok"));
     GH_ASSIGN_OR_RETURN(period.value.cache_read_per_mtok,
                         Money(p["cache_read_usd_per_mtok"], at + ".cache_read_usd_per_mtok"));
     GH_ASSIGN_OR_RETURN(period.value.cache_write_per_mtok,
@@ -69,12 +77,14 @@ Result<std::vector<Period<ModelPrice>>> ModelPeriods(const YAML::Node& list, con
 
 Result<CatalogData> Parse(const YAML::Node& root) {
   if (!root.IsMap()) return Bad("(root)", "must be a mapping");
-  GH_RETURN_IF_ERROR(CheckKeys(root, {"version", "currency", "agent_runtime", "markup", "models"}, "(root)"));
+  GH_RETURN_IF_ERROR(
+      CheckKeys(root, {"version", "currency", "agent_runtime", "markup", "models"}, "(root)"));
   CatalogData d;
   if (!root["version"] || !root["version"].IsScalar() || root["version"].Scalar().empty())
     return Bad("version", "is required");
   d.version = root["version"].Scalar();
-  if (root["currency"] && root["currency"].Scalar() != "USD") return Bad("currency", "only USD is supported");
+  if (root["currency"] && root["currency"].Scalar() != "USD")
+    return Bad("currency", "only USD is supported");
 
   if (const YAML::Node fees = root["agent_runtime"]) {
     if (!fees.IsSequence()) return Bad("agent_runtime", "must be a list of periods");
@@ -82,12 +92,14 @@ Result<CatalogData> Parse(const YAML::Node& root) {
       const std::string at = fmt::format("agent_runtime[{}]", i);
       const YAML::Node p = fees[i];
       if (!p.IsMap()) return Bad(at, "must be a mapping");
-      GH_RETURN_IF_ERROR(
-          CheckKeys(p, {"from", "orchestration_usd_per_invocation", "tool_execution_usd_per_action"}, at));
+      GH_RETURN_IF_ERROR(CheckKeys(
+          p, {"from", "orchestration_usd_per_invocation", "tool_execution_usd_per_action"}, at));
       Period<RuntimeFees> period;
       GH_ASSIGN_OR_RETURN(period.from_ms, From(p, at));
-      GH_ASSIGN_OR_RETURN(period.value.invocation_micros, Money(p["orchestration_usd_per_invocation"], at));
-      GH_ASSIGN_OR_RETURN(period.value.tool_call_micros, Money(p["tool_execution_usd_per_action"], at));
+      GH_ASSIGN_OR_RETURN(period.value.invocation_micros,
+                          Money(p["orchestration_usd_per_invocation"], at));
+      GH_ASSIGN_OR_RETURN(period.value.tool_call_micros,
+                          Money(p["tool_execution_usd_per_action"], at));
       d.fees.push_back(period);
     }
   }
@@ -123,14 +135,16 @@ Result<CatalogData> Parse(const YAML::Node& root) {
         if (!aliases.IsSequence()) return Bad(at + ".aliases", "must be a list of names");
         for (const auto& a : aliases) {
           const std::string alias = a.Scalar();
-          if (d.aliases.count(alias)) return Bad(at + ".aliases", "'" + alias + "' names two models");
+          if (d.aliases.count(alias))
+            return Bad(at + ".aliases", "'" + alias + "' names two models");
           d.aliases[alias] = name;
         }
       }
     }
   }
   for (const auto& [alias, model] : d.aliases)
-    if (d.models.count(alias)) return Bad("models." + model + ".aliases", "'" + alias + "' is also a model");
+    if (d.models.count(alias))
+      return Bad("models." + model + ".aliases", "'" + alias + "' is also a model");
   return d;
 }
 
@@ -157,14 +171,17 @@ Result<int64_t> ParseFixedPoint(std::string_view text, int decimals) {
       dot = true;
       continue;
     }
-    if (c < '0' || c > '9') return Status::InvalidArgument(fmt::format("'{}' is not a decimal number", text));
+    if (c < '0' || c > '9')
+      return Status::InvalidArgument(fmt::format("'{}' is not a decimal number", text));
     any = true;
     if (dot) {
       if (++frac_digits > decimals)
-        return Status::InvalidArgument(fmt::format("'{}' has more than {} decimal places", text, decimals));
+        return Status::InvalidArgument(
+            fmt::format("'{}' has more than {} decimal places", text, decimals));
       frac = frac * 10 + (c - '0');
     } else {
-      if (whole > 1'000'000'000'000) return Status::InvalidArgument(fmt::format("'{}' is too large", text));
+      if (whole > 1'000'000'000'000)
+        return Status::InvalidArgument(fmt::format("'{}' is too large", text));
       whole = whole * 10 + (c - '0');
     }
   }
@@ -185,7 +202,9 @@ Result<CatalogData> ParsePriceFile(std::string_view yaml_text) {
 
 Result<CatalogData> LoadPriceFile(const std::filesystem::path& path) {
   std::ifstream in(path);
-  if (!in) return Status::InvalidArgument("price file " + path.string() + " cannot be read", "invalid_price_file");
+  if (!in)
+    return Status::InvalidArgument("price file " + path.string() + " cannot be read",
+                                   "invalid_price_file");
   std::stringstream ss;
   ss << in.rdbuf();
   auto d = ParsePriceFile(ss.str());
@@ -199,8 +218,8 @@ CatalogData ApplyOverrides(CatalogData d, const PriceOverrides& o) {
   for (const auto& [name, p] : o.models) {
     d.aliases.erase(name);
     d.models[name] = {{0, p}};
-    canon += fmt::format("m:{}={},{},{},{};", name, p.input_per_mtok, p.output_per_mtok, p.cache_read_per_mtok,
-                         p.cache_write_per_mtok);
+    canon += fmt::format("m:{}={},{},{},{};", name, p.input_per_mtok, p.output_per_mtok,
+                         p.cache_read_per_mtok, p.cache_write_per_mtok);
   }
   if (o.invocation_micros || o.tool_call_micros) {
     RuntimeFees latest = d.fees.empty() ? RuntimeFees{} : d.fees.back().value;

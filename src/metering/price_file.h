@@ -31,7 +31,8 @@ struct PriceOverrides {
   std::optional<int64_t> markup_bps;
   std::map<std::string, int64_t> tenant_markup_bps;
   bool empty() const {
-    return models.empty() && !invocation_micros && !tool_call_micros && !markup_bps && tenant_markup_bps.empty();
+    return models.empty() && !invocation_micros && !tool_call_micros && !markup_bps &&
+           tenant_markup_bps.empty();
   }
 };
 

@@ -25,13 +25,15 @@ TEST(PriceFileTest, TheShippedCatalogParsesAndPricesCommonModels) {
   PriceCatalog c(*d);
   EXPECT_FALSE(c.version().empty());
   const int64_t now = Day("2025-08-20");
-  for (const char* m : {"gpt-4o", "gpt-4o-mini", "claude-3-5-sonnet-20241022", "claude-sonnet-4-20250514",
-                        "anthropic.claude-3-haiku-20240307-v1:0", "anthropic.claude-3-5-sonnet-20240620-v1:0",
-                        "amazon.titan-text-express-v1"}) {
+  for (const char* m :
+       {"gpt-4o", "gpt-4o-mini", "claude-3-5-sonnet-20241022", "claude-sonnet-4-20250514",
+        "anthropic.claude-3-haiku-20240307-v1:0", "anthropic.claude-3-5-sonnet-20240620-v1:0",
+        "amazon.titan-text-express-v1"}) {
     const ModelPrice* p = c.FindAt(m, now);
     ASSERT_NE(p, nullptr) << m;
     EXPECT_GT(p->input_per_mtok, 0) << m;
-    EXPECT_GT(p->output_per_mtok, p->input_per_mtok) << m << ": output tokens cost more than input tokens";
+    EXPECT_GT(p->output_per_mtok, p->input_per_mtok)
+        << m << ": output tokens cost more than input tokens";
     EXPECT_LE(p->cache_read_per_mtok, p->input_per_mtok) << m;
   }
   // Gatehouse runs the agent itself: no runtime fee unless the operator sets one.
@@ -65,7 +67,8 @@ models:
   ASSERT_TRUE(d.ok()) << d.status().message();
   PriceCatalog c(*d);
   EXPECT_EQ(c.version(), "2031-01-01");
-  EXPECT_EQ(*c.FindAt("vendor.m1-v1:0", Day("2030-02-01")), (ModelPrice{3'000'000, 15'000'000, 300'000, 3'750'000}));
+  EXPECT_EQ(*c.FindAt("vendor.m1-v1:0", Day("2030-02-01")),
+            (ModelPrice{3'000'000, 15'000'000, 300'000, 3'750'000}));
   EXPECT_EQ(*c.FindAt("m1", Day("2030-07-01")), (ModelPrice{1'500'000, 7'500'000, 0, 0}));
   EXPECT_EQ(c.FeesAt(Day("2030-02-01")), (RuntimeFees{1000, 500}));
   EXPECT_EQ(c.MarkupBps("acme"), 1250);
@@ -79,12 +82,18 @@ TEST(PriceFileTest, ABadFileIsRefusedNamingTheEntry) {
   };
   for (const Case& k : {
            Case{"models: {}", "version"},
-           Case{"version: x\nmodels: {m: {prices: [{from: 2030-13-01, input_usd_per_mtok: 1}]}}", "models.m.prices[0]"},
-           Case{"version: x\nmodels: {m: {prices: [{from: 2030-01-01, input_usd_per_mtok: 1.0000001}]}}", "input_usd_per_mtok"},
-           Case{"version: x\nmodels: {m: {prices: [{from: 2030-01-01, inptu_usd_per_mtok: 1}]}}", "inptu_usd_per_mtok"},
-           Case{"version: x\nmodels: {m: {prices: [{from: 2030-01-01}, {from: 2030-01-01}]}}", "same date"},
+           Case{"version: x\nmodels: {m: {prices: [{from: 2030-13-01, input_usd_per_mtok: 1}]}}",
+                "models.m.prices[0]"},
+           Case{"version: x\nmodels: {m: {prices: [{from: 2030-01-01, input_usd_per_mtok: "
+                "1.0000001}]}}",
+                "input_usd_per_mtok"},
+           Case{"version: x\nmodels: {m: {prices: [{from: 2030-01-01, inptu_usd_per_mtok: 1}]}}",
+                "inptu_usd_per_mtok"},
+           Case{"version: x\nmodels: {m: {prices: [{from: 2030-01-01}, {from: 2030-01-01}]}}",
+                "same date"},
            Case{"version: x\ncurrency: EUR", "USD"},
-           Case{"version: x\nmodels: {m: {prices: [{from: 2030-01-01}]}, n: {aliases: [m], prices: [{from: 2030-01-01}]}}",
+           Case{"version: x\nmodels: {m: {prices: [{from: 2030-01-01}]}, n: {aliases: [m], prices: "
+                "[{from: 2030-01-01}]}}",
                 "also a model"},
            Case{"version: [unclosed", "price file"},
        }) {
@@ -106,12 +115,14 @@ TEST(PriceFileTest, ConfigurationOverridesWinAndChangeTheVersion) {
   PriceCatalog c(ApplyOverrides(*d, o));
   EXPECT_NE(c.version(), file_version);
   EXPECT_EQ(c.version().rfind(file_version + "+cfg.", 0), 0u);
-  EXPECT_EQ(*c.FindAt("gpt-4o", Day("2024-06-01")), (ModelPrice{1, 2, 0, 0})) << "an override applies at all times";
+  EXPECT_EQ(*c.FindAt("gpt-4o", Day("2024-06-01")), (ModelPrice{1, 2, 0, 0}))
+      << "an override applies at all times";
   EXPECT_EQ(c.FeesAt(Day("2025-01-01")).invocation_micros, 1000);
   EXPECT_EQ(c.MarkupBps("acme"), 300);
   PriceOverrides o2 = o;
   o2.models["gpt-4o"] = {1, 3, 0, 0};
-  EXPECT_NE(ApplyOverrides(*d, o2).version, c.version()) << "different overrides, different versions";
+  EXPECT_NE(ApplyOverrides(*d, o2).version, c.version())
+      << "different overrides, different versions";
 }
 
 }  // namespace

@@ -17,8 +17,9 @@ namespace {
 constexpr int64_t kDayMs = 86'400'000;
 
 st::CostTotals TotalsOf(const UsageEvent& e) {
-  return {1,         e.input_tokens, e.output_tokens,     e.cache_read_tokens, e.cache_write_tokens,
-          e.quantity, e.list_cost_micros, e.cost_micros};
+  return {
+      1,          e.input_tokens,     e.output_tokens, e.cache_read_tokens, e.cache_write_tokens,
+      e.quantity, e.list_cost_micros, e.cost_micros};
 }
 
 // Several parties (and several batches of one group) may write the same trace's summary: merge
@@ -39,8 +40,18 @@ void MergeTrace(st::TraceRow& into, const st::TraceRow& t) {
 }
 
 st::SpanRow SpanRowOf(const observability::Span& s) {
-  return {TenantId(s.tenant_id), TraceId(s.trace_id), s.span_id, s.parent_span_id, s.name, s.kind, s.start_us,
-          s.end_us, s.error ? "error" : "ok", s.status_message, observability::AttributesJson(s), s.cost_micros};
+  return {TenantId(s.tenant_id),
+          TraceId(s.trace_id),
+          s.span_id,
+          s.parent_span_id,
+          s.name,
+          s.kind,
+          s.start_us,
+          s.end_us,
+          s.error ? "error" : "ok",
+          s.status_message,
+          observability::AttributesJson(s),
+          s.cost_micros};
 }
 
 }  // namespace
@@ -50,8 +61,9 @@ int64_t MonthlyRollupRetentionDays(const RetentionOptions& r) {
   return std::max(r.rollup_days, r.monthly_rollup_days);
 }
 
-Recorder::Recorder(st::Database& db, const Clock& clock, RecorderOptions options, observability::Metrics* metrics,
-                   observability::OtlpExporter* exporter, AlertNotifier* notifier)
+Recorder::Recorder(st::Database& db, const Clock& clock, RecorderOptions options,
+                   observability::Metrics* metrics, observability::OtlpExporter* exporter,
+                   AlertNotifier* notifier)
     : db_(db),
       clock_(clock),
       opt_(std::move(options)),
@@ -103,10 +115,14 @@ Status Recorder::WriteGroup(std::vector<Pending>& group, std::vector<st::AlertRo
   std::vector<st::SpanRow> spans;
   std::map<std::pair<std::string, std::string>, st::TraceRow> traces;
   // tenant -> (day, user, service, resource) -> totals, and the same without the user.
-  std::map<std::string, std::map<std::tuple<std::string, std::string, std::string, std::string>, st::CostTotals>> by_user;
-  std::map<std::string, std::map<std::tuple<std::string, std::string, std::string>, st::CostTotals>> by_tenant;
+  std::map<std::string,
+           std::map<std::tuple<std::string, std::string, std::string, std::string>, st::CostTotals>>
+      by_user;
+  std::map<std::string, std::map<std::tuple<std::string, std::string, std::string>, st::CostTotals>>
+      by_tenant;
   // tenant -> (month, user, service, resource) -> totals.
-  std::map<std::string, std::map<std::tuple<std::string, std::string, std::string, std::string>, st::CostTotals>>
+  std::map<std::string,
+           std::map<std::tuple<std::string, std::string, std::string, std::string>, st::CostTotals>>
       by_user_month;
   std::map<std::pair<std::string, std::string>, st::CostTotals> monthly;  // (tenant, month)
   for (auto& p : group) {
@@ -115,7 +131,8 @@ Status Recorder::WriteGroup(std::vector<Pending>& group, std::vector<st::AlertRo
       const st::CostTotals t = TotalsOf(e);
       by_user[e.tenant_id.value()][{e.day, e.user_id.value(), e.service, e.resource}] += t;
       by_tenant[e.tenant_id.value()][{e.day, e.service, e.resource}] += t;
-      by_user_month[e.tenant_id.value()][{e.day.substr(0, 7), e.user_id.value(), e.service, e.resource}] += t;
+      by_user_month[e.tenant_id.value()]
+                   [{e.day.substr(0, 7), e.user_id.value(), e.service, e.resource}] += t;
       monthly[{e.tenant_id.value(), e.day.substr(0, 7)}] += t;
       events.push_back(e);
     }
@@ -124,41 +141,51 @@ Status Recorder::WriteGroup(std::vector<Pending>& group, std::vector<st::AlertRo
     for (const auto& t : p.batch.traces) {
       auto key = std::pair{t.tenant_id.value(), t.trace_id.value()};
       auto it = traces.find(key);
-      if (it == traces.end()) traces.emplace(key, t);
-      else MergeTrace(it->second, t);
+      if (it == traces.end())
+        traces.emplace(key, t);
+      else
+        MergeTrace(it->second, t);
     }
   }
   std::vector<st::TraceRow> trace_rows;
   trace_rows.reserve(traces.size());
   for (auto& [k, t] : traces) trace_rows.push_back(std::move(t));
   const int64_t now = clock_.NowUnixMillis();
-  if (events.empty() && spans.empty() && trace_rows.empty()) return Status::Ok();
+  std::vector<const std::function<Status(st::Tx&)>*> writes;
+  for (const auto& p : group)
+    for (const auto& w : p.batch.writes) writes.push_back(&w);
+  if (events.empty() && spans.empty() && trace_rows.empty() && writes.empty()) return Status::Ok();
 
   return db_.WriteReadCommitted([&](st::Tx& tx) -> Status {
     alerts.clear();  // the unit may run more than once
+    for (const auto* w : writes) GH_RETURN_IF_ERROR((*w)(tx));
     GH_RETURN_IF_ERROR(st::usage_events::InsertMany(tx, events));
     for (const auto& [tenant, rows] : by_user) {
       std::vector<st::CostRow> v;
       v.reserve(rows.size());
-      for (const auto& [k, t] : rows) v.push_back({std::get<0>(k), std::get<1>(k), std::get<2>(k), std::get<3>(k), t});
+      for (const auto& [k, t] : rows)
+        v.push_back({std::get<0>(k), std::get<1>(k), std::get<2>(k), std::get<3>(k), t});
       GH_RETURN_IF_ERROR(st::cost_rollups::AddDailyUser(tx, TenantId(tenant), v));
     }
     for (const auto& [tenant, rows] : by_user_month) {
       std::vector<st::CostRow> v;
       v.reserve(rows.size());
-      for (const auto& [k, t] : rows) v.push_back({std::get<0>(k), std::get<1>(k), std::get<2>(k), std::get<3>(k), t});
+      for (const auto& [k, t] : rows)
+        v.push_back({std::get<0>(k), std::get<1>(k), std::get<2>(k), std::get<3>(k), t});
       GH_RETURN_IF_ERROR(st::cost_rollups::AddMonthlyUser(tx, TenantId(tenant), v));
     }
     for (const auto& [tenant, rows] : by_tenant) {
       std::vector<st::CostRow> v;
       v.reserve(rows.size());
-      for (const auto& [k, t] : rows) v.push_back({std::get<0>(k), "", std::get<1>(k), std::get<2>(k), t});
+      for (const auto& [k, t] : rows)
+        v.push_back({std::get<0>(k), "", std::get<1>(k), std::get<2>(k), t});
       GH_RETURN_IF_ERROR(st::cost_rollups::AddDailyTenant(tx, TenantId(tenant), v));
     }
     for (const auto& [key, t] : monthly) {
       GH_RETURN_IF_ERROR(st::cost_rollups::AddMonthly(tx, TenantId(key.first), key.second, t));
       if (t.cost_micros <= 0) continue;
-      GH_ASSIGN_OR_RETURN(auto crossed, RecordCrossedThresholds(tx, TenantId(key.first), key.second, now));
+      GH_ASSIGN_OR_RETURN(auto crossed,
+                          RecordCrossedThresholds(tx, TenantId(key.first), key.second, now));
       for (auto& a : crossed) alerts.push_back(std::move(a));
     }
     GH_RETURN_IF_ERROR(st::traces::InsertSpans(tx, spans));
@@ -188,7 +215,8 @@ void Recorder::Run() {
     // The group: everything queued, up to the bound (at least one batch).
     std::vector<Pending> group;
     size_t items = 0;
-    while (!queue_.empty() && (group.empty() || items + queue_.front().batch.size() <= opt_.max_group_items)) {
+    while (!queue_.empty() &&
+           (group.empty() || items + queue_.front().batch.size() <= opt_.max_group_items)) {
       items += queue_.front().batch.size();
       group.push_back(std::move(queue_.front()));
       queue_.pop_front();
@@ -216,11 +244,17 @@ void Recorder::Run() {
       for (auto& a : p.batch.audit) audit.push_back(std::move(a));
       for (auto& s : p.batch.spans) exported.push_back(std::move(s));
     }
-    if (metrics_) metrics_->ObserveEventBatch(nevents, nspans, std::chrono::duration<double>(SteadyClock::now() - t0).count(), st.ok());
-    if (!st.ok()) log::Error("usage events could not be committed", {{"events", int64_t(nevents)}, {"error", st.message()}});
+    if (metrics_)
+      metrics_->ObserveEventBatch(
+          nevents, nspans, std::chrono::duration<double>(SteadyClock::now() - t0).count(), st.ok());
+    if (!st.ok())
+      log::Error("usage events could not be committed",
+                 {{"events", int64_t(nevents)}, {"error", st.message()}});
     if (!audit.empty()) {
       Status a = audit_.Append(audit);
-      if (!a.ok()) log::Error("audit records could not be appended", {{"records", int64_t(audit.size())}, {"error", a.message()}});
+      if (!a.ok())
+        log::Error("audit records could not be appended",
+                   {{"records", int64_t(audit.size())}, {"error", a.message()}});
     }
     // Handed on before the callers hear of the commit, so whoever waits on it finds them queued.
     if (exporter_ && !exported.empty()) exporter_->Export(std::move(exported));
@@ -251,12 +285,13 @@ Result<int64_t> Recorder::Purge() {
   }
   if (r.rollup_days > 0) {
     const std::string day = DayKey(FromUnixMillis(now - r.rollup_days * kDayMs));
-    GH_RETURN_IF_ERROR(db_.WriteReadCommitted([&](st::Tx& tx) { return st::cost_rollups::PurgeBefore(tx, day); }));
+    GH_RETURN_IF_ERROR(
+        db_.WriteReadCommitted([&](st::Tx& tx) { return st::cost_rollups::PurgeBefore(tx, day); }));
   }
   if (const int64_t days = MonthlyRollupRetentionDays(r); days > 0) {
     const std::string month = MonthKey(FromUnixMillis(now - days * kDayMs));
-    GH_RETURN_IF_ERROR(
-        db_.WriteReadCommitted([&](st::Tx& tx) { return st::cost_rollups::PurgeMonthlyUserBefore(tx, month); }));
+    GH_RETURN_IF_ERROR(db_.WriteReadCommitted(
+        [&](st::Tx& tx) { return st::cost_rollups::PurgeMonthlyUserBefore(tx, month); }));
   }
   if (r.trace_days > 0) {
     const int64_t cutoff_us = (now - r.trace_days * kDayMs) * 1000;

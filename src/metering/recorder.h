@@ -20,7 +20,9 @@
 // FakeClock to make a sweep due. Thread-safe.
 #pragma once
 
+#include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -50,8 +52,17 @@ struct Batch {
   std::vector<observability::Span> spans;  // stored when they carry a tenant id; all exported
   std::vector<storage::TraceRow> traces;
   std::vector<audit::AuditEntry> audit;
-  bool empty() const { return events.empty() && spans.empty() && traces.empty() && audit.empty(); }
-  size_t size() const { return events.size() + spans.size() + traces.size() + audit.size(); }
+  // Written in the group's transaction with the events, so that a completion's usage record and
+  // quota settlement cost no transaction of their own (and hot counter rows are written once per
+  // group). Each may run more than once (a failed group is retried) and should fail only on a
+  // storage error: one failing fails the whole group.
+  std::vector<std::function<Status(storage::Tx&)>> writes;
+  bool empty() const {
+    return events.empty() && spans.empty() && traces.empty() && audit.empty() && writes.empty();
+  }
+  size_t size() const {
+    return events.size() + spans.size() + traces.size() + audit.size() + writes.size();
+  }
 };
 
 // Days to keep each kind of row; 0 keeps them for ever.
@@ -60,7 +71,8 @@ struct RetentionOptions {
   int64_t rollup_days = 800;  // daily roll-ups (reports) and the tenants' month totals (budgets)
   int64_t trace_days = 30;    // traces and spans
   std::chrono::milliseconds purge_interval{std::chrono::hours(1)};  // on the Clock
-  std::chrono::milliseconds check_every{std::chrono::seconds(5)};    // real time: how often the clock is read
+  std::chrono::milliseconds check_every{
+      std::chrono::seconds(5)};  // real time: how often the clock is read
   // The per-user monthly roll-up (the whole months of per-user reports). A month goes once all its
   // days are older than this, never before the daily roll-up's days (MonthlyRollupRetentionDays).
   int64_t monthly_rollup_days = 1830;
@@ -78,8 +90,9 @@ struct RecorderOptions {
 class Recorder {
  public:
   // Borrowed: all must outlive the recorder. metrics, exporter and notifier may be null.
-  Recorder(storage::Database& db, const Clock& clock, RecorderOptions options, observability::Metrics* metrics,
-           observability::OtlpExporter* exporter, AlertNotifier* notifier);
+  Recorder(storage::Database& db, const Clock& clock, RecorderOptions options,
+           observability::Metrics* metrics, observability::OtlpExporter* exporter,
+           AlertNotifier* notifier);
   ~Recorder();  // commits what is queued, then stops
   Recorder(const Recorder&) = delete;
   Recorder& operator=(const Recorder&) = delete;
@@ -98,9 +111,16 @@ class Recorder {
     return boost::asio::async_initiate<Token, void(Status)>(
         [this](auto handler, Batch b) {
           auto h = std::make_shared<decltype(handler)>(std::move(handler));
-          Push(std::move(b), [h](Status st) {
-            auto ex = boost::asio::get_associated_executor(*h);
-            boost::asio::post(ex, [h, st = std::move(st)]() mutable { std::move (*h)(std::move(st)); });
+          // Outstanding work until the commit is heard of: an io_context with nothing else to do
+          // must not return from run() while its coroutine awaits the recorder's thread.
+          auto work = std::make_shared<boost::asio::executor_work_guard<
+              boost::asio::associated_executor_t<decltype(handler)>>>(
+              boost::asio::get_associated_executor(*h));
+          Push(std::move(b), [h, work](Status st) {
+            boost::asio::post(work->get_executor(), [h, work, st = std::move(st)]() mutable {
+              work->reset();
+              std::move (*h)(std::move(st));
+            });
           });
         },
         token, std::move(batch));

@@ -28,7 +28,8 @@ namespace st = gh::storage;
 class RecorderTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("gh-recorder-" + std::to_string(::getpid()) + "-" + std::to_string(n_++));
+    dir_ = fs::temp_directory_path() /
+           ("gh-recorder-" + std::to_string(::getpid()) + "-" + std::to_string(n_++));
     fs::create_directories(dir_);
     std::string url = "sqlite:" + (dir_ / "db").string();
     if (GetParam() == "postgres") {
@@ -53,7 +54,9 @@ class RecorderTest : public ::testing::TestWithParam<std::string> {
     return db.ok() ? std::move(db).value() : nullptr;
   }
   Recorder& recorder() {
-    if (!recorder_) recorder_ = std::make_unique<Recorder>(*db_, clock_, RecorderOptions{}, &metrics_, nullptr, nullptr);
+    if (!recorder_)
+      recorder_ =
+          std::make_unique<Recorder>(*db_, clock_, RecorderOptions{}, &metrics_, nullptr, nullptr);
     return *recorder_;
   }
 
@@ -61,9 +64,11 @@ class RecorderTest : public ::testing::TestWithParam<std::string> {
   UsageEvent RandomEvent(std::mt19937_64& rng, int days = 3) {
     static const char* kTenants[] = {"acme", "globex", "initech"};
     static const char* kServices[] = {"model", "model", "tool", "agent_runtime"};
-    static const char* kModels[] = {"gpt-4o", "claude-3-5-sonnet-20241022", "anthropic.claude-3-haiku-20240307-v1:0"};
+    static const char* kModels[] = {"gpt-4o", "claude-3-5-sonnet-20241022",
+                                    "anthropic.claude-3-haiku-20240307-v1:0"};
     UsageEvent e;
-    const int64_t at = clock_.NowUnixMillis() + int64_t(rng() % days) * 86'400'000 + int64_t(rng() % 86'400'000);
+    const int64_t at =
+        clock_.NowUnixMillis() + int64_t(rng() % days) * 86'400'000 + int64_t(rng() % 86'400'000);
     e.event_id = NewEventId(at, random_);
     e.tenant_id = TenantId(kTenants[rng() % 3]);
     e.user_id = UserId("u" + std::to_string(rng() % 5));
@@ -71,7 +76,9 @@ class RecorderTest : public ::testing::TestWithParam<std::string> {
     e.trace_id = TraceId("t" + std::to_string(rng() % 50));
     e.span_id = "sp";
     e.service = kServices[rng() % 4];
-    e.resource = e.service == "model" ? kModels[rng() % 3] : (e.service == "tool" ? "get_current_weather" : "orchestration");
+    e.resource = e.service == "model"
+                     ? kModels[rng() % 3]
+                     : (e.service == "tool" ? "get_current_weather" : "orchestration");
     if (e.service == "model") {
       e.input_tokens = int64_t(rng() % 5000);
       e.output_tokens = int64_t(rng() % 2000);
@@ -100,8 +107,9 @@ class RecorderTest : public ::testing::TestWithParam<std::string> {
 };
 
 st::CostTotals Totals(const UsageEvent& e) {
-  return {1, e.input_tokens, e.output_tokens, e.cache_read_tokens, e.cache_write_tokens, e.quantity, e.list_cost_micros,
-          e.cost_micros};
+  return {
+      1,          e.input_tokens,     e.output_tokens, e.cache_read_tokens, e.cache_write_tokens,
+      e.quantity, e.list_cost_micros, e.cost_micros};
 }
 
 TEST_P(RecorderTest, ReportsEqualTheSumOfEventsToTheMicroDollar) {
@@ -118,8 +126,8 @@ TEST_P(RecorderTest, ReportsEqualTheSumOfEventsToTheMicroDollar) {
   // Expected figures, summed from the raw events.
   std::map<std::string, st::CostTotals> by_tenant;
   std::map<std::tuple<std::string, std::string>, st::CostTotals> by_service, by_user;
-  std::map<std::tuple<std::string, std::string, std::string>, st::CostTotals> by_resource, by_day_service,
-      by_user_service;
+  std::map<std::tuple<std::string, std::string, std::string>, st::CostTotals> by_resource,
+      by_day_service, by_user_service;
   for (const auto& e : all) {
     const std::string t = e.tenant_id.value();
     by_tenant[t] += Totals(e);
@@ -138,7 +146,8 @@ TEST_P(RecorderTest, ReportsEqualTheSumOfEventsToTheMicroDollar) {
     EXPECT_EQ(overall->total, total);
     for (const auto& s : overall->services) {
       EXPECT_EQ(s.totals, (by_service[{tenant, s.key}])) << s.key;
-      for (const auto& r : s.parts) EXPECT_EQ(r.totals, (by_resource[{tenant, s.key, r.key}])) << r.key;
+      for (const auto& r : s.parts)
+        EXPECT_EQ(r.totals, (by_resource[{tenant, s.key, r.key}])) << r.key;
     }
     auto wise = reports.ServiceWise(TenantId(tenant), range);
     ASSERT_TRUE(wise.ok());
@@ -168,15 +177,17 @@ TEST_P(RecorderTest, ReportsEqualTheSumOfEventsToTheMicroDollar) {
   // The raw events are all there too.
   int64_t raw = 0;
   ASSERT_TRUE(db_->Read([&](st::Tx& tx) -> Status {
-    for (const auto& [tenant, total] : by_tenant) {
-      GH_ASSIGN_OR_RETURN(auto rows, st::usage_events::List(tx, TenantId(tenant), 0, INT64_MAX, 100'000));
-      st::CostTotals sum;
-      for (const auto& e : rows) sum += Totals(e);
-      EXPECT_EQ(sum, total);
-      raw += static_cast<int64_t>(rows.size());
-    }
-    return Status::Ok();
-  }).ok());
+                   for (const auto& [tenant, total] : by_tenant) {
+                     GH_ASSIGN_OR_RETURN(auto rows, st::usage_events::List(tx, TenantId(tenant), 0,
+                                                                           INT64_MAX, 100'000));
+                     st::CostTotals sum;
+                     for (const auto& e : rows) sum += Totals(e);
+                     EXPECT_EQ(sum, total);
+                     raw += static_cast<int64_t>(rows.size());
+                   }
+                   return Status::Ok();
+                 })
+                  .ok());
   EXPECT_EQ(raw, static_cast<int64_t>(all.size()));
 }
 
@@ -218,7 +229,10 @@ TEST_P(RecorderTest, ConcurrentRequestsAreCommittedTogether) {
         Batch b;
         b.events.push_back(e);
         boost::asio::co_spawn(
-            io, [&]() -> boost::asio::awaitable<void> { got = co_await recorder().Commit(std::move(b)); },
+            io,
+            [&]() -> boost::asio::awaitable<void> {
+              got = co_await recorder().Commit(std::move(b));
+            },
             boost::asio::detached);
         io.run();
         if (!got.ok()) ++failures;
@@ -229,11 +243,14 @@ TEST_P(RecorderTest, ConcurrentRequestsAreCommittedTogether) {
   EXPECT_EQ(failures.load(), 0);
   const std::string text = metrics_.Serialize();
   // Every event is committed, in fewer transactions than there were requests.
-  EXPECT_NE(text.find("gatehouse_usage_events_written_total " + std::to_string(kThreads * kPerThread)), std::string::npos)
+  EXPECT_NE(
+      text.find("gatehouse_usage_events_written_total " + std::to_string(kThreads * kPerThread)),
+      std::string::npos)
       << text;
   auto pos = text.find("gatehouse_usage_event_batches_total{outcome=\"ok\"} ");
   ASSERT_NE(pos, std::string::npos);
-  const double groups = std::stod(text.substr(pos + std::string("gatehouse_usage_event_batches_total{outcome=\"ok\"} ").size()));
+  const double groups = std::stod(text.substr(
+      pos + std::string("gatehouse_usage_event_batches_total{outcome=\"ok\"} ").size()));
   EXPECT_LT(groups, kThreads * kPerThread);
   RecordProperty("groups", std::to_string(groups));
 }
@@ -268,13 +285,23 @@ TEST_P(RecorderTest, ACommittedBatchIsReadableWhenCommitCompletes) {
 TEST_P(RecorderTest, RetentionDropsOldEventsAndTracesButKeepsRollupsLonger) {
   RecorderOptions opt;
   opt.retention = {10, 400, 5, std::chrono::hours(24)};
-  opt.retention.check_every = std::chrono::hours(24);  // no sweep of its own: this test purges by hand
+  opt.retention.check_every =
+      std::chrono::hours(24);  // no sweep of its own: this test purges by hand
   recorder_ = std::make_unique<Recorder>(*db_, clock_, opt, &metrics_, nullptr, nullptr);
   std::mt19937_64 rng(11);
   Batch b;
   for (int i = 0; i < 20; ++i) b.events.push_back(RandomEvent(rng, 1));
-  st::TraceRow t{TenantId("acme"), TraceId("t1"), "u1", "s1", "chat", "m", clock_.NowUnixMillis() * 1000,
-                 clock_.NowUnixMillis() * 1000 + 5, "ok", 10, 1};
+  st::TraceRow t{TenantId("acme"),
+                 TraceId("t1"),
+                 "u1",
+                 "s1",
+                 "chat",
+                 "m",
+                 clock_.NowUnixMillis() * 1000,
+                 clock_.NowUnixMillis() * 1000 + 5,
+                 "ok",
+                 10,
+                 1};
   b.traces.push_back(t);
   recorder().Enqueue(b);
   ASSERT_TRUE(recorder().Flush().ok());
@@ -309,7 +336,8 @@ struct PerUserSums {
   std::map<std::tuple<std::string, std::string, std::string>, st::CostTotals> by_user_resource;
 };
 
-PerUserSums SumOf(const std::vector<UsageEvent>& events, const std::string& tenant, const DateRange& range) {
+PerUserSums SumOf(const std::vector<UsageEvent>& events, const std::string& tenant,
+                  const DateRange& range) {
   PerUserSums s;
   for (const auto& e : events) {
     if (e.tenant_id.value() != tenant || e.day < range.from || e.day > range.to) continue;
@@ -324,8 +352,8 @@ PerUserSums SumOf(const std::vector<UsageEvent>& events, const std::string& tena
 
 // The tenant's per-user report, its comprehensive report's users and every user's own report
 // equal the events' sums, to the micro-dollar.
-void ExpectPerUserReportsEqual(CostReports& reports, const std::string& tenant, const DateRange& range,
-                               const PerUserSums& want) {
+void ExpectPerUserReportsEqual(CostReports& reports, const std::string& tenant,
+                               const DateRange& range, const PerUserSums& want) {
   SCOPED_TRACE(tenant + " " + range.from + ".." + range.to);
   auto per_user = reports.PerUser(TenantId(tenant), range);
   ASSERT_TRUE(per_user.ok()) << per_user.status().message();
@@ -333,7 +361,8 @@ void ExpectPerUserReportsEqual(CostReports& reports, const std::string& tenant, 
   EXPECT_EQ(per_user->users.size(), want.by_user.size());
   for (const auto& u : per_user->users) {
     EXPECT_EQ(u.totals, want.by_user.at(u.key)) << u.key;
-    for (const auto& svc : u.parts) EXPECT_EQ(svc.totals, (want.by_user_service.at({u.key, svc.key}))) << u.key;
+    for (const auto& svc : u.parts)
+      EXPECT_EQ(svc.totals, (want.by_user_service.at({u.key, svc.key}))) << u.key;
   }
   auto comprehensive = reports.Comprehensive(TenantId(tenant), range, 0);
   ASSERT_TRUE(comprehensive.ok()) << comprehensive.status().message();
@@ -345,7 +374,8 @@ void ExpectPerUserReportsEqual(CostReports& reports, const std::string& tenant, 
     EXPECT_EQ(mine->total, total) << user;
     for (const auto& svc : mine->services)
       for (const auto& res : svc.parts)
-        EXPECT_EQ(res.totals, (want.by_user_resource.at({user, svc.key, res.key}))) << user << " " << res.key;
+        EXPECT_EQ(res.totals, (want.by_user_resource.at({user, svc.key, res.key})))
+            << user << " " << res.key;
   }
 }
 
@@ -363,7 +393,8 @@ const std::vector<DateRange>& MonthRanges() {
 
 // Events of acme and globex from mid-December to May, and one either side of every month boundary
 // (the last millisecond of a month, the first of the next): reports bucket by UTC day.
-std::vector<UsageEvent> EventsOverMonths(std::mt19937_64& rng, SeededRandom& random, int64_t from_ms, int64_t to_ms) {
+std::vector<UsageEvent> EventsOverMonths(std::mt19937_64& rng, SeededRandom& random,
+                                         int64_t from_ms, int64_t to_ms) {
   static const char* kServices[] = {"model", "model", "tool", "agent_runtime"};
   static const char* kModels[] = {"gpt-4o", "claude-3-5-sonnet-20241022"};
   auto event = [&](const std::string& tenant, int64_t at) {
@@ -390,7 +421,8 @@ std::vector<UsageEvent> EventsOverMonths(std::mt19937_64& rng, SeededRandom& ran
     return e;
   };
   std::vector<int64_t> times;
-  for (int i = 0; i < 600; ++i) times.push_back(from_ms + int64_t(rng() % uint64_t(to_ms - from_ms)));
+  for (int i = 0; i < 600; ++i)
+    times.push_back(from_ms + int64_t(rng() % uint64_t(to_ms - from_ms)));
   for (const char* first : {"2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z", "2026-03-01T00:00:00Z",
                             "2026-04-01T00:00:00Z", "2026-05-01T00:00:00Z"}) {
     if (At(first) <= from_ms || At(first) >= to_ms) continue;
@@ -404,11 +436,13 @@ std::vector<UsageEvent> EventsOverMonths(std::mt19937_64& rng, SeededRandom& ran
 
 TEST_P(RecorderTest, PerUserReportsOverWholeAndPartialMonthsEqualTheSumOfEvents) {
   std::mt19937_64 rng(77);
-  const auto events = EventsOverMonths(rng, random_, At("2025-12-10T00:00:00Z"), At("2026-05-20T00:00:00Z"));
+  const auto events =
+      EventsOverMonths(rng, random_, At("2025-12-10T00:00:00Z"), At("2026-05-20T00:00:00Z"));
   // In several groups, so that month rows are added to, not only inserted.
   for (size_t i = 0; i < events.size(); i += 50) {
     Batch b;
-    b.events.assign(events.begin() + long(i), events.begin() + long(std::min(events.size(), i + 50)));
+    b.events.assign(events.begin() + long(i),
+                    events.begin() + long(std::min(events.size(), i + 50)));
     recorder().Enqueue(std::move(b));
   }
   ASSERT_TRUE(recorder().Flush().ok());
@@ -430,7 +464,8 @@ TEST_P(RecorderTest, RawEventRetentionLeavesTheMonthlyFiguresUnchanged) {
   opt.retention.check_every = std::chrono::hours(24);  // this test purges by hand
   recorder_ = std::make_unique<Recorder>(*db_, clock_, opt, &metrics_, nullptr, nullptr);
   std::mt19937_64 rng(78);
-  const auto events = EventsOverMonths(rng, random_, At("2025-12-10T00:00:00Z"), At("2026-03-29T00:00:00Z"));
+  const auto events =
+      EventsOverMonths(rng, random_, At("2025-12-10T00:00:00Z"), At("2026-03-29T00:00:00Z"));
   Batch b;
   b.events = events;
   recorder().Enqueue(std::move(b));
@@ -453,7 +488,8 @@ TEST_P(RecorderTest, TheMonthlyRollupIsKeptLongerThanTheDailyOneAndThenGoesAWhol
   opt.retention.check_every = std::chrono::hours(24);
   recorder_ = std::make_unique<Recorder>(*db_, clock_, opt, &metrics_, nullptr, nullptr);
   std::mt19937_64 rng(79);
-  const auto events = EventsOverMonths(rng, random_, At("2026-01-10T00:00:00Z"), At("2026-03-29T00:00:00Z"));
+  const auto events =
+      EventsOverMonths(rng, random_, At("2026-01-10T00:00:00Z"), At("2026-03-29T00:00:00Z"));
   Batch b;
   b.events = events;
   recorder().Enqueue(std::move(b));
@@ -470,7 +506,8 @@ TEST_P(RecorderTest, TheMonthlyRollupIsKeptLongerThanTheDailyOneAndThenGoesAWhol
   ExpectPerUserReportsEqual(reports, "acme", jan, SumOf(events, "acme", jan));
   auto days = reports.PerUser(TenantId("acme"), within_feb);
   ASSERT_TRUE(days.ok());
-  EXPECT_EQ(days->total.events, 0) << "the days inside a month come from the daily roll-up, gone by now";
+  EXPECT_EQ(days->total.events, 0)
+      << "the days inside a month come from the daily roll-up, gone by now";
 
   // 2026-06-01: 120 days back is 2026-02-01: January goes, February stays.
   clock_.Advance(std::chrono::hours(24 * 17));
@@ -514,7 +551,8 @@ TEST_P(RecorderTest, TheRetentionSweepRunsOnItsOwnOncePerIntervalOfTheClock) {
   auto count_events = [&] {
     int64_t n = -1;
     (void)db_->Read([&](st::Tx& tx) -> Status {
-      GH_ASSIGN_OR_RETURN(auto rows, st::usage_events::List(tx, TenantId("acme"), 0, INT64_MAX, 1000));
+      GH_ASSIGN_OR_RETURN(auto rows,
+                          st::usage_events::List(tx, TenantId("acme"), 0, INT64_MAX, 1000));
       n = static_cast<int64_t>(rows.size());
       return Status::Ok();
     });

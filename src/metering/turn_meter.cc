@@ -11,7 +11,8 @@ namespace bj = boost::json;
 namespace sp = observability::spans;
 
 TurnMeter::TurnMeter(TurnInfo info, PriceCatalogPtr prices, const Clock& clock, Random& random,
-                     observability::Metrics* metrics, std::shared_ptr<observability::RequestTrace> request_trace)
+                     observability::Metrics* metrics,
+                     std::shared_ptr<observability::RequestTrace> request_trace)
     : info_(std::move(info)),
       prices_(std::move(prices)),
       clock_(clock),
@@ -23,7 +24,8 @@ TurnMeter::TurnMeter(TurnInfo info, PriceCatalogPtr prices, const Clock& clock, 
 }
 
 int64_t TurnMeter::NowUs() const {
-  return std::chrono::duration_cast<std::chrono::microseconds>(clock_.Now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::microseconds>(clock_.Now().time_since_epoch())
+      .count();
 }
 
 std::string TurnMeter::Traceparent() const {
@@ -56,19 +58,23 @@ void TurnMeter::UseModel(std::string model, std::string provider_model) {
 
 int64_t TurnMeter::WorstCaseModelCost(int64_t max_input, int64_t max_output) const {
   const int64_t now = clock_.NowUnixMillis();
-  return prices_->Charge(info_.tenant.value(), prices_->WorstCaseModelCostAt(PricedModel(now), max_input, max_output, now));
+  return prices_->Charge(info_.tenant.value(), prices_->WorstCaseModelCostAt(
+                                                   PricedModel(now), max_input, max_output, now));
 }
 
 int64_t TurnMeter::InvocationFee() const {
-  return prices_->Charge(info_.tenant.value(), prices_->FeesAt(clock_.NowUnixMillis()).invocation_micros);
+  return prices_->Charge(info_.tenant.value(),
+                         prices_->FeesAt(clock_.NowUnixMillis()).invocation_micros);
 }
 
 int64_t TurnMeter::ToolFee() const {
-  return prices_->Charge(info_.tenant.value(), prices_->FeesAt(clock_.NowUnixMillis()).tool_call_micros);
+  return prices_->Charge(info_.tenant.value(),
+                         prices_->FeesAt(clock_.NowUnixMillis()).tool_call_micros);
 }
 
-UsageEvent TurnMeter::NewEvent(std::string_view service, const std::string& resource, const std::string& span_id,
-                               int64_t list_cost, int64_t cost, bool ok) {
+UsageEvent TurnMeter::NewEvent(std::string_view service, const std::string& resource,
+                               const std::string& span_id, int64_t list_cost, int64_t cost,
+                               bool ok) {
   const int64_t now = clock_.NowUnixMillis();
   UsageEvent e;
   e.event_id = NewEventId(now, random_);
@@ -91,7 +97,8 @@ UsageEvent TurnMeter::NewEvent(std::string_view service, const std::string& reso
 
 void TurnMeter::InvocationCharged(int64_t cost) {
   const int64_t list = prices_->FeesAt(clock_.NowUnixMillis()).invocation_micros;
-  events_.push_back(NewEvent(services::kAgentRuntime, std::string(kOrchestration), chat_.span_id, list, cost, true));
+  events_.push_back(NewEvent(services::kAgentRuntime, std::string(kOrchestration), chat_.span_id,
+                             list, cost, true));
   chat_.cost_micros += cost;
 }
 
@@ -128,8 +135,8 @@ int64_t TurnMeter::ModelCallFinished(const TokenCounts& t, bool ok) {
   if (metrics_) {
     std::optional<double> ttft;
     if (first_token_us_) ttft = double(*first_token_us_ - s.start_us) / 1e6;
-    metrics_->ObserveModelCall(info_.model, ok, double(s.end_us - s.start_us) / 1e6, ttft, t.input, t.output,
-                               t.cache_read, t.cache_write);
+    metrics_->ObserveModelCall(info_.model, ok, double(s.end_us - s.start_us) / 1e6, ttft, t.input,
+                               t.output, t.cache_read, t.cache_write);
   }
   UsageEvent e = NewEvent(services::kModel, info_.model, s.span_id, list, cost, ok);
   e.input_tokens = t.input;
@@ -141,9 +148,12 @@ int64_t TurnMeter::ModelCallFinished(const TokenCounts& t, bool ok) {
   return cost;
 }
 
-void TurnMeter::ToolCallStarted(const std::string& call_id, const std::string& tool, size_t argument_bytes) {
+void TurnMeter::ToolCallStarted(const std::string& call_id, const std::string& tool,
+                                size_t argument_bytes) {
   ToolState st{NewSpan(sp::kToolCall, chat_.span_id), tool, argument_bytes, false};
-  st.span.Set("tool.name", tool).Set("tool.call_id", call_id).Set("tool.arguments_bytes", int64_t(argument_bytes));
+  st.span.Set("tool.name", tool)
+      .Set("tool.call_id", call_id)
+      .Set("tool.arguments_bytes", int64_t(argument_bytes));
   if (!tools_.count(call_id)) tool_order_.push_back(call_id);
   tools_[call_id] = std::move(st);
 }
@@ -152,7 +162,8 @@ void TurnMeter::ToolCallCharged(const std::string& call_id, int64_t cost) {
   auto it = tools_.find(call_id);
   if (it == tools_.end()) return;
   const int64_t list = prices_->FeesAt(clock_.NowUnixMillis()).tool_call_micros;
-  events_.push_back(NewEvent(services::kTool, it->second.tool, it->second.span.span_id, list, cost, true));
+  events_.push_back(
+      NewEvent(services::kTool, it->second.tool, it->second.span.span_id, list, cost, true));
   it->second.span.cost_micros += cost;
 }
 
@@ -164,8 +175,10 @@ void TurnMeter::ToolCallFinished(const std::string& call_id, bool is_error, size
   t.span.error = is_error;
   const char* outcome = t.denied ? "denied" : (is_error ? "error" : "ok");
   t.span.Set("tool.result_status", outcome).Set("tool.result_bytes", int64_t(result_bytes));
-  if (metrics_) metrics_->ObserveToolCall(t.tool, !is_error, double(t.span.end_us - t.span.start_us) / 1e6);
-  audit_.push_back({info_.tenant.value(), "user:" + info_.user.value(), "tool.call", t.tool, outcome,
+  if (metrics_)
+    metrics_->ObserveToolCall(t.tool, !is_error, double(t.span.end_us - t.span.start_us) / 1e6);
+  audit_.push_back({info_.tenant.value(), "user:" + info_.user.value(), "tool.call", t.tool,
+                    outcome,
                     bj::serialize(bj::object{{"trace_id", info_.trace.value()},
                                              {"session_id", info_.session.value()},
                                              {"call_id", call_id},
@@ -186,7 +199,8 @@ void TurnMeter::Authorization(const std::string& call_id, bool allowed, const st
   if (allowed) return;
   const std::string tool = it == tools_.end() ? std::string() : it->second.tool;
   if (it != tools_.end()) it->second.denied = true;
-  audit_.push_back({info_.tenant.value(), "user:" + info_.user.value(), "authz.denied", "tool:" + tool, "denied",
+  audit_.push_back({info_.tenant.value(), "user:" + info_.user.value(), "authz.denied",
+                    "tool:" + tool, "denied",
                     bj::serialize(bj::object{{"trace_id", info_.trace.value()},
                                              {"relation", relation},
                                              {"object", object},
@@ -195,7 +209,8 @@ void TurnMeter::Authorization(const std::string& call_id, bool allowed, const st
 
 Batch TurnMeter::Finish(bool ok, const std::string& status_message) {
   const int64_t end = NowUs();
-  if (model_call_) {  // the turn ended inside a call (client gone): close it as failed, no cost known
+  if (model_call_) {  // the turn ended inside a call (client gone): close it as failed, no cost
+                      // known
     model_call_->end_us = end;
     model_call_->error = true;
     done_.push_back(std::move(*model_call_));

@@ -39,7 +39,8 @@ class TurnMeter {
   // `request_trace` (may be null) is the HTTP request's trace: the turn's span hangs under it.
   // `metrics` may be null.
   TurnMeter(TurnInfo info, PriceCatalogPtr prices, const Clock& clock, Random& random,
-            observability::Metrics* metrics, std::shared_ptr<observability::RequestTrace> request_trace);
+            observability::Metrics* metrics,
+            std::shared_ptr<observability::RequestTrace> request_trace);
 
   const TurnInfo& info() const { return info_; }
   const std::string& chat_span_id() const { return chat_.span_id; }
@@ -64,8 +65,8 @@ class TurnMeter {
   void ToolCallStarted(const std::string& call_id, const std::string& tool, size_t argument_bytes);
   void ToolCallCharged(const std::string& call_id, int64_t cost_micros);
   void ToolCallFinished(const std::string& call_id, bool is_error, size_t result_bytes);
-  void Authorization(const std::string& call_id, bool allowed, const std::string& relation, const std::string& object,
-                     const std::string& reason);
+  void Authorization(const std::string& call_id, bool allowed, const std::string& relation,
+                     const std::string& object, const std::string& reason);
 
   // Closes the turn and returns everything to record. Call once.
   Batch Finish(bool ok, const std::string& status_message);
@@ -74,8 +75,8 @@ class TurnMeter {
   int64_t NowUs() const;
   std::string PricedModel(int64_t at_ms) const;
   observability::Span NewSpan(std::string_view name, const std::string& parent) const;
-  UsageEvent NewEvent(std::string_view service, const std::string& resource, const std::string& span_id, int64_t list_cost,
-                      int64_t cost, bool ok);
+  UsageEvent NewEvent(std::string_view service, const std::string& resource,
+                      const std::string& span_id, int64_t list_cost, int64_t cost, bool ok);
 
   struct ToolState {
     observability::Span span;

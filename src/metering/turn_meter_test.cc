@@ -16,12 +16,14 @@ class TurnMeterTest : public ::testing::Test {
     CatalogData d;
     d.version = "v-test";
     d.models["gpt-4o"] = {{0, {2'500'000, 10'000'000, 1'250'000, 0}}};
-    d.fees = {{0, {1000, 500}}};  // the seed's AgentCore fees: $0.001 per invocation, $0.0005 per action
+    d.fees = {
+        {0, {1000, 500}}};  // the seed's AgentCore fees: $0.001 per invocation, $0.0005 per action
     d.tenant_markup_bps["acme"] = 1000;
     prices_ = std::make_shared<const PriceCatalog>(std::move(d));
   }
   TurnInfo Info() {
-    return {TenantId("acme"), UserId("u1"), SessionId("s1"), TraceId(std::string(32, 'a')), "gpt-4o", "gpt-4o"};
+    return {TenantId("acme"), UserId("u1"), SessionId("s1"), TraceId(std::string(32, 'a')),
+            "gpt-4o",         "gpt-4o"};
   }
   PriceCatalogPtr prices_;
   FakeClock clock_;
@@ -29,7 +31,8 @@ class TurnMeterTest : public ::testing::Test {
 };
 
 TEST_F(TurnMeterTest, AChatWithAToolCallGivesItsSpansInOrderWithCostsAttached) {
-  auto request = std::make_shared<observability::RequestTrace>(std::string(32, 'a'), "1111111111111111", "");
+  auto request =
+      std::make_shared<observability::RequestTrace>(std::string(32, 'a'), "1111111111111111", "");
   TurnMeter m(Info(), prices_, clock_, random_, nullptr, request);
   m.InvocationCharged(m.InvocationFee());
   m.ModelCallStarted();
@@ -48,7 +51,8 @@ TEST_F(TurnMeterTest, AChatWithAToolCallGivesItsSpansInOrderWithCostsAttached) {
   const int64_t second = m.ModelCallFinished({500, 12, 0, 0}, true);
   Batch b = m.Finish(true, "");
 
-  // gpt-4o with 10 % markup: (400*2.5 + 30*10 + 1000*1.25) = 2550 -> 2805; (500*2.5 + 12*10) = 1370 -> 1507.
+  // gpt-4o with 10 % markup: (400*2.5 + 30*10 + 1000*1.25) = 2550 -> 2805; (500*2.5 + 12*10) = 1370
+  // -> 1507.
   EXPECT_EQ(first, 2805);
   EXPECT_EQ(second, 1507);
   ASSERT_EQ(b.events.size(), 4u);
@@ -73,16 +77,21 @@ TEST_F(TurnMeterTest, AChatWithAToolCallGivesItsSpansInOrderWithCostsAttached) {
     spans_total += s.cost_micros;
     EXPECT_FALSE(s.error) << s.name;
   }
-  EXPECT_EQ(names, (std::vector<std::string>{"chat", "model_call", "tool_call", "authorization", "model_call"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"chat", "model_call", "tool_call", "authorization",
+                                             "model_call"}));
   EXPECT_EQ(spans_total, events_total) << "span costs add up to the trace's cost";
-  EXPECT_EQ(b.spans[0].parent_span_id, "1111111111111111") << "the turn hangs under the request's span";
+  EXPECT_EQ(b.spans[0].parent_span_id, "1111111111111111")
+      << "the turn hangs under the request's span";
   for (size_t i = 1; i < b.spans.size(); ++i)
     if (b.spans[i].name != "authorization") {
       EXPECT_EQ(b.spans[i].parent_span_id, b.spans[0].span_id);
     }
-  EXPECT_EQ(b.spans[3].parent_span_id, b.spans[2].span_id) << "a decision hangs under its tool call";
-  for (size_t i = 1; i < b.spans.size(); ++i) EXPECT_LE(b.spans[i - 1].start_us, b.spans[i].start_us);
-  auto attr = [](const observability::Span& s, const std::string& k) -> observability::AttributeValue {
+  EXPECT_EQ(b.spans[3].parent_span_id, b.spans[2].span_id)
+      << "a decision hangs under its tool call";
+  for (size_t i = 1; i < b.spans.size(); ++i)
+    EXPECT_LE(b.spans[i - 1].start_us, b.spans[i].start_us);
+  auto attr = [](const observability::Span& s,
+                 const std::string& k) -> observability::AttributeValue {
     for (const auto& [key, v] : s.attributes)
       if (key == k) return v;
     return std::string("(none)");

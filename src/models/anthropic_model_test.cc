@@ -301,7 +301,8 @@ TEST_F(AnthropicModelTest, AStreamThatStallsLongerThanTheIdleTimeoutIsARetryable
   Outcome out = RunGenerate(model, SimpleRequest(), events_);
   EXPECT_EQ(out.status.code(), StatusCode::kDeadlineExceeded) << out.status.ToString();
   EXPECT_EQ(ClassifyModelFailure(out.status), FailureAction::kRetry);
-  EXPECT_FALSE(events_.deltas.empty()) << "the deltas sent before the stall arrived as they were sent";
+  EXPECT_FALSE(events_.deltas.empty())
+      << "the deltas sent before the stall arrived as they were sent";
 }
 
 TEST_F(AnthropicModelTest, AnUnreachableServerIsAnUnavailableError) {

@@ -204,8 +204,9 @@ agent::Awaitable<Status> StreamEventFrames(http::HttpClient& client, http::Clien
       Result<std::optional<aws::EventStreamMessage>> next = decoder.Next();
       if (!next.ok()) {
         Status bad = std::move(next).status();
-        stream_error = Status::BadGateway(fmt::format("{} sent a corrupt event stream: {}", service, bad.message()),
-                                          bad.error_code());
+        stream_error = Status::BadGateway(
+            fmt::format("{} sent a corrupt event stream: {}", service, bad.message()),
+            bad.error_code());
         co_return stream_error;
       }
       if (!next->has_value()) break;
@@ -231,10 +232,12 @@ agent::Awaitable<Status> StreamEventFrames(http::HttpClient& client, http::Clien
     Status st = std::move(res).status();
     co_return WithMessage(st, fmt::format("{}: {}", service, endpoint.Redact(st.message())));
   }
-  if (status < 200 || status > 299) co_return AwsHttpError(service, status, error_headers, error_body, endpoint);
+  if (status < 200 || status > 299)
+    co_return AwsHttpError(service, status, error_headers, error_body, endpoint);
   if (Status done = decoder.Finish(); !done.ok())
-    co_return Status::BadGateway(fmt::format("{} ended the stream inside a frame: {}", service, done.message()),
-                                 done.error_code());
+    co_return Status::BadGateway(
+        fmt::format("{} ended the stream inside a frame: {}", service, done.message()),
+        done.error_code());
   co_return Status::Ok();
 }
 

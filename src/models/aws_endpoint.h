@@ -19,12 +19,12 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/model.h"
 #include "aws/credentials.h"
 #include "aws/eventstream.h"
 #include "aws/sigv4.h"
 #include "common/clock.h"
 #include "common/status.h"
-#include "agent/model.h"
 #include "http/client.h"
 
 namespace gh::models {

@@ -168,7 +168,8 @@ Awaitable<Result<ModelTurn>> BedrockAgentModel::Generate(const ModelRequest& req
     return std::move(*text);
   };
 
-  Status streamed = co_await StreamEventFrames(*client_, std::move(req), request.cancel, kService, endpoint_, apply, events);
+  Status streamed = co_await StreamEventFrames(*client_, std::move(req), request.cancel, kService,
+                                               endpoint_, apply, events);
   if (!streamed.ok()) co_return streamed;
   turn.stop_reason = "end_turn";
   if (!got_usage) {

@@ -307,7 +307,8 @@ Awaitable<Result<ModelTurn>> BedrockModel::Generate(const ModelRequest& request,
 
   ConverseStreamState state(endpoint_);
   FrameText apply = [&state](const aws::EventStreamMessage& frame) { return state.Apply(frame); };
-  Status streamed = co_await StreamEventFrames(*client_, std::move(req), request.cancel, kService, endpoint_, apply, events);
+  Status streamed = co_await StreamEventFrames(*client_, std::move(req), request.cancel, kService,
+                                               endpoint_, apply, events);
   if (!streamed.ok()) co_return streamed;
   co_return state.Finish(request);
 }

@@ -1,11 +1,11 @@
 #include "models/offline_model.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
-#include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include <cctype>
 #include <cstring>
@@ -23,7 +23,8 @@ using namespace agent;
 
 bool IsWeatherQuestion(std::string_view text) {
   std::string t = ToLower(text);
-  for (const char* w : {"weather", "temperature", "forecast", "raining", "rain ", "sunny", "snow", "wind ", "humid"})
+  for (const char* w : {"weather", "temperature", "forecast", "raining", "rain ", "sunny", "snow",
+                        "wind ", "humid"})
     if (t.find(w) != std::string::npos) return true;
   return false;
 }
@@ -46,7 +47,8 @@ std::string ExtractLocation(std::string_view text) {
     std::string_view trimmed = Trim(out);
     for (const char* tail : {" today", " tomorrow", " now", " right now", " this week"}) {
       std::string tl = ToLower(trimmed);
-      if (tl.size() > std::strlen(tail) && tl.ends_with(tail)) trimmed.remove_suffix(std::strlen(tail));
+      if (tl.size() > std::strlen(tail) && tl.ends_with(tail))
+        trimmed.remove_suffix(std::strlen(tail));
     }
     if (!trimmed.empty() && trimmed.size() <= 60) {
       std::string loc(trimmed);
@@ -62,11 +64,13 @@ std::optional<DocumentRequest> ParseDocumentRequest(std::string_view text) {
   std::string lower = ToLower(trimmed);
   auto strip = [](std::string_view s) {
     s = Trim(s);
-    while (!s.empty() && (s.back() == '?' || s.back() == '.' || s.back() == '!')) s.remove_suffix(1);
+    while (!s.empty() && (s.back() == '?' || s.back() == '.' || s.back() == '!'))
+      s.remove_suffix(1);
     return std::string(Trim(s));
   };
-  for (const char* prefix : {"search documents for ", "search documents about ", "find documents about ",
-                             "find documents for ", "search the documents for "}) {
+  for (const char* prefix :
+       {"search documents for ", "search documents about ", "find documents about ",
+        "find documents for ", "search the documents for "}) {
     if (lower.starts_with(prefix)) {
       std::string query = strip(trimmed.substr(std::strlen(prefix)));
       if (!query.empty()) return DocumentRequest{"search", query};
@@ -120,9 +124,10 @@ std::string AnswerFromDocumentTool(const ChatMessage& tool_msg) {
   if (auto* r = o.if_contains("results"); r && r->is_array())
     for (const auto& hit : r->get_array())
       if (hit.is_object()) titles.push_back("\"" + text(hit.get_object(), "title") + "\"");
-  if (titles.empty()) return fmt::format("I found no documents about \"{}\" that you can see.", text(o, "query"));
-  return fmt::format("I found {} document{} about \"{}\": {}.", titles.size(), titles.size() == 1 ? "" : "s",
-                     text(o, "query"), fmt::join(titles, ", "));
+  if (titles.empty())
+    return fmt::format("I found no documents about \"{}\" that you can see.", text(o, "query"));
+  return fmt::format("I found {} document{} about \"{}\": {}.", titles.size(),
+                     titles.size() == 1 ? "" : "s", text(o, "query"), fmt::join(titles, ", "));
 }
 
 std::string AnswerFromToolResult(const ChatMessage& tool_msg) {
@@ -141,10 +146,12 @@ std::string AnswerFromToolResult(const ChatMessage& tool_msg) {
     if (x->is_number()) return fmt::format("{:.0f}", x->to_number<double>());
     return "";
   };
-  bool simulated = o.contains("simulated") && o.at("simulated").is_bool() && o.at("simulated").get_bool();
-  std::string answer = fmt::format("The weather in {} is {} at {}°C (feels like {}°C), humidity {}%, wind {} km/h.",
-                                   str("location"), str("conditions"), str("temperature_c"), str("feels_like_c"),
-                                   str("humidity_pct"), str("wind_kph"));
+  bool simulated =
+      o.contains("simulated") && o.at("simulated").is_bool() && o.at("simulated").get_bool();
+  std::string answer =
+      fmt::format("The weather in {} is {} at {}°C (feels like {}°C), humidity {}%, wind {} km/h.",
+                  str("location"), str("conditions"), str("temperature_c"), str("feels_like_c"),
+                  str("humidity_pct"), str("wind_kph"));
   if (auto* f = o.if_contains("forecast"); f && f->is_array() && !f->get_array().empty()) {
     answer += " Forecast:";
     for (const auto& day : f->get_array()) {
@@ -157,7 +164,8 @@ std::string AnswerFromToolResult(const ChatMessage& tool_msg) {
         if (x->is_number()) return fmt::format("{:.0f}", x->to_number<double>());
         return "";
       };
-      answer += fmt::format(" {}: {}, {}–{}°C;", g("date"), g("conditions"), g("low_c"), g("high_c"));
+      answer +=
+          fmt::format(" {}: {}, {}–{}°C;", g("date"), g("conditions"), g("low_c"), g("high_c"));
     }
     answer.back() = '.';
   }
@@ -167,52 +175,64 @@ std::string AnswerFromToolResult(const ChatMessage& tool_msg) {
 
 }  // namespace
 
-Awaitable<Result<ModelTurn>> OfflineModel::Generate(const ModelRequest& request, ModelEvents& events) {
+Awaitable<Result<ModelTurn>> OfflineModel::Generate(const ModelRequest& request,
+                                                    ModelEvents& events) {
   ModelTurn turn;
   int64_t input = 0;
   for (const auto& m : request.messages) input += EstimateTokens(m.content) + 4;
-  for (const auto& t : request.tools) input += EstimateTokens(t.description) + EstimateTokens(t.parameters_schema);
+  for (const auto& t : request.tools)
+    input += EstimateTokens(t.description) + EstimateTokens(t.parameters_schema);
   turn.usage.input_tokens = input;
 
   const ChatMessage& last = request.messages.empty() ? ChatMessage{} : request.messages.back();
   const ChatMessage* user = LastUser(request);
   std::string text;
-  std::optional<DocumentRequest> documents = user ? ParseDocumentRequest(user->content) : std::nullopt;
+  std::optional<DocumentRequest> documents =
+      user ? ParseDocumentRequest(user->content) : std::nullopt;
   if (last.role == Role::kTool) {
     text = AnswerFromToolResult(last);
   } else if (documents) {
     const bool search = documents->kind == "search";
     const char* tool = search ? "search_documents" : "read_document";
     if (Offers(request, tool)) {
-      std::string args = bj::serialize(bj::object{{search ? "query" : "document_id", documents->argument}});
-      turn.tool_calls.push_back({"call_" + HexEncode(crypto::Sha256(user->content + tool)).substr(0, 16), tool, args});
+      std::string args =
+          bj::serialize(bj::object{{search ? "query" : "document_id", documents->argument}});
+      turn.tool_calls.push_back(
+          {"call_" + HexEncode(crypto::Sha256(user->content + tool)).substr(0, 16), tool, args});
       turn.usage.output_tokens = EstimateTokens(args) + 8;
       turn.stop_reason = "tool_use";
       co_return turn;
     }
-    text = "The organisation's documents are not available to you here: a tenant admin can set up an "
-           "authorization model with a `document` type and grant you `viewer` on documents.";
+    text =
+        "The organisation's documents are not available to you here: a tenant admin can set up an "
+        "authorization model with a `document` type and grant you `viewer` on documents.";
   } else if (user && IsWeatherQuestion(user->content)) {
     std::string lower = ToLower(user->content);
-    bool wants_forecast = lower.find("forecast") != std::string::npos || lower.find("tomorrow") != std::string::npos ||
+    bool wants_forecast = lower.find("forecast") != std::string::npos ||
+                          lower.find("tomorrow") != std::string::npos ||
                           lower.find("week") != std::string::npos;
-    const char* tool = wants_forecast && Offers(request, "get_weather_forecast") ? "get_weather_forecast"
-                       : Offers(request, "get_current_weather")                  ? "get_current_weather"
-                                                                                 : nullptr;
+    const char* tool = wants_forecast && Offers(request, "get_weather_forecast")
+                           ? "get_weather_forecast"
+                       : Offers(request, "get_current_weather") ? "get_current_weather"
+                                                                : nullptr;
     if (tool) {
       std::string args = bj::serialize(bj::object{{"location", ExtractLocation(user->content)}});
-      turn.tool_calls.push_back({"call_" + HexEncode(crypto::Sha256(user->content + tool)).substr(0, 16), tool, args});
+      turn.tool_calls.push_back(
+          {"call_" + HexEncode(crypto::Sha256(user->content + tool)).substr(0, 16), tool, args});
       turn.usage.output_tokens = EstimateTokens(args) + 8;
       turn.stop_reason = "tool_use";
       co_return turn;
     }
-    text = "Your plan does not include the weather tool, so I can't look up the weather for you. "
-           "A tenant admin can move the organisation to the advanced or premium plan to enable it.";
+    text =
+        "Your plan does not include the weather tool, so I can't look up the weather for you. "
+        "A tenant admin can move the organisation to the advanced or premium plan to enable it.";
   } else {
-    text = "I'm Gatehouse's built-in offline model: I run without any network, so I can't hold a real "
-           "conversation. I can look up the weather for you (try \"What's the weather in Paris?\"). "
-           "To chat with a real model, set OPENAI_BASE_URL and OPENAI_API_KEY (OpenAI, or any compatible "
-           "server such as llama.cpp, Ollama or vLLM) and restart Gatehouse.";
+    text =
+        "I'm Gatehouse's built-in offline model: I run without any network, so I can't hold a real "
+        "conversation. I can look up the weather for you (try \"What's the weather in Paris?\"). "
+        "To chat with a real model, set OPENAI_BASE_URL and OPENAI_API_KEY (OpenAI, or any "
+        "compatible "
+        "server such as llama.cpp, Ollama or vLLM) and restart Gatehouse.";
   }
   // Stream word by word.
   size_t start = 0;

@@ -1,7 +1,7 @@
 #include "models/openai_model.h"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include <algorithm>
 #include <map>
@@ -25,15 +25,18 @@ std::string BuildOpenAiRequestBody(const ModelRequest& r, bool stream) {
       o["content"] = m.content.empty() ? bj::value(nullptr) : bj::value(m.content);
       bj::array calls;
       for (const auto& c : m.tool_calls)
-        calls.push_back(bj::object{{"id", c.id}, {"type", "function"},
-                                   {"function", bj::object{{"name", c.name}, {"arguments", c.arguments_json}}}});
+        calls.push_back(bj::object{
+            {"id", c.id},
+            {"type", "function"},
+            {"function", bj::object{{"name", c.name}, {"arguments", c.arguments_json}}}});
       o["tool_calls"] = std::move(calls);
     } else {
       o["content"] = m.content;
     }
     messages.push_back(std::move(o));
   }
-  bj::object body{{"model", r.model}, {"messages", std::move(messages)}, {"max_tokens", r.max_output_tokens}};
+  bj::object body{
+      {"model", r.model}, {"messages", std::move(messages)}, {"max_tokens", r.max_output_tokens}};
   if (stream) {
     body["stream"] = true;
     body["stream_options"] = bj::object{{"include_usage", true}};
@@ -45,13 +48,15 @@ std::string BuildOpenAiRequestBody(const ModelRequest& r, bool stream) {
       bj::value params = bj::parse(t.parameters_schema, ec);
       if (ec) params = bj::object{{"type", "object"}};
       tools.push_back(bj::object{{"type", "function"},
-                                 {"function", bj::object{{"name", t.name}, {"description", t.description},
+                                 {"function", bj::object{{"name", t.name},
+                                                         {"description", t.description},
                                                          {"parameters", std::move(params)}}}});
     }
     body["tools"] = std::move(tools);
     if (r.tool_required) body["tool_choice"] = "required";
   }
-  if (!r.context.tenant_id.empty()) body["user"] = r.context.tenant_id.value() + "/" + r.context.user_id.value();
+  if (!r.context.tenant_id.empty())
+    body["user"] = r.context.tenant_id.value() + "/" + r.context.user_id.value();
   return bj::serialize(body);
 }
 
@@ -64,16 +69,19 @@ Status UpstreamError(std::string_view provider, int status, std::string_view bod
     const auto& o = v.get_object();
     if (auto* e = o.if_contains("error")) {
       if (e->is_object()) {
-        if (auto* m = e->get_object().if_contains("message"); m && m->is_string()) detail = std::string(m->get_string());
+        if (auto* m = e->get_object().if_contains("message"); m && m->is_string())
+          detail = std::string(m->get_string());
       } else if (e->is_string()) {
         detail = std::string(e->get_string());
       }
     }
     if (detail.empty())
-      if (auto* m = o.if_contains("message"); m && m->is_string()) detail = std::string(m->get_string());
+      if (auto* m = o.if_contains("message"); m && m->is_string())
+        detail = std::string(m->get_string());
   }
   detail = Printable(detail, 300);
-  std::string msg = fmt::format("{} answered {}{}{}", provider, status, detail.empty() ? "" : ": ", detail);
+  std::string msg =
+      fmt::format("{} answered {}{}{}", provider, status, detail.empty() ? "" : ": ", detail);
   if (status == 429) {
     Status st = Status::ResourceExhausted(msg, "upstream_rate_limited");
     int64_t secs = retry_after ? std::strtoll(std::string(*retry_after).c_str(), nullptr, 10) : 0;
@@ -93,7 +101,8 @@ struct PartialCall {
 
 }  // namespace
 
-Awaitable<Result<ModelTurn>> OpenAiModel::Generate(const ModelRequest& request, ModelEvents& events) {
+Awaitable<Result<ModelTurn>> OpenAiModel::Generate(const ModelRequest& request,
+                                                   ModelEvents& events) {
   http::ClientRequest req;
   req.method = "POST";
   std::string base = opt_.base_url;
@@ -102,7 +111,8 @@ Awaitable<Result<ModelTurn>> OpenAiModel::Generate(const ModelRequest& request, 
   req.headers.Set("content-type", "application/json");
   req.headers.Set("accept", "text/event-stream");
   if (!opt_.api_key.empty()) req.headers.Set("authorization", "Bearer " + opt_.api_key.reveal());
-  if (!request.context.traceparent.empty()) req.headers.Set("traceparent", request.context.traceparent);
+  if (!request.context.traceparent.empty())
+    req.headers.Set("traceparent", request.context.traceparent);
   req.body = BuildOpenAiRequestBody(request, true);
   req.timeout = opt_.timeout;
 
@@ -116,7 +126,7 @@ Awaitable<Result<ModelTurn>> OpenAiModel::Generate(const ModelRequest& request, 
   Status stream_error;
 
   auto sink = [&](std::string_view chunk) -> Awaitable<Status> {
-      if (status != 200) {
+    if (status != 200) {
       if (error_body.size() < 64 * 1024) error_body.append(chunk);
       co_return Status::Ok();
     }
@@ -130,7 +140,8 @@ Awaitable<Result<ModelTurn>> OpenAiModel::Generate(const ModelRequest& request, 
       if (ec || !v.is_object()) continue;
       const auto& o = v.get_object();
       if (auto* err = o.if_contains("error")) {
-        stream_error = UpstreamError("the model server", 502, bj::serialize(bj::object{{"error", *err}}), {});
+        stream_error =
+            UpstreamError("the model server", 502, bj::serialize(bj::object{{"error", *err}}), {});
         co_return stream_error;
       }
       if (auto* u = o.if_contains("usage"); u && u->is_object()) {
@@ -141,10 +152,11 @@ Awaitable<Result<ModelTurn>> OpenAiModel::Generate(const ModelRequest& request, 
         };
         turn.usage.input_tokens = num(uo, "prompt_tokens");
         turn.usage.output_tokens = num(uo, "completion_tokens");
-        // OpenAI counts cached tokens inside prompt_tokens; Usage keeps them apart (as Anthropic and
-        // Bedrock report them), so they are priced once, at the cache price.
+        // OpenAI counts cached tokens inside prompt_tokens; Usage keeps them apart (as Anthropic
+        // and Bedrock report them), so they are priced once, at the cache price.
         if (auto* d = uo.if_contains("prompt_tokens_details"); d && d->is_object())
-          turn.usage.cache_read_tokens = std::min(num(d->get_object(), "cached_tokens"), turn.usage.input_tokens);
+          turn.usage.cache_read_tokens =
+              std::min(num(d->get_object(), "cached_tokens"), turn.usage.input_tokens);
         turn.usage.input_tokens -= turn.usage.cache_read_tokens;
         got_usage = true;
       }
@@ -154,7 +166,10 @@ Awaitable<Result<ModelTurn>> OpenAiModel::Generate(const ModelRequest& request, 
       if (!choice.is_object()) continue;
       if (auto* fr = choice.get_object().if_contains("finish_reason"); fr && fr->is_string()) {
         std::string_view r = fr->get_string();
-        turn.stop_reason = r == "stop" ? "end_turn" : r == "tool_calls" ? "tool_use" : r == "length" ? "max_tokens" : std::string(r);
+        turn.stop_reason = r == "stop"         ? "end_turn"
+                           : r == "tool_calls" ? "tool_use"
+                           : r == "length"     ? "max_tokens"
+                                               : std::string(r);
       }
       auto* delta = choice.get_object().if_contains("delta");
       if (!delta || !delta->is_object()) continue;
@@ -169,12 +184,16 @@ Awaitable<Result<ModelTurn>> OpenAiModel::Generate(const ModelRequest& request, 
           if (!call.is_object()) continue;
           const auto& co = call.get_object();
           int64_t index = 0;
-          if (auto* i = co.if_contains("index"); i && i->is_number()) index = i->to_number<int64_t>();
+          if (auto* i = co.if_contains("index"); i && i->is_number())
+            index = i->to_number<int64_t>();
           PartialCall& p = calls[index];
-          if (auto* id = co.if_contains("id"); id && id->is_string()) p.id = std::string(id->get_string());
+          if (auto* id = co.if_contains("id"); id && id->is_string())
+            p.id = std::string(id->get_string());
           if (auto* fn = co.if_contains("function"); fn && fn->is_object()) {
-            if (auto* n = fn->get_object().if_contains("name"); n && n->is_string()) p.name += std::string(n->get_string());
-            if (auto* a = fn->get_object().if_contains("arguments"); a && a->is_string()) p.arguments += std::string(a->get_string());
+            if (auto* n = fn->get_object().if_contains("name"); n && n->is_string())
+              p.name += std::string(n->get_string());
+            if (auto* a = fn->get_object().if_contains("arguments"); a && a->is_string())
+              p.arguments += std::string(a->get_string());
           }
         }
       }
@@ -182,10 +201,11 @@ Awaitable<Result<ModelTurn>> OpenAiModel::Generate(const ModelRequest& request, 
     co_return Status::Ok();
   };
 
-  auto res = co_await client_->Stream(req, sink, request.cancel, [&](const http::ClientResponse& head) {
-    status = head.status;
-    if (auto ra = head.headers.Get("retry-after")) retry_after = std::string(*ra);
-  });
+  auto res =
+      co_await client_->Stream(req, sink, request.cancel, [&](const http::ClientResponse& head) {
+        status = head.status;
+        if (auto ra = head.headers.Get("retry-after")) retry_after = std::string(*ra);
+      });
   if (!stream_error.ok()) co_return stream_error;
   if (!res.ok()) co_return std::move(res).status().Annotate("model server");
   if (status != 200) co_return UpstreamError("the model server", status, error_body, retry_after);

@@ -29,7 +29,9 @@ class InstrumentedDatabase final : public storage::Database {
   Status Timed(const char* kind, F run) {
     const auto t0 = std::chrono::steady_clock::now();
     Status st = run();
-    metrics_.ObserveStorage(kind, st.ok(), std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    metrics_.ObserveStorage(
+        kind, st.ok(),
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     return st;
   }
 
@@ -39,7 +41,8 @@ class InstrumentedDatabase final : public storage::Database {
 
 }  // namespace
 
-std::unique_ptr<storage::Database> InstrumentDatabase(std::unique_ptr<storage::Database> inner, Metrics& metrics) {
+std::unique_ptr<storage::Database> InstrumentDatabase(std::unique_ptr<storage::Database> inner,
+                                                      Metrics& metrics) {
   return std::make_unique<InstrumentedDatabase>(std::move(inner), metrics);
 }
 

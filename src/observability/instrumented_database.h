@@ -10,6 +10,7 @@
 
 namespace gh::observability {
 
-std::unique_ptr<storage::Database> InstrumentDatabase(std::unique_ptr<storage::Database> inner, Metrics& metrics);
+std::unique_ptr<storage::Database> InstrumentDatabase(std::unique_ptr<storage::Database> inner,
+                                                      Metrics& metrics);
 
 }  // namespace gh::observability

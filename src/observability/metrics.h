@@ -34,8 +34,9 @@ class Metrics {
   void CountLimitRefusal(std::string_view code, std::string_view limit);
 
   // One model call (ok or not), with its tokens and, when it streamed text, the time to the first.
-  void ObserveModelCall(std::string_view model, bool ok, double seconds, std::optional<double> first_token_seconds,
-                        int64_t input_tokens, int64_t output_tokens, int64_t cache_read_tokens,
+  void ObserveModelCall(std::string_view model, bool ok, double seconds,
+                        std::optional<double> first_token_seconds, int64_t input_tokens,
+                        int64_t output_tokens, int64_t cache_read_tokens,
                         int64_t cache_write_tokens);
   void ObserveToolCall(std::string_view tool, bool ok, double seconds);
 

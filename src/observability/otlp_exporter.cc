@@ -18,15 +18,21 @@ bj::object AnyValue(const AttributeValue& v) {
   return std::visit(
       [](const auto& x) -> bj::object {
         using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, std::string>) return {{"stringValue", x}};
-        else if constexpr (std::is_same_v<T, int64_t>) return {{"intValue", std::to_string(x)}};  // int64 as string
-        else if constexpr (std::is_same_v<T, bool>) return {{"boolValue", x}};
-        else return {{"doubleValue", x}};
+        if constexpr (std::is_same_v<T, std::string>)
+          return {{"stringValue", x}};
+        else if constexpr (std::is_same_v<T, int64_t>)
+          return {{"intValue", std::to_string(x)}};  // int64 as string
+        else if constexpr (std::is_same_v<T, bool>)
+          return {{"boolValue", x}};
+        else
+          return {{"doubleValue", x}};
       },
       v);
 }
 
-bj::object KeyValue(std::string_view key, const AttributeValue& v) { return {{"key", key}, {"value", AnyValue(v)}}; }
+bj::object KeyValue(std::string_view key, const AttributeValue& v) {
+  return {{"key", key}, {"value", AnyValue(v)}};
+}
 
 int Kind(const std::string& kind) {
   if (kind == "server") return 2;
@@ -58,13 +64,16 @@ std::string OtlpTracesJson(const std::vector<Span>& spans, std::string_view serv
     if (!s.parent_span_id.empty()) span["parentSpanId"] = s.parent_span_id;
     out.push_back(std::move(span));
   }
-  bj::object resource{{"attributes", bj::array{KeyValue("service.name", std::string(service_name))}}};
-  bj::object scope{{"scope", bj::object{{"name", "gatehouse"}, {"version", "0.1.0"}}}, {"spans", std::move(out)}};
+  bj::object resource{
+      {"attributes", bj::array{KeyValue("service.name", std::string(service_name))}}};
+  bj::object scope{{"scope", bj::object{{"name", "gatehouse"}, {"version", "0.1.0"}}},
+                   {"spans", std::move(out)}};
   bj::object rs{{"resource", std::move(resource)}, {"scopeSpans", bj::array{std::move(scope)}}};
   return bj::serialize(bj::object{{"resourceSpans", bj::array{std::move(rs)}}});
 }
 
-OtlpExporter::OtlpExporter(OtlpOptions options, std::shared_ptr<http::HttpClient> client, Metrics* metrics)
+OtlpExporter::OtlpExporter(OtlpOptions options, std::shared_ptr<http::HttpClient> client,
+                           Metrics* metrics)
     : opt_(std::move(options)), client_(std::move(client)), metrics_(metrics) {
   thread_ = std::thread([this] { Run(); });
 }
@@ -99,7 +108,8 @@ size_t OtlpExporter::queued() const {
   return queue_.size();
 }
 
-bool OtlpExporter::Send(boost::asio::io_context& io, const std::vector<Span>& batch, bool* retryable) {
+bool OtlpExporter::Send(boost::asio::io_context& io, const std::vector<Span>& batch,
+                        bool* retryable) {
   http::ClientRequest req;
   req.method = "POST";
   req.url = opt_.endpoint;
@@ -123,7 +133,8 @@ bool OtlpExporter::Send(boost::asio::io_context& io, const std::vector<Span>& ba
   io.run();
   *retryable = true;
   if (!res || !res->ok()) {
-    log::Warn("OTLP export failed", {{"error", res ? res->status().message() : std::string("no answer")}});
+    log::Warn("OTLP export failed",
+              {{"error", res ? res->status().message() : std::string("no answer")}});
     return false;
   }
   const int status = (*res)->status;
@@ -139,14 +150,16 @@ void OtlpExporter::Run() {
   std::unique_lock lock(mu_);
   for (;;) {
     // Wait for a full batch, the flush interval, or the end.
-    cv_.wait_for(lock, opt_.flush_interval, [&] { return stopping_ || queue_.size() >= opt_.max_batch_spans; });
+    cv_.wait_for(lock, opt_.flush_interval,
+                 [&] { return stopping_ || queue_.size() >= opt_.max_batch_spans; });
     if (queue_.empty()) {
       if (stopping_) return;
       continue;
     }
     const bool last = stopping_;
     const size_t n = std::min(queue_.size(), opt_.max_batch_spans);
-    std::vector<Span> batch(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.begin() + n));
+    std::vector<Span> batch(std::make_move_iterator(queue_.begin()),
+                            std::make_move_iterator(queue_.begin() + n));
     queue_.erase(queue_.begin(), queue_.begin() + static_cast<long>(n));
     lock.unlock();
     bool retryable = false;
@@ -167,12 +180,14 @@ void OtlpExporter::Run() {
     size_t dropped = 0;
     if (retryable) {
       // Back to the front, oldest first, as far as the bound allows.
-      const size_t room = opt_.max_queue_spans > queue_.size() ? opt_.max_queue_spans - queue_.size() : 0;
+      const size_t room =
+          opt_.max_queue_spans > queue_.size() ? opt_.max_queue_spans - queue_.size() : 0;
       const size_t keep = std::min(room, batch.size());
       dropped = batch.size() - keep;
       queue_.insert(queue_.begin(), std::make_move_iterator(batch.begin()),
                     std::make_move_iterator(batch.begin() + static_cast<long>(keep)));
-      backoff = std::min(opt_.max_backoff, backoff.count() ? backoff * 2 : std::chrono::milliseconds(500));
+      backoff = std::min(opt_.max_backoff,
+                         backoff.count() ? backoff * 2 : std::chrono::milliseconds(500));
       cv_.wait_for(lock, backoff, [&] { return stopping_; });
     } else {
       dropped = batch.size();

@@ -31,7 +31,8 @@ namespace gh::observability {
 struct OtlpOptions {
   std::string endpoint;  // e.g. http://collector:4318/v1/traces
   std::string service_name = "gatehouse";
-  std::vector<std::pair<std::string, std::string>> headers;  // e.g. the collector's API key; never logged
+  std::vector<std::pair<std::string, std::string>>
+      headers;  // e.g. the collector's API key; never logged
   size_t max_queue_spans = 20'000;
   size_t max_batch_spans = 512;
   std::chrono::milliseconds flush_interval{1000};

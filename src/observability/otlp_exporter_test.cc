@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include <atomic>
 #include <mutex>
@@ -25,7 +25,9 @@ Span MakeSpan(int i) {
   s.start_us = 1'700'000'000'000'000 + i;
   s.end_us = s.start_us + 250;
   s.cost_micros = 42;
-  s.Set("gen_ai.request.model", "gpt-4o").Set("gen_ai.usage.input_tokens", int64_t(12)).Set("ok", true);
+  s.Set("gen_ai.request.model", "gpt-4o")
+      .Set("gen_ai.usage.input_tokens", int64_t(12))
+      .Set("ok", true);
   return s;
 }
 
@@ -44,7 +46,8 @@ class FakeCollector final : public http::HttpClient {
     r.status = status;
     co_return r;
   }
-  boost::asio::awaitable<Result<http::ClientResponse>> Stream(http::ClientRequest, http::ChunkSink, http::CancelSignal*,
+  boost::asio::awaitable<Result<http::ClientResponse>> Stream(http::ClientRequest, http::ChunkSink,
+                                                              http::CancelSignal*,
                                                               http::HeadersSink) override {
     co_return Status::Unavailable("not used");
   }
@@ -52,7 +55,14 @@ class FakeCollector final : public http::HttpClient {
     std::lock_guard lock(mu_);
     size_t n = 0;
     for (const auto& b : bodies)
-      n += bj::parse(b).at("resourceSpans").at(0).at("scopeSpans").at(0).at("spans").as_array().size();
+      n += bj::parse(b)
+               .at("resourceSpans")
+               .at(0)
+               .at("scopeSpans")
+               .at(0)
+               .at("spans")
+               .as_array()
+               .size();
     return n;
   }
   std::mutex mu_;
@@ -66,7 +76,8 @@ TEST(OtlpExporterTest, SpansAreEncodedAsOtlpJson) {
   bj::value v = bj::parse(OtlpTracesJson({MakeSpan(0)}, "gatehouse-test"));
   const auto& rs = v.at("resourceSpans").at(0);
   EXPECT_EQ(rs.at("resource").at("attributes").at(0).at("key").as_string(), "service.name");
-  EXPECT_EQ(rs.at("resource").at("attributes").at(0).at("value").at("stringValue").as_string(), "gatehouse-test");
+  EXPECT_EQ(rs.at("resource").at("attributes").at(0).at("value").at("stringValue").as_string(),
+            "gatehouse-test");
   const auto& span = rs.at("scopeSpans").at(0).at("spans").at(0);
   EXPECT_EQ(span.at("traceId").as_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
   EXPECT_EQ(span.at("spanId").as_string(), "0000000000000001");
@@ -76,10 +87,12 @@ TEST(OtlpExporterTest, SpansAreEncodedAsOtlpJson) {
   EXPECT_EQ(span.at("endTimeUnixNano").as_string(), "1700000000000250000");
   EXPECT_EQ(span.at("status").at("code").as_int64(), 1);
   std::map<std::string, bj::value> attrs;
-  for (const auto& a : span.at("attributes").as_array()) attrs[std::string(a.at("key").as_string())] = a.at("value");
+  for (const auto& a : span.at("attributes").as_array())
+    attrs[std::string(a.at("key").as_string())] = a.at("value");
   EXPECT_EQ(attrs["gatehouse.tenant_id"].at("stringValue").as_string(), "acme");
   EXPECT_EQ(attrs["enduser.id"].at("stringValue").as_string(), "u1");
-  EXPECT_EQ(attrs["gatehouse.cost_micros"].at("intValue").as_string(), "42") << "int64 values are strings in OTLP JSON";
+  EXPECT_EQ(attrs["gatehouse.cost_micros"].at("intValue").as_string(), "42")
+      << "int64 values are strings in OTLP JSON";
   EXPECT_EQ(attrs["gen_ai.usage.input_tokens"].at("intValue").as_string(), "12");
   EXPECT_TRUE(attrs["ok"].at("boolValue").as_bool());
 }
@@ -124,7 +137,8 @@ TEST(OtlpExporterTest, ADownCollectorCostsRequestsNothingAndMemoryStaysBounded) 
   EXPECT_LE(e.queued(), 100u);
   // When the collector is back, what was kept arrives.
   collector->down = false;
-  for (int i = 0; i < 300 && e.queued() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  for (int i = 0; i < 300 && e.queued() > 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_EQ(e.queued(), 0u);
   EXPECT_GT(collector->SpansReceived(), 0u);
   EXPECT_NE(metrics.Serialize().find("gatehouse_otlp_spans_dropped_total"), std::string::npos);

@@ -48,7 +48,9 @@ struct Span {
     return *this;
   }
   // (A string literal would otherwise become a bool.)
-  Span& Set(std::string key, const char* value) { return Set(std::move(key), AttributeValue(std::string(value))); }
+  Span& Set(std::string key, const char* value) {
+    return Set(std::move(key), AttributeValue(std::string(value)));
+  }
 };
 
 // The attributes as a JSON object text.

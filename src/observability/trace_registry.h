@@ -20,7 +20,9 @@ namespace gh::observability {
 class RequestTrace {
  public:
   RequestTrace(std::string trace_id, std::string span_id, std::string remote_parent_span_id)
-      : trace_id_(std::move(trace_id)), span_id_(std::move(span_id)), remote_parent_(std::move(remote_parent_span_id)) {}
+      : trace_id_(std::move(trace_id)),
+        span_id_(std::move(span_id)),
+        remote_parent_(std::move(remote_parent_span_id)) {}
 
   const std::string& trace_id() const { return trace_id_; }
   // The request's own span: the parent of everything that happens while serving it.

@@ -35,7 +35,7 @@ struct RequestContext {
   std::map<std::string, std::string> params;
   std::optional<identity::Principal> principal;
   std::optional<storage::TenantRecord> tenant;
-  tenancy::PlanCatalogPtr plans;   // the snapshot this request uses
+  tenancy::PlanCatalogPtr plans;        // the snapshot this request uses
   const tenancy::Plan* plan = nullptr;  // points into `plans`
   std::optional<tenancy::Reservation> reservation;
   TraceId trace_id;
@@ -49,7 +49,9 @@ struct RequestContext {
   }
   // Ends the request with an error response, in the route's error shape.
   FilterStatus Fail(Status status);
-  void Reply(int status, std::string json_body) { response = http::Response::Json(status, std::move(json_body)); }
+  void Reply(int status, std::string json_body) {
+    response = http::Response::Json(status, std::move(json_body));
+  }
 };
 
 }  // namespace gh::pipeline

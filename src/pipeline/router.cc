@@ -6,7 +6,8 @@ namespace gh::pipeline {
 
 // Defined here, where RouteSpec is complete.
 FilterStatus RequestContext::Fail(Status status) {
-  response = route && route->error_response ? route->error_response(status) : http::ErrorResponse(status);
+  response =
+      route && route->error_response ? route->error_response(status) : http::ErrorResponse(status);
   outcome = std::move(status);
   return FilterStatus::kStop;
 }
@@ -29,8 +30,10 @@ Match Router::Find(const std::string& method, const std::vector<std::string>& se
     for (size_t j = 0; j < pat.size() && ok; ++j) {
       const std::string& p = pat[j];
       if (p.size() > 2 && p.front() == '{' && p.back() == '}') {
-        if (segments[j].empty()) ok = false;
-        else params[p.substr(1, p.size() - 2)] = segments[j];
+        if (segments[j].empty())
+          ok = false;
+        else
+          params[p.substr(1, p.size() - 2)] = segments[j];
       } else {
         ok = p == segments[j];
       }

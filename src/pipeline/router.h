@@ -25,14 +25,15 @@ struct RouteSpec {
   std::string method;
   std::string pattern;  // e.g. /api/tenants/{tenant_id}/usage
   Auth auth = Auth::kRequired;
-  bool tenant_admin = false;      // caller must administer the tenant
+  bool tenant_admin = false;       // caller must administer the tenant
   bool platform_operator = false;  // caller must be a platform operator
-  bool chat_quota = false;        // a chat turn: reserve a message before the handler
+  bool chat_quota = false;         // a chat turn: reserve a message before the handler
   // With chat_quota: the limits filter only prepares the turn, and the handler's first model call
-  // admits it in the same transaction as the call's reservation (tenancy::QuotaService::PrepareTurn).
-  // For handlers that reserve a model call before they send anything.
+  // admits it in the same transaction as the call's reservation
+  // (tenancy::QuotaService::PrepareTurn). For handlers that reserve a model call before they send
+  // anything.
   bool admit_with_model_call = false;
-  bool form_body = false;         // the body is application/x-www-form-urlencoded (OAuth endpoints)
+  bool form_body = false;  // the body is application/x-www-form-urlencoded (OAuth endpoints)
   // How this route's errors look, the filters' refusals included; unset: Gatehouse's shape
   // (http::ErrorResponse). The OpenFGA-compatible routes answer in OpenFGA's shape.
   std::function<http::Response(const Status&)> error_response;

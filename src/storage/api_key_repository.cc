@@ -7,8 +7,8 @@ constexpr const char* kCols =
     "id, tenant_id, user_id, name, prefix, key_hash, created_at, last_used_at, revoked_at";
 
 ApiKeyRecord Map(const Row& r) {
-  return {r.Text(0), TenantId(r.Text(1)), UserId(r.Text(2)), r.Text(3), r.Text(4),
-          r.Text(5), r.Int(6),            r.OptInt(7),       r.OptInt(8)};
+  return {r.Text(0), TenantId(r.Text(1)), UserId(r.Text(2)), r.Text(3), r.Text(4), r.Text(5),
+          r.Int(6),  r.OptInt(7),         r.OptInt(8)};
 }
 
 Value Opt(const std::optional<int64_t>& v) { return v ? Value(*v) : Value(); }

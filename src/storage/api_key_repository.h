@@ -34,7 +34,8 @@ Result<std::optional<ApiKeyRecord>> Get(Tx& tx, const TenantId& tenant, const st
 Result<std::vector<ApiKeyRecord>> ListForUser(Tx& tx, const TenantId& tenant, const UserId& user);
 Result<std::vector<ApiKeyRecord>> ListForTenant(Tx& tx, const TenantId& tenant);
 Result<int64_t> CountActiveForUser(Tx& tx, const TenantId& tenant, const UserId& user);
-// Marks the key revoked at `now`; false when it does not exist in the tenant or was revoked already.
+// Marks the key revoked at `now`; false when it does not exist in the tenant or was revoked
+// already.
 Result<bool> Revoke(Tx& tx, const TenantId& tenant, const std::string& id, int64_t now);
 // Sets last_used_at = now unless it was set less than `min_interval_ms` ago: one conditional
 // statement (safe at READ COMMITTED). Returns whether the row changed.

@@ -157,8 +157,7 @@ Status Insert(Tx& tx, const TenantId& tenant, const std::string& store_id,
       "subject, condition_name, condition_context, operation, created_at) VALUES (?, ?, ?, ?, ?, "
       "?, ?, ?, ?, ?, ?)",
       {tenant.value(), store_id, c.seq, TypeOf(t.object), t.object, t.relation, t.subject,
-       t.condition_name, Opt(t.condition_context), c.deleted ? "delete" : "write",
-       c.created_at}));
+       t.condition_name, Opt(t.condition_context), c.deleted ? "delete" : "write", c.created_at}));
 }
 
 Result<std::vector<AuthzChangeRow>> ListAfter(Tx& tx, const TenantId& tenant,

@@ -56,8 +56,9 @@ Status Migrate(Database& db) {
   for (const Migration& m : Migrations()) {
     GH_RETURN_IF_ERROR(db.WriteReadCommitted([&](Tx& tx) -> Status {
       GH_RETURN_IF_ERROR(db.LockForMigration(tx));
-      GH_ASSIGN_OR_RETURN(auto done, tx.QueryOne("SELECT version FROM schema_migrations WHERE version = ?",
-                                                 {int64_t(m.version)}));
+      GH_ASSIGN_OR_RETURN(auto done,
+                          tx.QueryOne("SELECT version FROM schema_migrations WHERE version = ?",
+                                      {int64_t(m.version)}));
       if (done) return Status::Ok();
       size_t start = 0;
       while (start < m.sql.size()) {
@@ -68,11 +69,12 @@ Status Migrate(Database& db) {
         if (stmt.find_first_not_of(" \t\r\n") == std::string::npos) continue;
         auto r = tx.Exec(stmt);
         if (!r.ok())
-          return Status::Internal(fmt::format("migration {} ({}) failed: {}", m.version, m.description,
-                                              r.status().message()));
+          return Status::Internal(fmt::format("migration {} ({}) failed: {}", m.version,
+                                              m.description, r.status().message()));
       }
-      auto r = tx.Exec("INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, ?)",
-                       {int64_t(m.version), m.description, int64_t(time(nullptr))});
+      auto r = tx.Exec(
+          "INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, ?)",
+          {int64_t(m.version), m.description, int64_t(time(nullptr))});
       return r.ok() ? Status::Ok() : r.status();
     }));
   }

@@ -63,7 +63,8 @@ class Tx {
   virtual ~Tx() = default;
   // Returns the number of rows changed.
   virtual Result<int64_t> Exec(std::string_view sql, const std::vector<Value>& params = {}) = 0;
-  virtual Result<std::vector<Row>> Query(std::string_view sql, const std::vector<Value>& params = {}) = 0;
+  virtual Result<std::vector<Row>> Query(std::string_view sql,
+                                         const std::vector<Value>& params = {}) = 0;
   Result<std::optional<Row>> QueryOne(std::string_view sql, const std::vector<Value>& params = {});
 };
 
@@ -90,7 +91,8 @@ class Database {
   virtual Status LockForMigration(Tx& tx) { return Status::Ok(); }
 };
 
-// A versioned schema change. Each backend runs the migrations it has not run yet, in order, at start.
+// A versioned schema change. Each backend runs the migrations it has not run yet, in order, at
+// start.
 struct Migration {
   int version;
   std::string description;

@@ -23,7 +23,9 @@ struct UserCaps {
   std::optional<int64_t> messages_per_month;
   std::optional<int64_t> tokens_per_month;
   std::optional<int64_t> budget_micros_per_month;
-  bool any() const { return messages_per_day || messages_per_month || tokens_per_month || budget_micros_per_month; }
+  bool any() const {
+    return messages_per_day || messages_per_month || tokens_per_month || budget_micros_per_month;
+  }
 };
 
 namespace plans {

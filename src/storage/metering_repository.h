@@ -134,7 +134,8 @@ struct AuditRow {
 
 namespace usage_events {
 Status InsertMany(Tx& tx, const std::vector<UsageEventRow>& rows);
-Result<std::vector<UsageEventRow>> List(Tx& tx, const TenantId& tenant, int64_t from_ms, int64_t to_ms, int64_t limit);
+Result<std::vector<UsageEventRow>> List(Tx& tx, const TenantId& tenant, int64_t from_ms,
+                                        int64_t to_ms, int64_t limit);
 // Retention, all tenants: deletes up to `limit` events whose id sorts before `id_cutoff`.
 Result<int64_t> PurgeBefore(Tx& tx, const std::string& id_cutoff, int64_t limit);
 }  // namespace usage_events
@@ -147,7 +148,8 @@ namespace cost_rollups {
 Status AddDailyUser(Tx& tx, const TenantId& tenant, const std::vector<CostRow>& rows);
 Status AddDailyTenant(Tx& tx, const TenantId& tenant, const std::vector<CostRow>& rows);
 Status AddMonthlyUser(Tx& tx, const TenantId& tenant, const std::vector<CostRow>& rows);
-Status AddMonthly(Tx& tx, const TenantId& tenant, const std::string& month, const CostTotals& totals);
+Status AddMonthly(Tx& tx, const TenantId& tenant, const std::string& month,
+                  const CostTotals& totals);
 Result<CostTotals> Month(Tx& tx, const TenantId& tenant, const std::string& month);
 
 // How the per-user queries read [from_day, to_day]: the calendar months that lie wholly inside it
@@ -164,16 +166,20 @@ std::vector<RangePart> SplitIntoMonths(const std::string& from_day, const std::s
 // Reports over [from_day, to_day] (inclusive "YYYY-MM-DD"). Tenant-wide figures read the tenant
 // roll-up; per-user figures by user or by service the per-user roll-ups (whole months from the
 // monthly one, see SplitIntoMonths); a user's daily trend the daily per-user roll-up.
-Result<std::vector<CostRow>> TenantByServiceResource(Tx& tx, const TenantId& tenant, const std::string& from_day,
+Result<std::vector<CostRow>> TenantByServiceResource(Tx& tx, const TenantId& tenant,
+                                                     const std::string& from_day,
                                                      const std::string& to_day);
-Result<std::vector<CostRow>> TenantByDayService(Tx& tx, const TenantId& tenant, const std::string& from_day,
+Result<std::vector<CostRow>> TenantByDayService(Tx& tx, const TenantId& tenant,
+                                                const std::string& from_day,
                                                 const std::string& to_day);
-Result<std::vector<CostRow>> ByUserService(Tx& tx, const TenantId& tenant, const std::string& from_day,
-                                           const std::string& to_day);
-Result<std::vector<CostRow>> UserByServiceResource(Tx& tx, const TenantId& tenant, const UserId& user,
-                                                   const std::string& from_day, const std::string& to_day);
+Result<std::vector<CostRow>> ByUserService(Tx& tx, const TenantId& tenant,
+                                           const std::string& from_day, const std::string& to_day);
+Result<std::vector<CostRow>> UserByServiceResource(Tx& tx, const TenantId& tenant,
+                                                   const UserId& user, const std::string& from_day,
+                                                   const std::string& to_day);
 Result<std::vector<CostRow>> UserByDayService(Tx& tx, const TenantId& tenant, const UserId& user,
-                                              const std::string& from_day, const std::string& to_day);
+                                              const std::string& from_day,
+                                              const std::string& to_day);
 // Retention, all tenants: daily roll-up days before `day_cutoff`, and the tenants' month totals of
 // the months before its month.
 Status PurgeBefore(Tx& tx, const std::string& day_cutoff);
@@ -198,8 +204,9 @@ Status InsertSpans(Tx& tx, const std::vector<SpanRow>& rows);
 Result<std::optional<TraceRow>> Get(Tx& tx, const TenantId& tenant, const TraceId& trace);
 Result<std::vector<SpanRow>> Spans(Tx& tx, const TenantId& tenant, const TraceId& trace);
 Result<std::vector<TraceRow>> List(Tx& tx, const TenantId& tenant, const TraceFilter& filter);
-Result<std::vector<TraceRow>> TopByCost(Tx& tx, const TenantId& tenant, int64_t from_us, int64_t to_us,
-                                        const std::optional<UserId>& user, int64_t limit);
+Result<std::vector<TraceRow>> TopByCost(Tx& tx, const TenantId& tenant, int64_t from_us,
+                                        int64_t to_us, const std::optional<UserId>& user,
+                                        int64_t limit);
 // Retention, all tenants: up to `limit` traces (with their spans) that started before `cutoff_us`.
 Result<int64_t> PurgeBefore(Tx& tx, int64_t cutoff_us, int64_t limit);
 }  // namespace traces

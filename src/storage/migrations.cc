@@ -14,7 +14,8 @@ const std::vector<Migration>& Migrations() {
     AddMeteringMigrations(all);
     AddApiKeyMigrations(all);
     AddTenantSettingsMigrations(all);
-    std::sort(all.begin(), all.end(), [](const Migration& a, const Migration& b) { return a.version < b.version; });
+    std::sort(all.begin(), all.end(),
+              [](const Migration& a, const Migration& b) { return a.version < b.version; });
     return all;
   }();
   return kMigrations;

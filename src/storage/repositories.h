@@ -37,14 +37,16 @@ Result<int64_t> CountInTenant(Tx& tx, const TenantId& tenant);
 
 namespace external_identities {
 // Looked up by (issuer, subject) before the tenant is known: the verified token names both.
-Result<std::optional<ExternalIdentityRecord>> Find(Tx& tx, const std::string& issuer, const std::string& subject);
+Result<std::optional<ExternalIdentityRecord>> Find(Tx& tx, const std::string& issuer,
+                                                   const std::string& subject);
 // Inserts unless (issuer, subject) is linked already; returns whether it inserted.
 Result<bool> InsertIfAbsent(Tx& tx, const ExternalIdentityRecord& r);
 }  // namespace external_identities
 
 namespace verification {
 Status Upsert(Tx& tx, const VerificationCodeRecord& v);
-Result<std::optional<VerificationCodeRecord>> Get(Tx& tx, const TenantId& tenant, const UserId& user);
+Result<std::optional<VerificationCodeRecord>> Get(Tx& tx, const TenantId& tenant,
+                                                  const UserId& user);
 Status SetAttempts(Tx& tx, const TenantId& tenant, const UserId& user, int64_t attempts);
 Status Delete(Tx& tx, const TenantId& tenant, const UserId& user);
 }  // namespace verification
@@ -77,38 +79,44 @@ Result<std::vector<SigningKeyRecord>> ListActive(Tx& tx);
 namespace sessions {
 Status Insert(Tx& tx, const SessionRecord& s);
 Result<std::optional<SessionRecord>> Get(Tx& tx, const TenantId& tenant, const SessionId& id);
-Result<std::vector<SessionRecord>> ListForUser(Tx& tx, const TenantId& tenant, const UserId& user, int64_t limit);
+Result<std::vector<SessionRecord>> ListForUser(Tx& tx, const TenantId& tenant, const UserId& user,
+                                               int64_t limit);
 Result<std::vector<SessionRecord>> ListForTenant(Tx& tx, const TenantId& tenant, int64_t limit);
 // Counts sessions of a user that are open (not ended, not expired, not idle past idle_cutoff).
-Result<int64_t> CountOpen(Tx& tx, const TenantId& tenant, const UserId& user, int64_t now, int64_t idle_cutoff);
+Result<int64_t> CountOpen(Tx& tx, const TenantId& tenant, const UserId& user, int64_t now,
+                          int64_t idle_cutoff);
 // Marks a session busy until `until` if it is not busy now; false when another turn holds it.
-Result<bool> TryMarkBusy(Tx& tx, const TenantId& tenant, const SessionId& id, int64_t now, int64_t until);
-Status FinishTurn(Tx& tx, const TenantId& tenant, const SessionId& id, int64_t now, int64_t added_messages,
-                  const std::string& title_if_empty);
+Result<bool> TryMarkBusy(Tx& tx, const TenantId& tenant, const SessionId& id, int64_t now,
+                         int64_t until);
+Status FinishTurn(Tx& tx, const TenantId& tenant, const SessionId& id, int64_t now,
+                  int64_t added_messages, const std::string& title_if_empty);
 Status End(Tx& tx, const TenantId& tenant, const SessionId& id, int64_t now);
 }  // namespace sessions
 
 namespace messages {
 Status Insert(Tx& tx, const MessageRecord& m);
-Result<std::vector<MessageRecord>> ListForSession(Tx& tx, const TenantId& tenant, const SessionId& session,
-                                                  int64_t limit);
+Result<std::vector<MessageRecord>> ListForSession(Tx& tx, const TenantId& tenant,
+                                                  const SessionId& session, int64_t limit);
 Result<int64_t> NextSeq(Tx& tx, const TenantId& tenant, const SessionId& session);
 }  // namespace messages
 
 namespace usage {
 Status Insert(Tx& tx, const UsageRecord& u);
-Result<std::vector<UsageRecord>> ListForTenant(Tx& tx, const TenantId& tenant, int64_t from_ms, int64_t to_ms);
+Result<std::vector<UsageRecord>> ListForTenant(Tx& tx, const TenantId& tenant, int64_t from_ms,
+                                               int64_t to_ms);
 }  // namespace usage
 
 namespace counters {
 // Applies all deltas or none: returns the index of the first delta whose limit would be exceeded
 // (and changes nothing), or nullopt when all were applied.
-Result<std::optional<size_t>> TryApply(Tx& tx, const TenantId& tenant, const std::vector<CounterDelta>& deltas);
+Result<std::optional<size_t>> TryApply(Tx& tx, const TenantId& tenant,
+                                       const std::vector<CounterDelta>& deltas);
 // Unconditional adjustments (settling, releasing); never drives a counter below zero.
 Status Adjust(Tx& tx, const TenantId& tenant, const std::vector<CounterDelta>& deltas);
 Result<int64_t> Get(Tx& tx, const TenantId& tenant, const CounterKey& key);
 // Every counter of a scope whose period sorts within [from_period, to_period].
-Result<std::vector<std::pair<CounterKey, int64_t>>> ListRange(Tx& tx, const TenantId& tenant, const std::string& scope,
+Result<std::vector<std::pair<CounterKey, int64_t>>> ListRange(Tx& tx, const TenantId& tenant,
+                                                              const std::string& scope,
                                                               const std::string& from_period,
                                                               const std::string& to_period);
 }  // namespace counters

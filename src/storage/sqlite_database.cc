@@ -41,8 +41,8 @@ class SqliteConn final : public Tx {
       return it->second;
     }
     sqlite3_stmt* stmt = nullptr;
-    int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
-                                &stmt, nullptr);
+    int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                                SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
     if (rc != SQLITE_OK) return SqliteError(db_, rc, "prepare");
     cache_.emplace(std::string(sql), stmt);
     return stmt;
@@ -54,10 +54,15 @@ class SqliteConn final : public Tx {
       int rc = std::visit(
           [&](const auto& v) -> int {
             using T = std::decay_t<decltype(v)>;
-            if constexpr (std::is_same_v<T, std::monostate>) return sqlite3_bind_null(stmt, idx);
-            else if constexpr (std::is_same_v<T, int64_t>) return sqlite3_bind_int64(stmt, idx, v);
-            else if constexpr (std::is_same_v<T, double>) return sqlite3_bind_double(stmt, idx, v);
-            else return sqlite3_bind_text(stmt, idx, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+            if constexpr (std::is_same_v<T, std::monostate>)
+              return sqlite3_bind_null(stmt, idx);
+            else if constexpr (std::is_same_v<T, int64_t>)
+              return sqlite3_bind_int64(stmt, idx, v);
+            else if constexpr (std::is_same_v<T, double>)
+              return sqlite3_bind_double(stmt, idx, v);
+            else
+              return sqlite3_bind_text(stmt, idx, v.data(), static_cast<int>(v.size()),
+                                       SQLITE_TRANSIENT);
           },
           params[i]);
       if (rc != SQLITE_OK) return SqliteError(db_, rc, "bind");
@@ -87,9 +92,15 @@ class SqliteConn final : public Tx {
       values.reserve(static_cast<size_t>(cols));
       for (int c = 0; c < cols; ++c) {
         switch (sqlite3_column_type(stmt, c)) {
-          case SQLITE_INTEGER: values.emplace_back(int64_t(sqlite3_column_int64(stmt, c))); break;
-          case SQLITE_FLOAT: values.emplace_back(sqlite3_column_double(stmt, c)); break;
-          case SQLITE_NULL: values.emplace_back(std::monostate{}); break;
+          case SQLITE_INTEGER:
+            values.emplace_back(int64_t(sqlite3_column_int64(stmt, c)));
+            break;
+          case SQLITE_FLOAT:
+            values.emplace_back(sqlite3_column_double(stmt, c));
+            break;
+          case SQLITE_NULL:
+            values.emplace_back(std::monostate{});
+            break;
           default: {
             const auto* p = reinterpret_cast<const char*>(sqlite3_column_blob(stmt, c));
             int n = sqlite3_column_bytes(stmt, c);
@@ -132,7 +143,8 @@ class SqliteDatabase final : public Database {
     for (int i = 0; i < opt_.pool_size; ++i) {
       sqlite3* db = nullptr;
       int rc = sqlite3_open_v2(opt_.path.c_str(), &db,
-                               SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+                               SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                               nullptr);
       if (rc != SQLITE_OK) {
         Status s = SqliteError(db, rc, "open " + opt_.path);
         sqlite3_close_v2(db);
@@ -154,7 +166,9 @@ class SqliteDatabase final : public Database {
   }
 
   Status Read(const std::function<Status(Tx&)>& fn) override { return Run(fn, "BEGIN", false); }
-  Status Write(const std::function<Status(Tx&)>& fn) override { return Run(fn, "BEGIN IMMEDIATE", true); }
+  Status Write(const std::function<Status(Tx&)>& fn) override {
+    return Run(fn, "BEGIN IMMEDIATE", true);
+  }
   Dialect dialect() const override { return Dialect::kSqlite; }
   Status Ping() override {
     return Read([](Tx& tx) { return tx.Query("SELECT 1").status(); });
@@ -170,7 +184,8 @@ class SqliteDatabase final : public Database {
   static int OnBusy(void* options, int count) {
     const auto* opt = static_cast<const SqliteOptions*>(options);
     constexpr int kShortRetries = 20;  // 100 us each, then 1 ms each
-    const int64_t waited_us = count < kShortRetries ? count * 100 : kShortRetries * 100 + (count - kShortRetries) * 1000;
+    const int64_t waited_us =
+        count < kShortRetries ? count * 100 : kShortRetries * 100 + (count - kShortRetries) * 1000;
     if (waited_us >= int64_t{opt->busy_timeout_ms} * 1000) return 0;
     std::this_thread::sleep_for(std::chrono::microseconds(count < kShortRetries ? 100 : 1000));
     return 1;
@@ -196,7 +211,8 @@ class SqliteDatabase final : public Database {
 
   void CheckpointLoop() {
     sqlite3* db = nullptr;
-    if (sqlite3_open_v2(opt_.path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+    if (sqlite3_open_v2(opt_.path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                        nullptr) != SQLITE_OK) {
       sqlite3_close_v2(db);
       return;
     }
@@ -222,10 +238,10 @@ class SqliteDatabase final : public Database {
   }
 
   Status Run(const std::function<Status(Tx&)>& fn, const char* begin, bool write) {
-    // Writers of this process queue on a mutex: contending for SQLite's write lock would put them in
-    // its busy handler, which sleeps 1-100 ms per retry on the calling (I/O) thread, stalling every
-    // request and stream on it. Other processes still wait through busy_timeout, and so does a
-    // writer that waited that long here (it then meets SQLite's busy handling as before).
+    // Writers of this process queue on a mutex: contending for SQLite's write lock would put them
+    // in its busy handler, which sleeps 1-100 ms per retry on the calling (I/O) thread, stalling
+    // every request and stream on it. Other processes still wait through busy_timeout, and so does
+    // a writer that waited that long here (it then meets SQLite's busy handling as before).
     std::unique_lock<std::timed_mutex> writing(write_mu_, std::defer_lock);
     if (write) (void)writing.try_lock_for(std::chrono::milliseconds(opt_.busy_timeout_ms));
     SqliteConn* c = Acquire();

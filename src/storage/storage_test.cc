@@ -23,8 +23,8 @@ namespace fs = std::filesystem;
 class StorageTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("gh-storage-" + std::to_string(::getpid()) + "-" +
-                                        std::to_string(counter_++));
+    dir_ = fs::temp_directory_path() /
+           ("gh-storage-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
     fs::create_directories(dir_);
     auto url = NewDatabaseUrl();
     ASSERT_TRUE(url.ok()) << url.status().message();
@@ -33,9 +33,12 @@ class StorageTest : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(db_);
     ASSERT_TRUE(Migrate(*db_).ok());
     ASSERT_TRUE(db_->Write([](Tx& tx) {
-      GH_RETURN_IF_ERROR(tenants::Insert(tx, {TenantId("acme"), "Acme", "basic", "active", "UTC", 1}));
-      return tenants::Insert(tx, {TenantId("globex"), "Globex", "premium", "active", "UTC", 1});
-    }).ok());
+                     GH_RETURN_IF_ERROR(tenants::Insert(
+                         tx, {TenantId("acme"), "Acme", "basic", "active", "UTC", 1}));
+                     return tenants::Insert(
+                         tx, {TenantId("globex"), "Globex", "premium", "active", "UTC", 1});
+                   })
+                    .ok());
   }
   void TearDown() override {
     db_.reset();
@@ -296,40 +299,47 @@ TEST_P(StorageTest, TenantDataIsInvisibleFromAnotherTenant) {
   UserRecord u{UserId("u1"), TenantId("acme"), "a@example.com", "hash", "user", false, 0, 0, 1};
   SessionRecord s{SessionId("s1"), TenantId("acme"), UserId("u1"), "", 1, 1, 100, {}, 0, 0};
   ASSERT_TRUE(db_->Write([&](Tx& tx) {
-    GH_RETURN_IF_ERROR(users::Insert(tx, u));
-    return sessions::Insert(tx, s);
-  }).ok());
+                   GH_RETURN_IF_ERROR(users::Insert(tx, u));
+                   return sessions::Insert(tx, s);
+                 })
+                  .ok());
   ASSERT_TRUE(db_->Read([&](Tx& tx) -> Status {
-    auto mine = users::Get(tx, TenantId("acme"), UserId("u1"));
-    EXPECT_TRUE(mine.ok() && mine->has_value());
-    auto theirs = users::Get(tx, TenantId("globex"), UserId("u1"));
-    EXPECT_TRUE(theirs.ok() && !theirs->has_value());
-    auto sess = sessions::Get(tx, TenantId("globex"), SessionId("s1"));
-    EXPECT_TRUE(sess.ok() && !sess->has_value());
-    auto list = sessions::ListForTenant(tx, TenantId("globex"), 100);
-    EXPECT_TRUE(list.ok() && list->empty());
-    return Status::Ok();
-  }).ok());
+                   auto mine = users::Get(tx, TenantId("acme"), UserId("u1"));
+                   EXPECT_TRUE(mine.ok() && mine->has_value());
+                   auto theirs = users::Get(tx, TenantId("globex"), UserId("u1"));
+                   EXPECT_TRUE(theirs.ok() && !theirs->has_value());
+                   auto sess = sessions::Get(tx, TenantId("globex"), SessionId("s1"));
+                   EXPECT_TRUE(sess.ok() && !sess->has_value());
+                   auto list = sessions::ListForTenant(tx, TenantId("globex"), 100);
+                   EXPECT_TRUE(list.ok() && list->empty());
+                   return Status::Ok();
+                 })
+                  .ok());
   // Writes scoped to the wrong tenant change nothing.
-  ASSERT_TRUE(db_->Write([&](Tx& tx) { return sessions::End(tx, TenantId("globex"), SessionId("s1"), 5); }).ok());
+  ASSERT_TRUE(
+      db_->Write([&](Tx& tx) { return sessions::End(tx, TenantId("globex"), SessionId("s1"), 5); })
+          .ok());
   ASSERT_TRUE(db_->Read([&](Tx& tx) -> Status {
-    auto sess = sessions::Get(tx, TenantId("acme"), SessionId("s1"));
-    EXPECT_FALSE((*sess)->ended_at.has_value());
-    return Status::Ok();
-  }).ok());
+                   auto sess = sessions::Get(tx, TenantId("acme"), SessionId("s1"));
+                   EXPECT_FALSE((*sess)->ended_at.has_value());
+                   return Status::Ok();
+                 })
+                  .ok());
 }
 
 TEST_P(StorageTest, AFailedUnitOfWorkLeavesNothingBehind) {
   Status st = db_->Write([&](Tx& tx) -> Status {
-    GH_RETURN_IF_ERROR(users::Insert(tx, {UserId("u9"), TenantId("acme"), "x@example.com", "h", "user", false, 0, 0, 1}));
+    GH_RETURN_IF_ERROR(users::Insert(
+        tx, {UserId("u9"), TenantId("acme"), "x@example.com", "h", "user", false, 0, 0, 1}));
     return Status::Conflict("changed my mind");
   });
   EXPECT_EQ(st.code(), StatusCode::kConflict);
   ASSERT_TRUE(db_->Read([&](Tx& tx) -> Status {
-    auto u = users::FindByEmail(tx, "x@example.com");
-    EXPECT_FALSE(u->has_value());
-    return Status::Ok();
-  }).ok());
+                   auto u = users::FindByEmail(tx, "x@example.com");
+                   EXPECT_FALSE(u->has_value());
+                   return Status::Ok();
+                 })
+                  .ok());
 }
 
 TEST_P(StorageTest, DuplicateEmailIsAConflict) {
@@ -348,22 +358,26 @@ TEST_P(StorageTest, CountersRefuseAllDeltasWhenOneLimitWouldBeExceeded) {
                                       {{"tenant", "m:2026-11", "messages"}, 1, 1}};
   std::optional<size_t> refused;
   ASSERT_TRUE(db_->Write([&](Tx& tx) -> Status {
-    GH_ASSIGN_OR_RETURN(refused, counters::TryApply(tx, t, deltas));
-    return Status::Ok();
-  }).ok());
+                   GH_ASSIGN_OR_RETURN(refused, counters::TryApply(tx, t, deltas));
+                   return Status::Ok();
+                 })
+                  .ok());
   EXPECT_FALSE(refused.has_value());
   ASSERT_TRUE(db_->Write([&](Tx& tx) -> Status {
-    GH_ASSIGN_OR_RETURN(refused, counters::TryApply(tx, t, deltas));
-    return Status::Ok();
-  }).ok());
+                   GH_ASSIGN_OR_RETURN(refused, counters::TryApply(tx, t, deltas));
+                   return Status::Ok();
+                 })
+                  .ok());
   ASSERT_TRUE(refused.has_value());
   EXPECT_EQ(*refused, 1u);
   ASSERT_TRUE(db_->Read([&](Tx& tx) -> Status {
-    EXPECT_EQ(*counters::Get(tx, t, deltas[0].key), 1);  // the first delta was undone
-    EXPECT_EQ(*counters::Get(tx, t, deltas[1].key), 1);
-    EXPECT_EQ(*counters::Get(tx, TenantId("globex"), deltas[1].key), 0);
-    return Status::Ok();
-  }).ok());
+                   EXPECT_EQ(*counters::Get(tx, t, deltas[0].key),
+                             1);  // the first delta was undone
+                   EXPECT_EQ(*counters::Get(tx, t, deltas[1].key), 1);
+                   EXPECT_EQ(*counters::Get(tx, TenantId("globex"), deltas[1].key), 0);
+                   return Status::Ok();
+                 })
+                  .ok());
 }
 
 // 8 threads on two Database objects (two pools: two server processes sharing the database) each
@@ -446,11 +460,13 @@ TEST_P(StorageTest, ARefreshTokenRotatesOnlyOnce) {
   RefreshTokenRecord r{"h1", TenantId("acme"), UserId("u1"), "fam", 1000, false, false, 1};
   ASSERT_TRUE(db_->Write([&](Tx& tx) { return refresh_tokens::Insert(tx, r); }).ok());
   bool first = false, second = true;
-  ASSERT_TRUE(db_->Write([&](Tx& tx) -> Status {
-    GH_ASSIGN_OR_RETURN(first, refresh_tokens::MarkRotated(tx, TenantId("acme"), "h1"));
-    GH_ASSIGN_OR_RETURN(second, refresh_tokens::MarkRotated(tx, TenantId("acme"), "h1"));
-    return Status::Ok();
-  }).ok());
+  ASSERT_TRUE(
+      db_->Write([&](Tx& tx) -> Status {
+           GH_ASSIGN_OR_RETURN(first, refresh_tokens::MarkRotated(tx, TenantId("acme"), "h1"));
+           GH_ASSIGN_OR_RETURN(second, refresh_tokens::MarkRotated(tx, TenantId("acme"), "h1"));
+           return Status::Ok();
+         })
+          .ok());
   EXPECT_TRUE(first);
   EXPECT_FALSE(second);
 }
@@ -459,17 +475,23 @@ TEST_P(StorageTest, AnInvitationIsConsumedOnceAndNotAfterExpiry) {
   InvitationRecord inv{"c1", TenantId("acme"), UserId("admin"), "user", 100, {}, false, 1};
   InvitationRecord old{"c2", TenantId("acme"), UserId("admin"), "user", 10, {}, false, 1};
   ASSERT_TRUE(db_->Write([&](Tx& tx) {
-    GH_RETURN_IF_ERROR(invitations::Insert(tx, inv));
-    return invitations::Insert(tx, old);
-  }).ok());
+                   GH_RETURN_IF_ERROR(invitations::Insert(tx, inv));
+                   return invitations::Insert(tx, old);
+                 })
+                  .ok());
   bool a = false, b = true, c = true, d = true;
   ASSERT_TRUE(db_->Write([&](Tx& tx) -> Status {
-    GH_ASSIGN_OR_RETURN(d, invitations::Consume(tx, TenantId("globex"), "c1", UserId("x"), 50));
-    GH_ASSIGN_OR_RETURN(a, invitations::Consume(tx, TenantId("acme"), "c1", UserId("u1"), 50));
-    GH_ASSIGN_OR_RETURN(b, invitations::Consume(tx, TenantId("acme"), "c1", UserId("u2"), 50));
-    GH_ASSIGN_OR_RETURN(c, invitations::Consume(tx, TenantId("acme"), "c2", UserId("u3"), 50));
-    return Status::Ok();
-  }).ok());
+                   GH_ASSIGN_OR_RETURN(
+                       d, invitations::Consume(tx, TenantId("globex"), "c1", UserId("x"), 50));
+                   GH_ASSIGN_OR_RETURN(
+                       a, invitations::Consume(tx, TenantId("acme"), "c1", UserId("u1"), 50));
+                   GH_ASSIGN_OR_RETURN(
+                       b, invitations::Consume(tx, TenantId("acme"), "c1", UserId("u2"), 50));
+                   GH_ASSIGN_OR_RETURN(
+                       c, invitations::Consume(tx, TenantId("acme"), "c2", UserId("u3"), 50));
+                   return Status::Ok();
+                 })
+                  .ok());
   EXPECT_FALSE(d);
   EXPECT_TRUE(a);
   EXPECT_FALSE(b);
@@ -478,27 +500,41 @@ TEST_P(StorageTest, AnInvitationIsConsumedOnceAndNotAfterExpiry) {
 
 TEST_P(StorageTest, MessagesComeBackInOrderLimitedToTheMostRecent) {
   ASSERT_TRUE(db_->Write([&](Tx& tx) -> Status {
-    for (int i = 1; i <= 5; ++i)
-      GH_RETURN_IF_ERROR(messages::Insert(tx, {MessageId("m" + std::to_string(i)), TenantId("acme"), SessionId("s"),
-                                               UserId("u"), i, "user", "text" + std::to_string(i), {}, {}, i}));
-    return Status::Ok();
-  }).ok());
-  ASSERT_TRUE(db_->Read([&](Tx& tx) -> Status {
-    auto msgs = messages::ListForSession(tx, TenantId("acme"), SessionId("s"), 3);
-    EXPECT_EQ(msgs->size(), 3u);
-    EXPECT_EQ((*msgs)[0].content, "text3");
-    EXPECT_EQ((*msgs)[2].content, "text5");
-    EXPECT_EQ(*messages::NextSeq(tx, TenantId("acme"), SessionId("s")), 6);
-    EXPECT_TRUE(messages::ListForSession(tx, TenantId("globex"), SessionId("s"), 3)->empty());
-    return Status::Ok();
-  }).ok());
+                   for (int i = 1; i <= 5; ++i)
+                     GH_RETURN_IF_ERROR(messages::Insert(tx, {MessageId("m" + std::to_string(i)),
+                                                              TenantId("acme"),
+                                                              SessionId("s"),
+                                                              UserId("u"),
+                                                              i,
+                                                              "user",
+                                                              "text" + std::to_string(i),
+                                                              {},
+                                                              {},
+                                                              i}));
+                   return Status::Ok();
+                 })
+                  .ok());
+  ASSERT_TRUE(
+      db_->Read([&](Tx& tx) -> Status {
+           auto msgs = messages::ListForSession(tx, TenantId("acme"), SessionId("s"), 3);
+           EXPECT_EQ(msgs->size(), 3u);
+           EXPECT_EQ((*msgs)[0].content, "text3");
+           EXPECT_EQ((*msgs)[2].content, "text5");
+           EXPECT_EQ(*messages::NextSeq(tx, TenantId("acme"), SessionId("s")), 6);
+           EXPECT_TRUE(
+               messages::ListForSession(tx, TenantId("globex"), SessionId("s"), 3)->empty());
+           return Status::Ok();
+         })
+          .ok());
 }
 
 // A database that predates the per-user monthly roll-up (migration 204) holds only the daily one:
 // the migration fills the months from it, so whole-month reports read the same figures as before.
 TEST_P(StorageTest, ThePerUserMonthlyRollupIsFilledFromTheDailyOneOnUpgrade) {
   const TenantId t("acme");
-  auto totals = [](int64_t n) { return CostTotals{n, 10 * n, 20 * n, 30 * n, 40 * n, n, 1000 * n + 7, 1100 * n + 9}; };
+  auto totals = [](int64_t n) {
+    return CostTotals{n, 10 * n, 20 * n, 30 * n, 40 * n, n, 1000 * n + 7, 1100 * n + 9};
+  };
   auto sum = [&](std::initializer_list<int64_t> ns) {
     CostTotals s;
     for (int64_t n : ns) s += totals(n);
@@ -512,43 +548,57 @@ TEST_P(StorageTest, ThePerUserMonthlyRollupIsFilledFromTheDailyOneOnUpgrade) {
       {"2026-02-28", "u2", "model", "gpt-4o", totals(5)},
       {"2026-03-01", "u2", "model", "gpt-4o", totals(6)},
   };
-  ASSERT_TRUE(db_->Write([&](Tx& tx) -> Status {
-    GH_RETURN_IF_ERROR(cost_rollups::AddDailyUser(tx, t, days));
-    GH_RETURN_IF_ERROR(cost_rollups::AddDailyUser(tx, TenantId("globex"), days));
-    // As before migration 204.
-    GH_ASSIGN_OR_RETURN(int64_t n, tx.Exec("DROP TABLE cost_monthly_user"));
-    GH_ASSIGN_OR_RETURN(n, tx.Exec("DELETE FROM schema_migrations WHERE version = 204"));
-    return n == 1 ? Status::Ok() : Status::Internal("migration 204 was not recorded");
-  }).ok());
+  ASSERT_TRUE(
+      db_->Write([&](Tx& tx) -> Status {
+           GH_RETURN_IF_ERROR(cost_rollups::AddDailyUser(tx, t, days));
+           GH_RETURN_IF_ERROR(cost_rollups::AddDailyUser(tx, TenantId("globex"), days));
+           // As before migration 204.
+           GH_ASSIGN_OR_RETURN(int64_t n, tx.Exec("DROP TABLE cost_monthly_user"));
+           GH_ASSIGN_OR_RETURN(n, tx.Exec("DELETE FROM schema_migrations WHERE version = 204"));
+           return n == 1 ? Status::Ok() : Status::Internal("migration 204 was not recorded");
+         })
+          .ok());
   ASSERT_TRUE(Migrate(*db_).ok());
-  ASSERT_TRUE(db_->Read([&](Tx& tx) -> Status {
-    // February as a whole month (from the monthly roll-up) and as days: the same figures.
-    GH_ASSIGN_OR_RETURN(auto by_month, cost_rollups::ByUserService(tx, t, "2026-02-01", "2026-02-28"));
-    GH_ASSIGN_OR_RETURN(auto by_day, cost_rollups::ByUserService(tx, t, "2026-02-01", "2026-02-27"));
-    EXPECT_EQ(by_month.size(), 3u);
-    const std::map<std::pair<std::string, std::string>, CostTotals> want = {
-        {{"u1", "model"}, sum({2, 3})}, {{"u1", "tool"}, totals(4)}, {{"u2", "model"}, totals(5)}};
-    for (const auto& r : by_month)
-      EXPECT_EQ(r.totals, want.at({r.user_id, r.service})) << r.user_id << " " << r.service;
-    EXPECT_EQ(by_day.size(), 1u) << "the 28th is not in the days";
-    GH_ASSIGN_OR_RETURN(auto u1, cost_rollups::UserByServiceResource(tx, t, UserId("u1"), "2026-01-31", "2026-03-01"));
-    CostTotals u1_total;
-    for (const auto& r : u1) u1_total += r.totals;
-    EXPECT_EQ(u1_total, sum({1, 2, 3, 4}));
-    return Status::Ok();
-  }).ok());
+  ASSERT_TRUE(
+      db_->Read([&](Tx& tx) -> Status {
+           // February as a whole month (from the monthly roll-up) and as days: the same figures.
+           GH_ASSIGN_OR_RETURN(auto by_month,
+                               cost_rollups::ByUserService(tx, t, "2026-02-01", "2026-02-28"));
+           GH_ASSIGN_OR_RETURN(auto by_day,
+                               cost_rollups::ByUserService(tx, t, "2026-02-01", "2026-02-27"));
+           EXPECT_EQ(by_month.size(), 3u);
+           const std::map<std::pair<std::string, std::string>, CostTotals> want = {
+               {{"u1", "model"}, sum({2, 3})},
+               {{"u1", "tool"}, totals(4)},
+               {{"u2", "model"}, totals(5)}};
+           for (const auto& r : by_month)
+             EXPECT_EQ(r.totals, want.at({r.user_id, r.service})) << r.user_id << " " << r.service;
+           EXPECT_EQ(by_day.size(), 1u) << "the 28th is not in the days";
+           GH_ASSIGN_OR_RETURN(auto u1, cost_rollups::UserByServiceResource(
+                                            tx, t, UserId("u1"), "2026-01-31", "2026-03-01"));
+           CostTotals u1_total;
+           for (const auto& r : u1) u1_total += r.totals;
+           EXPECT_EQ(u1_total, sum({1, 2, 3, 4}));
+           return Status::Ok();
+         })
+          .ok());
   // A month added to after the upgrade adds to the filled-in row.
   ASSERT_TRUE(db_->Write([&](Tx& tx) {
-    return cost_rollups::AddMonthlyUser(tx, t, {{"2026-02", "u2", "model", "gpt-4o", totals(1)}});
-  }).ok());
+                   return cost_rollups::AddMonthlyUser(
+                       tx, t, {{"2026-02", "u2", "model", "gpt-4o", totals(1)}});
+                 })
+                  .ok());
   ASSERT_TRUE(db_->Read([&](Tx& tx) -> Status {
-    GH_ASSIGN_OR_RETURN(auto u2, cost_rollups::UserByServiceResource(tx, t, UserId("u2"), "2026-02-01", "2026-02-28"));
-    EXPECT_EQ(u2.size(), 1u);
-    if (!u2.empty()) {
-      EXPECT_EQ(u2.front().totals, sum({5, 1}));
-    }
-    return Status::Ok();
-  }).ok());
+                   GH_ASSIGN_OR_RETURN(
+                       auto u2, cost_rollups::UserByServiceResource(tx, t, UserId("u2"),
+                                                                    "2026-02-01", "2026-02-28"));
+                   EXPECT_EQ(u2.size(), 1u);
+                   if (!u2.empty()) {
+                     EXPECT_EQ(u2.front().totals, sum({5, 1}));
+                   }
+                   return Status::Ok();
+                 })
+                  .ok());
 }
 
 TEST(SplitIntoMonthsTest, WholeMonthsInsideTheRangeAndTheDaysAtItsEdges) {
@@ -556,28 +606,37 @@ TEST(SplitIntoMonthsTest, WholeMonthsInsideTheRangeAndTheDaysAtItsEdges) {
   auto split = cost_rollups::SplitIntoMonths;
   // Partial months at both ends, whole months between.
   EXPECT_EQ(split("2026-01-20", "2026-04-10"),
-            (std::vector<P>{{false, "2026-01-20", "2026-01-31"}, {true, "2026-02", "2026-03"},
+            (std::vector<P>{{false, "2026-01-20", "2026-01-31"},
+                            {true, "2026-02", "2026-03"},
                             {false, "2026-04-01", "2026-04-10"}}));
   // Whole months only; February in a common and in a leap year.
   EXPECT_EQ(split("2026-02-01", "2026-02-28"), (std::vector<P>{{true, "2026-02", "2026-02"}}));
-  EXPECT_EQ(split("2028-02-01", "2028-02-28"), (std::vector<P>{{false, "2028-02-01", "2028-02-28"}}));
+  EXPECT_EQ(split("2028-02-01", "2028-02-28"),
+            (std::vector<P>{{false, "2028-02-01", "2028-02-28"}}));
   EXPECT_EQ(split("2028-02-01", "2028-02-29"), (std::vector<P>{{true, "2028-02", "2028-02"}}));
   // Across a year, one whole month and a single day either side.
   EXPECT_EQ(split("2025-12-31", "2026-02-01"),
-            (std::vector<P>{{false, "2025-12-31", "2025-12-31"}, {true, "2026-01", "2026-01"},
+            (std::vector<P>{{false, "2025-12-31", "2025-12-31"},
+                            {true, "2026-01", "2026-01"},
                             {false, "2026-02-01", "2026-02-01"}}));
   EXPECT_EQ(split("2025-12-01", "2026-01-15"),
             (std::vector<P>{{true, "2025-12", "2025-12"}, {false, "2026-01-01", "2026-01-15"}}));
   EXPECT_EQ(split("2026-01-31", "2026-03-01"),
-            (std::vector<P>{{false, "2026-01-31", "2026-01-31"}, {true, "2026-02", "2026-02"},
+            (std::vector<P>{{false, "2026-01-31", "2026-01-31"},
+                            {true, "2026-02", "2026-02"},
                             {false, "2026-03-01", "2026-03-01"}}));
   // No whole month: days only.
-  EXPECT_EQ(split("2026-02-02", "2026-02-28"), (std::vector<P>{{false, "2026-02-02", "2026-02-28"}}));
-  EXPECT_EQ(split("2026-03-31", "2026-04-01"), (std::vector<P>{{false, "2026-03-31", "2026-04-01"}}));
-  EXPECT_EQ(split("2026-03-01", "2026-03-01"), (std::vector<P>{{false, "2026-03-01", "2026-03-01"}}));
+  EXPECT_EQ(split("2026-02-02", "2026-02-28"),
+            (std::vector<P>{{false, "2026-02-02", "2026-02-28"}}));
+  EXPECT_EQ(split("2026-03-31", "2026-04-01"),
+            (std::vector<P>{{false, "2026-03-31", "2026-04-01"}}));
+  EXPECT_EQ(split("2026-03-01", "2026-03-01"),
+            (std::vector<P>{{false, "2026-03-01", "2026-03-01"}}));
   // Not dates (the API refuses them first): passed on as days, never split.
-  EXPECT_EQ(split("2026-02-30", "2026-04-01"), (std::vector<P>{{false, "2026-02-30", "2026-04-01"}}));
-  EXPECT_EQ(split("2026-04-01", "2026-02-01"), (std::vector<P>{{false, "2026-04-01", "2026-02-01"}}));
+  EXPECT_EQ(split("2026-02-30", "2026-04-01"),
+            (std::vector<P>{{false, "2026-02-30", "2026-04-01"}}));
+  EXPECT_EQ(split("2026-04-01", "2026-02-01"),
+            (std::vector<P>{{false, "2026-04-01", "2026-02-01"}}));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StorageTest, ::testing::Values("sqlite", "postgres"),

@@ -34,8 +34,8 @@ struct ConnectionRecord {
   std::string revocation_endpoint;  // empty: the provider cannot revoke
   std::string client_id;
   std::string client_secret_sealed;
-  std::string scopes;       // space-separated
-  std::string auth_params;  // JSON object of extra authorization request parameters
+  std::string scopes;             // space-separated
+  std::string auth_params;        // JSON object of extra authorization request parameters
   std::string token_auth_method;  // client_secret_basic | client_secret_post
   int64_t created_at = 0;
   int64_t updated_at = 0;
@@ -90,7 +90,8 @@ struct ApprovalRecord {
   std::string id;
   UserId user_id;
   std::string kind;   // ciba | tool_call
-  std::string state;  // pending | approved | denied | expired | executing | completed | failed | interrupted | consumed
+  std::string state;  // pending | approved | denied | expired | executing | completed | failed |
+                      // interrupted | consumed
   std::string client_id;
   std::string client_name;  // the CIBA client's name when the request was made
   std::optional<std::string> auth_req_hash;
@@ -144,8 +145,8 @@ Result<std::optional<DataKeyRecord>> Get(Tx& tx, const TenantId& tenant);
 Result<bool> InsertIfAbsent(Tx& tx, const DataKeyRecord& k);
 // Master-key rotation reads every tenant's wrapped key and rewrites it.
 Result<std::vector<DataKeyRecord>> ListAll(Tx& tx);
-Status Rewrap(Tx& tx, const TenantId& tenant, const std::string& wrapped_key, const std::string& master_key_id,
-              int64_t now);
+Status Rewrap(Tx& tx, const TenantId& tenant, const std::string& wrapped_key,
+              const std::string& master_key_id, int64_t now);
 }  // namespace vault_keys
 
 namespace vault_connections {
@@ -161,15 +162,18 @@ Status Upsert(Tx& tx, const AccountRecord& a);
 Result<std::optional<AccountRecord>> Get(Tx& tx, const TenantId& tenant, const UserId& user,
                                          const std::string& connection_id);
 Result<std::vector<AccountRecord>> ListForUser(Tx& tx, const TenantId& tenant, const UserId& user);
-Result<std::vector<AccountRecord>> ListForConnection(Tx& tx, const TenantId& tenant, const std::string& connection_id);
+Result<std::vector<AccountRecord>> ListForConnection(Tx& tx, const TenantId& tenant,
+                                                     const std::string& connection_id);
 // Takes the refresh lease when nobody holds it; false when another refresher does.
-Result<bool> TryLease(Tx& tx, const TenantId& tenant, const UserId& user, const std::string& connection_id,
-                      int64_t now, int64_t until);
+Result<bool> TryLease(Tx& tx, const TenantId& tenant, const UserId& user,
+                      const std::string& connection_id, int64_t now, int64_t until);
 // Stores refreshed tokens if the row is still at `expected_version`, and releases the lease.
 Result<bool> StoreRefreshed(Tx& tx, const AccountRecord& a, int64_t expected_version);
-Status SetStatus(Tx& tx, const TenantId& tenant, const UserId& user, const std::string& connection_id,
-                 const std::string& status, const std::string& last_error, int64_t now);
-Status ReleaseLease(Tx& tx, const TenantId& tenant, const UserId& user, const std::string& connection_id);
+Status SetStatus(Tx& tx, const TenantId& tenant, const UserId& user,
+                 const std::string& connection_id, const std::string& status,
+                 const std::string& last_error, int64_t now);
+Status ReleaseLease(Tx& tx, const TenantId& tenant, const UserId& user,
+                    const std::string& connection_id);
 Status Delete(Tx& tx, const TenantId& tenant, const UserId& user, const std::string& connection_id);
 }  // namespace vault_accounts
 
@@ -193,19 +197,24 @@ Result<bool> Revoke(Tx& tx, const TenantId& tenant, const std::string& client_id
 namespace approvals {
 Status Insert(Tx& tx, const ApprovalRecord& a);
 Result<std::optional<ApprovalRecord>> Get(Tx& tx, const TenantId& tenant, const std::string& id);
-Result<std::optional<ApprovalRecord>> FindByAuthReq(Tx& tx, const TenantId& tenant, const std::string& auth_req_hash);
+Result<std::optional<ApprovalRecord>> FindByAuthReq(Tx& tx, const TenantId& tenant,
+                                                    const std::string& auth_req_hash);
 // Pending requests first, then the most recent others.
-Result<std::vector<ApprovalRecord>> ListForUser(Tx& tx, const TenantId& tenant, const UserId& user, int64_t limit);
+Result<std::vector<ApprovalRecord>> ListForUser(Tx& tx, const TenantId& tenant, const UserId& user,
+                                                int64_t limit);
 // Moves a request from one state to another if it is in `from` (and, for a pending one, not
 // expired at `now`); false otherwise. Records the decision time for decisions.
-Result<bool> Transition(Tx& tx, const TenantId& tenant, const std::string& id, const std::string& from,
-                        const std::string& to, int64_t now);
-Result<bool> ClaimForExecution(Tx& tx, const TenantId& tenant, const std::string& id, int64_t now, int64_t lease_until);
+Result<bool> Transition(Tx& tx, const TenantId& tenant, const std::string& id,
+                        const std::string& from, const std::string& to, int64_t now);
+Result<bool> ClaimForExecution(Tx& tx, const TenantId& tenant, const std::string& id, int64_t now,
+                               int64_t lease_until);
 Status Finish(Tx& tx, const TenantId& tenant, const std::string& id, const std::string& state,
               const std::string& result, bool is_error, int64_t now);
-Status RecordPoll(Tx& tx, const TenantId& tenant, const std::string& id, int64_t now, int64_t interval);
+Status RecordPoll(Tx& tx, const TenantId& tenant, const std::string& id, int64_t now,
+                  int64_t interval);
 // The tool-call conversation lease: taken before the conversation goes on after a decision.
-Result<bool> LeaseResume(Tx& tx, const TenantId& tenant, const std::string& id, int64_t now, int64_t until);
+Result<bool> LeaseResume(Tx& tx, const TenantId& tenant, const std::string& id, int64_t now,
+                         int64_t until);
 Status MarkResumed(Tx& tx, const TenantId& tenant, const std::string& id);
 Status ReleaseResume(Tx& tx, const TenantId& tenant, const std::string& id);
 // Background work across tenants: pending requests past their expiry, and decided tool calls whose

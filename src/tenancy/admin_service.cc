@@ -14,7 +14,8 @@ namespace {
 Status NoSuchUser() { return Status::NotFound("no such user in this tenant", "user_not_found"); }
 }  // namespace
 
-Result<std::vector<UserSummary>> AdminService::ListUsers(const st::TenantRecord& tenant, const Plan& plan) {
+Result<std::vector<UserSummary>> AdminService::ListUsers(const st::TenantRecord& tenant,
+                                                         const Plan& plan) {
   std::vector<UserSummary> out;
   GH_RETURN_IF_ERROR(db_.Read([&](st::Tx& tx) -> Status {
     GH_ASSIGN_OR_RETURN(auto users, st::users::List(tx, tenant.id));
@@ -43,8 +44,10 @@ void AdminService::ForgetTenant(const TenantId& tenant) {
   if (directory_) directory_->ForgetTenant(tenant);
 }
 
-Status AdminService::SetRole(const TenantId& tenant, const UserId& actor, const UserId& user, const std::string& role) {
-  if (role != "admin" && role != "user") return Status::Unprocessable("role must be admin or user", "invalid_role");
+Status AdminService::SetRole(const TenantId& tenant, const UserId& actor, const UserId& user,
+                             const std::string& role) {
+  if (role != "admin" && role != "user")
+    return Status::Unprocessable("role must be admin or user", "invalid_role");
   const std::string admins = tenant.value() + "-admins";
   const Status done = db_.Write([&](st::Tx& tx) -> Status {
     GH_ASSIGN_OR_RETURN(auto u, st::users::Get(tx, tenant, user));
@@ -78,18 +81,25 @@ Status AdminService::RemoveUser(const TenantId& tenant, const UserId& actor, con
   return done;
 }
 
-Status AdminService::SetUserCaps(const TenantId& tenant, const Plan& plan, const UserId& user, const st::UserCaps& caps) {
-  auto within = [](const char* name, const std::optional<int64_t>& cap, const std::optional<int64_t>& limit) -> Status {
-    if (cap && *cap < 0) return Status::Unprocessable(fmt::format("{} must not be negative", name), "invalid_limit");
+Status AdminService::SetUserCaps(const TenantId& tenant, const Plan& plan, const UserId& user,
+                                 const st::UserCaps& caps) {
+  auto within = [](const char* name, const std::optional<int64_t>& cap,
+                   const std::optional<int64_t>& limit) -> Status {
+    if (cap && *cap < 0)
+      return Status::Unprocessable(fmt::format("{} must not be negative", name), "invalid_limit");
     if (cap && limit && *cap > *limit)
-      return Status::Unprocessable(fmt::format("{} of {} exceeds the plan's {}", name, *cap, *limit), "cap_exceeds_plan")
+      return Status::Unprocessable(
+                 fmt::format("{} of {} exceeds the plan's {}", name, *cap, *limit),
+                 "cap_exceeds_plan")
           .WithDetail("field", std::string(name));
     return Status::Ok();
   };
   GH_RETURN_IF_ERROR(within("messages_per_day", caps.messages_per_day, plan.messages_per_day));
-  GH_RETURN_IF_ERROR(within("messages_per_month", caps.messages_per_month, plan.messages_per_month));
+  GH_RETURN_IF_ERROR(
+      within("messages_per_month", caps.messages_per_month, plan.messages_per_month));
   GH_RETURN_IF_ERROR(within("tokens_per_month", caps.tokens_per_month, plan.tokens_per_month));
-  GH_RETURN_IF_ERROR(within("budget_micros_per_month", caps.budget_micros_per_month, plan.budget_micros_per_month));
+  GH_RETURN_IF_ERROR(within("budget_micros_per_month", caps.budget_micros_per_month,
+                            plan.budget_micros_per_month));
   const Status done = db_.Write([&](st::Tx& tx) -> Status {
     GH_ASSIGN_OR_RETURN(auto u, st::users::Get(tx, tenant, user));
     if (!u) return NoSuchUser();
@@ -104,7 +114,8 @@ Result<std::vector<InvitationSummary>> AdminService::ListInvitations(const Tenan
   GH_RETURN_IF_ERROR(db_.Read([&](st::Tx& tx) -> Status {
     GH_ASSIGN_OR_RETURN(auto invs, st::invitations::List(tx, tenant));
     for (const auto& i : invs)
-      out.push_back({i.code_hash.substr(0, 16), i.role, i.created_at, i.expires_at, i.used_by.has_value(), i.revoked});
+      out.push_back({i.code_hash.substr(0, 16), i.role, i.created_at, i.expires_at,
+                     i.used_by.has_value(), i.revoked});
     return Status::Ok();
   }));
   return out;
@@ -124,7 +135,8 @@ Status AdminService::RevokeInvitation(const TenantId& tenant, const std::string&
 Status AdminService::SetTimezone(const TenantId& tenant, const std::string& timezone) {
   auto tz = TimeZone::Load(timezone);
   if (!tz.ok()) return Status::Unprocessable(tz.status().message(), "invalid_timezone");
-  const Status done = db_.Write([&](st::Tx& tx) { return st::user_admin::SetTimezone(tx, tenant, timezone); });
+  const Status done =
+      db_.Write([&](st::Tx& tx) { return st::user_admin::SetTimezone(tx, tenant, timezone); });
   if (done.ok()) ForgetTenant(tenant);
   return done;
 }
@@ -147,13 +159,17 @@ Result<std::optional<st::TenantRecord>> AdminService::GetTenant(const TenantId& 
   return out;
 }
 
-Result<st::TenantRecord> AdminService::CreateTenant(const std::string& raw_name, const std::string& tier,
+Result<st::TenantRecord> AdminService::CreateTenant(const std::string& raw_name,
+                                                    const std::string& tier,
                                                     const std::string& timezone) {
   std::string name(Trim(raw_name));
   std::string slug = Slugify(name);
   if (slug.empty() || name.size() > 100)
-    return Status::Unprocessable("tenant name must have letters or digits and at most 100 characters", "invalid_tenant_name");
-  if (!plans_.Current()->Find(tier)) return Status::Unprocessable("unknown subscription tier '" + tier + "'", "invalid_tier");
+    return Status::Unprocessable(
+        "tenant name must have letters or digits and at most 100 characters",
+        "invalid_tenant_name");
+  if (!plans_.Current()->Find(tier))
+    return Status::Unprocessable("unknown subscription tier '" + tier + "'", "invalid_tier");
   if (timezone != "UTC") {
     auto tz = TimeZone::Load(timezone);
     if (!tz.ok()) return Status::Unprocessable(tz.status().message(), "invalid_timezone");
@@ -175,7 +191,8 @@ Result<st::TenantRecord> AdminService::CreateTenant(const std::string& raw_name,
 }
 
 Status AdminService::SetTenantPlan(const TenantId& tenant, const std::string& tier) {
-  if (!plans_.Current()->Find(tier)) return Status::Unprocessable("unknown subscription tier '" + tier + "'", "invalid_tier");
+  if (!plans_.Current()->Find(tier))
+    return Status::Unprocessable("unknown subscription tier '" + tier + "'", "invalid_tier");
   const Status done = db_.Write([&](st::Tx& tx) -> Status {
     GH_ASSIGN_OR_RETURN(auto t, st::tenants::Get(tx, tenant));
     if (!t) return Status::NotFound("no such tenant", "tenant_not_found");

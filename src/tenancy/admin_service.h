@@ -40,15 +40,22 @@ class AdminService {
  public:
   // `directory` (may be null: nothing is cached) is told of every change to a tenant or a user, so
   // this process's caches see it at once.
-  AdminService(storage::Database& db, const Clock& clock, Random& random, PlanStore& plans, QuotaService& quota,
-               Directory* directory = nullptr)
-      : db_(db), clock_(clock), random_(random), plans_(plans), quota_(quota), directory_(directory) {}
+  AdminService(storage::Database& db, const Clock& clock, Random& random, PlanStore& plans,
+               QuotaService& quota, Directory* directory = nullptr)
+      : db_(db),
+        clock_(clock),
+        random_(random),
+        plans_(plans),
+        quota_(quota),
+        directory_(directory) {}
 
   // --- tenant admins (the tenant is always the caller's own) ---
   Result<std::vector<UserSummary>> ListUsers(const storage::TenantRecord& tenant, const Plan& plan);
-  Status SetRole(const TenantId& tenant, const UserId& actor, const UserId& user, const std::string& role);
+  Status SetRole(const TenantId& tenant, const UserId& actor, const UserId& user,
+                 const std::string& role);
   Status RemoveUser(const TenantId& tenant, const UserId& actor, const UserId& user);
-  Status SetUserCaps(const TenantId& tenant, const Plan& plan, const UserId& user, const storage::UserCaps& caps);
+  Status SetUserCaps(const TenantId& tenant, const Plan& plan, const UserId& user,
+                     const storage::UserCaps& caps);
   Result<std::vector<InvitationSummary>> ListInvitations(const TenantId& tenant);
   Status RevokeInvitation(const TenantId& tenant, const std::string& invitation_id);
   Status SetTimezone(const TenantId& tenant, const std::string& timezone);

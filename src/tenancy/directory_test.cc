@@ -21,16 +21,23 @@ using namespace std::chrono_literals;
 class DirectoryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("gh-directory-" + std::to_string(::getpid()) + "-" + std::to_string(n_++));
+    dir_ = std::filesystem::temp_directory_path() /
+           ("gh-directory-" + std::to_string(::getpid()) + "-" + std::to_string(n_++));
     std::filesystem::create_directories(dir_);
     db_ = std::move(st::OpenSqlite({(dir_ / "db").string(), 2, 10'000})).value();
     ASSERT_TRUE(st::Migrate(*db_).ok());
     ASSERT_TRUE(db_->Write([](st::Tx& tx) -> Status {
-      GH_RETURN_IF_ERROR(st::tenants::Insert(tx, {TenantId("acme"), "Acme", "basic", "active", "UTC", 0}));
-      GH_RETURN_IF_ERROR(st::users::Insert(tx, {UserId("alice"), TenantId("acme"), "alice@acme.test", "x", "admin", true, 0, 0, 0}));
-      GH_RETURN_IF_ERROR(st::users::AddGroup(tx, TenantId("acme"), UserId("alice"), "acme-admins"));
-      return st::users::Insert(tx, {UserId("bob"), TenantId("acme"), "bob@acme.test", "x", "user", true, 0, 0, 0});
-    }).ok());
+                     GH_RETURN_IF_ERROR(st::tenants::Insert(
+                         tx, {TenantId("acme"), "Acme", "basic", "active", "UTC", 0}));
+                     GH_RETURN_IF_ERROR(
+                         st::users::Insert(tx, {UserId("alice"), TenantId("acme"),
+                                                "alice@acme.test", "x", "admin", true, 0, 0, 0}));
+                     GH_RETURN_IF_ERROR(
+                         st::users::AddGroup(tx, TenantId("acme"), UserId("alice"), "acme-admins"));
+                     return st::users::Insert(tx, {UserId("bob"), TenantId("acme"), "bob@acme.test",
+                                                   "x", "user", true, 0, 0, 0});
+                   })
+                    .ok());
     counting_ = std::make_unique<st::CountingDatabase>(*db_);
     directory_ = std::make_unique<Directory>(*counting_, clock_);
     plans_ = std::make_unique<PlanStore>(PlanCatalog::Defaults().plans(), *db_, clock_);
@@ -71,7 +78,8 @@ TEST_F(DirectoryTest, ATenantIsReadOnceWhileFresh) {
 TEST_F(DirectoryTest, ChangesMadeThroughThisProcessAreSeenAtOnce) {
   ASSERT_EQ((*directory_->Tenant(acme_))->status, "active");
   ASSERT_TRUE(admin_->SetTenantStatus(acme_, "suspended").ok());
-  EXPECT_EQ((*directory_->Tenant(acme_))->status, "suspended") << "a suspension applies to the next request";
+  EXPECT_EQ((*directory_->Tenant(acme_))->status, "suspended")
+      << "a suspension applies to the next request";
   ASSERT_TRUE(admin_->SetTenantPlan(acme_, "premium").ok());
   EXPECT_EQ((*directory_->Tenant(acme_))->tier, "premium");
   ASSERT_TRUE(admin_->SetTimezone(acme_, "Europe/Paris").ok());
@@ -84,11 +92,13 @@ TEST_F(DirectoryTest, ChangesMadeThroughThisProcessAreSeenAtOnce) {
   ASSERT_TRUE(admin_->SetUserCaps(acme_, basic, bob_, caps).ok());
   EXPECT_EQ(directory_->Caps(acme_, bob_)->messages_per_day, 3);
   auto limits = quota_->LimitsFor(**directory_->Tenant(acme_), bob_, basic);
-  EXPECT_EQ(limits->caps.messages_per_day, 3) << "the limits filter reads the caps through the directory";
+  EXPECT_EQ(limits->caps.messages_per_day, 3)
+      << "the limits filter reads the caps through the directory";
 
   const uint64_t before = directory_->users_generation();
   ASSERT_TRUE(admin_->SetRole(acme_, UserId("alice"), bob_, "admin").ok());
-  EXPECT_GT(directory_->users_generation(), before) << "credential caches drop what they resolved before";
+  EXPECT_GT(directory_->users_generation(), before)
+      << "credential caches drop what they resolved before";
 }
 
 TEST_F(DirectoryTest, ChangesMadeByAnotherProcessAreSeenWithinTheTtl) {
@@ -96,11 +106,12 @@ TEST_F(DirectoryTest, ChangesMadeByAnotherProcessAreSeenWithinTheTtl) {
   ASSERT_EQ(directory_->Caps(acme_, bob_)->messages_per_day, std::nullopt);
   // Another replica, or `gatehouse admin`, writes the database directly.
   ASSERT_TRUE(db_->Write([&](st::Tx& tx) -> Status {
-    GH_RETURN_IF_ERROR(st::tenants::SetStatus(tx, acme_, "suspended"));
-    st::UserCaps caps;
-    caps.messages_per_day = 1;
-    return st::user_caps::Set(tx, acme_, bob_, caps);
-  }).ok());
+                   GH_RETURN_IF_ERROR(st::tenants::SetStatus(tx, acme_, "suspended"));
+                   st::UserCaps caps;
+                   caps.messages_per_day = 1;
+                   return st::user_caps::Set(tx, acme_, bob_, caps);
+                 })
+                  .ok());
   clock_.Advance(1900ms);
   EXPECT_EQ((*directory_->Tenant(acme_))->status, "active") << "still the cached row";
   clock_.Advance(100ms);
@@ -113,8 +124,10 @@ TEST_F(DirectoryTest, TenantSettingsAreCachedEvenWhenNeverSavedAndForgottenOnWri
   EXPECT_FALSE(directory_->Settings(acme_)->has_value());
   EXPECT_EQ(counting_->reads(), 1) << "no settings is the usual case: cached too";
   ASSERT_TRUE(db_->Write([&](st::Tx& tx) {
-    return st::tenant_settings::Upsert(tx, {acme_, std::string("You help {{tenant_name}}."), 0, UserId("alice")});
-  }).ok());
+                   return st::tenant_settings::Upsert(
+                       tx, {acme_, std::string("You help {{tenant_name}}."), 0, UserId("alice")});
+                 })
+                  .ok());
   directory_->ForgetSettings(acme_);  // what the settings API does after committing
   auto settings = directory_->Settings(acme_);
   ASSERT_TRUE(settings.ok() && settings->has_value());

@@ -22,10 +22,10 @@ struct Plan {
   int64_t concurrent_sessions = 1;
   int64_t session_minutes = 30;
   int64_t idle_timeout_minutes = 30;
-  std::string weather_tool = "none";  // none | basic | full
-  std::string cost_reports = "none";  // none | admin
+  std::string weather_tool = "none";        // none | basic | full
+  std::string cost_reports = "none";        // none | admin
   std::vector<std::string> allowed_models;  // empty: any configured model
-  std::string default_model;  // empty: the deployment's default model
+  std::string default_model;                // empty: the deployment's default model
   int max_agent_steps = 6;
   int64_t max_agent_seconds = 120;  // a turn's agent loop stops with agent_time_limit after this
   // Tried in order when the chosen model fails upstream (after its own retries) before any of its

@@ -1,7 +1,7 @@
 #include "tenancy/plan_json.h"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 namespace gh::tenancy {
 
@@ -10,13 +10,15 @@ namespace bj = boost::json;
 namespace {
 bj::value Opt(const std::optional<int64_t>& v) { return v ? bj::value(*v) : bj::value(nullptr); }
 Status Bad(std::string_view field, std::string_view what) {
-  return Status::Unprocessable(fmt::format("plan field '{}' {}", field, what), "invalid_plan").WithDetail("field", std::string(field));
+  return Status::Unprocessable(fmt::format("plan field '{}' {}", field, what), "invalid_plan")
+      .WithDetail("field", std::string(field));
 }
 }  // namespace
 
 bj::object PlanToJson(const Plan& p) {
   bj::array tools;
-  if (p.weather_tool == "basic" || p.weather_tool == "full") tools.emplace_back("get_current_weather");
+  if (p.weather_tool == "basic" || p.weather_tool == "full")
+    tools.emplace_back("get_current_weather");
   if (p.weather_tool == "full") tools.emplace_back("get_weather_forecast");
   bj::array models;
   for (const auto& m : p.allowed_models) models.emplace_back(m);
@@ -51,20 +53,24 @@ Status ApplyPlanJson(const bj::object& f, Plan& p) {
         dst.reset();
         return Status::Ok();
       }
-      if (!v.is_int64() && !v.is_uint64()) return Bad(key, "must be a non-negative integer or null (unlimited)");
-      int64_t n = v.is_int64() ? v.get_int64() : int64_t(std::min<uint64_t>(v.get_uint64(), INT64_MAX));
+      if (!v.is_int64() && !v.is_uint64())
+        return Bad(key, "must be a non-negative integer or null (unlimited)");
+      int64_t n =
+          v.is_int64() ? v.get_int64() : int64_t(std::min<uint64_t>(v.get_uint64(), INT64_MAX));
       if (n < 0) return Bad(key, "must not be negative");
       dst = n;
       return Status::Ok();
     };
     auto int_in = [&](int64_t& dst, int64_t lo, int64_t hi) -> Status {
       if (!v.is_int64() && !v.is_uint64()) return Bad(key, "must be an integer");
-      int64_t n = v.is_int64() ? v.get_int64() : int64_t(std::min<uint64_t>(v.get_uint64(), INT64_MAX));
+      int64_t n =
+          v.is_int64() ? v.get_int64() : int64_t(std::min<uint64_t>(v.get_uint64(), INT64_MAX));
       if (n < lo || n > hi) return Bad(key, fmt::format("must be between {} and {}", lo, hi));
       dst = n;
       return Status::Ok();
     };
-    if (key == "name" || key == "tools" || key == "max_concurrent_sessions" || key == "session_duration_minutes") {
+    if (key == "name" || key == "tools" || key == "max_concurrent_sessions" ||
+        key == "session_duration_minutes") {
       continue;  // derived or identifying fields, shown but not edited here
     } else if (key == "messages_per_day") {
       GH_RETURN_IF_ERROR(opt_limit(p.messages_per_day));
@@ -76,7 +82,8 @@ Status ApplyPlanJson(const bj::object& f, Plan& p) {
       GH_RETURN_IF_ERROR(opt_limit(p.budget_micros_per_month));
     } else if (key == "requests_per_minute") {
       GH_RETURN_IF_ERROR(opt_limit(p.requests_per_minute));
-      if (p.requests_per_minute && *p.requests_per_minute == 0) return Bad(key, "must be at least 1 (or null)");
+      if (p.requests_per_minute && *p.requests_per_minute == 0)
+        return Bad(key, "must be at least 1 (or null)");
     } else if (key == "concurrent_sessions") {
       GH_RETURN_IF_ERROR(int_in(p.concurrent_sessions, 1, 100000));
     } else if (key == "session_minutes") {
@@ -95,7 +102,8 @@ Status ApplyPlanJson(const bj::object& f, Plan& p) {
       if (!v.is_string()) return Bad(key, "must be a string");
       std::string s(v.get_string());
       if (key == "weather_tool") {
-        if (s != "none" && s != "basic" && s != "full") return Bad(key, "must be none, basic or full");
+        if (s != "none" && s != "basic" && s != "full")
+          return Bad(key, "must be none, basic or full");
         p.weather_tool = s;
       } else if (key == "cost_reports") {
         if (s != "none" && s != "admin") return Bad(key, "must be none or admin");
@@ -110,7 +118,8 @@ Status ApplyPlanJson(const bj::object& f, Plan& p) {
         if (!m.is_string()) return Bad(key, "must be a list of model names");
         models.emplace_back(m.get_string());
       }
-      if (key == "fallback_models" && models.size() > 8) return Bad(key, "must name at most 8 models");
+      if (key == "fallback_models" && models.size() > 8)
+        return Bad(key, "must name at most 8 models");
       (key == "allowed_models" ? p.allowed_models : p.fallback_models) = std::move(models);
     } else {
       return Bad(key, "is not a plan field");

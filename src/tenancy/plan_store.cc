@@ -10,8 +10,11 @@ namespace gh::tenancy {
 
 namespace bj = boost::json;
 
-PlanStore::PlanStore(std::map<std::string, Plan> configured, storage::Database& db, const Clock& clock)
-    : configured_(std::move(configured)), db_(db), clock_(clock),
+PlanStore::PlanStore(std::map<std::string, Plan> configured, storage::Database& db,
+                     const Clock& clock)
+    : configured_(std::move(configured)),
+      db_(db),
+      clock_(clock),
       current_(std::make_shared<const PlanCatalog>(configured_)) {}
 
 Status PlanStore::Reload(int64_t version) {

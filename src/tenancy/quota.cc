@@ -31,7 +31,8 @@ Windows WindowsAt(Timestamp now, const TimeZone& zone) {
            zone.OffsetSeconds(FromUnixSeconds(guess));
   };
   Windows w;
-  w.day = fmt::format("{:04}-{:02}-{:02}", int(ymd.year()), unsigned(ymd.month()), unsigned(ymd.day()));
+  w.day =
+      fmt::format("{:04}-{:02}-{:02}", int(ymd.year()), unsigned(ymd.month()), unsigned(ymd.day()));
   w.month = fmt::format("{:04}-{:02}", int(ymd.year()), unsigned(ymd.month()));
   w.seconds_to_day_end = std::max<int64_t>(1, to_utc(tomorrow) - utc);
   w.seconds_to_month_end = std::max<int64_t>(1, to_utc(next_month) - utc);
@@ -54,7 +55,8 @@ std::vector<st::CounterDelta> Negate(std::vector<st::CounterDelta> d) {
 
 }  // namespace
 
-Result<Limits> QuotaService::LimitsFor(const st::TenantRecord& tenant, const UserId& user, const Plan& plan) {
+Result<Limits> QuotaService::LimitsFor(const st::TenantRecord& tenant, const UserId& user,
+                                       const Plan& plan) {
   Limits l;
   l.plan = &plan;
   if (directory_) {
@@ -70,15 +72,21 @@ Result<Limits> QuotaService::LimitsFor(const st::TenantRecord& tenant, const Use
     auto it = zones_.find(tenant.timezone);
     if (it == zones_.end()) {
       auto tz = TimeZone::Load(tenant.timezone);
-      if (!tz.ok()) log::Warn("tenant time zone cannot be loaded; using UTC", {{"tenant_id", tenant.id.value()}});
-      it = zones_.emplace(tenant.timezone, std::make_unique<TimeZone>(tz.ok() ? *tz : TimeZone::Utc())).first;
+      if (!tz.ok())
+        log::Warn("tenant time zone cannot be loaded; using UTC",
+                  {{"tenant_id", tenant.id.value()}});
+      it =
+          zones_
+              .emplace(tenant.timezone, std::make_unique<TimeZone>(tz.ok() ? *tz : TimeZone::Utc()))
+              .first;
     }
     l.zone = it->second.get();
   }
   return l;
 }
 
-Reservation QuotaService::PrepareTurn(const TenantId& tenant, const UserId& user, const Limits& limits) const {
+Reservation QuotaService::PrepareTurn(const TenantId& tenant, const UserId& user,
+                                      const Limits& limits) const {
   static const TimeZone kUtc = TimeZone::Utc();
   const Plan& plan = *limits.plan;
   Reservation r;
@@ -96,18 +104,21 @@ Reservation QuotaService::PrepareTurn(const TenantId& tenant, const UserId& user
   return r;
 }
 
-Status QuotaService::AdmitIn(st::Tx& tx, Reservation& r, Timestamp now, std::optional<Status>& refusal) {
-  static constexpr const char* kNames[] = {"messages_per_day", "messages_per_month", "user_messages_per_day",
-                                           "user_messages_per_month"};
+Status QuotaService::AdmitIn(st::Tx& tx, Reservation& r, Timestamp now,
+                             std::optional<Status>& refusal) {
+  static constexpr const char* kNames[] = {"messages_per_day", "messages_per_month",
+                                           "user_messages_per_day", "user_messages_per_month"};
   const Plan& plan = *r.limits.plan;
   if (plan.requests_per_minute) {
     const int64_t rpm = *plan.requests_per_minute;
     const int64_t interval = std::max<int64_t>(1, 60'000 / rpm);
     // A burst of up to a minute's allowance, refilled smoothly: GCRA with tolerance 60 s - T.
-    GH_ASSIGN_OR_RETURN(int64_t wait_ms, st::rate_limits::Admit(tx, r.tenant, "rpm:" + UserScope(r.user),
-                                                                ToUnixMillis(now), interval, 60'000 - interval));
+    GH_ASSIGN_OR_RETURN(int64_t wait_ms,
+                        st::rate_limits::Admit(tx, r.tenant, "rpm:" + UserScope(r.user),
+                                               ToUnixMillis(now), interval, 60'000 - interval));
     if (wait_ms > 0) {
-      refusal = Status::ResourceExhausted(fmt::format("the plan allows {} requests per minute", rpm), "rate_limited")
+      refusal = Status::ResourceExhausted(
+                    fmt::format("the plan allows {} requests per minute", rpm), "rate_limited")
                     .WithDetail("limit", "requests_per_minute")
                     .WithDetail("limit_value", rpm)
                     .WithRetryAfter((wait_ms + 999) / 1000);
@@ -118,13 +129,14 @@ Status QuotaService::AdmitIn(st::Tx& tx, Reservation& r, Timestamp now, std::opt
   if (refused) {
     const size_t i = *refused;
     const bool daily = i % 2 == 0;
-    refusal = Status::ResourceExhausted(
-                  fmt::format("the {} limit of {} messages per {} is reached", i < 2 ? "plan's" : "user's",
-                              *r.message_deltas[i].limit, daily ? "day" : "month"),
-                  "quota_exceeded")
-                  .WithDetail("limit", kNames[i])
-                  .WithDetail("limit_value", *r.message_deltas[i].limit)
-                  .WithRetryAfter(daily ? r.windows.seconds_to_day_end : r.windows.seconds_to_month_end);
+    refusal =
+        Status::ResourceExhausted(fmt::format("the {} limit of {} messages per {} is reached",
+                                              i < 2 ? "plan's" : "user's",
+                                              *r.message_deltas[i].limit, daily ? "day" : "month"),
+                                  "quota_exceeded")
+            .WithDetail("limit", kNames[i])
+            .WithDetail("limit_value", *r.message_deltas[i].limit)
+            .WithRetryAfter(daily ? r.windows.seconds_to_day_end : r.windows.seconds_to_month_end);
     return Status::Cancelled("refused");
   }
   r.remaining_day.reset();
@@ -142,7 +154,8 @@ Status QuotaService::AdmitIn(st::Tx& tx, Reservation& r, Timestamp now, std::opt
   return Status::Ok();
 }
 
-Result<Reservation> QuotaService::ReserveTurn(const TenantId& tenant, const UserId& user, const Limits& limits) {
+Result<Reservation> QuotaService::ReserveTurn(const TenantId& tenant, const UserId& user,
+                                              const Limits& limits) {
   const Reservation prepared = PrepareTurn(tenant, user, limits);
   const Timestamp now = clock_.Now();
   Reservation r;
@@ -167,7 +180,8 @@ std::vector<st::CounterDelta> ChargeDeltas(const Reservation& r, int64_t cost) {
 
 Status ChargeRefusal(const Reservation& r, size_t refused) {
   return Status::ResourceExhausted("the monthly budget is spent", "budget_exceeded")
-      .WithDetail("limit", refused == 0 ? "budget_micros_per_month" : "user_budget_micros_per_month")
+      .WithDetail("limit",
+                  refused == 0 ? "budget_micros_per_month" : "user_budget_micros_per_month")
       .WithRetryAfter(r.windows.seconds_to_month_end);
 }
 
@@ -186,7 +200,8 @@ void Accumulate(std::vector<st::CounterDelta>& into, const std::vector<st::Count
   for (const auto& d : more) {
     if (d.amount == 0) continue;
     auto same = std::find_if(into.begin(), into.end(), [&](const st::CounterDelta& x) {
-      return x.key.scope == d.key.scope && x.key.period == d.key.period && x.key.metric == d.key.metric;
+      return x.key.scope == d.key.scope && x.key.period == d.key.period &&
+             x.key.metric == d.key.metric;
     });
     if (same == into.end()) {
       into.push_back({d.key, d.amount, {}});
@@ -202,10 +217,11 @@ Status QuotaService::ReserveModelCall(Reservation& r, int64_t max_tokens, int64_
   const Plan& plan = *r.limits.plan;
   const std::string m = "m:" + r.windows.month;
   const std::string t = TenantScope(), u = UserScope(r.user);
-  std::vector<st::CounterDelta> deltas = {{Key(t, m, "tokens"), max_tokens, plan.tokens_per_month},
-                                          {Key(u, m, "tokens"), max_tokens, r.limits.caps.tokens_per_month},
-                                          {Key(t, m, "spend_micros"), max_cost, plan.budget_micros_per_month},
-                                          {Key(u, m, "spend_micros"), max_cost, r.limits.caps.budget_micros_per_month}};
+  std::vector<st::CounterDelta> deltas = {
+      {Key(t, m, "tokens"), max_tokens, plan.tokens_per_month},
+      {Key(u, m, "tokens"), max_tokens, r.limits.caps.tokens_per_month},
+      {Key(t, m, "spend_micros"), max_cost, plan.budget_micros_per_month},
+      {Key(u, m, "spend_micros"), max_cost, r.limits.caps.budget_micros_per_month}};
   const Timestamp now = clock_.Now();
   Reservation next;
   std::optional<Status> refusal;
@@ -222,17 +238,25 @@ Status QuotaService::ReserveModelCall(Reservation& r, int64_t max_tokens, int64_
       taken[3].amount += next.pending_charge;
       next.pending_charge = 0;
     }
-    GH_RETURN_IF_ERROR(FlushIn(tx, next, kSpendRank));  // settlements first: what they free is usable now
+    GH_RETURN_IF_ERROR(
+        FlushIn(tx, next, kSpendRank));  // settlements first: what they free is usable now
     GH_ASSIGN_OR_RETURN(auto refused, st::counters::TryApply(tx, next.tenant, taken));
     if (refused) {
       const size_t i = *refused;
       const bool tokens = i < 2;
       const char* level = i % 2 == 0 ? "plan's" : "user's";
-      Status s = tokens ? Status::ResourceExhausted(fmt::format("the {} monthly token limit is reached", level), "quota_exceeded")
-                              .WithDetail("limit", i == 0 ? "tokens_per_month" : "user_tokens_per_month")
-                        : Status::ResourceExhausted(fmt::format("the {} monthly budget is spent", level), "budget_exceeded")
-                              .WithDetail("limit", i == 2 ? "budget_micros_per_month" : "user_budget_micros_per_month");
-      refusal = std::move(s).WithDetail("limit_value", *deltas[i].limit).WithRetryAfter(next.windows.seconds_to_month_end);
+      Status s =
+          tokens
+              ? Status::ResourceExhausted(
+                    fmt::format("the {} monthly token limit is reached", level), "quota_exceeded")
+                    .WithDetail("limit", i == 0 ? "tokens_per_month" : "user_tokens_per_month")
+              : Status::ResourceExhausted(fmt::format("the {} monthly budget is spent", level),
+                                          "budget_exceeded")
+                    .WithDetail("limit", i == 2 ? "budget_micros_per_month"
+                                                : "user_budget_micros_per_month");
+      refusal = std::move(s)
+                    .WithDetail("limit_value", *deltas[i].limit)
+                    .WithRetryAfter(next.windows.seconds_to_month_end);
       return Status::Cancelled("refused");
     }
     return FlushIn(tx, next);
@@ -255,8 +279,11 @@ std::vector<st::CounterDelta> QuotaService::SettlementOf(const Reservation& r, i
   const bool reserved = !r.call_deltas.empty();
   std::vector<st::CounterDelta> adjust;
   for (const auto& scope : scopes)
-    adjust.push_back({Key(scope, m, "tokens"), input_tokens + output_tokens - (reserved ? r.call_tokens : 0), {}});
-  for (const auto& scope : scopes) adjust.push_back({Key(scope, m, "spend_micros"), cost - (reserved ? r.call_cost : 0), {}});
+    adjust.push_back({Key(scope, m, "tokens"),
+                      input_tokens + output_tokens - (reserved ? r.call_tokens : 0),
+                      {}});
+  for (const auto& scope : scopes)
+    adjust.push_back({Key(scope, m, "spend_micros"), cost - (reserved ? r.call_cost : 0), {}});
   for (const auto& scope : scopes)
     for (const auto& period : {d, m}) {
       adjust.push_back({Key(scope, period, "input_tokens"), input_tokens, {}});
@@ -265,13 +292,15 @@ std::vector<st::CounterDelta> QuotaService::SettlementOf(const Reservation& r, i
   return adjust;
 }
 
-void QuotaService::SettleModelCallLater(Reservation& r, int64_t input_tokens, int64_t output_tokens, int64_t cost) {
+void QuotaService::SettleModelCallLater(Reservation& r, int64_t input_tokens, int64_t output_tokens,
+                                        int64_t cost) {
   Accumulate(r.pending_adjust, SettlementOf(r, input_tokens, output_tokens, cost));
   r.call_deltas.clear();
   r.call_tokens = r.call_cost = 0;
 }
 
-Status QuotaService::SettleModelCall(Reservation& r, int64_t input_tokens, int64_t output_tokens, int64_t cost) {
+Status QuotaService::SettleModelCall(Reservation& r, int64_t input_tokens, int64_t output_tokens,
+                                     int64_t cost) {
   Reservation settled = r;
   SettleModelCallLater(settled, input_tokens, output_tokens, cost);
   GH_RETURN_IF_ERROR(Flush(settled));
@@ -282,9 +311,12 @@ Status QuotaService::SettleModelCall(Reservation& r, int64_t input_tokens, int64
 Status QuotaService::FlushIn(st::Tx& tx, Reservation& r, int up_to_rank) {
   if (r.pending_adjust.empty()) return Status::Ok();
   std::vector<st::CounterDelta> now, later;
-  for (auto& d : r.pending_adjust) (LockRank(d) <= up_to_rank ? now : later).push_back(std::move(d));
+  for (auto& d : r.pending_adjust)
+    (LockRank(d) <= up_to_rank ? now : later).push_back(std::move(d));
   std::stable_sort(now.begin(), now.end(),
-                   [](const st::CounterDelta& a, const st::CounterDelta& b) { return LockRank(a) < LockRank(b); });
+                   [](const st::CounterDelta& a, const st::CounterDelta& b) {
+                     return LockRank(a) < LockRank(b);
+                   });
   r.pending_adjust = std::move(later);
   return st::counters::Adjust(tx, r.tenant, now);
 }
@@ -360,7 +392,8 @@ Status QuotaService::Release(Reservation& r) {
   return Status::Ok();
 }
 
-Result<UsageSnapshot> QuotaService::Usage(const TenantId& tenant, const std::optional<UserId>& user, const Limits& limits) {
+Result<UsageSnapshot> QuotaService::Usage(const TenantId& tenant, const std::optional<UserId>& user,
+                                          const Limits& limits) {
   static const TimeZone kUtc = TimeZone::Utc();
   Windows w = WindowsAt(clock_.Now(), limits.zone ? *limits.zone : kUtc);
   const std::string scope = user ? UserScope(*user) : TenantScope();
@@ -370,17 +403,23 @@ Result<UsageSnapshot> QuotaService::Usage(const TenantId& tenant, const std::opt
   s.day.limit = user ? limits.caps.messages_per_day : limits.plan->messages_per_day;
   s.month.limit = user ? limits.caps.messages_per_month : limits.plan->messages_per_month;
   s.tokens_limit = user ? limits.caps.tokens_per_month : limits.plan->tokens_per_month;
-  s.budget_micros_limit = user ? limits.caps.budget_micros_per_month : limits.plan->budget_micros_per_month;
+  s.budget_micros_limit =
+      user ? limits.caps.budget_micros_per_month : limits.plan->budget_micros_per_month;
   s.day.resets_in_seconds = w.seconds_to_day_end;
   s.month.resets_in_seconds = w.seconds_to_month_end;
   GH_RETURN_IF_ERROR(db_.Read([&](st::Tx& tx) -> Status {
-    for (auto [win, period] : {std::pair{&s.day, "d:" + w.day}, std::pair{&s.month, "m:" + w.month}}) {
-      GH_ASSIGN_OR_RETURN(win->messages, st::counters::Get(tx, tenant, Key(scope, period, "messages")));
-      GH_ASSIGN_OR_RETURN(win->input_tokens, st::counters::Get(tx, tenant, Key(scope, period, "input_tokens")));
-      GH_ASSIGN_OR_RETURN(win->output_tokens, st::counters::Get(tx, tenant, Key(scope, period, "output_tokens")));
+    for (auto [win, period] :
+         {std::pair{&s.day, "d:" + w.day}, std::pair{&s.month, "m:" + w.month}}) {
+      GH_ASSIGN_OR_RETURN(win->messages,
+                          st::counters::Get(tx, tenant, Key(scope, period, "messages")));
+      GH_ASSIGN_OR_RETURN(win->input_tokens,
+                          st::counters::Get(tx, tenant, Key(scope, period, "input_tokens")));
+      GH_ASSIGN_OR_RETURN(win->output_tokens,
+                          st::counters::Get(tx, tenant, Key(scope, period, "output_tokens")));
       if (win->limit) win->remaining = std::max<int64_t>(0, *win->limit - win->messages);
     }
-    GH_ASSIGN_OR_RETURN(s.month.spend_micros, st::counters::Get(tx, tenant, Key(scope, "m:" + w.month, "spend_micros")));
+    GH_ASSIGN_OR_RETURN(s.month.spend_micros,
+                        st::counters::Get(tx, tenant, Key(scope, "m:" + w.month, "spend_micros")));
     return Status::Ok();
   }));
   return s;

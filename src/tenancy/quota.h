@@ -70,7 +70,7 @@ struct Reservation {
   // Settlements not written yet (SettleModelCallLater): unconditional adjustments, written first
   // by the next unit that touches this reservation.
   std::vector<storage::CounterDelta> pending_adjust;
-  std::optional<int64_t> remaining_day;    // messages left after this one (most restrictive level)
+  std::optional<int64_t> remaining_day;  // messages left after this one (most restrictive level)
   std::optional<int64_t> remaining_month;
   // The model call in flight, reserved at its worst case.
   std::vector<storage::CounterDelta> call_deltas;
@@ -104,7 +104,8 @@ class QuotaService {
 
   // Reads the user's caps (through the Directory when there is one), and resolves the tenant's
   // zone (cached).
-  Result<Limits> LimitsFor(const storage::TenantRecord& tenant, const UserId& user, const Plan& plan);
+  Result<Limits> LimitsFor(const storage::TenantRecord& tenant, const UserId& user,
+                           const Plan& plan);
 
   // Admits one chat turn: the rate limit (429 rate_limited), then one message at tenant and user,
   // day and month (429 quota_exceeded naming the limit). Retry-After tells when to come back.
@@ -117,9 +118,11 @@ class QuotaService {
   // takes the pending charge. Call SettleModelCall(Later) after the call, whatever its outcome.
   Status ReserveModelCall(Reservation& r, int64_t max_tokens, int64_t max_cost_micros);
   // Settles the call in flight to the real figures, in a transaction of its own.
-  Status SettleModelCall(Reservation& r, int64_t input_tokens, int64_t output_tokens, int64_t cost_micros);
+  Status SettleModelCall(Reservation& r, int64_t input_tokens, int64_t output_tokens,
+                         int64_t cost_micros);
   // The same settlement, written by the next unit that touches `r` (no database work now).
-  void SettleModelCallLater(Reservation& r, int64_t input_tokens, int64_t output_tokens, int64_t cost_micros);
+  void SettleModelCallLater(Reservation& r, int64_t input_tokens, int64_t output_tokens,
+                            int64_t cost_micros);
   // Reserves a fixed charge (a tool execution, an invocation fee) against the spend limit. On a
   // prepared turn it is only noted, and taken (or refused) with the turn's admission.
   Status Charge(Reservation& r, int64_t cost_micros);
@@ -134,15 +137,18 @@ class QuotaService {
   Status Flush(Reservation& r);
 
   // Usage against the limits, for the tenant (user empty) or one user.
-  Result<UsageSnapshot> Usage(const TenantId& tenant, const std::optional<UserId>& user, const Limits& limits);
+  Result<UsageSnapshot> Usage(const TenantId& tenant, const std::optional<UserId>& user,
+                              const Limits& limits);
 
  private:
   // Takes the rate slot and the message of `r` inside `tx`; sets `refusal` (and returns Cancelled,
   // rolling the unit back) when a limit refuses, and the remaining counts in `r` otherwise.
-  static Status AdmitIn(storage::Tx& tx, Reservation& r, Timestamp now, std::optional<Status>& refusal);
+  static Status AdmitIn(storage::Tx& tx, Reservation& r, Timestamp now,
+                        std::optional<Status>& refusal);
   // The unconditional adjustments of settling the call in flight of `r`.
   static std::vector<storage::CounterDelta> SettlementOf(const Reservation& r, int64_t input_tokens,
-                                                         int64_t output_tokens, int64_t cost_micros);
+                                                         int64_t output_tokens,
+                                                         int64_t cost_micros);
   // Writes the pending settlements of counters up to `up_to_rank` in lock order (see quota.cc).
   static constexpr int kSpendRank = 2;
   static Status FlushIn(storage::Tx& tx, Reservation& r, int up_to_rank = 3);

@@ -16,7 +16,8 @@ namespace {
 class QuotaTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("gh-quota-" + std::to_string(::getpid()) + "-" + std::to_string(n_++));
+    dir_ = std::filesystem::temp_directory_path() /
+           ("gh-quota-" + std::to_string(::getpid()) + "-" + std::to_string(n_++));
     std::filesystem::create_directories(dir_);
     db_ = std::move(storage::OpenSqlite({(dir_ / "db").string(), 4, 10'000})).value();
     ASSERT_TRUE(storage::Migrate(*db_).ok());
@@ -25,7 +26,9 @@ class QuotaTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  Limits L(const TimeZone* zone = nullptr, storage::UserCaps caps = {}) { return Limits{&plan_, caps, zone}; }
+  Limits L(const TimeZone* zone = nullptr, storage::UserCaps caps = {}) {
+    return Limits{&plan_, caps, zone};
+  }
   void SetNow(const char* rfc3339) { clock_.SetUnixMillis(ToUnixMillis(*ParseRfc3339(rfc3339))); }
 
   static inline int n_ = 0;
@@ -46,8 +49,10 @@ TEST_F(QuotaTest, ConcurrentReservationsNeverExceedTheDailyLimit) {
     threads.emplace_back([&] {
       for (int i = 0; i < 25; ++i) {
         auto r = quota_->ReserveTurn(tenant_, user_, L());
-        if (r.ok()) granted++;
-        else if (r.status().error_code() == "quota_exceeded") refused++;
+        if (r.ok())
+          granted++;
+        else if (r.status().error_code() == "quota_exceeded")
+          refused++;
       }
     });
   for (auto& t : threads) t.join();
@@ -67,7 +72,8 @@ TEST_F(QuotaTest, ARefusalNamesTheLimitAndWhenItResets) {
   EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted);
   EXPECT_EQ(*r.status().retry_after_seconds(), 6 * 3600);
   bool named = false;
-  for (const auto& [k, v] : r.status().details()) named |= k == "limit" && std::get<std::string>(v) == "messages_per_day";
+  for (const auto& [k, v] : r.status().details())
+    named |= k == "limit" && std::get<std::string>(v) == "messages_per_day";
   EXPECT_TRUE(named);
 }
 
@@ -94,7 +100,8 @@ TEST_F(QuotaTest, DayAndMonthWindowsResetAtLocalMidnightInTheTenantsZone) {
   EXPECT_EQ(usage->day.period, "2027-02-01");
   EXPECT_EQ(usage->day.messages, 1);
   EXPECT_EQ(usage->month.messages, 1);
-  // Counters are keyed by the tenant's local day: viewed in UTC, only today's message is on 1 February.
+  // Counters are keyed by the tenant's local day: viewed in UTC, only today's message is on 1
+  // February.
   auto utc = quota_->Usage(tenant_, std::nullopt, L());
   EXPECT_EQ(utc->day.period, "2027-02-01");
   EXPECT_EQ(utc->day.messages, 1);
@@ -123,7 +130,8 @@ TEST_F(QuotaTest, ReleaseGivesEverythingBack) {
   ASSERT_TRUE(r.ok());
   ASSERT_TRUE(quota_->Release(*r).ok());
   EXPECT_FALSE(r->open);
-  EXPECT_TRUE(quota_->ReserveTurn(tenant_, user_, L()).ok()) << "the released message is available again";
+  EXPECT_TRUE(quota_->ReserveTurn(tenant_, user_, L()).ok())
+      << "the released message is available again";
 }
 
 TEST_F(QuotaTest, UserCapsApplyWithinTheTenantsLimits) {
@@ -133,7 +141,8 @@ TEST_F(QuotaTest, UserCapsApplyWithinTheTenantsLimits) {
   auto r = quota_->ReserveTurn(tenant_, user_, L(nullptr, caps));
   ASSERT_FALSE(r.ok());
   bool named = false;
-  for (const auto& [k, v] : r.status().details()) named |= k == "limit" && std::get<std::string>(v) == "user_messages_per_day";
+  for (const auto& [k, v] : r.status().details())
+    named |= k == "limit" && std::get<std::string>(v) == "user_messages_per_day";
   EXPECT_TRUE(named);
   EXPECT_TRUE(quota_->ReserveTurn(tenant_, UserId("u2"), L()).ok()) << "a colleague is not capped";
   auto tenant_usage = quota_->Usage(tenant_, std::nullopt, L());
@@ -150,7 +159,8 @@ TEST_F(QuotaTest, TheRateLimitIsSmoothNotAFixedWindow) {
   EXPECT_EQ(refused.status().error_code(), "rate_limited");
   EXPECT_EQ(*refused.status().retry_after_seconds(), 10);
   clock_.Advance(std::chrono::seconds(10));
-  EXPECT_TRUE(quota_->ReserveTurn(tenant_, user_, L()).ok()) << "one slot refills after one interval";
+  EXPECT_TRUE(quota_->ReserveTurn(tenant_, user_, L()).ok())
+      << "one slot refills after one interval";
   EXPECT_FALSE(quota_->ReserveTurn(tenant_, user_, L()).ok()) << "but only one";
   EXPECT_TRUE(quota_->ReserveTurn(tenant_, UserId("u2"), L()).ok()) << "the limit is per user";
 }
@@ -181,10 +191,12 @@ TEST_F(QuotaTest, ConcurrentModelCallsNeverSpendPastTheBudget) {
     });
   for (auto& t : threads) t.join();
   auto usage = quota_->Usage(tenant_, std::nullopt, L());
-  EXPECT_EQ(usage->month.spend_micros, settled_spend.load()) << "the counter equals the sum of settled costs";
+  EXPECT_EQ(usage->month.spend_micros, settled_spend.load())
+      << "the counter equals the sum of settled costs";
   EXPECT_LE(usage->month.spend_micros, 10'000);
   EXPECT_GT(refused.load(), 0);
-  EXPECT_GT(usage->month.spend_micros, 10'000 - 700) << "refusals happen only when the worst case does not fit";
+  EXPECT_GT(usage->month.spend_micros, 10'000 - 700)
+      << "refusals happen only when the worst case does not fit";
 }
 
 TEST_F(QuotaTest, TheMonthlyTokenLimitIsReservedAtWorstCaseAndSettledToTheRealFigure) {
@@ -192,7 +204,8 @@ TEST_F(QuotaTest, TheMonthlyTokenLimitIsReservedAtWorstCaseAndSettledToTheRealFi
   auto r = quota_->ReserveTurn(tenant_, user_, L());
   ASSERT_TRUE(quota_->ReserveModelCall(*r, 900, 0).ok());
   auto second = quota_->ReserveTurn(tenant_, user_, L());
-  EXPECT_EQ(quota_->ReserveModelCall(*second, 200, 0).error_code(), "quota_exceeded") << "900 are held";
+  EXPECT_EQ(quota_->ReserveModelCall(*second, 200, 0).error_code(), "quota_exceeded")
+      << "900 are held";
   ASSERT_TRUE(quota_->SettleModelCall(*r, 100, 50, 0).ok());
   EXPECT_TRUE(quota_->ReserveModelCall(*second, 200, 0).ok()) << "settling freed the unused 750";
   auto usage = quota_->Usage(tenant_, std::nullopt, L());
@@ -211,7 +224,8 @@ TEST_F(QuotaTest, APreparedTurnIsAdmittedWithItsFirstModelCallInOneTransaction) 
   EXPECT_EQ(counting.writes(), 0) << "preparing and noting a charge touch no database";
   EXPECT_FALSE(r.open);
   ASSERT_TRUE(quota.ReserveModelCall(r, 900, 700).ok());
-  EXPECT_EQ(counting.writes(), 1) << "rate slot, message, fee and the call's worst case: one transaction";
+  EXPECT_EQ(counting.writes(), 1)
+      << "rate slot, message, fee and the call's worst case: one transaction";
   EXPECT_TRUE(r.open);
   EXPECT_FALSE(r.admission_pending);
   EXPECT_EQ(r.remaining_day, 4);
@@ -245,9 +259,11 @@ TEST_F(QuotaTest, APreparedTurnRefusedAtItsModelCallTakesNothing) {
   ASSERT_TRUE(quota_->Release(r).ok());
 
   Reservation second = quota_->PrepareTurn(tenant_, user_, L());
-  EXPECT_TRUE(quota_->ReserveModelCall(second, 500, 0).ok()) << "the refused turn took no rate slot";
+  EXPECT_TRUE(quota_->ReserveModelCall(second, 500, 0).ok())
+      << "the refused turn took no rate slot";
   Reservation third = quota_->PrepareTurn(tenant_, user_, L());
-  EXPECT_EQ(quota_->ReserveModelCall(third, 10, 0).error_code(), "rate_limited") << "the same refusals as ReserveTurn";
+  EXPECT_EQ(quota_->ReserveModelCall(third, 10, 0).error_code(), "rate_limited")
+      << "the same refusals as ReserveTurn";
   plan_.requests_per_minute.reset();
   Reservation fourth = quota_->PrepareTurn(tenant_, user_, L());
   ASSERT_TRUE(quota_->Charge(fourth, 950).ok());
@@ -265,8 +281,10 @@ TEST_F(QuotaTest, ConcurrentPreparedTurnsNeverExceedTheDailyLimit) {
       for (int i = 0; i < 25; ++i) {
         Reservation r = quota_->PrepareTurn(tenant_, user_, L());
         Status st = quota_->ReserveModelCall(r, 10, 0);
-        if (st.ok()) granted++;
-        else if (st.error_code() == "quota_exceeded") refused++;
+        if (st.ok())
+          granted++;
+        else if (st.error_code() == "quota_exceeded")
+          refused++;
       }
     });
   for (auto& t : threads) t.join();

@@ -1,7 +1,7 @@
 #include "tools/http_api_tool.h"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include <set>
 
@@ -19,7 +19,9 @@ namespace {
 
 constexpr size_t kMaxSchemaBytes = 16 * 1024;
 
-Status Invalid(std::string message) { return Status::Unprocessable(std::move(message), "invalid_tool"); }
+Status Invalid(std::string message) {
+  return Status::Unprocessable(std::move(message), "invalid_tool");
+}
 
 bool ValidName(std::string_view n) {
   if (n.empty() || n.size() > 64 || !(n[0] >= 'a' && n[0] <= 'z')) return false;
@@ -31,14 +33,16 @@ bool ValidName(std::string_view n) {
 bool ValidPlaceholder(std::string_view n) {
   if (n.empty() || n.size() > 64) return false;
   for (char c : n)
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return false;
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+      return false;
   return true;
 }
 
 bool HeaderToken(std::string_view n) {
   if (n.empty() || n.size() > 64) return false;
   for (char c : n)
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+          c == '_'))
       return false;
   return true;
 }
@@ -57,7 +61,8 @@ Result<std::vector<std::pair<std::string, size_t>>> Placeholders(std::string_vie
     size_t close = tmpl.find('}', i);
     if (close == std::string_view::npos) return Invalid("url has an unmatched '{'");
     std::string name(tmpl.substr(i + 1, close - i - 1));
-    if (!ValidPlaceholder(name)) return Invalid("url placeholder '{" + Printable(name, 64) + "}' is not a valid name");
+    if (!ValidPlaceholder(name))
+      return Invalid("url placeholder '{" + Printable(name, 64) + "}' is not a valid name");
     out.emplace_back(name, i);
     i = close;
   }
@@ -90,7 +95,8 @@ class HttpApiTool final : public agent::Tool {
   const agent::ToolAuthorization& authorization() const override { return def_.authorization; }
   const agent::ApprovalRequirement& approval() const override { return def_.approval; }
 
-  agent::Awaitable<agent::ToolResult> Run(const agent::TenantContext& context, const bj::object& args) override {
+  agent::Awaitable<agent::ToolResult> Run(const agent::TenantContext& context,
+                                          const bj::object& args) override {
     auto fail = [](std::string message) {
       return agent::ToolResult{bj::serialize(bj::object{{"error", std::move(message)}}), true};
     };
@@ -134,21 +140,25 @@ class HttpApiTool final : public agent::Tool {
     std::unique_ptr<http::HttpClient> credentialed;
     http::HttpClient* client = client_.get();
     if (!def_.connection.empty()) {
-      credentialed = vault_.CredentialClientFor(context.tenant_id, context.user_id, def_.connection);
+      credentialed =
+          vault_.CredentialClientFor(context.tenant_id, context.user_id, def_.connection);
       client = credentialed.get();
     }
     auto resp = co_await client->Send(std::move(req));
     if (!resp.ok()) {
       const std::string& code = resp.status().error_code();
       if (code == "account_not_connected")
-        co_return fail("the user has not connected their '" + def_.connection +
-                       "' account; ask them to connect it on the Connected accounts page, then try again");
+        co_return fail(
+            "the user has not connected their '" + def_.connection +
+            "' account; ask them to connect it on the Connected accounts page, then try again");
       if (code == "reconsent_required")
         co_return fail("the user's '" + def_.connection +
-                       "' account needs to be connected again (the provider withdrew access); ask them to reconnect it "
+                       "' account needs to be connected again (the provider withdrew access); ask "
+                       "them to reconnect it "
                        "on the Connected accounts page");
-      log::Warn("HTTP API tool call failed", {{"tenant_id", context.tenant_id.value()}, {"tool", def_.name},
-                                               {"error", resp.status().message()}});
+      log::Warn("HTTP API tool call failed", {{"tenant_id", context.tenant_id.value()},
+                                              {"tool", def_.name},
+                                              {"error", resp.status().message()}});
       co_return fail("the API could not be reached");
     }
     bj::value body;
@@ -187,29 +197,36 @@ bj::object HttpToolDefinition::ToJson() const {
                {"parameters", ec ? bj::value(bj::object{}) : schema},
                {"connection", connection.empty() ? bj::value(nullptr) : bj::value(connection)},
                {"headers", std::move(headers_json)}};
-  bj::object authz{{"use", bj::object{{"relation", authorization.use.relation}, {"object", authorization.use.object}}}};
+  bj::object authz{{"use", bj::object{{"relation", authorization.use.relation},
+                                      {"object", authorization.use.object}}}};
   if (!authorization.call.empty())
-    authz["call"] = bj::object{{"relation", authorization.call.relation}, {"object", authorization.call.object}};
+    authz["call"] = bj::object{{"relation", authorization.call.relation},
+                               {"object", authorization.call.object}};
   if (!authorization.needs.empty()) {
     bj::array needs;
     for (const auto& n : authorization.needs) needs.emplace_back(n);
     authz["needs"] = std::move(needs);
   }
   o["authorization"] = std::move(authz);
-  o["approval"] = approval.empty() ? bj::value(nullptr)
-                                   : bj::value(bj::object{{"when", approval.when},
-                                                          {"binding_message", approval.binding_message},
-                                                          {"expires_in_seconds", approval.expires_in_seconds}});
+  o["approval"] = approval.empty()
+                      ? bj::value(nullptr)
+                      : bj::value(bj::object{{"when", approval.when},
+                                             {"binding_message", approval.binding_message},
+                                             {"expires_in_seconds", approval.expires_in_seconds}});
   return o;
 }
 
-Result<HttpToolDefinition> ParseHttpToolDefinition(const bj::object& json, const HttpToolOptions& options) {
+Result<HttpToolDefinition> ParseHttpToolDefinition(const bj::object& json,
+                                                   const HttpToolOptions& options) {
   HttpToolDefinition d;
   d.name = Str(json, "name");
-  if (!ValidName(d.name)) return Invalid("name must be 1-64 characters of a-z, 0-9 and '_', starting with a letter");
+  if (!ValidName(d.name))
+    return Invalid("name must be 1-64 characters of a-z, 0-9 and '_', starting with a letter");
   d.description = Str(json, "description");
   if (d.description.empty() || d.description.size() > 1000)
-    return Invalid("description is required (at most 1000 characters): the model reads it to decide when to call");
+    return Invalid(
+        "description is required (at most 1000 characters): the model reads it to decide when to "
+        "call");
   d.method = Str(json, "method");
   if (d.method.empty()) d.method = "GET";
   static const std::set<std::string> kMethods = {"GET", "POST", "PUT", "PATCH", "DELETE"};
@@ -218,21 +235,26 @@ Result<HttpToolDefinition> ParseHttpToolDefinition(const bj::object& json, const
   GH_ASSIGN_OR_RETURN(auto holes, Placeholders(d.url));
   // The scheme and host are fixed by the admin: arguments fill in path and query only.
   size_t scheme_end = d.url.find("://");
-  size_t host_end = scheme_end == std::string::npos ? std::string::npos : d.url.find_first_of("/?", scheme_end + 3);
+  size_t host_end = scheme_end == std::string::npos ? std::string::npos
+                                                    : d.url.find_first_of("/?", scheme_end + 3);
   for (const auto& [name, pos] : holes)
     if (host_end == std::string::npos || pos < host_end)
-      return Invalid("url placeholders may appear only in the path and query, not in the scheme or host");
+      return Invalid(
+          "url placeholders may appear only in the path and query, not in the scheme or host");
   std::string probe = d.url;
-  for (auto it = holes.rbegin(); it != holes.rend(); ++it) probe.replace(it->second, it->first.size() + 2, "x");
+  for (auto it = holes.rbegin(); it != holes.rend(); ++it)
+    probe.replace(it->second, it->first.size() + 2, "x");
   GH_RETURN_IF_ERROR(vault::CheckEndpointUrl(probe, options.allow_insecure_http, "url"));
 
   const bj::value* params = json.if_contains("parameters");
-  bj::object schema = params && params->is_object() ? params->get_object() : bj::object{{"type", "object"}};
+  bj::object schema =
+      params && params->is_object() ? params->get_object() : bj::object{{"type", "object"}};
   if (!schema.contains("type")) schema["type"] = "object";
   if (!schema.at("type").is_string() || schema.at("type").get_string() != "object")
     return Invalid("parameters must be a JSON Schema of type object");
   if (!schema.contains("properties")) schema["properties"] = bj::object{};
-  if (!schema.at("properties").is_object()) return Invalid("parameters.properties must be an object");
+  if (!schema.at("properties").is_object())
+    return Invalid("parameters.properties must be an object");
   d.parameters_schema = bj::serialize(schema);
   if (d.parameters_schema.size() > kMaxSchemaBytes) return Invalid("parameters is too large");
   std::set<std::string> required;
@@ -249,11 +271,13 @@ Result<HttpToolDefinition> ParseHttpToolDefinition(const bj::object& json, const
 
   if (const bj::value* h = json.if_contains("headers"); h && !h->is_null()) {
     if (!h->is_object()) return Invalid("headers must be an object of strings");
-    static const std::set<std::string> kForbidden = {"authorization", "cookie", "host", "content-length",
-                                                     "transfer-encoding", "connection", "proxy-authorization"};
+    static const std::set<std::string> kForbidden = {
+        "authorization",      "cookie", "host", "content-length", "transfer-encoding", "connection",
+        "proxy-authorization"};
     for (const auto& [k, v] : h->get_object()) {
       std::string key = ToLower(k);
-      if (!HeaderToken(key) || kForbidden.count(key) || !v.is_string() || v.get_string().size() > 1024 ||
+      if (!HeaderToken(key) || kForbidden.count(key) || !v.is_string() ||
+          v.get_string().size() > 1024 ||
           Printable(v.get_string(), 1024) != std::string_view(v.get_string()))
         return Invalid("header '" + Printable(key, 64) + "' cannot be set");
       d.headers.emplace_back(key, std::string(v.get_string()));
@@ -279,9 +303,11 @@ Result<HttpToolDefinition> ParseHttpToolDefinition(const bj::object& json, const
     if (!ap->is_object()) return Invalid("approval must be an object");
     const bj::object& o = ap->get_object();
     d.approval.when = Str(o, "when");
-    if (d.approval.when.empty()) return Invalid("approval.when is required (\"always\" or a condition)");
+    if (d.approval.when.empty())
+      return Invalid("approval.when is required (\"always\" or a condition)");
     d.approval.binding_message = Str(o, "binding_message");
-    if (d.approval.binding_message.size() > 200) return Invalid("approval.binding_message is too long");
+    if (d.approval.binding_message.size() > 200)
+      return Invalid("approval.binding_message is too long");
     if (const bj::value* e = o.if_contains("expires_in_seconds"); e && e->is_int64()) {
       if (e->get_int64() < 0) return Invalid("approval.expires_in_seconds must not be negative");
       d.approval.expires_in_seconds = e->get_int64();
@@ -293,7 +319,11 @@ Result<HttpToolDefinition> ParseHttpToolDefinition(const bj::object& json, const
 HttpToolCatalog::HttpToolCatalog(HttpToolOptions options, st::Database& db, const Clock& clock,
                                  vault::TokenVault& vault, std::shared_ptr<http::HttpClient> client,
                                  ReservedNames reserved)
-    : options_(options), db_(db), clock_(clock), vault_(vault), client_(std::move(client)),
+    : options_(options),
+      db_(db),
+      clock_(clock),
+      vault_(vault),
+      client_(std::move(client)),
       reserved_(std::move(reserved)) {}
 
 std::shared_ptr<agent::Tool> HttpToolCatalog::Build(const HttpToolDefinition& def) {
@@ -305,7 +335,8 @@ void HttpToolCatalog::Invalidate(const TenantId& tenant) {
   cache_.erase(tenant.value());
 }
 
-std::vector<std::shared_ptr<agent::Tool>> HttpToolCatalog::ToolsFor(const agent::TenantContext& context) {
+std::vector<std::shared_ptr<agent::Tool>> HttpToolCatalog::ToolsFor(
+    const agent::TenantContext& context) {
   const auto now = std::chrono::steady_clock::now();
   {
     std::lock_guard lock(mu_);
@@ -314,7 +345,8 @@ std::vector<std::shared_ptr<agent::Tool>> HttpToolCatalog::ToolsFor(const agent:
   }
   auto defs = List(context.tenant_id);
   if (!defs.ok()) {
-    log::Warn("HTTP API tools unavailable", {{"tenant_id", context.tenant_id.value()}, {"error", defs.status().message()}});
+    log::Warn("HTTP API tools unavailable",
+              {{"tenant_id", context.tenant_id.value()}, {"error", defs.status().message()}});
     return {};
   }
   std::vector<std::shared_ptr<agent::Tool>> tools;
@@ -351,17 +383,21 @@ Result<HttpToolDefinition> HttpToolCatalog::Get(const TenantId& tenant, const st
   return Status::NotFound("no such tool", "tool_not_found");
 }
 
-Result<HttpToolDefinition> HttpToolCatalog::Put(const TenantId& tenant, const bj::object& json, bool must_be_new) {
+Result<HttpToolDefinition> HttpToolCatalog::Put(const TenantId& tenant, const bj::object& json,
+                                                bool must_be_new) {
   GH_ASSIGN_OR_RETURN(HttpToolDefinition def, ParseHttpToolDefinition(json, options_));
-  if (reserved_ && reserved_(def.name)) return Invalid("'" + def.name + "' is the name of a built-in tool");
+  if (reserved_ && reserved_(def.name))
+    return Invalid("'" + def.name + "' is the name of a built-in tool");
   if (!def.connection.empty()) {
     auto conn = vault_.GetConnection(tenant, def.connection);
-    if (!conn.ok()) return Invalid("connection '" + def.connection + "' does not exist in this tenant");
+    if (!conn.ok())
+      return Invalid("connection '" + def.connection + "' does not exist in this tenant");
   }
   const int64_t now = clock_.NowUnixMillis();
   GH_RETURN_IF_ERROR(db_.Write([&](st::Tx& tx) -> Status {
     GH_ASSIGN_OR_RETURN(auto existing, st::http_tools::Get(tx, tenant, def.name));
-    if (existing && must_be_new) return Status::Conflict("a tool with this name exists", "tool_exists");
+    if (existing && must_be_new)
+      return Status::Conflict("a tool with this name exists", "tool_exists");
     return st::http_tools::Upsert(tx, {tenant, def.name, bj::serialize(def.ToJson()),
                                        existing ? existing->created_at : now, now});
   }));

@@ -62,22 +62,25 @@ struct HttpToolOptions {
 
 // Parses and checks a definition (names, URL template, schema, rules). Does not check that the
 // connection exists (the catalog does).
-Result<HttpToolDefinition> ParseHttpToolDefinition(const boost::json::object& json, const HttpToolOptions& options);
+Result<HttpToolDefinition> ParseHttpToolDefinition(const boost::json::object& json,
+                                                   const HttpToolOptions& options);
 
 // The names that built-in tools use cannot be taken by a tenant's tool.
 using ReservedNames = std::function<bool(const std::string&)>;
 
 class HttpToolCatalog final : public agent::TenantToolSource {
  public:
-  HttpToolCatalog(HttpToolOptions options, storage::Database& db, const Clock& clock, vault::TokenVault& vault,
-                  std::shared_ptr<http::HttpClient> client, ReservedNames reserved);
+  HttpToolCatalog(HttpToolOptions options, storage::Database& db, const Clock& clock,
+                  vault::TokenVault& vault, std::shared_ptr<http::HttpClient> client,
+                  ReservedNames reserved);
 
   std::vector<std::shared_ptr<agent::Tool>> ToolsFor(const agent::TenantContext& context) override;
 
   Result<std::vector<HttpToolDefinition>> List(const TenantId& tenant);
   Result<HttpToolDefinition> Get(const TenantId& tenant, const std::string& name);
   // Creates or replaces. `name`, when given, must match the definition's.
-  Result<HttpToolDefinition> Put(const TenantId& tenant, const boost::json::object& json, bool must_be_new);
+  Result<HttpToolDefinition> Put(const TenantId& tenant, const boost::json::object& json,
+                                 bool must_be_new);
   Status Delete(const TenantId& tenant, const std::string& name);
 
  private:

@@ -1,9 +1,9 @@
 #include "tools/weather.h"
 
+#include <fmt/format.h>
 #include <boost/json.hpp>
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
-#include <fmt/format.h>
 
 #include "common/strings.h"
 #include "crypto/hash.h"
@@ -15,8 +15,8 @@ using agent::Awaitable;
 
 namespace {
 
-constexpr const char* kConditions[] = {"clear sky", "partly cloudy", "overcast", "light rain", "showers",
-                                       "sunny", "fog", "light snow"};
+constexpr const char* kConditions[] = {"clear sky", "partly cloudy", "overcast", "light rain",
+                                       "showers",   "sunny",         "fog",      "light snow"};
 
 class SimulatedWeather final : public WeatherSource {
  public:
@@ -56,31 +56,46 @@ class OpenWeatherMap final : public WeatherSource {
   Awaitable<Result<std::string>> Lookup(const std::string& location, int forecast_days) override {
     std::string q = boost::urls::encode(location, boost::urls::unreserved_chars);
     http::ClientRequest req;
-    req.url = fmt::format("{}/data/2.5/weather?q={}&units=metric&appid={}", base_, q, key_.reveal());
+    req.url =
+        fmt::format("{}/data/2.5/weather?q={}&units=metric&appid={}", base_, q, key_.reveal());
     req.timeout = std::chrono::seconds(10);
     auto res = co_await client_->Send(req);
-    if (!res.ok()) co_return Status::Unavailable("weather service is unreachable", "tool_unavailable");
-    if (res->status == 404) co_return Status::NotFound("no such place: " + location, "unknown_location");
-    if (res->status != 200) co_return Status::Unavailable(fmt::format("weather service answered {}", res->status), "tool_unavailable");
+    if (!res.ok())
+      co_return Status::Unavailable("weather service is unreachable", "tool_unavailable");
+    if (res->status == 404)
+      co_return Status::NotFound("no such place: " + location, "unknown_location");
+    if (res->status != 200)
+      co_return Status::Unavailable(fmt::format("weather service answered {}", res->status),
+                                    "tool_unavailable");
     boost::system::error_code ec;
     bj::value v = bj::parse(res->body, ec);
-    if (ec || !v.is_object()) co_return Status::Unavailable("weather service sent invalid data", "tool_unavailable");
+    if (ec || !v.is_object())
+      co_return Status::Unavailable("weather service sent invalid data", "tool_unavailable");
     const auto& o = v.get_object();
-    auto num = [](const bj::value* x) { return x && x->is_number() ? x->to_number<double>() : 0.0; };
-    const bj::object* main = o.if_contains("main") && o.at("main").is_object() ? &o.at("main").get_object() : nullptr;
+    auto num = [](const bj::value* x) {
+      return x && x->is_number() ? x->to_number<double>() : 0.0;
+    };
+    const bj::object* main =
+        o.if_contains("main") && o.at("main").is_object() ? &o.at("main").get_object() : nullptr;
     std::string conditions = "unknown";
-    if (auto* w = o.if_contains("weather"); w && w->is_array() && !w->get_array().empty() && w->get_array()[0].is_object())
+    if (auto* w = o.if_contains("weather");
+        w && w->is_array() && !w->get_array().empty() && w->get_array()[0].is_object())
       if (auto* d = w->get_array()[0].get_object().if_contains("description"); d && d->is_string())
         conditions = std::string(d->get_string());
-    bj::object out{{"location", o.contains("name") && o.at("name").is_string() ? std::string(o.at("name").get_string()) : location},
+    bj::object out{{"location", o.contains("name") && o.at("name").is_string()
+                                    ? std::string(o.at("name").get_string())
+                                    : location},
                    {"conditions", conditions},
                    {"temperature_c", main ? num(main->if_contains("temp")) : 0.0},
                    {"feels_like_c", main ? num(main->if_contains("feels_like")) : 0.0},
                    {"humidity_pct", main ? num(main->if_contains("humidity")) : 0.0},
-                   {"wind_kph", o.contains("wind") && o.at("wind").is_object() ? num(o.at("wind").get_object().if_contains("speed")) * 3.6 : 0.0},
+                   {"wind_kph", o.contains("wind") && o.at("wind").is_object()
+                                    ? num(o.at("wind").get_object().if_contains("speed")) * 3.6
+                                    : 0.0},
                    {"simulated", false},
                    {"source", "OpenWeatherMap"}};
-    (void)forecast_days;  // the free current-weather endpoint has no forecast; see the note in the docs
+    (void)forecast_days;  // the free current-weather endpoint has no forecast; see the note in the
+                          // docs
     co_return bj::serialize(out);
   }
 
@@ -106,12 +121,15 @@ class WeatherTool final : public agent::Tool {
   }
   const agent::ToolSpec& spec() const override { return spec_; }
   bool AllowedBy(const tenancy::Plan& plan) const override {
-    return forecast_ ? plan.weather_tool == "full" : (plan.weather_tool == "basic" || plan.weather_tool == "full");
+    return forecast_ ? plan.weather_tool == "full"
+                     : (plan.weather_tool == "basic" || plan.weather_tool == "full");
   }
   Awaitable<agent::ToolResult> Run(const agent::TenantContext&, const bj::object& args) override {
     std::string location(args.at("location").get_string());
     auto res = co_await source_->Lookup(location, forecast_ ? 3 : 0);
-    if (!res.ok()) co_return agent::ToolResult{bj::serialize(bj::object{{"error", res.status().message()}}), true};
+    if (!res.ok())
+      co_return agent::ToolResult{bj::serialize(bj::object{{"error", res.status().message()}}),
+                                  true};
     co_return agent::ToolResult{std::move(*res), false};
   }
 
@@ -123,10 +141,14 @@ class WeatherTool final : public agent::Tool {
 
 }  // namespace
 
-std::unique_ptr<WeatherSource> MakeSimulatedWeather() { return std::make_unique<SimulatedWeather>(); }
-std::unique_ptr<WeatherSource> MakeOpenWeatherMap(Secret api_key, std::shared_ptr<http::HttpClient> client,
+std::unique_ptr<WeatherSource> MakeSimulatedWeather() {
+  return std::make_unique<SimulatedWeather>();
+}
+std::unique_ptr<WeatherSource> MakeOpenWeatherMap(Secret api_key,
+                                                  std::shared_ptr<http::HttpClient> client,
                                                   std::string base_url) {
-  return std::make_unique<OpenWeatherMap>(std::move(api_key), std::move(client), std::move(base_url));
+  return std::make_unique<OpenWeatherMap>(std::move(api_key), std::move(client),
+                                          std::move(base_url));
 }
 std::shared_ptr<agent::Tool> MakeCurrentWeatherTool(std::shared_ptr<WeatherSource> source) {
   return std::make_shared<WeatherTool>(std::move(source), false);

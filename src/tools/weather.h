@@ -18,12 +18,14 @@ class WeatherSource {
   // Returns a JSON object text: location, conditions, temperature_c, feels_like_c, humidity_pct,
   // wind_kph, simulated, and with `forecast_days` > 0 a `forecast` array of {date, conditions,
   // low_c, high_c}.
-  virtual agent::Awaitable<Result<std::string>> Lookup(const std::string& location, int forecast_days) = 0;
+  virtual agent::Awaitable<Result<std::string>> Lookup(const std::string& location,
+                                                       int forecast_days) = 0;
 };
 
 std::unique_ptr<WeatherSource> MakeSimulatedWeather();
-std::unique_ptr<WeatherSource> MakeOpenWeatherMap(Secret api_key, std::shared_ptr<http::HttpClient> client,
-                                                  std::string base_url = "https://api.openweathermap.org");
+std::unique_ptr<WeatherSource> MakeOpenWeatherMap(
+    Secret api_key, std::shared_ptr<http::HttpClient> client,
+    std::string base_url = "https://api.openweathermap.org");
 
 std::shared_ptr<agent::Tool> MakeCurrentWeatherTool(std::shared_ptr<WeatherSource> source);
 std::shared_ptr<agent::Tool> MakeForecastTool(std::shared_ptr<WeatherSource> source);

@@ -26,15 +26,18 @@ struct CreatedClient {
 
 class ClientRegistry {
  public:
-  ClientRegistry(storage::Database& db, const Clock& clock, Random& random) : db_(db), clock_(clock), random_(random) {}
+  ClientRegistry(storage::Database& db, const Clock& clock, Random& random)
+      : db_(db), clock_(clock), random_(random) {}
 
   // `grants`: any of "ciba", "token_exchange" (at least one).
-  Result<CreatedClient> Create(const TenantId& tenant, const std::string& name, const std::vector<std::string>& grants);
+  Result<CreatedClient> Create(const TenantId& tenant, const std::string& name,
+                               const std::vector<std::string>& grants);
   Result<std::vector<storage::OAuthClientRecord>> List(const TenantId& tenant);
   Status Revoke(const TenantId& tenant, const std::string& client_id);
   // Checks a client's credentials (constant time): Unauthenticated "invalid_client" for an unknown,
   // revoked or wrong one — all alike.
-  Result<storage::OAuthClientRecord> Authenticate(const std::string& client_id, const Secret& secret);
+  Result<storage::OAuthClientRecord> Authenticate(const std::string& client_id,
+                                                  const Secret& secret);
 
   static bool Allows(const storage::OAuthClientRecord& client, std::string_view grant);
 

@@ -34,7 +34,8 @@ class Keyring {
   Keyring(storage::Database& db, Secret master_key, Random& random, const Clock& clock);
 
   // Seals `plaintext` under the tenant's data key; returns base64 (nonce || ciphertext || tag).
-  Result<std::string> Seal(const TenantId& tenant, std::string_view plaintext, std::string_view aad);
+  Result<std::string> Seal(const TenantId& tenant, std::string_view plaintext,
+                           std::string_view aad);
   // Opens what Seal returned; kInternal "vault_decrypt_failed" when the key, the associated data or
   // the ciphertext does not match (never says which).
   Result<Secret> Open(const TenantId& tenant, std::string_view sealed_base64, std::string_view aad);
@@ -62,7 +63,7 @@ struct RotationReport {
 // Re-wraps every tenant data key and re-seals every token signing key from `current` to `next`,
 // all or nothing. Fails (changing nothing) if any key does not open with `current`; keys already
 // wrapped by `next` (a rotation that was interrupted after the database committed) are skipped.
-Result<RotationReport> RotateMasterKey(storage::Database& db, const Secret& current, const Secret& next,
-                                       Random& random, const Clock& clock);
+Result<RotationReport> RotateMasterKey(storage::Database& db, const Secret& current,
+                                       const Secret& next, Random& random, const Clock& clock);
 
 }  // namespace gh::vault

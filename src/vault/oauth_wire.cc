@@ -16,8 +16,8 @@ namespace bj = boost::json;
 namespace {
 
 bool Unreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-         c == '_' || c == '~';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_' || c == '~';
 }
 
 int HexValue(char c) {
@@ -92,15 +92,19 @@ Result<Form> ParseForm(std::string_view body) {
     if (pair.empty()) continue;
     size_t eq = pair.find('=');
     auto key = FormDecode(pair.substr(0, eq));
-    auto value = FormDecode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
-    if (!key || !value) return Status::InvalidArgument("the form body is not valid application/x-www-form-urlencoded");
+    auto value =
+        FormDecode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
+    if (!key || !value)
+      return Status::InvalidArgument(
+          "the form body is not valid application/x-www-form-urlencoded");
     if (key->empty()) continue;
     if (!form.fields.emplace(*key, *value).second) form.duplicates.push_back(*key);
   }
   return form;
 }
 
-std::string AppendQuery(std::string_view url, const std::vector<std::pair<std::string, std::string>>& params) {
+std::string AppendQuery(std::string_view url,
+                        const std::vector<std::pair<std::string, std::string>>& params) {
   std::string out(url);
   size_t hash = out.find('#');
   std::string fragment;
@@ -119,10 +123,13 @@ std::string AppendQuery(std::string_view url, const std::vector<std::pair<std::s
   return out + fragment;
 }
 
-std::string PkceChallenge(std::string_view verifier) { return Base64UrlEncode(crypto::Sha256(verifier)); }
+std::string PkceChallenge(std::string_view verifier) {
+  return Base64UrlEncode(crypto::Sha256(verifier));
+}
 
 std::string BasicAuthorization(std::string_view client_id, const Secret& client_secret) {
-  return "Basic " + Base64Encode(EncodeComponent(client_id, true) + ":" + EncodeComponent(client_secret.reveal(), true));
+  return "Basic " + Base64Encode(EncodeComponent(client_id, true) + ":" +
+                                 EncodeComponent(client_secret.reveal(), true));
 }
 
 std::optional<std::pair<std::string, Secret>> ParseBasicAuthorization(std::string_view header) {
@@ -143,7 +150,8 @@ TokenOutcome ParseTokenResponse(int http_status, std::string_view body) {
   boost::system::error_code ec;
   bj::value v = bj::parse(body, ec);
   if (ec || !v.is_object()) {
-    out.problem = "the token endpoint answered HTTP " + std::to_string(http_status) + " without a JSON object";
+    out.problem = "the token endpoint answered HTTP " + std::to_string(http_status) +
+                  " without a JSON object";
     return out;
   }
   const bj::object& o = v.get_object();
@@ -154,7 +162,8 @@ TokenOutcome ParseTokenResponse(int http_status, std::string_view body) {
   if (http_status != 200 || !o.contains("access_token")) {
     std::string error = text("error");
     if (error.empty()) {
-      out.problem = "the token endpoint answered HTTP " + std::to_string(http_status) + " without an OAuth error";
+      out.problem = "the token endpoint answered HTTP " + std::to_string(http_status) +
+                    " without an OAuth error";
       return out;
     }
     out.error = OAuthError{error, text("error_description")};
@@ -171,9 +180,12 @@ TokenOutcome ParseTokenResponse(int http_status, std::string_view body) {
   t.token_type = type.empty() ? "Bearer" : type;
   t.scope = text("scope");
   if (const bj::value* e = o.if_contains("expires_in")) {
-    if (e->is_int64() && e->get_int64() >= 0) t.expires_in = e->get_int64();
-    else if (e->is_uint64()) t.expires_in = static_cast<int64_t>(e->get_uint64());
-    else if (e->is_double() && e->get_double() >= 0) t.expires_in = static_cast<int64_t>(e->get_double());
+    if (e->is_int64() && e->get_int64() >= 0)
+      t.expires_in = e->get_int64();
+    else if (e->is_uint64())
+      t.expires_in = static_cast<int64_t>(e->get_uint64());
+    else if (e->is_double() && e->get_double() >= 0)
+      t.expires_in = static_cast<int64_t>(e->get_double());
     else if (e->is_string()) {
       int64_t n = 0;
       std::string_view s = e->get_string();

@@ -30,7 +30,8 @@ struct Form {
 Result<Form> ParseForm(std::string_view body);
 
 // Appends query parameters to a URL that may already have a query.
-std::string AppendQuery(std::string_view url, const std::vector<std::pair<std::string, std::string>>& params);
+std::string AppendQuery(std::string_view url,
+                        const std::vector<std::pair<std::string, std::string>>& params);
 
 // PKCE: the S256 challenge of a verifier.
 std::string PkceChallenge(std::string_view verifier);

@@ -64,8 +64,10 @@ class SingleFlight {
     std::optional<T> ready;
     {
       std::lock_guard lock(flight->mu);
-      if (flight->result) ready = flight->result;
-      else flight->waiters.push_back(waiter);
+      if (flight->result)
+        ready = flight->result;
+      else
+        flight->waiters.push_back(waiter);
     }
     if (ready) co_return std::move(*ready);
     boost::system::error_code ec;

@@ -18,7 +18,8 @@
 
 namespace gh::vault {
 
-inline constexpr const char* kTokenExchangeGrant = "urn:ietf:params:oauth:grant-type:token-exchange";
+inline constexpr const char* kTokenExchangeGrant =
+    "urn:ietf:params:oauth:grant-type:token-exchange";
 inline constexpr const char* kAccessTokenType = "urn:ietf:params:oauth:token-type:access_token";
 
 struct ExchangeRequest {
@@ -39,7 +40,9 @@ struct ExchangeResult {
   std::string scope;
 };
 
-Awaitable<Result<ExchangeResult>> ExchangeForConnection(TokenVault& vault, const storage::OAuthClientRecord& client,
-                                                        const ExchangeRequest& request, const Clock& clock);
+Awaitable<Result<ExchangeResult>> ExchangeForConnection(TokenVault& vault,
+                                                        const storage::OAuthClientRecord& client,
+                                                        const ExchangeRequest& request,
+                                                        const Clock& clock);
 
 }  // namespace gh::vault

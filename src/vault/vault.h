@@ -39,14 +39,15 @@ template <typename T>
 using Awaitable = http::Awaitable<T>;
 
 // Tells a user's live feed that something changed (event name, JSON object text). Never a token.
-using Notifier = std::function<void(const TenantId&, const UserId&, const std::string& event, const std::string& json)>;
+using Notifier = std::function<void(const TenantId&, const UserId&, const std::string& event,
+                                    const std::string& json)>;
 
 struct VaultOptions {
-  std::string redirect_uri;          // <issuer>/oauth/callback
-  bool allow_insecure_http = false;  // http:// provider endpoints (development and tests only)
+  std::string redirect_uri;           // <issuer>/oauth/callback
+  bool allow_insecure_http = false;   // http:// provider endpoints (development and tests only)
   int64_t refresh_skew_seconds = 60;  // refresh when the access token expires sooner than this
-  int64_t flow_ttl_seconds = 600;    // an authorization code flow must finish within this
-  int64_t lease_seconds = 30;        // how long one refresher holds an account's refresh lease
+  int64_t flow_ttl_seconds = 600;     // an authorization code flow must finish within this
+  int64_t lease_seconds = 30;         // how long one refresher holds an account's refresh lease
   std::chrono::milliseconds http_timeout{15'000};
 };
 
@@ -97,15 +98,18 @@ class CredentialClient;
 
 class TokenVault {
  public:
-  TokenVault(VaultOptions options, storage::Database& db, Keyring& keyring, std::shared_ptr<http::HttpClient> client,
-             const Clock& clock, Random& random, Notifier notify);
+  TokenVault(VaultOptions options, storage::Database& db, Keyring& keyring,
+             std::shared_ptr<http::HttpClient> client, const Clock& clock, Random& random,
+             Notifier notify);
 
   void set_redirect_uri(std::string uri) { options_.redirect_uri = std::move(uri); }
   const VaultOptions& options() const { return options_; }
 
   // ---- connections (tenant admins) ----
-  Awaitable<Result<storage::ConnectionRecord>> CreateConnection(const TenantId& tenant, ConnectionInput input);
-  Awaitable<Result<storage::ConnectionRecord>> UpdateConnection(const TenantId& tenant, const std::string& id,
+  Awaitable<Result<storage::ConnectionRecord>> CreateConnection(const TenantId& tenant,
+                                                                ConnectionInput input);
+  Awaitable<Result<storage::ConnectionRecord>> UpdateConnection(const TenantId& tenant,
+                                                                const std::string& id,
                                                                 ConnectionInput input);
   Result<std::vector<storage::ConnectionRecord>> ListConnections(const TenantId& tenant);
   Result<storage::ConnectionRecord> GetConnection(const TenantId& tenant, const std::string& id);
@@ -115,14 +119,17 @@ class TokenVault {
   // ---- connected accounts (users) ----
   // Starts the authorization code flow. `binding` is the caller's browser-binding cookie, reused
   // when present so parallel flows in one browser all complete.
-  Result<ConnectStart> StartConnect(const TenantId& tenant, const UserId& user, const std::string& connection_id,
-                                    const std::optional<std::string>& binding, const std::string& return_to,
-                                    const std::string& extra_scopes);
+  Result<ConnectStart> StartConnect(const TenantId& tenant, const UserId& user,
+                                    const std::string& connection_id,
+                                    const std::optional<std::string>& binding,
+                                    const std::string& return_to, const std::string& extra_scopes);
   // The provider's redirect: checks the state (single use, unexpired, same browser), exchanges the
   // code with the PKCE verifier and stores the tokens. `error` is the provider's error parameter.
   Awaitable<Result<ConnectDone>> CompleteConnect(const std::string& state, const std::string& code,
-                                                 const std::string& error, const std::optional<std::string>& binding);
-  Result<std::vector<storage::AccountRecord>> ListAccounts(const TenantId& tenant, const UserId& user);
+                                                 const std::string& error,
+                                                 const std::optional<std::string>& binding);
+  Result<std::vector<storage::AccountRecord>> ListAccounts(const TenantId& tenant,
+                                                           const UserId& user);
   Awaitable<Result<DisconnectOutcome>> Disconnect(const TenantId& tenant, const UserId& user,
                                                   const std::string& connection_id);
 
@@ -130,7 +137,8 @@ class TokenVault {
   // A valid access token, refreshed first when it expires within the skew (or when `force`).
   // FailedPrecondition "account_not_connected" / "reconsent_required" when there is none to give.
   Awaitable<Result<AccessToken>> GetAccessToken(const TenantId& tenant, const UserId& user,
-                                                const std::string& connection_id, bool force_refresh = false);
+                                                const std::string& connection_id,
+                                                bool force_refresh = false);
   // An HttpClient that adds the user's token for `connection_id` to each request, and on a 401
   // refreshes once and retries. The returned client borrows this vault.
   std::unique_ptr<http::HttpClient> CredentialClientFor(const TenantId& tenant, const UserId& user,
@@ -140,17 +148,20 @@ class TokenVault {
   int64_t refresh_calls() const { return refresh_calls_.load(); }
 
  private:
-  Awaitable<Result<storage::ConnectionRecord>> Resolve(const TenantId& tenant, storage::ConnectionRecord rec,
+  Awaitable<Result<storage::ConnectionRecord>> Resolve(const TenantId& tenant,
+                                                       storage::ConnectionRecord rec,
                                                        const ConnectionInput& input, bool creating);
-  Awaitable<Result<AccessToken>> Refresh(const TenantId& tenant, const UserId& user, const std::string& connection_id,
-                                         int64_t seen_version);
-  Awaitable<Result<http::ClientResponse>> PostForm(const storage::ConnectionRecord& conn, const Secret& secret,
-                                                   const std::string& url,
-                                                   std::vector<std::pair<std::string, std::string>> fields);
-  Awaitable<bool> Revoke(const storage::ConnectionRecord& conn, const storage::AccountRecord& account);
+  Awaitable<Result<AccessToken>> Refresh(const TenantId& tenant, const UserId& user,
+                                         const std::string& connection_id, int64_t seen_version);
+  Awaitable<Result<http::ClientResponse>> PostForm(
+      const storage::ConnectionRecord& conn, const Secret& secret, const std::string& url,
+      std::vector<std::pair<std::string, std::string>> fields);
+  Awaitable<bool> Revoke(const storage::ConnectionRecord& conn,
+                         const storage::AccountRecord& account);
   Result<AccessToken> OpenAccess(const storage::AccountRecord& a);
   Result<Secret> ClientSecret(const storage::ConnectionRecord& c);
-  void Notify(const TenantId& tenant, const UserId& user, const std::string& connection_id, const std::string& status);
+  void Notify(const TenantId& tenant, const UserId& user, const std::string& connection_id,
+              const std::string& status);
 
   VaultOptions options_;
   storage::Database& db_;
@@ -164,7 +175,9 @@ class TokenVault {
 };
 
 // Associated data of the vault's sealed columns.
-std::string AccessTokenAad(const TenantId& tenant, const UserId& user, const std::string& connection_id);
-std::string RefreshTokenAad(const TenantId& tenant, const UserId& user, const std::string& connection_id);
+std::string AccessTokenAad(const TenantId& tenant, const UserId& user,
+                           const std::string& connection_id);
+std::string RefreshTokenAad(const TenantId& tenant, const UserId& user,
+                            const std::string& connection_id);
 
 }  // namespace gh::vault

@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
 #include <filesystem>
 
 #include "storage/testing/postgres_server.h"
@@ -26,7 +26,8 @@ Secret MasterKey(char fill) { return Secret(std::string(32, fill)); }
 class VaultAtRestTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("gh-vault-" + std::to_string(::getpid()) + "-" + std::to_string(n_++));
+    dir_ = fs::temp_directory_path() /
+           ("gh-vault-" + std::to_string(::getpid()) + "-" + std::to_string(n_++));
     fs::create_directories(dir_);
     url_ = "sqlite:" + (dir_ / "db").string();
     if (GetParam() == "postgres") {
@@ -45,8 +46,8 @@ class VaultAtRestTest : public ::testing::TestWithParam<std::string> {
   }
 
   // Stores a connected account whose access token is `token`, sealed as the vault seals it.
-  void StoreAccount(Keyring& keys, const TenantId& tenant, const UserId& user, const std::string& connection,
-                    const std::string& token) {
+  void StoreAccount(Keyring& keys, const TenantId& tenant, const UserId& user,
+                    const std::string& connection, const std::string& token) {
     auto sealed = keys.Seal(tenant, token, AccessTokenAad(tenant, user, connection));
     ASSERT_TRUE(sealed.ok()) << sealed.status().message();
     st::AccountRecord a;
@@ -66,16 +67,21 @@ class VaultAtRestTest : public ::testing::TestWithParam<std::string> {
     EXPECT_TRUE(db_->Read([&](st::Tx& tx) -> Status {
                      GH_ASSIGN_OR_RETURN(a, st::vault_accounts::Get(tx, tenant, user, connection));
                      return Status::Ok();
-                   }).ok());
+                   })
+                    .ok());
     return a ? a->access_token_sealed : "";
   }
 
-  Result<AccessToken> Get(Keyring& keys, const TenantId& tenant, const UserId& user, const std::string& connection) {
+  Result<AccessToken> Get(Keyring& keys, const TenantId& tenant, const UserId& user,
+                          const std::string& connection) {
     boost::asio::io_context io;
     TokenVault vault({}, *db_, keys, nullptr, clock_, random_, nullptr);
     std::optional<Result<AccessToken>> out;
     boost::asio::co_spawn(
-        io, [&]() -> http::Awaitable<void> { out.emplace(co_await vault.GetAccessToken(tenant, user, connection)); },
+        io,
+        [&]() -> http::Awaitable<void> {
+          out.emplace(co_await vault.GetAccessToken(tenant, user, connection));
+        },
         boost::asio::detached);
     io.run();
     return std::move(*out);
@@ -132,7 +138,8 @@ TEST_P(VaultAtRestTest, CiphertextsSwappedBetweenRowsDoNotDecrypt) {
 
   // Someone with write access to the database moves Bob's sealed token into Alice's row and back.
   const std::string a = SealedOf(acme_, alice_, "google"), b = SealedOf(acme_, bob_, "google");
-  const char* kSwap = "UPDATE vault_accounts SET access_token_sealed = ? WHERE tenant_id = ? AND user_id = ?";
+  const char* kSwap =
+      "UPDATE vault_accounts SET access_token_sealed = ? WHERE tenant_id = ? AND user_id = ?";
   Exec(kSwap, {b, acme_.value(), alice_.value()});
   Exec(kSwap, {a, acme_.value(), bob_.value()});
   for (const UserId& user : {alice_, bob_}) {
@@ -159,7 +166,8 @@ TEST_P(VaultAtRestTest, RotationRewrapsDataKeysAndLeavesSealedTokensUntouched) {
     StoreAccount(keys, acme_, alice_, "google", "alice-token");
     StoreAccount(keys, globex_, bob_, "github", "bob-token");
   }
-  const std::string sealed_a = SealedOf(acme_, alice_, "google"), sealed_b = SealedOf(globex_, bob_, "github");
+  const std::string sealed_a = SealedOf(acme_, alice_, "google"),
+                    sealed_b = SealedOf(globex_, bob_, "github");
 
   auto report = RotateMasterKey(*db_, old_key, new_key, random_, clock_);
   ASSERT_TRUE(report.ok()) << report.status().message();
@@ -198,8 +206,10 @@ TEST_P(VaultAtRestTest, RotationWithTheWrongCurrentKeyChangesNothing) {
   }
   auto bad = RotateMasterKey(*db_, MasterKey('x'), MasterKey('y'), random_, clock_);
   ASSERT_FALSE(bad.ok());
-  EXPECT_FALSE(RotateMasterKey(*db_, real, real, random_, clock_).ok()) << "rotating to the same key is refused";
-  EXPECT_FALSE(RotateMasterKey(*db_, real, Secret("short"), random_, clock_).ok()) << "a new key must be 32 bytes";
+  EXPECT_FALSE(RotateMasterKey(*db_, real, real, random_, clock_).ok())
+      << "rotating to the same key is refused";
+  EXPECT_FALSE(RotateMasterKey(*db_, real, Secret("short"), random_, clock_).ok())
+      << "a new key must be 32 bytes";
   Keyring keys(*db_, real, random_, clock_);
   auto still = Get(keys, acme_, alice_, "google");
   ASSERT_TRUE(still.ok()) << still.status().message();

@@ -26,7 +26,8 @@ const Asset* Find(std::string_view path) {
 }  // namespace
 
 bool Serve(const std::string& path, http::Response& response) {
-  if (path.starts_with("/api/") || path.starts_with("/v1/") || path.starts_with("/.well-known/")) return false;
+  if (path.starts_with("/api/") || path.starts_with("/v1/") || path.starts_with("/.well-known/"))
+    return false;
   const Asset* a = Find(path);
   bool spa_route = false;
   if (!a) {
@@ -39,10 +40,12 @@ bool Serve(const std::string& path, http::Response& response) {
   if (!a) return false;
   response = http::Response::Text(200, std::string(a->data), ContentType(a->path));
   const bool hashed = a->path.starts_with("/assets/");
-  response.headers.Set("cache-control", hashed && !spa_route ? "public, max-age=31536000, immutable" : "no-cache");
-  response.headers.Set("content-security-policy",
-                       "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-                       "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'");
+  response.headers.Set("cache-control",
+                       hashed && !spa_route ? "public, max-age=31536000, immutable" : "no-cache");
+  response.headers.Set(
+      "content-security-policy",
+      "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+      "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'");
   response.headers.Set("x-content-type-options", "nosniff");
   response.headers.Set("referrer-policy", "no-referrer");
   response.headers.Set("x-frame-options", "DENY");

@@ -29,7 +29,8 @@ Value FromJson(const bj::value& v) {
     }
     case bj::kind::object: {
       std::vector<std::pair<Value, Value>> entries;
-      for (const auto& kv : v.get_object()) entries.emplace_back(Value::FromString(std::string(kv.key())), FromJson(kv.value()));
+      for (const auto& kv : v.get_object())
+        entries.emplace_back(Value::FromString(std::string(kv.key())), FromJson(kv.value()));
       return Value::FromMap(std::move(entries));
     }
   }

@@ -11,7 +11,8 @@ FilterStatus LimitsFilter::OnRequest(pipeline::RequestContext& ctx) {
   if (!ctx.route->chat_quota || !ctx.principal || !ctx.plan) return FilterStatus::kContinue;
   auto limits = quota_.LimitsFor(*ctx.tenant, ctx.principal->user_id, *ctx.plan);
   if (!limits.ok()) return ctx.Fail(std::move(limits).status());
-  if (ctx.route->admit_with_model_call) {  // admitted (or refused) by the handler's first model call
+  if (ctx.route
+          ->admit_with_model_call) {  // admitted (or refused) by the handler's first model call
     ctx.reservation = quota_.PrepareTurn(ctx.principal->tenant_id, ctx.principal->user_id, *limits);
     return FilterStatus::kContinue;
   }
@@ -22,7 +23,8 @@ FilterStatus LimitsFilter::OnRequest(pipeline::RequestContext& ctx) {
 }
 
 void LimitsFilter::OnResponse(pipeline::RequestContext& ctx) {
-  if (!ctx.reservation || (!ctx.reservation->open && ctx.reservation->pending_adjust.empty())) return;
+  if (!ctx.reservation || (!ctx.reservation->open && ctx.reservation->pending_adjust.empty()))
+    return;
   Status st = quota_.Release(*ctx.reservation);
   if (!st.ok()) log::Error("releasing a quota reservation failed", {{"error", st.message()}});
 }

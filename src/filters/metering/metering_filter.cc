@@ -15,7 +15,8 @@ using pipeline::RequestContext;
 namespace {
 
 int64_t NowUs(const Clock& clock) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(clock.Now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::microseconds>(clock.Now().time_since_epoch())
+      .count();
 }
 
 bool WantsEventStream(const http::Request& req) {
@@ -32,7 +33,8 @@ std::string LimitOf(const Status& st) {
 // Times one filter's OnRequest into a span of the request's trace.
 class TimedFilter final : public pipeline::Filter {
  public:
-  TimedFilter(std::shared_ptr<pipeline::Filter> inner, metering::Metering& m) : inner_(std::move(inner)), m_(m) {}
+  TimedFilter(std::shared_ptr<pipeline::Filter> inner, metering::Metering& m)
+      : inner_(std::move(inner)), m_(m) {}
   std::string_view name() const override { return inner_->name(); }
   FilterStatus OnRequest(RequestContext& ctx) override {
     const int64_t start = NowUs(m_.clock());
@@ -51,8 +53,10 @@ class TimedFilter final : public pipeline::Filter {
         if (std::string limit = LimitOf(ctx.outcome); !limit.empty()) s.Set("limit", limit);
       }
       if (inner_->name() == obs::spans::kLimits && ctx.reservation) {
-        if (ctx.reservation->remaining_day) s.Set("quota.remaining_messages_day", *ctx.reservation->remaining_day);
-        if (ctx.reservation->remaining_month) s.Set("quota.remaining_messages_month", *ctx.reservation->remaining_month);
+        if (ctx.reservation->remaining_day)
+          s.Set("quota.remaining_messages_day", *ctx.reservation->remaining_day);
+        if (ctx.reservation->remaining_month)
+          s.Set("quota.remaining_messages_month", *ctx.reservation->remaining_month);
       }
       trace->Add(std::move(s));
     }
@@ -99,7 +103,8 @@ void MeteringFilter::OnResponse(RequestContext& ctx) {
   const std::string route = ctx.route ? ctx.route->pattern : std::string();
   const int status = ctx.stream.begun() ? 200 : ctx.response.status;
   const bool failed = !ctx.outcome.ok() || status >= 400;
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.started).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.started).count();
   m_.metrics().ObserveRequest(route, ctx.request.method, status, seconds);
   if (status == 429) m_.metrics().CountLimitRefusal(ctx.outcome.error_code(), LimitOf(ctx.outcome));
   if (f.stream) m_.metrics().StreamClosed();
@@ -112,7 +117,8 @@ void MeteringFilter::OnResponse(RequestContext& ctx) {
     fields.emplace_back("user_id", ctx.principal->user_id.value());
   }
   if (!ctx.trace_id.empty()) fields.emplace_back("trace_id", ctx.trace_id.value());
-  if (!ctx.outcome.ok() && ctx.stream.begun()) fields.emplace_back("stream_error", ctx.outcome.error_code());
+  if (!ctx.outcome.ok() && ctx.stream.begun())
+    fields.emplace_back("stream_error", ctx.outcome.error_code());
 
   if (!f.trace) return;
   if (f.registered) m_.traces().Unregister(*f.trace);
@@ -159,15 +165,17 @@ void MeteringFilter::OnResponse(RequestContext& ctx) {
   // Audit: authorization denials, and administrative requests that change something.
   const std::string actor = ctx.principal ? "user:" + user : "anonymous";
   if (status == 403) {
-    batch.audit.push_back({tenant, actor, "authz.denied", ctx.request.method + " " + route, ctx.outcome.error_code(),
+    batch.audit.push_back({tenant, actor, "authz.denied", ctx.request.method + " " + route,
+                           ctx.outcome.error_code(),
                            bj::serialize(bj::object{{"trace_id", ctx.trace_id.value()},
                                                     {"request_id", ctx.request.request_id},
                                                     {"path_tenant_id", ctx.Param("tenant_id")}})});
-  } else if (ctx.route && (ctx.route->tenant_admin || ctx.route->platform_operator) && ctx.request.method != "GET" &&
-             ctx.principal) {
+  } else if (ctx.route && (ctx.route->tenant_admin || ctx.route->platform_operator) &&
+             ctx.request.method != "GET" && ctx.principal) {
     bj::object params;
     for (const auto& [k, v] : ctx.params) params[k] = v;
-    batch.audit.push_back({tenant, actor, "admin.request", ctx.request.method + " " + route, std::to_string(status),
+    batch.audit.push_back({tenant, actor, "admin.request", ctx.request.method + " " + route,
+                           std::to_string(status),
                            bj::serialize(bj::object{{"trace_id", ctx.trace_id.value()},
                                                     {"request_id", ctx.request.request_id},
                                                     {"params", std::move(params)}})});
@@ -175,7 +183,8 @@ void MeteringFilter::OnResponse(RequestContext& ctx) {
   if (!batch.empty()) m_.recorder().Enqueue(std::move(batch));
 }
 
-void InstrumentFilters(std::vector<std::shared_ptr<pipeline::Filter>>& filters, metering::Metering& metering) {
+void InstrumentFilters(std::vector<std::shared_ptr<pipeline::Filter>>& filters,
+                       metering::Metering& metering) {
   for (auto& f : filters)
     if (f->name() != "metering") f = std::make_shared<TimedFilter>(std::move(f), metering);
 }

@@ -43,6 +43,7 @@ class MeteringFilter final : public pipeline::Filter {
 };
 
 // Wraps every filter of the list but the metering filter, timing each into a span.
-void InstrumentFilters(std::vector<std::shared_ptr<pipeline::Filter>>& filters, metering::Metering& metering);
+void InstrumentFilters(std::vector<std::shared_ptr<pipeline::Filter>>& filters,
+                       metering::Metering& metering);
 
 }  // namespace gh::filters

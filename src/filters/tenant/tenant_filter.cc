@@ -12,17 +12,21 @@ FilterStatus TenantFilter::OnRequest(pipeline::RequestContext& ctx) {
   auto found = directory_.Tenant(who.tenant_id);
   if (!found.ok()) return ctx.Fail(std::move(found).status());
   std::optional<storage::TenantRecord> tenant = std::move(found).value();
-  if (!tenant) return ctx.Fail(Status::Unauthenticated("the token's tenant does not exist", "invalid_token"));
+  if (!tenant)
+    return ctx.Fail(Status::Unauthenticated("the token's tenant does not exist", "invalid_token"));
   if (tenant->status == "suspended")
     return ctx.Fail(Status::PermissionDenied("this organisation is suspended", "tenant_suspended"));
   ctx.plans = plans_();
   ctx.plan = ctx.plans->Find(tenant->tier);
-  if (!ctx.plan) return ctx.Fail(Status::Internal("tenant " + tenant->id.value() + " has unknown plan " + tenant->tier));
+  if (!ctx.plan)
+    return ctx.Fail(
+        Status::Internal("tenant " + tenant->id.value() + " has unknown plan " + tenant->tier));
   ctx.principal->subscription_tier = tenant->tier;
   ctx.tenant = std::move(tenant);
 
   if (ctx.route->platform_operator) {
-    if (!who.platform_operator) return ctx.Fail(Status::PermissionDenied("platform operators only"));
+    if (!who.platform_operator)
+      return ctx.Fail(Status::PermissionDenied("platform operators only"));
     return FilterStatus::kContinue;
   }
   auto it = ctx.params.find("tenant_id");
