@@ -10,6 +10,10 @@
 //    those arguments once, and the chat shows the model's follow-up.
 //  - Connected accounts: connect against the oidc-provider fake (the browser goes to the provider
 //    and comes back through /oauth/callback), then disconnect (revoked at the provider).
+//  - Re-consent: the user withdraws consent at the provider, so the next refresh is refused there
+//    (oidc-provider answers 400 {"error":"invalid_grant"}); the open Connected accounts page shows
+//    "Needs your consent again" without a reload, and Reconnect goes through the provider again.
+//    (Last in the file: withdrawing consent ends every grant at the fake.)
 // Skips when the gatehouse binary or Chromium is missing.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,7 +21,9 @@ import { api, startGatehouse, strongPassword } from '../lib/gatehouse.mjs';
 import { STEP_TIMEOUT, browserSkipReason, launchChromium, poll, withPage as withContext } from '../lib/browser.mjs';
 import { startFakeProvider } from '../fakes/oauth_provider.mjs';
 import { scriptedModel, startFakeOpenAI } from '../fakes/openai.mjs';
-import { CIBA_GRANT, connectAccount, createClient, createConnection, postForm, sleep, tenantWithUsers, vaultEnv } from '../lib/vault.mjs';
+import {
+  CIBA_GRANT, connectAccount, createClient, createConnection, exchange, postForm, sleep, tenantWithUsers, vaultEnv,
+} from '../lib/vault.mjs';
 
 const skipReason = browserSkipReason({ needDist: true });
 
@@ -51,7 +57,9 @@ describe('approvals and connected accounts in the browser', () => {
   let admin;
   let user;
   let clerk;
+  let traveller;
   let client;
+  let syncClient;
 
   before(async () => {
     if (skipReason) return;
@@ -61,8 +69,9 @@ describe('approvals and connected accounts in the browser', () => {
       OPENAI_BASE_URL: model.url, OPENAI_API_KEY: 'sk-test', OPENAI_MODEL: 'fake-gpt',
     } });
     fake = await startFakeProvider({ redirectUri: `${gh.url}/oauth/callback` });
-    ({ admin, members: [user, clerk] } = await tenantWithUsers(gh, { users: 2 }));
+    ({ admin, members: [user, clerk, traveller] } = await tenantWithUsers(gh, { users: 3 }));
     client = await createClient(gh, admin, ['ciba'], 'Payments backend');
+    syncClient = await createClient(gh, admin, ['token_exchange'], 'Calendar sync');
     await createConnection(gh, admin, fake);
     const tool = await api(gh.url, 'POST', `/api/tenants/${admin.tenant_id}/http-tools`, { token: admin.token, body: {
       name: 'send_email', description: 'Send an email', method: 'POST', url: `${fake.issuer}/api/mail/send`, connection: 'fake',
@@ -220,6 +229,65 @@ describe('approvals and connected accounts in the browser', () => {
       assert.ok(fake.revocations > revokedBefore, 'the token was revoked at the provider');
       const after = await api(gh.url, 'GET', '/api/me/connected-accounts', { token: user.token });
       assert.equal(after.body.accounts.length, 0);
+    });
+  });
+
+  test('a refresh the provider rejects asks for consent again, and Reconnect fixes it', { skip: skipReason, timeout: 120_000 }, async (t) => {
+    // Connected with a token that is already inside the refresh window, so the next use refreshes it.
+    fake.accessTokenTtl = 5;
+    assert.equal((await connectAccount(gh, traveller)).status, 302);
+    fake.accessTokenTtl = 3600;
+    await withPage(t, async (page) => {
+      await logIn(page, gh, traveller);
+      // The live feed is open before anything happens (the Approvals page shows it), and stays open.
+      await page.getByTestId('nav-approvals').click();
+      await poll(async () => (await page.getByTestId('feed-state').getAttribute('data-live')) === 'yes', { what: 'the live feed' });
+      await page.getByTestId('nav-accounts').click();
+      const row = page.locator('[data-testid="account-row"][data-connection-id="fake"]');
+      await poll(async () => (await row.getAttribute('data-status')) === 'connected', { what: 'the connected account' });
+      assert.match(await row.getByTestId('account-status').textContent(), /Connected/);
+      assert.equal(await row.getByTestId('reconsent-note').count(), 0);
+      assert.equal(await row.getByTestId('connect-button').count(), 0, 'nothing to reconnect yet');
+      await page.evaluate(() => { window.__sameDocument = true; });
+
+      // The user withdraws consent at the provider; a backend's token exchange needs a refresh, which
+      // the provider refuses.
+      fake.revokeAll();
+      const refusedBefore = fake.tokenRequests.filter((r) => r.grant_type === 'refresh_token' && r.status === 400).length;
+      const res = await exchange(gh, syncClient, traveller.token);
+      assert.equal(res.status, 400, JSON.stringify(res.body));
+      assert.match(res.body.error_description, /reconsent_required/);
+      assert.equal(fake.tokenRequests.filter((r) => r.grant_type === 'refresh_token' && r.status === 400).length, refusedBefore + 1,
+        'the provider refused one refresh with 400');
+
+      await poll(async () => (await row.getAttribute('data-status')) === 'reconsent_required', { what: 'the re-consent state (pushed)' });
+      assert.equal(await page.evaluate(() => window.__sameDocument), true, 'it arrived without a reload');
+      assert.match(await row.getByTestId('account-status').textContent(), /Needs your consent again/);
+      assert.doesNotMatch(await row.getByTestId('account-status').textContent(), /^Connected/);
+      const note = row.getByTestId('reconsent-note');
+      assert.match(await note.textContent(), /no longer accepts this connection/);
+      assert.match(await note.textContent(), /invalid_grant/, 'the provider\'s reason is named');
+      const reconnect = row.getByTestId('connect-button');
+      assert.equal((await reconnect.textContent()).trim(), 'Reconnect');
+      assert.equal(await reconnect.isEnabled(), true);
+      assert.equal(await row.getByTestId('disconnect-button').count(), 1, 'it can also be dropped');
+      const listed = await api(gh.url, 'GET', '/api/me/connected-accounts', { token: traveller.token });
+      const account = listed.body.accounts.find((a) => a.connection_id === 'fake');
+      assert.equal(account.status, 'reconsent_required');
+      assert.match(account.last_error, /invalid_grant/);
+
+      // Reconnect: off to the provider again and back, connected.
+      await reconnect.click();
+      await page.getByTestId('connected-notice').waitFor({ timeout: STEP_TIMEOUT });
+      assert.match(await page.getByTestId('connected-notice').textContent(), /Connected Fake Provider/);
+      await poll(async () => (await row.getAttribute('data-status')) === 'connected', { what: 'the connected status after reconnecting' });
+      assert.equal(await row.getByTestId('reconsent-note').count(), 0);
+      assert.match(await row.getByTestId('account-status').textContent(), /Connected/);
+      const reconnected = await api(gh.url, 'GET', '/api/me/connected-accounts', { token: traveller.token });
+      assert.equal(reconnected.body.accounts.find((a) => a.connection_id === 'fake')?.status, 'connected');
+      const fixed = await exchange(gh, syncClient, traveller.token);
+      assert.equal(fixed.status, 200, JSON.stringify(fixed.body));
+      assert.ok(fixed.body.access_token, 'the backend gets a token for the user again');
     });
   });
 });

@@ -6,7 +6,8 @@
 //
 // Knobs for tests: accessTokenTtl (seconds, read at issue time), tokenDelayMs (slows the token
 // endpoint, so concurrent refreshes overlap), revokeAll() (the user withdraws consent at the
-// provider). Records: tokenRequests [{grant_type, status}], revocations, sentMail, apiCalls.
+// provider: a refresh then gets oidc-provider's 400 {"error":"invalid_grant", ...}). Records:
+// tokenRequests [{grant_type, status}], revocations, sentMail, apiCalls.
 import http from 'node:http';
 import Provider from 'oidc-provider';
 

@@ -5,6 +5,7 @@ import { ApiError, get, logout, networkError, setSessionExpiredHandler, tokens }
 import { ApprovalsView } from './approvals';
 import { LoginView, RegisterView, VerifyView } from './auth';
 import { ChatView } from './chat';
+import { ConnectionsView } from './connections';
 import { ErrorBox, Spinner } from './components';
 import { userFeed } from './feed';
 import { isRecord } from './format';
@@ -33,8 +34,11 @@ function rememberEmail(email: string): void {
 
 const TITLES: Record<string, string> = {
   '/login': 'Log in', '/register': 'Create account', '/verify': 'Verify email', '/': 'Chat',
-  '/approvals': 'Approvals', '/connected-accounts': 'Connected accounts',
+  '/approvals': 'Approvals', '/connected-accounts': 'Connected accounts', '/connections': 'Connections',
 };
+
+/** Pages of their own (the rest of the signed-in paths show the chat workspace). */
+const PAGES = ['/approvals', '/connected-accounts', '/connections'];
 
 /** How many requests wait for the signed-in user's decision, kept current by the live feed. */
 function usePendingApprovals(active: boolean): number {
@@ -166,7 +170,9 @@ export function App() {
         pendingApprovals={pendingApprovals} />
       {path === '/approvals' && <div class="page-scroll"><ApprovalsView /></div>}
       {path === '/connected-accounts' && <div class="page-scroll"><AccountsView navigate={navigate} /></div>}
-      {path !== '/approvals' && path !== '/connected-accounts' && (
+      {/* Open to everyone signed in: a member who is not an admin is told so there, not sent elsewhere. */}
+      {path === '/connections' && <div class="page-scroll"><ConnectionsView key={me.user_id} me={me} /></div>}
+      {!PAGES.includes(path) && (
         <div class="workspace">
           <ChatView key={me.user_id} me={me} onChatFinished={() => setUsageKey((k) => k + 1)} />
           <UsagePanel tenantId={me.tenant_id} refreshKey={usageKey} />

@@ -1,5 +1,5 @@
 // Top bar: identity, tenant, tier, role, the app's pages (the approvals link counts what waits for
-// the user); admins can create invitation codes.
+// the user; Connections is listed for tenant admins only); admins can create invitation codes.
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, enc, networkError, post } from './api';
@@ -75,8 +75,13 @@ function InviteDialog({ me, onClose }: { me: Me; onClose: () => void }) {
   );
 }
 
-function NavLinks({ path, navigate, pendingApprovals }: {
-  path: string; navigate: (to: string) => void; pendingApprovals: number;
+/** Tenant admins: the API's own test (membership of the tenant's admins group) or the role it reports. */
+export function isTenantAdmin(me: Me): boolean {
+  return me.role === 'admin' || (me.groups ?? []).includes(`${me.tenant_id}-admins`);
+}
+
+function NavLinks({ path, navigate, pendingApprovals, isAdmin }: {
+  path: string; navigate: (to: string) => void; pendingApprovals: number; isAdmin: boolean;
 }) {
   const item = (href: string, label: string, testId: string, extra?: ComponentChildren) => (
     <li class={path === href ? 'active' : ''} aria-current={path === href ? 'page' : undefined}>
@@ -91,6 +96,7 @@ function NavLinks({ path, navigate, pendingApprovals }: {
           ? <span class="nav-count" data-testid="nav-pending-count" aria-label={`${pendingApprovals} waiting`}>{pendingApprovals}</span>
           : undefined)}
         {item('/connected-accounts', 'Connected accounts', 'nav-accounts')}
+        {isAdmin && item('/connections', 'Connections', 'nav-connections')}
       </ul>
     </nav>
   );
@@ -101,7 +107,7 @@ export function Header({ me, onLogout, path, navigate, pendingApprovals }: {
 }) {
   const [inviting, setInviting] = useState(false);
   const closeInvite = useCallback(() => setInviting(false), []);
-  const isAdmin = me.role === 'admin' || (me.groups ?? []).includes(`${me.tenant_id}-admins`);
+  const isAdmin = isTenantAdmin(me);
   const tier = me.subscription_tier;
   return (
     <header class="topbar">
@@ -110,7 +116,7 @@ export function Header({ me, onLogout, path, navigate, pendingApprovals }: {
         <span class="tenant-name" data-testid="user-tenant" title={`Tenant ${me.tenant_id}`}>{me.tenant_name || me.tenant_id}</span>
         <span class={`tier-badge tier-${tier}`} data-testid="user-tier">{capitalize(tier)}</span>
       </div>
-      <NavLinks path={path} navigate={navigate} pendingApprovals={pendingApprovals} />
+      <NavLinks path={path} navigate={navigate} pendingApprovals={pendingApprovals} isAdmin={isAdmin} />
       <div class="spacer" />
       {isAdmin && (
         <button type="button" class="btn btn-secondary btn-small" data-testid="invite-button" onClick={() => setInviting(true)}>

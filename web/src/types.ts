@@ -142,3 +142,32 @@ export interface AvailableConnection {
   scopes: string;
   status: string;
 }
+
+/** GET /api/tenants/{tenant_id}/connections (tenant admins). The client secret is never sent back. */
+export interface Connection {
+  id: string;
+  display_name: string;
+  preset: string;
+  issuer: string | null;
+  authorization_endpoint: string;
+  token_endpoint: string;
+  revocation_endpoint: string | null;
+  client_id: string;
+  client_secret_set: boolean;
+  scopes: string;
+  authorization_params?: Record<string, string>;
+  token_endpoint_auth_method: string;
+  redirect_uri: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** GET /api/connection-presets. */
+export interface ConnectionPreset {
+  name: string;
+  display_name: string;
+  authorization_endpoint: string;
+  token_endpoint: string;
+  revocation_endpoint: string;
+  default_scopes: string;
+}
