@@ -19,8 +19,6 @@
 //                       YYYY-MM-DD]
 //   --reuse: skip ingestion and query an existing --dir (written with --keep).
 //   --today: the last day of the data (default: today, UTC); give the ingestion's day with --reuse.
-#include <sqlite3.h>
-
 #include <boost/asio/use_future.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -304,12 +302,6 @@ double Pct(std::vector<double>& v, double p) {
 
 }  // namespace
 
-double WalGigabytes(const fs::path& dir) {
-  std::error_code ec;
-  const auto n = fs::file_size(dir / "gatehouse.db-wal", ec);
-  return ec ? 0.0 : double(n) / 1e9;
-}
-
 int main(int argc, char** argv) {
   const Args a = Parse(argc, argv);
   const fs::path dir = a.dir.empty() ? fs::temp_directory_path() /
@@ -350,21 +342,6 @@ int main(int argc, char** argv) {
         "flight\n",
         static_cast<long long>(written), static_cast<long long>(a.events * 10 / 26), secs,
         written / secs, a.inflight);
-    // Ingesting months of traffic in minutes leaves a WAL of gigabytes that the background
-    // checkpointer is still copying back; a server in steady state has no such backlog. Let it
-    // finish before the reports are timed (and say how long it took), so the query figures are not
-    // those of a disk busy with the backlog.
-    std::printf("database before the final checkpoint: %.2f GB WAL\n", WalGigabytes(dir));
-    const auto t0 = std::chrono::steady_clock::now();
-    sqlite3* raw = nullptr;
-    if (sqlite3_open_v2((dir / "gatehouse.db").c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr) ==
-        SQLITE_OK) {
-      sqlite3_busy_timeout(raw, 600'000);
-      sqlite3_exec(raw, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr);
-    }
-    sqlite3_close_v2(raw);
-    std::printf("final checkpoint (TRUNCATE): %.1f s\n",
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
   std::error_code ec;
   const auto size = [&](const char* name) {

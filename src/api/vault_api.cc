@@ -167,13 +167,19 @@ void RegisterVaultRoutes(pipeline::Router& r, VaultCibaServices& s) {
          .pattern = "/api/connection-presets",
          .sync = [](RequestContext& ctx) -> Status {
            bj::array presets;
-           for (const auto& p : vault::Presets())
+           for (const auto& p : vault::Presets()) {
+             bj::object params;
+             for (const auto& [k, v] : p.auth_params) params[k] = v;
              presets.push_back(bj::object{{"name", p.name},
                                           {"display_name", p.display_name},
+                                          {"issuer", p.issuer},
                                           {"authorization_endpoint", p.authorization_endpoint},
                                           {"token_endpoint", p.token_endpoint},
                                           {"revocation_endpoint", p.revocation_endpoint},
-                                          {"default_scopes", p.default_scopes}});
+                                          {"default_scopes", p.default_scopes},
+                                          {"authorization_params", std::move(params)},
+                                          {"token_endpoint_auth_method", p.token_auth_method}});
+           }
            ReplyJson(ctx, 200, bj::object{{"presets", std::move(presets)}});
            return Status::Ok();
          }});

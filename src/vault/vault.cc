@@ -239,14 +239,19 @@ Awaitable<Result<st::ConnectionRecord>> TokenVault::Resolve(const TenantId& tena
                                                             const ConnectionInput& in,
                                                             bool creating) {
   const ProviderPreset* preset = nullptr;
+  const std::string previous_preset = rec.preset;
+  const std::string previous_issuer = rec.issuer;
   if (in.preset && !in.preset->empty() && *in.preset != "custom") {
     preset = FindPreset(*in.preset);
     if (!preset) co_return Invalid("unknown preset '" + Printable(*in.preset, 40) + "'");
     rec.preset = preset->name;
-  } else if (creating) {
-    rec.preset = "custom";
+  } else if (creating || (in.preset && *in.preset == "custom")) {
+    rec.preset = "custom";  // an update to "custom" keeps the endpoints, now the admin's own
   }
-  if (preset && creating) {
+  // A new connection from a preset, or an update to another provider's preset, takes the preset's
+  // endpoints and defaults (what the request gives explicitly still wins below): the label and the
+  // endpoints never disagree.
+  if (preset && (creating || preset->name != previous_preset)) {
     rec.display_name = preset->display_name;
     rec.authorization_endpoint = preset->authorization_endpoint;
     rec.token_endpoint = preset->token_endpoint;
@@ -271,8 +276,10 @@ Awaitable<Result<st::ConnectionRecord>> TokenVault::Resolve(const TenantId& tena
   // An issuer fills in the endpoints it publishes that were not given explicitly.
   if (!rec.issuer.empty()) {
     GH_CO_RETURN_IF_ERROR(CheckEndpointUrl(rec.issuer, options_.allow_insecure_http, "issuer"));
-    const bool discover =
-        in.issuer.has_value() || rec.authorization_endpoint.empty() || rec.token_endpoint.empty();
+    // Only a new or changed issuer (or missing endpoints) is discovered again: the same issuer
+    // sent back by an edit must not replace endpoints the admin set by hand.
+    const bool discover = (in.issuer.has_value() && (creating || *in.issuer != previous_issuer)) ||
+                          rec.authorization_endpoint.empty() || rec.token_endpoint.empty();
     if (discover) {
       auto doc = co_await Discover(*client_, rec.issuer, options_.http_timeout);
       if (!doc.ok()) co_return std::move(doc).status();

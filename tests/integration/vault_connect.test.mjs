@@ -68,7 +68,51 @@ describe('token vault: connections and connected accounts', () => {
     });
     assert.equal(updated.status, 200);
     assert.equal(updated.body.display_name, 'Google Workspace');
+    assert.equal(updated.body.token_endpoint, 'https://oauth2.googleapis.com/token', 'the same preset keeps its endpoints');
+    // The presets say everything a preset fills in.
+    const googlePreset = presets.body.presets.find((p) => p.name === 'google');
+    assert.equal(googlePreset.authorization_params.access_type, 'offline');
+    assert.match(googlePreset.token_endpoint_auth_method, /^client_secret_(basic|post)$/);
+    assert.equal(presets.body.presets.find((p) => p.name === 'github').token_endpoint_auth_method, 'client_secret_post');
+    // Another provider's preset on an update takes that provider's endpoints and defaults (the
+    // label never disagrees with the endpoints); the client id and secret stay.
+    const moved = await api(gh.url, 'PUT', `/api/tenants/${admin.tenant_id}/connections/google`, {
+      token: admin.token, body: { preset: 'github' },
+    });
+    assert.equal(moved.status, 200, JSON.stringify(moved.body));
+    assert.equal(moved.body.preset, 'github');
+    assert.equal(moved.body.authorization_endpoint, 'https://github.com/login/oauth/authorize');
+    assert.equal(moved.body.token_endpoint, 'https://github.com/login/oauth/access_token');
+    assert.equal(moved.body.revocation_endpoint, null, 'GitHub has no revocation endpoint');
+    assert.equal(moved.body.scopes, 'read:user');
+    assert.equal(moved.body.token_endpoint_auth_method, 'client_secret_post');
+    assert.deepEqual(moved.body.authorization_params, {});
+    assert.equal(moved.body.client_id, 'cid.apps.googleusercontent.com');
+    assert.equal(moved.body.client_secret_set, true);
     assert.equal((await api(gh.url, 'DELETE', `/api/tenants/${admin.tenant_id}/connections/google`, { token: admin.token })).status, 200);
+  });
+
+  test('an edit that sends the same issuer back keeps the endpoints set by hand; a new issuer is discovered', async () => {
+    const base = `/api/tenants/${admin.tenant_id}/connections`;
+    const conn = await createConnection(gh, admin, fake, { id: 'fake-edit' });
+    assert.equal(conn.token_endpoint, `${fake.issuer}/token`, 'discovered');
+    const own = await api(gh.url, 'PUT', `${base}/fake-edit`, { token: admin.token, body: { token_endpoint: 'https://tokens.example.test/token' } });
+    assert.equal(own.status, 200, JSON.stringify(own.body));
+    assert.equal(own.body.token_endpoint, 'https://tokens.example.test/token');
+    const resent = await api(gh.url, 'PUT', `${base}/fake-edit`, {
+      token: admin.token, body: { issuer: fake.issuer, display_name: 'Renamed' },
+    });
+    assert.equal(resent.status, 200, JSON.stringify(resent.body));
+    assert.equal(resent.body.display_name, 'Renamed');
+    assert.equal(resent.body.token_endpoint, 'https://tokens.example.test/token', 'not replaced by discovery');
+    assert.equal(resent.body.authorization_endpoint, `${fake.issuer}/auth`);
+    // A changed issuer is discovered (here one that does not answer: the edit is refused, nothing changes).
+    const moved = await api(gh.url, 'PUT', `${base}/fake-edit`, { token: admin.token, body: { issuer: 'http://127.0.0.1:9/nowhere' } });
+    assert.ok(moved.status >= 400, JSON.stringify(moved.body));
+    const kept = await api(gh.url, 'GET', `${base}/fake-edit`, { token: admin.token });
+    assert.equal(kept.body.issuer, fake.issuer);
+    assert.equal(kept.body.token_endpoint, 'https://tokens.example.test/token');
+    assert.equal((await api(gh.url, 'DELETE', `${base}/fake-edit`, { token: admin.token })).status, 200);
   });
 
   test('only the tenant\'s admins manage connections, and only their own tenant\'s', async () => {
