@@ -35,6 +35,7 @@ const std::set<std::string>& KnownKeys() {
       // metering and observability (src/metering, src/observability)
       "prices.file", "prices.markup_percent", "metering.event_retention_days",
       "metering.rollup_retention_days", "metering.monthly_rollup_retention_days",
+      "metering.durable_commits",
       "traces.retention_days", "otlp.endpoint", "otlp.headers", "otlp.service_name",
       "otlp.max_queue_spans", "alerts.webhook_url", "alerts.webhook_secret", "metrics.bearer_token",
       // token vault and asynchronous approvals (src/vault, src/approvals)
@@ -261,6 +262,7 @@ Status ApplyMetering(const Flat& f, Config& c) {
   }
   if (auto catalog = metering::LoadCatalog(m); !catalog.ok())
     return Bad(m.price_file.empty() ? "prices" : "prices.file", catalog.status().message());
+  GH_ASSIGN_OR_RETURN(m.recorder.durable, Bool(f, "metering.durable_commits"));
   GH_ASSIGN_OR_RETURN(m.recorder.retention.event_days,
                       Int(f, "metering.event_retention_days", 0, 36500));
   GH_ASSIGN_OR_RETURN(m.recorder.retention.rollup_days,
@@ -523,6 +525,7 @@ Result<Config> LoadConfig(const CliOverrides& cli, const EnvLookup& env) {
             {"prices.invocation_micros", ""},
             {"prices.file", ""},
             {"prices.markup_percent", ""},
+            {"metering.durable_commits", "true"},
             {"metering.event_retention_days", "90"},
             {"metering.rollup_retention_days", "800"},
             {"metering.monthly_rollup_retention_days", "1830"},

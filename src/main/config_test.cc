@@ -32,6 +32,19 @@ TEST(ConfigTest, DefaultsAreTheEmbeddedSetup) {
   EXPECT_EQ(c->mail_kind, "outbox");
   ASSERT_EQ(c->plans.size(), 3u);
   EXPECT_EQ(*c->plans.at("advanced").messages_per_day, 200);
+  EXPECT_TRUE(c->metering.recorder.durable) << "usage events on stable storage before answering";
+}
+
+TEST(ConfigTest, DurableMeteringCommitsCanBeTurnedOffAndBadValuesNameTheKey) {
+  auto off = LoadConfig({}, Env({{"GATEHOUSE_METERING_DURABLE_COMMITS", "false"}}));
+  ASSERT_TRUE(off.ok()) << off.status().ToString();
+  EXPECT_FALSE(off->metering.recorder.durable);
+  CliOverrides cli;
+  cli.config_file = WriteYaml("metering:\n  durable_commits: sometimes\n");
+  auto bad = LoadConfig(cli, Env({}));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("'metering.durable_commits'"), std::string::npos)
+      << bad.status().message();
 }
 
 TEST(ConfigTest, FileThenEnvironmentThenFlagsWin) {

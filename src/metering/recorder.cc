@@ -156,7 +156,8 @@ Status Recorder::WriteGroup(std::vector<Pending>& group, std::vector<st::AlertRo
     for (const auto& w : p.batch.writes) writes.push_back(&w);
   if (events.empty() && spans.empty() && trace_rows.empty() && writes.empty()) return Status::Ok();
 
-  return db_.WriteReadCommitted([&](st::Tx& tx) -> Status {
+  // Durable (an fsync of the WAL on SQLite) before the callers hear of it: one per group.
+  auto unit = [&](st::Tx& tx) -> Status {
     alerts.clear();  // the unit may run more than once
     for (const auto* w : writes) GH_RETURN_IF_ERROR((*w)(tx));
     GH_RETURN_IF_ERROR(st::usage_events::InsertMany(tx, events));
@@ -190,7 +191,8 @@ Status Recorder::WriteGroup(std::vector<Pending>& group, std::vector<st::AlertRo
     }
     GH_RETURN_IF_ERROR(st::traces::InsertSpans(tx, spans));
     return st::traces::UpsertSummaries(tx, trace_rows);
-  });
+  };
+  return opt_.durable ? db_.WriteDurable(unit) : db_.WriteReadCommitted(unit);
 }
 
 void Recorder::SweepIfDue() {

@@ -84,6 +84,10 @@ int64_t MonthlyRollupRetentionDays(const RetentionOptions& r);
 
 struct RecorderOptions {
   size_t max_group_items = 10'000;  // events + spans + ... per commit
+  // Each group commit on stable storage before its callers resume (Database::WriteDurable: one
+  // fsync per group on SQLite). Off: a commit survives a crash of the process but the last
+  // moments' events may be lost with the machine's power (config metering.durable_commits).
+  bool durable = true;
   RetentionOptions retention;
 };
 

@@ -17,6 +17,7 @@
 
 #include "common/time_util.h"
 #include "metering/cost_reports.h"
+#include "storage/testing/counting_database.h"
 #include "storage/testing/postgres_server.h"
 
 namespace gh::metering {
@@ -253,6 +254,26 @@ TEST_P(RecorderTest, ConcurrentRequestsAreCommittedTogether) {
       pos + std::string("gatehouse_usage_event_batches_total{outcome=\"ok\"} ").size()));
   EXPECT_LT(groups, kThreads * kPerThread);
   RecordProperty("groups", std::to_string(groups));
+}
+
+// A group is committed with Database::WriteDurable (on stable storage before the callers resume)
+// unless metering.durable_commits is off; either way it is one write transaction.
+TEST_P(RecorderTest, GroupsAreCommittedDurablyUnlessTurnedOff) {
+  std::mt19937_64 seed(3);
+  for (bool durable : {true, false}) {
+    st::CountingDatabase counting(*db_);
+    RecorderOptions opt;
+    opt.durable = durable;
+    {
+      Recorder rec(counting, clock_, opt, nullptr, nullptr, nullptr);
+      Batch b;
+      b.events.push_back(RandomEvent(seed));
+      rec.Enqueue(std::move(b));
+      ASSERT_TRUE(rec.Flush().ok());
+    }
+    EXPECT_EQ(counting.writes(), 1) << "durable=" << durable;
+    EXPECT_EQ(counting.durable_writes(), durable ? 1 : 0) << "durable=" << durable;
+  }
 }
 
 TEST_P(RecorderTest, ACommittedBatchIsReadableWhenCommitCompletes) {

@@ -20,6 +20,9 @@ class InstrumentedDatabase final : public storage::Database {
   Status WriteReadCommitted(const std::function<Status(storage::Tx&)>& fn) override {
     return Timed("write_read_committed", [&] { return inner_->WriteReadCommitted(fn); });
   }
+  Status WriteDurable(const std::function<Status(storage::Tx&)>& fn) override {
+    return Timed("write_durable", [&] { return inner_->WriteDurable(fn); });
+  }
   storage::Dialect dialect() const override { return inner_->dialect(); }
   Status Ping() override { return inner_->Ping(); }
   Status LockForMigration(storage::Tx& tx) override { return inner_->LockForMigration(tx); }

@@ -82,6 +82,15 @@ class Database {
   // another writer of the row, wait and re-check its WHERE on the committed row: exact, without
   // the serialization failures and re-runs a hot row causes in Write. Same as Write on SQLite.
   virtual Status WriteReadCommitted(const std::function<Status(Tx&)>& fn) { return Write(fn); }
+  // A WriteReadCommitted that is on stable storage when it returns, power loss included. SQLite
+  // runs in WAL mode with synchronous=NORMAL (a commit survives a crash of the process, not of the
+  // machine); this one commits with synchronous=FULL, whose fsync of the WAL also covers every
+  // commit before it. For group commits (the metering Recorder: usage events written durably
+  // before the responses complete, one fsync for many requests). PostgreSQL commits durably
+  // anyway (synchronous_commit).
+  virtual Status WriteDurable(const std::function<Status(Tx&)>& fn) {
+    return WriteReadCommitted(fn);
+  }
   virtual Dialect dialect() const = 0;
   virtual Status Ping() = 0;
   // Called by Migrate first in each of its transactions (WriteReadCommitted, so that statements

@@ -1,7 +1,8 @@
 // SQLite backend: WAL mode, a small pool of connections, a prepared-statement cache per
 // connection, BEGIN IMMEDIATE for writes (so write transactions serialise across threads and
 // processes, waiting up to busy_timeout), synchronous=NORMAL (durable at every WAL checkpoint and
-// safe against process crashes; group commit comes from SQLite's WAL).
+// safe against process crashes; group commit comes from SQLite's WAL), and synchronous=FULL for a
+// WriteDurable (the metering Recorder's group commits: one WAL fsync covers every commit before).
 #include <sqlite3.h>
 
 #include <fmt/format.h>
@@ -169,6 +170,9 @@ class SqliteDatabase final : public Database {
   Status Write(const std::function<Status(Tx&)>& fn) override {
     return Run(fn, "BEGIN IMMEDIATE", true);
   }
+  Status WriteDurable(const std::function<Status(Tx&)>& fn) override {
+    return Run(fn, "BEGIN IMMEDIATE", true, /*durable=*/true);
+  }
   Dialect dialect() const override { return Dialect::kSqlite; }
   Status Ping() override {
     return Read([](Tx& tx) { return tx.Query("SELECT 1").status(); });
@@ -237,7 +241,8 @@ class SqliteDatabase final : public Database {
     sqlite3_close_v2(db);
   }
 
-  Status Run(const std::function<Status(Tx&)>& fn, const char* begin, bool write) {
+  Status Run(const std::function<Status(Tx&)>& fn, const char* begin, bool write,
+             bool durable = false) {
     // Writers of this process queue on a mutex: contending for SQLite's write lock would put them
     // in its busy handler, which sleeps 1-100 ms per retry on the calling (I/O) thread, stalling
     // every request and stream on it. Other processes still wait through busy_timeout, and so does
@@ -245,7 +250,10 @@ class SqliteDatabase final : public Database {
     std::unique_lock<std::timed_mutex> writing(write_mu_, std::defer_lock);
     if (write) (void)writing.try_lock_for(std::chrono::milliseconds(opt_.busy_timeout_ms));
     SqliteConn* c = Acquire();
-    Status st = c->Simple(begin);
+    // synchronous is a connection's setting, changeable only outside a transaction: FULL for this
+    // one commit (its WAL fsync also covers the NORMAL commits before it), NORMAL again after.
+    Status st = durable ? c->Simple("PRAGMA synchronous=FULL") : Status::Ok();
+    if (st.ok()) st = c->Simple(begin);
     if (st.ok()) {
       st = fn(*c);
       if (st.ok()) {
@@ -255,6 +263,7 @@ class SqliteDatabase final : public Database {
         (void)c->Simple("ROLLBACK");
       }
     }
+    if (durable) (void)c->Simple("PRAGMA synchronous=NORMAL");
     Release(c);
     return st;
   }

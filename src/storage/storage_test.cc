@@ -1,6 +1,8 @@
 // The storage suite: written once, run against every backend — SQLite on a temp file, and a real
 // PostgreSQL (GH_TEST_POSTGRES_URL, or a private server this binary starts; see
 // testing/postgres_server.h). Each test gets a fresh, empty database.
+#include <latch>
+#include <mutex>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -337,6 +339,64 @@ TEST_P(StorageTest, AFailedUnitOfWorkLeavesNothingBehind) {
   ASSERT_TRUE(db_->Read([&](Tx& tx) -> Status {
                    auto u = users::FindByEmail(tx, "x@example.com");
                    EXPECT_FALSE(u->has_value());
+                   return Status::Ok();
+                 })
+                  .ok());
+}
+
+// WriteDurable commits on stable storage: on SQLite with synchronous=FULL for that transaction
+// (its WAL fsync), on PostgreSQL with the server's synchronous_commit. Its writes are ordinary
+// writes (committed, rolled back on error), and the connection goes back to NORMAL afterwards.
+TEST_P(StorageTest, ADurableWriteCommitsWithAFullSyncAndLeavesTheConnectionAsItWas) {
+  auto synchronous = [](Tx& tx) -> std::string {
+    auto rows = tx.Query(GetParam() == "sqlite" ? "PRAGMA synchronous" : "SHOW synchronous_commit");
+    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+    if (!rows.ok() || rows->empty()) return "";
+    const Value& v = (*rows)[0].value(0);
+    if (const auto* i = std::get_if<int64_t>(&v)) return std::to_string(*i);
+    if (const auto* t = std::get_if<std::string>(&v)) return *t;
+    return "?";
+  };
+  std::string inside;
+  ASSERT_TRUE(db_->WriteDurable([&](Tx& tx) -> Status {
+                   inside = synchronous(tx);
+                   return users::Insert(tx, {UserId("u7"), TenantId("acme"), "d@example.com", "h",
+                                             "user", false, 0, 0, 1});
+                 })
+                  .ok());
+  Status failed = db_->WriteDurable([&](Tx& tx) -> Status {
+    GH_RETURN_IF_ERROR(users::Insert(
+        tx, {UserId("u8"), TenantId("acme"), "e@example.com", "h", "user", false, 0, 0, 1}));
+    return Status::Conflict("changed my mind");
+  });
+  EXPECT_EQ(failed.code(), StatusCode::kConflict);
+  // Every pooled connection is back to the default: four readers hold the pool's four
+  // connections at once, so each connection is seen.
+  std::vector<std::string> after;
+  std::mutex mu;
+  std::latch all_in(4);
+  std::vector<std::thread> readers;
+  for (int i = 0; i < 4; ++i)
+    readers.emplace_back([&] {
+      (void)db_->Read([&](Tx& tx) -> Status {
+        all_in.arrive_and_wait();
+        std::string s = synchronous(tx);
+        std::lock_guard lock(mu);
+        after.push_back(s);
+        return Status::Ok();
+      });
+    });
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(after.size(), 4u);
+  if (GetParam() == "sqlite") {
+    EXPECT_EQ(inside, "2") << "FULL inside the durable write";
+    for (const auto& a : after) EXPECT_EQ(a, "1") << "NORMAL again for every other write";
+  } else {
+    EXPECT_FALSE(inside.empty());
+  }
+  ASSERT_TRUE(db_->Read([&](Tx& tx) -> Status {
+                   EXPECT_TRUE(users::FindByEmail(tx, "d@example.com")->has_value());
+                   EXPECT_FALSE(users::FindByEmail(tx, "e@example.com")->has_value());
                    return Status::Ok();
                  })
                   .ok());

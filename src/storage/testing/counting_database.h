@@ -25,21 +25,29 @@ class CountingDatabase final : public Database {
     ++writes_;
     return inner_.WriteReadCommitted(fn);
   }
+  Status WriteDurable(const std::function<Status(Tx&)>& fn) override {
+    ++writes_;
+    ++durable_writes_;
+    return inner_.WriteDurable(fn);
+  }
   Dialect dialect() const override { return inner_.dialect(); }
   Status Ping() override { return inner_.Ping(); }
   Status LockForMigration(Tx& tx) override { return inner_.LockForMigration(tx); }
 
   int64_t reads() const { return reads_.load(); }
-  int64_t writes() const { return writes_.load(); }  // Write and WriteReadCommitted
+  int64_t writes() const { return writes_.load(); }  // Write, WriteReadCommitted, WriteDurable
+  int64_t durable_writes() const { return durable_writes_.load(); }  // WriteDurable only
   void Reset() {
     reads_ = 0;
     writes_ = 0;
+    durable_writes_ = 0;
   }
 
  private:
   Database& inner_;
   std::atomic<int64_t> reads_{0};
   std::atomic<int64_t> writes_{0};
+  std::atomic<int64_t> durable_writes_{0};
 };
 
 }  // namespace gh::storage
