@@ -74,6 +74,27 @@ Status AppendStoredHistory(st::Database& db, const TenantId& tenant, const Sessi
   return Status::Ok();
 }
 
+// Appends `messages` to a session in order from `seq`: the final assistant answer (no tool calls)
+// under `answer_id`, the rest under fresh ids. Returns how many were stored.
+Result<int64_t> StoreMessages(st::Tx& tx, Random& random, const identity::Principal& who,
+                              const SessionId& session, int64_t seq,
+                              const std::vector<agent::ChatMessage>& messages,
+                              const MessageId& answer_id, int64_t at) {
+  int64_t added = 0;
+  for (const auto& m : messages) {
+    const bool answer = m.role == agent::Role::kAssistant && m.tool_calls.empty();
+    std::optional<std::string> calls;
+    if (!m.tool_calls.empty()) calls = ToolCallsJson(m.tool_calls);
+    std::optional<std::string> call_id;
+    if (!m.tool_call_id.empty()) call_id = m.tool_call_id;
+    GH_RETURN_IF_ERROR(st::messages::Insert(
+        tx, {answer ? answer_id : MessageId(random.Uuid()), who.tenant_id, session, who.user_id,
+             seq++, std::string(agent::RoleName(m.role)), m.content, calls, call_id, at}));
+    ++added;
+  }
+  return added;
+}
+
 std::string TitleFrom(const std::string& message) {
   std::string t = message.substr(0, 60);
   for (auto& c : t)
@@ -554,20 +575,10 @@ Awaitable<Result<ChatOutcome>> ChatService::Chat(const ChatRequest& r,
                                                    {},
                                                    now}));
       ++added;
-      for (const auto& m : ar.new_messages) {
-        std::string id = (m.role == agent::Role::kAssistant && m.tool_calls.empty())
-                             ? out.message_id.value()
-                             : random_.Uuid();
-        std::optional<std::string> calls;
-        if (!m.tool_calls.empty()) calls = ToolCallsJson(m.tool_calls);
-        std::optional<std::string> call_id;
-        if (!m.tool_call_id.empty()) call_id = m.tool_call_id;
-        GH_RETURN_IF_ERROR(
-            st::messages::Insert(tx, {MessageId(id), who.tenant_id, session.id, who.user_id, seq++,
-                                      std::string(agent::RoleName(m.role)), m.content, calls,
-                                      call_id, ToUnixMillis(finished)}));
-        ++added;
-      }
+      GH_ASSIGN_OR_RETURN(int64_t stored,
+                          StoreMessages(tx, random_, who, session.id, seq, ar.new_messages,
+                                        out.message_id, ToUnixMillis(finished)));
+      added += stored;
     }
     GH_RETURN_IF_ERROR(st::usage::Insert(
         tx, {random_.Uuid(), who.tenant_id, who.user_id, session.id, out.message_id, r.trace_id,
@@ -700,24 +711,12 @@ Awaitable<Result<ChatOutcome>> ChatService::ContinueAfterApproval(const Continua
       log::Error("settling a continuation's model calls failed", {{"error", flushed.message()}});
   }
   Status saved = db_.Write([&](st::Tx& tx) -> Status {
-    int64_t added = 0;
     GH_ASSIGN_OR_RETURN(int64_t seq, st::messages::NextSeq(tx, who.tenant_id, r.session_id));
     std::vector<agent::ChatMessage> to_store = {asked, answered};
     to_store.insert(to_store.end(), ar.new_messages.begin(), ar.new_messages.end());
-    for (const auto& m : to_store) {
-      std::string id = (m.role == agent::Role::kAssistant && m.tool_calls.empty())
-                           ? out.message_id.value()
-                           : random_.Uuid();
-      std::optional<std::string> calls;
-      if (!m.tool_calls.empty()) calls = ToolCallsJson(m.tool_calls);
-      std::optional<std::string> call_id;
-      if (!m.tool_call_id.empty()) call_id = m.tool_call_id;
-      GH_RETURN_IF_ERROR(
-          st::messages::Insert(tx, {MessageId(id), who.tenant_id, r.session_id, who.user_id, seq++,
-                                    std::string(agent::RoleName(m.role)), m.content, calls, call_id,
-                                    ToUnixMillis(finished)}));
-      ++added;
-    }
+    GH_ASSIGN_OR_RETURN(int64_t added,
+                        StoreMessages(tx, random_, who, r.session_id, seq, to_store,
+                                      out.message_id, ToUnixMillis(finished)));
     GH_RETURN_IF_ERROR(st::usage::Insert(
         tx, {random_.Uuid(), who.tenant_id, who.user_id, r.session_id, out.message_id, r.trace_id,
              model->name, ar.usage.input_tokens, ar.usage.output_tokens, ar.tool_calls,

@@ -17,8 +17,8 @@
 // Skips when the gatehouse binary or Chromium is missing.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, startGatehouse, strongPassword } from '../lib/gatehouse.mjs';
-import { STEP_TIMEOUT, browserSkipReason, launchChromium, poll, withPage as withContext } from '../lib/browser.mjs';
+import { api, startGatehouse } from '../lib/gatehouse.mjs';
+import { STEP_TIMEOUT, browserSkipReason, launchChromium, logIn, poll, withPage as withContext } from '../lib/browser.mjs';
 import { startFakeProvider } from '../fakes/oauth_provider.mjs';
 import { scriptedModel, startFakeOpenAI } from '../fakes/openai.mjs';
 import {
@@ -26,14 +26,6 @@ import {
 } from '../lib/vault.mjs';
 
 const skipReason = browserSkipReason({ needDist: true });
-
-async function logIn(page, gh, who) {
-  await page.goto(`${gh.url}/login`);
-  await page.getByTestId('login-email').fill(who.email);
-  await page.getByTestId('login-password').fill(strongPassword);
-  await page.getByTestId('login-submit').click();
-  await page.getByTestId('chat-input').waitFor({ timeout: STEP_TIMEOUT });
-}
 
 // Polls the token endpoint like a CIBA client does, at the interval, until something other than
 // authorization_pending / slow_down comes back.

@@ -14,19 +14,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { api, signUp, startGatehouse, strongPassword } from '../lib/gatehouse.mjs';
-import { STEP_TIMEOUT, browserSkipReason, launchChromium, poll, withPage as withContext } from '../lib/browser.mjs';
+import { api, signUp, startGatehouse } from '../lib/gatehouse.mjs';
+import { STEP_TIMEOUT, browserSkipReason, launchChromium, logIn, poll, withPage as withContext } from '../lib/browser.mjs';
 import { tenantWithUsers } from '../lib/vault.mjs';
 
 const skipReason = browserSkipReason({ needDist: true });
-
-async function logIn(page, gh, who) {
-  await page.goto(`${gh.url}/login`);
-  await page.getByTestId('login-email').fill(who.email);
-  await page.getByTestId('login-password').fill(strongPassword);
-  await page.getByTestId('login-submit').click();
-  await page.getByTestId('chat-input').waitFor({ timeout: STEP_TIMEOUT });
-}
 
 // Every API answer the page receives, as text (the live feed, which never ends, is left out).
 function recordApiAnswers(page) {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { binary, repoRoot } from './gatehouse.mjs';
+import { binary, repoRoot, strongPassword } from './gatehouse.mjs';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 export const distIndex = path.join(repoRoot, 'web', 'dist', 'index.html');
@@ -59,4 +59,13 @@ export async function poll(fn, { timeout = STEP_TIMEOUT, interval = 100, what = 
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
     await new Promise((r) => setTimeout(r, interval));
   }
+}
+
+// Signs `who` ({email}, password strongPassword) in through the login page and waits for the chat.
+export async function logIn(page, gh, who) {
+  await page.goto(`${gh.url}/login`);
+  await page.getByTestId('login-email').fill(who.email);
+  await page.getByTestId('login-password').fill(strongPassword);
+  await page.getByTestId('login-submit').click();
+  await page.getByTestId('chat-input').waitFor({ timeout: STEP_TIMEOUT });
 }
