@@ -857,8 +857,10 @@ Awaitable<Result<CompletionOutcome>> ChatService::Complete(const CompletionReque
   // One unit: the usage record (no session), the call's settlement and the message's. READ
   // COMMITTED: an insert and unconditional counter adjustments, nothing read and acted on (see
   // Database::WriteReadCommitted), so hot counter rows cannot fail it on PostgreSQL. With
-  // metering it rides in the recorder's group transaction with the usage events (awaited below
-  // anyway), which saves the request a transaction of its own.
+  // metering on SQLite it rides in the recorder's group transaction with the usage events (awaited
+  // below anyway), which saves the request a transaction of its own; on PostgreSQL several
+  // completions' settlements in one transaction would lock counter rows in no common order (see
+  // metering::Batch::writes), so it keeps its own there.
   tenancy::Reservation res_copy;
   const st::UsageRecord record{random_.Uuid(),     who.tenant_id,       who.user_id,
                                SessionId(),        MessageId(out.id),   r.trace_id,
@@ -879,14 +881,18 @@ Awaitable<Result<CompletionOutcome>> ChatService::Complete(const CompletionReque
     }
     return Status::Ok();
   };
-  Status saved = Status::Ok();
+  const bool in_recorder = meter && db_.dialect() == st::Dialect::kSqlite;
+  Status saved = in_recorder ? Status::Ok() : db_.WriteReadCommitted(save);
   if (meter) {
     metering::Batch batch =
         meter->Finish(turn.ok(), turn.ok() ? std::string() : turn.status().error_code());
-    batch.writes.push_back(save);
-    saved = co_await metering_->recorder().Commit(std::move(batch));
-  } else {
-    saved = db_.WriteReadCommitted(save);
+    if (in_recorder) batch.writes.push_back(save);
+    Status recorded = co_await metering_->recorder().Commit(std::move(batch));
+    if (in_recorder) {
+      saved = recorded;
+    } else if (!recorded.ok()) {
+      log::Error("usage events could not be recorded", {{"error", recorded.message()}});
+    }
   }
   if (!saved.ok()) {
     log::Error("completion could not be recorded",

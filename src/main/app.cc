@@ -242,6 +242,10 @@ int Serve(const Config& cfg) {
                           {"data_dir", cfg.data_dir.string()},
                           {"default_model", cfg.default_model}});
   server.Run();
+  // Whatever the recorder still holds is committed, and its completions handed to the server's
+  // io_context, while that still exists (the recorder outlives the server otherwise).
+  if (Status st = metering->recorder().Flush(); !st.ok())
+    log::Error("usage events could not be committed at shutdown", {{"error", st.message()}});
   log::Info("stopped");
   return 0;
 }

@@ -89,6 +89,12 @@ boost::asio::awaitable<Status> Recorder::Commit(Batch batch) {
 }
 
 void Recorder::Enqueue(Batch batch) {
+  // Writes capture their caller's state, which must outlive the commit: Commit only.
+  if (!batch.writes.empty()) {
+    log::Error("a batch with writes was enqueued without waiting: its writes are dropped",
+               {{"writes", static_cast<int64_t>(batch.writes.size())}});
+    batch.writes.clear();
+  }
   if (batch.empty()) return;
   Push(std::move(batch), nullptr);
 }

@@ -53,9 +53,11 @@ struct Batch {
   std::vector<storage::TraceRow> traces;
   std::vector<audit::AuditEntry> audit;
   // Written in the group's transaction with the events, so that a completion's usage record and
-  // quota settlement cost no transaction of their own (and hot counter rows are written once per
-  // group). Each may run more than once (a failed group is retried) and should fail only on a
-  // storage error: one failing fails the whole group.
+  // quota settlement cost no transaction of their own (Commit only: Enqueue drops them). Each may
+  // run more than once (a failed group is retried) and should fail only on a storage error: one
+  // failing fails the whole group. Several in one transaction take rows in no common order: on a
+  // backend with row locks (PostgreSQL) that can deadlock against other units, so callers use
+  // this on SQLite only (one write lock for the whole database).
   std::vector<std::function<Status(storage::Tx&)>> writes;
   bool empty() const {
     return events.empty() && spans.empty() && traces.empty() && audit.empty() && writes.empty();

@@ -84,10 +84,11 @@ class Database {
   virtual Status WriteReadCommitted(const std::function<Status(Tx&)>& fn) { return Write(fn); }
   // A WriteReadCommitted that is on stable storage when it returns, power loss included. SQLite
   // runs in WAL mode with synchronous=NORMAL (a commit survives a crash of the process, not of the
-  // machine); this one commits with synchronous=FULL, whose fsync of the WAL also covers every
-  // commit before it. For group commits (the metering Recorder: usage events written durably
-  // before the responses complete, one fsync for many requests). PostgreSQL commits durably
-  // anyway (synchronous_commit).
+  // machine); after this one commits, the WAL file is fsynced (fdatasync), which also covers every
+  // commit before it, and only after the write lock is released, so other writers do not wait for
+  // the disk. For group commits (the metering Recorder: usage events written durably before the
+  // responses complete, one fsync for many requests). PostgreSQL commits durably anyway
+  // (synchronous_commit).
   virtual Status WriteDurable(const std::function<Status(Tx&)>& fn) {
     return WriteReadCommitted(fn);
   }
@@ -114,6 +115,8 @@ struct SqliteOptions {
   std::string path;  // file path; ":memory:" is not shareable between connections, use a temp file
   int pool_size = 4;
   int busy_timeout_ms = 10'000;
+  // Tests: called after each WriteDurable's fsync of the WAL (on the writing thread).
+  std::function<void()> after_wal_sync;
 };
 Result<std::unique_ptr<Database>> OpenSqlite(const SqliteOptions& options);
 

@@ -248,6 +248,13 @@ class PostgresDatabase final : public Database {
   Status WriteReadCommitted(const std::function<Status(Tx&)>& fn) override {
     return Run(fn, "BEGIN ISOLATION LEVEL READ COMMITTED, READ WRITE");
   }
+  // Durable whatever the server's or the role's synchronous_commit says.
+  Status WriteDurable(const std::function<Status(Tx&)>& fn) override {
+    return WriteReadCommitted([&](Tx& tx) -> Status {
+      GH_RETURN_IF_ERROR(tx.Exec("SET LOCAL synchronous_commit = on").status());
+      return fn(tx);
+    });
+  }
   Dialect dialect() const override { return Dialect::kPostgres; }
   Status Ping() override {
     return Read([](Tx& tx) { return tx.Query("SELECT 1").status(); });

@@ -1,13 +1,17 @@
 // SQLite backend: WAL mode, a small pool of connections, a prepared-statement cache per
 // connection, BEGIN IMMEDIATE for writes (so write transactions serialise across threads and
 // processes, waiting up to busy_timeout), synchronous=NORMAL (durable at every WAL checkpoint and
-// safe against process crashes; group commit comes from SQLite's WAL), and synchronous=FULL for a
-// WriteDurable (the metering Recorder's group commits: one WAL fsync covers every commit before).
+// safe against process crashes; group commit comes from SQLite's WAL); a WriteDurable fsyncs the
+// WAL after its commit, outside the write lock (the metering Recorder's group commits).
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <condition_variable>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -138,6 +142,7 @@ class SqliteDatabase final : public Database {
     }
     ckpt_cv_.notify_all();
     if (checkpointer_.joinable()) checkpointer_.join();
+    if (wal_fd_ >= 0) ::close(wal_fd_);
   }
 
   Status Init() {
@@ -250,10 +255,7 @@ class SqliteDatabase final : public Database {
     std::unique_lock<std::timed_mutex> writing(write_mu_, std::defer_lock);
     if (write) (void)writing.try_lock_for(std::chrono::milliseconds(opt_.busy_timeout_ms));
     SqliteConn* c = Acquire();
-    // synchronous is a connection's setting, changeable only outside a transaction: FULL for this
-    // one commit (its WAL fsync also covers the NORMAL commits before it), NORMAL again after.
-    Status st = durable ? c->Simple("PRAGMA synchronous=FULL") : Status::Ok();
-    if (st.ok()) st = c->Simple(begin);
+    Status st = c->Simple(begin);
     if (st.ok()) {
       st = fn(*c);
       if (st.ok()) {
@@ -263,9 +265,29 @@ class SqliteDatabase final : public Database {
         (void)c->Simple("ROLLBACK");
       }
     }
-    if (durable) (void)c->Simple("PRAGMA synchronous=NORMAL");
     Release(c);
+    if (writing.owns_lock()) writing.unlock();
+    if (durable && st.ok()) st = SyncWal();
     return st;
+  }
+
+  // fdatasync of the WAL file: every frame committed so far is then on stable storage (a frame
+  // already checkpointed into the database file and rewound out of the WAL was synced there by the
+  // checkpoint first). The file exists from the first commit in WAL mode until the last
+  // connection closes, so one descriptor serves for the database's lifetime.
+  Status SyncWal() {
+    {
+      std::lock_guard lock(wal_fd_mu_);
+      if (wal_fd_ < 0) wal_fd_ = ::open((opt_.path + "-wal").c_str(), O_RDONLY | O_CLOEXEC);
+      if (wal_fd_ < 0)
+        return Status::Unavailable(fmt::format("sqlite: cannot open the WAL of {} to sync it: {}",
+                                               opt_.path, std::strerror(errno)));
+    }
+    if (::fdatasync(wal_fd_) != 0)
+      return Status::Unavailable(
+          fmt::format("sqlite: fdatasync of the WAL failed: {}", std::strerror(errno)));
+    if (opt_.after_wal_sync) opt_.after_wal_sync();
+    return Status::Ok();
   }
 
   SqliteConn* Acquire() {
@@ -290,6 +312,8 @@ class SqliteDatabase final : public Database {
   std::condition_variable cv_;
   std::vector<SqliteConn*> free_;
   std::vector<std::unique_ptr<SqliteConn>> all_;
+  std::mutex wal_fd_mu_;
+  int wal_fd_ = -1;  // the WAL, for WriteDurable's fdatasync (see SyncWal)
   std::mutex ckpt_mu_;
   std::condition_variable ckpt_cv_;
   bool ckpt_wanted_ = false;

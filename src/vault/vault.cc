@@ -252,6 +252,7 @@ Awaitable<Result<st::ConnectionRecord>> TokenVault::Resolve(const TenantId& tena
   // endpoints and defaults (what the request gives explicitly still wins below): the label and the
   // endpoints never disagree.
   if (preset && (creating || preset->name != previous_preset)) {
+    rec.issuer = in.issuer.value_or("");  // the previous provider's issuer is not this one's
     rec.display_name = preset->display_name;
     rec.authorization_endpoint = preset->authorization_endpoint;
     rec.token_endpoint = preset->token_endpoint;
@@ -356,6 +357,21 @@ Awaitable<Result<st::ConnectionRecord>> TokenVault::UpdateConnection(const Tenan
   auto current = GetConnection(tenant, id);
   if (!current.ok()) co_return std::move(current).status();
   if (input.id && *input.id != id) co_return Invalid("a connection's id cannot change");
+  // Another provider's preset: the users' tokens (and refresh tokens) belong to the old provider
+  // and must not be sent to the new one's endpoints.
+  if (input.preset && !input.preset->empty() && *input.preset != "custom" &&
+      *input.preset != current->preset) {
+    std::vector<st::AccountRecord> accounts;
+    GH_CO_RETURN_IF_ERROR(db_.Read([&](st::Tx& tx) -> Status {
+      GH_ASSIGN_OR_RETURN(accounts, st::vault_accounts::ListForConnection(tx, tenant, id));
+      return Status::Ok();
+    }));
+    if (!accounts.empty())
+      co_return Status::Conflict(
+          "users have connected accounts at this provider: disconnect them or add a new connection "
+          "for the other provider",
+          "connection_in_use");
+  }
   auto resolved = co_await Resolve(tenant, *current, input, false);
   if (!resolved.ok()) co_return std::move(resolved).status();
   st::ConnectionRecord rec = std::move(resolved).value();

@@ -89,6 +89,7 @@ describe('token vault: connections and connected accounts', () => {
     assert.deepEqual(moved.body.authorization_params, {});
     assert.equal(moved.body.client_id, 'cid.apps.googleusercontent.com');
     assert.equal(moved.body.client_secret_set, true);
+    assert.equal(moved.body.issuer, null, 'no issuer left from the previous provider');
     assert.equal((await api(gh.url, 'DELETE', `/api/tenants/${admin.tenant_id}/connections/google`, { token: admin.token })).status, 200);
   });
 
@@ -148,6 +149,16 @@ describe('token vault: connections and connected accounts', () => {
     const theirs = await api(gh.url, 'GET', '/api/me/connected-accounts', { token: admin.token });
     assert.deepEqual(theirs.body.accounts, [], 'accounts are per user');
     assert.equal(theirs.body.connections[0].status, 'not_connected');
+    // With an account connected, the connection cannot become another provider (the user's
+    // refresh token would go to that provider's token endpoint); a rename still works.
+    const base = `/api/tenants/${admin.tenant_id}/connections/fake`;
+    const before = await api(gh.url, 'GET', base, { token: admin.token });
+    const moved = await api(gh.url, 'PUT', base, { token: admin.token, body: { preset: 'github' } });
+    assert.equal(moved.status, 409, JSON.stringify(moved.body));
+    assert.equal(moved.body.error.code, 'connection_in_use');
+    assert.deepEqual((await api(gh.url, 'GET', base, { token: admin.token })).body, before.body, 'nothing changed');
+    const renamed = await api(gh.url, 'PUT', base, { token: admin.token, body: { display_name: 'Fake Provider' } });
+    assert.equal(renamed.status, 200, JSON.stringify(renamed.body));
   });
 
   test('a link started by one user cannot be completed by another', async () => {

@@ -124,7 +124,7 @@ export function AccountsView({ navigate }: { navigate: (to: string, replace?: bo
       <p class="muted page-intro">Accounts at other services that your assistant may use for you. Their tokens are
         kept encrypted by Gatehouse; tools use them only when they run.</p>
       {/* Named once the listing is in, so the notice never shows the bare id first. */}
-      {flash.connected && listing && <Notice testId="connected-notice">Connected {connectedName}.</Notice>}
+      {flash.connected && (listing || error) && <Notice testId="connected-notice">Connected {connectedName}.</Notice>}
       {flash.error && (
         <ErrorBox testId="connect-error"
           error={ERRORS[flash.error] ?? `The account could not be connected (${humanize(flash.error)}).`} />
