@@ -39,9 +39,11 @@ const EMPTY: FormValues = {
 
 function fromPreset(values: FormValues, p: ConnectionPreset | undefined): FormValues {
   if (!p) return { ...values, preset: CUSTOM, authorization_endpoint: '', token_endpoint: '', revocation_endpoint: '' };
+  // A preset's endpoints are explicit: an issuer typed for another provider must not be sent along.
   return {
-    ...values, preset: p.name, display_name: p.display_name, authorization_endpoint: p.authorization_endpoint,
+    ...values, preset: p.name, display_name: p.display_name, issuer: '', authorization_endpoint: p.authorization_endpoint,
     token_endpoint: p.token_endpoint, revocation_endpoint: p.revocation_endpoint, scopes: p.default_scopes,
+    token_endpoint_auth_method: p.token_endpoint_auth_method ?? '',
   };
 }
 

@@ -170,4 +170,7 @@ export interface ConnectionPreset {
   token_endpoint: string;
   revocation_endpoint: string;
   default_scopes: string;
+  issuer?: string;
+  authorization_params?: Record<string, string>;
+  token_endpoint_auth_method?: string;
 }
