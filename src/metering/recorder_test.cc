@@ -276,6 +276,60 @@ TEST_P(RecorderTest, GroupsAreCommittedDurablyUnlessTurnedOff) {
   }
 }
 
+// Batch::writes run inside the group's transaction: a failure rolls the whole group back and the
+// group is tried again whole (its events are then stored once); a write that keeps failing fails
+// its caller's commit after three attempts, and nothing of the group is stored.
+TEST_P(RecorderTest, AGroupsWritesShareItsTransactionAndItsRetries) {
+  std::mt19937_64 rng(21);
+  auto commit = [&](Batch b) {
+    boost::asio::io_context io;
+    Status got = Status::Internal("not run");
+    boost::asio::co_spawn(
+        io, [&]() -> boost::asio::awaitable<void> { got = co_await recorder().Commit(std::move(b)); },
+        boost::asio::detached);
+    io.run();
+    return got;
+  };
+  auto stored = [&](const UsageEvent& e) {
+    int64_t n = -1;
+    EXPECT_TRUE(db_->Read([&](st::Tx& tx) -> Status {
+                     GH_ASSIGN_OR_RETURN(auto rows,
+                                         st::usage_events::List(tx, e.tenant_id, 0, INT64_MAX, 100));
+                     n = std::count_if(rows.begin(), rows.end(),
+                                       [&](const auto& r) { return r.event_id == e.event_id; });
+                     return Status::Ok();
+                   })
+                    .ok());
+    return n;
+  };
+
+  int runs = 0;
+  Batch flaky;
+  flaky.events.push_back(RandomEvent(rng));
+  const UsageEvent once = flaky.events.front();
+  flaky.writes.push_back([&](st::Tx& tx) -> Status {
+    ++runs;
+    if (runs == 1) return Status::Unavailable("storage hiccup");
+    return tx.Query("SELECT 1").status();
+  });
+  EXPECT_TRUE(commit(std::move(flaky)).ok());
+  EXPECT_EQ(runs, 2) << "run again with the retried group";
+  EXPECT_EQ(stored(once), 1) << "the event once, not once per attempt";
+
+  int failing_runs = 0;
+  Batch doomed;
+  doomed.events.push_back(RandomEvent(rng));
+  const UsageEvent lost = doomed.events.front();
+  doomed.writes.push_back([&](st::Tx&) -> Status {
+    ++failing_runs;
+    return Status::Unavailable("still broken");
+  });
+  Status st = commit(std::move(doomed));
+  EXPECT_EQ(st.code(), StatusCode::kUnavailable) << st.ToString();
+  EXPECT_EQ(failing_runs, 3);
+  EXPECT_EQ(stored(lost), 0) << "nothing of a failed group is stored";
+}
+
 TEST_P(RecorderTest, ACommittedBatchIsReadableWhenCommitCompletes) {
   std::mt19937_64 rng(3);
   Batch b;
