@@ -1,5 +1,7 @@
 #include "metering/recorder.h"
 
+#include "common/random.h"
+
 #include <future>
 #include <map>
 #include <tuple>
@@ -116,7 +118,8 @@ Status Recorder::Flush() {
   return f.get();
 }
 
-Status Recorder::WriteGroup(std::vector<Pending>& group, std::vector<st::AlertRow>& alerts) {
+Status Recorder::WriteGroup(const std::string& id, std::vector<Pending>& group,
+                            std::vector<st::AlertRow>& alerts) {
   std::vector<UsageEvent> events;
   std::vector<st::SpanRow> spans;
   std::map<std::pair<std::string, std::string>, st::TraceRow> traces;
@@ -165,6 +168,10 @@ Status Recorder::WriteGroup(std::vector<Pending>& group, std::vector<st::AlertRo
   // Durable (an fsync of the WAL on SQLite) before the callers hear of it: one per group.
   auto unit = [&](st::Tx& tx) -> Status {
     alerts.clear();  // the unit may run more than once
+    // A retry after a COMMIT whose outcome was lost (PostgreSQL) finds the group already written.
+    // (Its alerts were recorded then; only their webhook call is lost in that case.)
+    GH_ASSIGN_OR_RETURN(bool fresh, st::metering_groups::Claim(tx, id, now));
+    if (!fresh) return Status::Ok();
     for (const auto* w : writes) GH_RETURN_IF_ERROR((*w)(tx));
     GH_RETURN_IF_ERROR(st::usage_events::InsertMany(tx, events));
     for (const auto& [tenant, rows] : by_user) {
@@ -236,9 +243,10 @@ void Recorder::Run() {
     const auto t0 = SteadyClock::now();
     std::vector<st::AlertRow> alerts;
     Status st;
+    const std::string group_id = OsRandom::Instance().Token(16);
     for (int attempt = 0; attempt < 3; ++attempt) {
       if (attempt) std::this_thread::sleep_for(std::chrono::milliseconds(attempt == 1 ? 20 : 200));
-      st = WriteGroup(group, alerts);
+      st = WriteGroup(group_id, group, alerts);
       if (st.ok()) break;
     }
     size_t nevents = 0, nspans = 0;
@@ -301,6 +309,9 @@ Result<int64_t> Recorder::Purge() {
     GH_RETURN_IF_ERROR(db_.WriteReadCommitted(
         [&](st::Tx& tx) { return st::cost_rollups::PurgeMonthlyUserBefore(tx, month); }));
   }
+  GH_RETURN_IF_ERROR(db_.WriteReadCommitted([&](st::Tx& tx) {
+    return st::metering_groups::PurgeBefore(tx, now - kDayMs).status();
+  }));
   if (r.trace_days > 0) {
     const int64_t cutoff_us = (now - r.trace_days * kDayMs) * 1000;
     for (;;) {

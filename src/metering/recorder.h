@@ -130,7 +130,9 @@ class Recorder {
   void Run();
   // The periodic sweep, when the clock says it is due (the recorder's thread).
   void SweepIfDue();
-  Status WriteGroup(std::vector<Pending>& group, std::vector<storage::AlertRow>& alerts);
+  // `id` marks the group (metering_groups): a run after one that committed applies nothing.
+  Status WriteGroup(const std::string& id, std::vector<Pending>& group,
+                    std::vector<storage::AlertRow>& alerts);
 
   storage::Database& db_;
   const Clock& clock_;

@@ -330,6 +330,64 @@ TEST_P(RecorderTest, AGroupsWritesShareItsTransactionAndItsRetries) {
   EXPECT_EQ(stored(lost), 0) << "nothing of a failed group is stored";
 }
 
+// A database whose first durable write commits but reports a failure, as a PostgreSQL COMMIT
+// whose answer is lost does.
+class LostAcknowledgement final : public st::Database {
+ public:
+  explicit LostAcknowledgement(st::Database& inner) : inner_(inner) {}
+  Status Read(const std::function<Status(st::Tx&)>& fn) override { return inner_.Read(fn); }
+  Status Write(const std::function<Status(st::Tx&)>& fn) override { return inner_.Write(fn); }
+  Status WriteReadCommitted(const std::function<Status(st::Tx&)>& fn) override {
+    return inner_.WriteReadCommitted(fn);
+  }
+  Status WriteDurable(const std::function<Status(st::Tx&)>& fn) override {
+    Status st = inner_.WriteDurable(fn);
+    if (st.ok() && !lost_) {
+      lost_ = true;
+      return Status::Unavailable("connection lost while committing");
+    }
+    return st;
+  }
+  st::Dialect dialect() const override { return inner_.dialect(); }
+  Status Ping() override { return inner_.Ping(); }
+
+ private:
+  st::Database& inner_;
+  bool lost_ = false;
+};
+
+// The recorder runs a failed group again; when the first run had in fact committed, the second
+// finds its marker and applies nothing: the events and the roll-ups count once, and the caller
+// hears of success.
+TEST_P(RecorderTest, AGroupRunAgainAfterALostCommitAcknowledgementIsNotAppliedTwice) {
+  LostAcknowledgement flaky(*db_);
+  std::mt19937_64 rng(5);
+  UsageEvent e = RandomEvent(rng, 1);
+  e.cost_micros = 1234;
+  Status got = Status::Internal("not run");
+  {
+    Recorder rec(flaky, clock_, RecorderOptions{}, nullptr, nullptr, nullptr);
+    Batch b;
+    b.events.push_back(e);
+    boost::asio::io_context io;
+    boost::asio::co_spawn(
+        io, [&]() -> boost::asio::awaitable<void> { got = co_await rec.Commit(std::move(b)); },
+        boost::asio::detached);
+    io.run();
+  }
+  EXPECT_TRUE(got.ok()) << got.ToString();
+  ASSERT_TRUE(db_->Read([&](st::Tx& tx) -> Status {
+                   GH_ASSIGN_OR_RETURN(auto rows,
+                                       st::usage_events::List(tx, e.tenant_id, 0, INT64_MAX, 10));
+                   EXPECT_EQ(rows.size(), 1u);
+                   GH_ASSIGN_OR_RETURN(auto month,
+                                       st::cost_rollups::Month(tx, e.tenant_id, e.day.substr(0, 7)));
+                   EXPECT_EQ(month.cost_micros, 1234) << "the month's total once, not twice";
+                   return Status::Ok();
+                 })
+                  .ok());
+}
+
 TEST_P(RecorderTest, ACommittedBatchIsReadableWhenCommitCompletes) {
   std::mt19937_64 rng(3);
   Batch b;

@@ -124,6 +124,19 @@ std::vector<int64_t> SplitInts(const std::string& s) {
 }  // namespace
 
 // ---- usage events ----
+namespace metering_groups {
+Result<bool> Claim(Tx& tx, const std::string& id, int64_t now_ms) {
+  GH_ASSIGN_OR_RETURN(int64_t n,
+                      tx.Exec("INSERT INTO metering_groups (id, created_at) VALUES (?, ?)"
+                              " ON CONFLICT (id) DO NOTHING",
+                              {id, now_ms}));
+  return n == 1;
+}
+Result<int64_t> PurgeBefore(Tx& tx, int64_t cutoff_ms) {
+  return tx.Exec("DELETE FROM metering_groups WHERE created_at < ?", {cutoff_ms});
+}
+}  // namespace metering_groups
+
 namespace usage_events {
 namespace {
 constexpr const char* kCols =

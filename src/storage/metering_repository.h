@@ -132,6 +132,13 @@ struct AuditRow {
   std::string hash;
 };
 
+namespace metering_groups {
+// Marks the recorder group `id` as written in this transaction: false when it already was (an
+// earlier run of the same group committed), and nothing of it may be applied again.
+Result<bool> Claim(Tx& tx, const std::string& id, int64_t now_ms);
+Result<int64_t> PurgeBefore(Tx& tx, int64_t cutoff_ms);
+}  // namespace metering_groups
+
 namespace usage_events {
 Status InsertMany(Tx& tx, const std::vector<UsageEventRow>& rows);
 Result<std::vector<UsageEventRow>> List(Tx& tx, const TenantId& tenant, int64_t from_ms,

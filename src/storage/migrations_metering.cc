@@ -104,6 +104,11 @@ SELECT tenant_id, substr(day, 1, 7), user_id, service, resource, CAST(SUM(events
   CAST(SUM(cost_micros) AS BIGINT)
 FROM cost_daily_user GROUP BY tenant_id, substr(day, 1, 7), user_id, service, resource
 )SQL"});
+  // One row per committed recorder group (not tenant data): a group whose COMMIT outcome was
+  // unknown and is run again finds its row and is not applied twice. Kept for a day.
+  out.push_back({205, "recorder group markers", R"SQL(
+CREATE TABLE metering_groups (id TEXT PRIMARY KEY, created_at BIGINT NOT NULL)
+)SQL"});
 }
 
 }  // namespace gh::storage
