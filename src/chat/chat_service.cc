@@ -212,47 +212,6 @@ class QuotaGuard final : public agent::CallGuard {
   void UseFallbacks(const FallbackModel* fallback) { fallback_ = fallback; }
 
   Status BeforeModelCall(const agent::ModelRequest& req) override {
-    const auto [tokens, worst] = WorstCase(req);
-    if (r_) GH_RETURN_IF_ERROR(quota_.ReserveModelCall(*r_, tokens, worst));
-    if (meter_) meter_->ModelCallStarted();
-    return Status::Ok();
-  }
-  // The same, awaited (QuotaService::ReserveModelCallAsync: grouped with other requests' units
-  // when there is a GroupWriter).
-  Awaitable<Status> BeforeModelCallAsync(const agent::ModelRequest& req) {
-    const std::pair<int64_t, int64_t> worst = WorstCase(req);  // (no structured binding: GCC 12)
-    if (r_) {
-      Status reserved = co_await quota_.ReserveModelCallAsync(*r_, worst.first, worst.second);
-      if (!reserved.ok()) co_return reserved;
-    }
-    if (meter_) meter_->ModelCallStarted();
-    co_return Status::Ok();
-  }
-  void AfterModelCall(const agent::ModelRequest&, const agent::Usage& u) override {
-    const metering::TokenCounts tokens{u.input_tokens, u.output_tokens, u.cache_read_tokens,
-                                       u.cache_write_tokens};
-    if (fallback_) UseModelThatAnswered();
-    const std::string& priced =
-        fallback_ && fallback_->answered() ? fallback_->answered()->name : model_;
-    int64_t cost =
-        meter_ ? meter_->ModelCallFinished(tokens, true) : prices_.ModelCost(priced, tokens);
-    if (!r_) return;
-    // Written by the next unit on the reservation (the next call's or tool's reservation, or the
-    // turn's final transaction): one write transaction fewer per model call.
-    quota_.SettleModelCallLater(*r_, u.input_tokens + u.cache_read_tokens + u.cache_write_tokens,
-                                u.output_tokens, cost);
-  }
-  Status BeforeToolCall(const agent::ToolCall& call) override {
-    const int64_t fee = meter_ ? meter_->ToolFee() : prices_.tool_call_micros();
-    if (r_) GH_RETURN_IF_ERROR(quota_.Charge(*r_, fee));
-    if (meter_) meter_->ToolCallCharged(call.id, fee);
-    return Status::Ok();
-  }
-
- private:
-  // The call's worst case: tokens (input bounded by the bytes sent, plus the output limit) and
-  // cost (over the fallback chain, any of which may answer).
-  std::pair<int64_t, int64_t> WorstCase(const agent::ModelRequest& req) {
     // A token is at least one byte, so the bytes sent bound the input tokens from above.
     int64_t max_in = 0;
     for (const auto& m : req.messages) {
@@ -277,8 +236,32 @@ class QuotaGuard final : public agent::CallGuard {
       }
       UseModelThatAnswered();
     }
-    return {max_in + max_out, worst};
+    if (r_) GH_RETURN_IF_ERROR(quota_.ReserveModelCall(*r_, max_in + max_out, worst));
+    if (meter_) meter_->ModelCallStarted();
+    return Status::Ok();
   }
+  void AfterModelCall(const agent::ModelRequest&, const agent::Usage& u) override {
+    const metering::TokenCounts tokens{u.input_tokens, u.output_tokens, u.cache_read_tokens,
+                                       u.cache_write_tokens};
+    if (fallback_) UseModelThatAnswered();
+    const std::string& priced =
+        fallback_ && fallback_->answered() ? fallback_->answered()->name : model_;
+    int64_t cost =
+        meter_ ? meter_->ModelCallFinished(tokens, true) : prices_.ModelCost(priced, tokens);
+    if (!r_) return;
+    // Written by the next unit on the reservation (the next call's or tool's reservation, or the
+    // turn's final transaction): one write transaction fewer per model call.
+    quota_.SettleModelCallLater(*r_, u.input_tokens + u.cache_read_tokens + u.cache_write_tokens,
+                                u.output_tokens, cost);
+  }
+  Status BeforeToolCall(const agent::ToolCall& call) override {
+    const int64_t fee = meter_ ? meter_->ToolFee() : prices_.tool_call_micros();
+    if (r_) GH_RETURN_IF_ERROR(quota_.Charge(*r_, fee));
+    if (meter_) meter_->ToolCallCharged(call.id, fee);
+    return Status::Ok();
+  }
+
+ private:
   // The meter follows the model that answered the latest call (the chosen one before any call).
   void UseModelThatAnswered() {
     if (!meter_) return;
@@ -835,10 +818,7 @@ Awaitable<Result<CompletionOutcome>> ChatService::Complete(const CompletionReque
     const bool admitted_with_call = reservation && reservation->admission_pending;
     if (reservation) admitted = quota_.Charge(*reservation, fee_micros);
     if (admitted.ok() && meter && !admitted_with_call) meter->InvocationCharged(fee_micros);
-    if (admitted.ok()) {
-      Status reserved = co_await guard->BeforeModelCallAsync(mreq);
-      admitted = reserved;
-    }
+    if (admitted.ok()) admitted = guard->BeforeModelCall(mreq);
     if (admitted.ok() && meter && admitted_with_call) meter->InvocationCharged(fee_micros);
   }
 

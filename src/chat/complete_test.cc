@@ -12,7 +12,6 @@
 #include "metering/metering.h"
 #include "models/offline_model.h"
 #include "observability/metrics.h"
-#include "storage/group_writer.h"
 #include "storage/repositories.h"
 #include "storage/testing/counting_database.h"
 #include "tools/weather.h"
@@ -301,33 +300,6 @@ TEST_F(CompleteTest, WithMeteringTheUsageRecordAndSettlementRideInTheRecordersTr
                  })
                   .ok());
   EXPECT_FALSE(events.empty()) << "the usage events of the same commit";
-}
-
-// With a GroupWriter (the embedded default), the admission is committed on the writer's thread,
-// grouped with other requests' units; the outcome is the same, refusals included.
-TEST_F(CompleteTest, WithAGroupWriterTheAdmissionIsCommittedOnTheWritersThread) {
-  storage::GroupWriter writer(*db_);
-  quota_->SetGroupWriter(&writer);
-  plan_.messages_per_day = 1;
-  auto limits = quota_->LimitsFor(tenant_, who_.user_id, plan_);
-  ASSERT_TRUE(limits.ok());
-  tenancy::Reservation first = quota_->PrepareTurn(who_.tenant_id, who_.user_id, *limits);
-  auto out = RunOn(*service_, Request({{agent::Role::kUser, "hello", {}, "", "", false}}), &first);
-  ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_EQ(writer.groups(), 1u) << "the admission went through the writer";
-  EXPECT_EQ(first.remaining_day, 0);
-  EXPECT_EQ(Usage().day.messages, 1);
-  tenancy::Reservation second = quota_->PrepareTurn(who_.tenant_id, who_.user_id, *limits);
-  auto refused =
-      RunOn(*service_, Request({{agent::Role::kUser, "again", {}, "", "", false}}), &second);
-  EXPECT_EQ(refused.status().error_code(), "quota_exceeded");
-  EXPECT_EQ(writer.groups(), 2u);
-  EXPECT_EQ(Usage().day.messages, 1) << "the refusal took nothing";
-  auto records = UsageRecords();
-  ASSERT_EQ(records.size(), 2u);
-  EXPECT_EQ(records[0].status == "error" || records[1].status == "error", true)
-      << "the refused call is recorded as such";
-  quota_->SetGroupWriter(nullptr);
 }
 
 TEST_F(CompleteTest, APreparedTurnRefusedByTheTokenLimitTakesNoMessageAndSendsNothing) {

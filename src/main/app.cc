@@ -32,7 +32,6 @@
 #include "observability/instrumented_database.h"
 #include "pipeline/chain.h"
 #include "storage/database.h"
-#include "storage/group_writer.h"
 #include "storage/repositories.h"
 #include "tenancy/admin_service.h"
 #include "tenancy/directory.h"
@@ -154,13 +153,6 @@ int Serve(const Config& cfg) {
   identity::ApiKeyService api_keys(*db, clock, random,
                                    {.platform_operators = cfg.platform_operators}, &directory);
   tenancy::QuotaService quota(*db, clock, &directory);
-  // On SQLite, model-call admissions of concurrent requests commit together on a writer thread
-  // (the I/O threads never wait for the write lock); PostgreSQL's row locks want one unit each.
-  std::unique_ptr<storage::GroupWriter> admissions;
-  if (db->dialect() == storage::Dialect::kSqlite) {
-    admissions = std::make_unique<storage::GroupWriter>(*db);
-    quota.SetGroupWriter(admissions.get());
-  }
   tenancy::AdminService admin(*db, clock, random, plan_store, quota, &directory);
   chat::ChatService chat(*db, clock, random, models, tools, quota, prices);
   chat.SetMetering(metering.get());
@@ -250,10 +242,8 @@ int Serve(const Config& cfg) {
                           {"data_dir", cfg.data_dir.string()},
                           {"default_model", cfg.default_model}});
   server.Run();
-  // Whatever the admissions writer and the recorder still hold is committed, and its completions
-  // handed to the server's io_context, while that still exists (both outlive the server otherwise).
-  quota.SetGroupWriter(nullptr);
-  admissions.reset();
+  // Whatever the recorder still holds is committed, and its completions handed to the server's
+  // io_context, while that still exists (the recorder outlives the server otherwise).
   if (Status st = metering->recorder().Flush(); !st.ok())
     log::Error("usage events could not be committed at shutdown", {{"error", st.message()}});
   log::Info("stopped");

@@ -20,7 +20,9 @@
 // FakeClock to make a sweep due. Thread-safe.
 #pragma once
 
+#include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -34,7 +36,6 @@
 #include <vector>
 
 #include "audit/audit_log.h"
-#include "common/async_status.h"
 #include "common/clock.h"
 #include "metering/budgets.h"
 #include "metering/usage_event.h"
@@ -113,11 +114,22 @@ class Recorder {
   // The asio async operation behind Commit, for any completion token.
   template <typename Token>
   auto AsyncCommit(Batch batch, Token&& token) {
-    return AsyncStatus(
-        [this, b = std::move(batch)](std::function<void(Status)> done) mutable {
-          Push(std::move(b), std::move(done));
+    return boost::asio::async_initiate<Token, void(Status)>(
+        [this](auto handler, Batch b) {
+          auto h = std::make_shared<decltype(handler)>(std::move(handler));
+          // Outstanding work until the commit is heard of: an io_context with nothing else to do
+          // must not return from run() while its coroutine awaits the recorder's thread.
+          auto work = std::make_shared<boost::asio::executor_work_guard<
+              boost::asio::associated_executor_t<decltype(handler)>>>(
+              boost::asio::get_associated_executor(*h));
+          Push(std::move(b), [h, work](Status st) {
+            boost::asio::post(work->get_executor(), [h, work, st = std::move(st)]() mutable {
+              work->reset();
+              std::move (*h)(std::move(st));
+            });
+          });
         },
-        std::forward<Token>(token));
+        token, std::move(batch));
   }
 
  private:

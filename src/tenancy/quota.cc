@@ -1,9 +1,5 @@
 #include "tenancy/quota.h"
 
-#include <boost/asio/use_awaitable.hpp>
-
-#include "common/async_status.h"
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -217,87 +213,61 @@ void Accumulate(std::vector<st::CounterDelta>& into, const std::vector<st::Count
 
 }  // namespace
 
-QuotaService::ModelCallUnit QuotaService::PrepareModelCall(const Reservation& r, int64_t max_tokens,
-                                                           int64_t max_cost, Timestamp now) {
+Status QuotaService::ReserveModelCall(Reservation& r, int64_t max_tokens, int64_t max_cost) {
   const Plan& plan = *r.limits.plan;
   const std::string m = "m:" + r.windows.month;
   const std::string t = TenantScope(), u = UserScope(r.user);
-  ModelCallUnit unit;
-  unit.deltas = {{Key(t, m, "tokens"), max_tokens, plan.tokens_per_month},
-                 {Key(u, m, "tokens"), max_tokens, r.limits.caps.tokens_per_month},
-                 {Key(t, m, "spend_micros"), max_cost, plan.budget_micros_per_month},
-                 {Key(u, m, "spend_micros"), max_cost, r.limits.caps.budget_micros_per_month}};
-  unit.now = now;
-  return unit;
-}
-
-// One unit: the turn's admission when it was only prepared (with the charges noted meanwhile,
-// taken with this call's spend: `used + call + fee <= limit` is the two conditional increments
-// in one), pending settlements, and this call's worst case. A refusal rolls all of them back.
-Status QuotaService::ModelCallIn(st::Tx& tx, const Reservation& r, ModelCallUnit& u) {
-  u.next = r;  // inside the unit of work: a backend may run it more than once
-  u.refusal.reset();
-  Reservation& next = u.next;
-  std::vector<st::CounterDelta> taken = u.deltas;
-  if (next.admission_pending) {
-    GH_RETURN_IF_ERROR(AdmitIn(tx, next, u.now, u.refusal));
-    taken[2].amount += next.pending_charge;
-    taken[3].amount += next.pending_charge;
-    next.pending_charge = 0;
-  }
-  GH_RETURN_IF_ERROR(FlushIn(tx, next, kSpendRank));  // settlements first: what they free is usable
-  GH_ASSIGN_OR_RETURN(auto refused, st::counters::TryApply(tx, next.tenant, taken));
-  if (refused) {
-    const size_t i = *refused;
-    const bool tokens = i < 2;
-    const char* level = i % 2 == 0 ? "plan's" : "user's";
-    Status s =
-        tokens
-            ? Status::ResourceExhausted(fmt::format("the {} monthly token limit is reached", level),
-                                        "quota_exceeded")
-                  .WithDetail("limit", i == 0 ? "tokens_per_month" : "user_tokens_per_month")
-            : Status::ResourceExhausted(fmt::format("the {} monthly budget is spent", level),
-                                        "budget_exceeded")
-                  .WithDetail("limit", i == 2 ? "budget_micros_per_month"
-                                              : "user_budget_micros_per_month");
-    u.refusal = std::move(s)
-                    .WithDetail("limit_value", *u.deltas[i].limit)
+  std::vector<st::CounterDelta> deltas = {
+      {Key(t, m, "tokens"), max_tokens, plan.tokens_per_month},
+      {Key(u, m, "tokens"), max_tokens, r.limits.caps.tokens_per_month},
+      {Key(t, m, "spend_micros"), max_cost, plan.budget_micros_per_month},
+      {Key(u, m, "spend_micros"), max_cost, r.limits.caps.budget_micros_per_month}};
+  const Timestamp now = clock_.Now();
+  Reservation next;
+  std::optional<Status> refusal;
+  // One unit: the turn's admission when it was only prepared (with the charges noted meanwhile,
+  // taken with this call's spend: `used + call + fee <= limit` is the two conditional increments
+  // in one), pending settlements, and this call's worst case. A refusal rolls all of them back.
+  Status st = db_.WriteReadCommitted([&](st::Tx& tx) -> Status {
+    next = r;  // inside the unit of work: a backend may run it more than once
+    refusal.reset();
+    std::vector<st::CounterDelta> taken = deltas;
+    if (next.admission_pending) {
+      GH_RETURN_IF_ERROR(AdmitIn(tx, next, now, refusal));
+      taken[2].amount += next.pending_charge;
+      taken[3].amount += next.pending_charge;
+      next.pending_charge = 0;
+    }
+    GH_RETURN_IF_ERROR(
+        FlushIn(tx, next, kSpendRank));  // settlements first: what they free is usable now
+    GH_ASSIGN_OR_RETURN(auto refused, st::counters::TryApply(tx, next.tenant, taken));
+    if (refused) {
+      const size_t i = *refused;
+      const bool tokens = i < 2;
+      const char* level = i % 2 == 0 ? "plan's" : "user's";
+      Status s =
+          tokens
+              ? Status::ResourceExhausted(
+                    fmt::format("the {} monthly token limit is reached", level), "quota_exceeded")
+                    .WithDetail("limit", i == 0 ? "tokens_per_month" : "user_tokens_per_month")
+              : Status::ResourceExhausted(fmt::format("the {} monthly budget is spent", level),
+                                          "budget_exceeded")
+                    .WithDetail("limit", i == 2 ? "budget_micros_per_month"
+                                                : "user_budget_micros_per_month");
+      refusal = std::move(s)
+                    .WithDetail("limit_value", *deltas[i].limit)
                     .WithRetryAfter(next.windows.seconds_to_month_end);
-    return Status::Cancelled("refused");
-  }
-  return FlushIn(tx, next);
-}
-
-Status QuotaService::ConcludeModelCall(Reservation& r, ModelCallUnit& u, Status st,
-                                       int64_t max_tokens, int64_t max_cost) {
-  if (u.refusal) return *u.refusal;
+      return Status::Cancelled("refused");
+    }
+    return FlushIn(tx, next);
+  });
+  if (refusal) return *refusal;
   GH_RETURN_IF_ERROR(st);
-  r = std::move(u.next);
-  r.call_deltas = std::move(u.deltas);
+  r = std::move(next);
+  r.call_deltas = std::move(deltas);
   r.call_tokens = max_tokens;
   r.call_cost = max_cost;
   return Status::Ok();
-}
-
-Status QuotaService::ReserveModelCall(Reservation& r, int64_t max_tokens, int64_t max_cost) {
-  ModelCallUnit u = PrepareModelCall(r, max_tokens, max_cost, clock_.Now());
-  Status st = db_.WriteReadCommitted([&](st::Tx& tx) { return ModelCallIn(tx, r, u); });
-  return ConcludeModelCall(r, u, std::move(st), max_tokens, max_cost);
-}
-
-boost::asio::awaitable<Status> QuotaService::ReserveModelCallAsync(Reservation& r,
-                                                                   int64_t max_tokens,
-                                                                   int64_t max_cost) {
-  if (!group_writer_) co_return ReserveModelCall(r, max_tokens, max_cost);
-  ModelCallUnit u = PrepareModelCall(r, max_tokens, max_cost, clock_.Now());
-  st::GroupWriter& writer = *group_writer_;
-  // The unit runs on the writer's thread while this coroutine waits: `r` and `u` live in its frame.
-  Status st = co_await AsyncStatus(
-      [&](std::function<void(Status)> done) {
-        writer.Submit([&](st::Tx& tx) { return ModelCallIn(tx, r, u); }, std::move(done));
-      },
-      boost::asio::use_awaitable);
-  co_return ConcludeModelCall(r, u, std::move(st), max_tokens, max_cost);
 }
 
 std::vector<st::CounterDelta> QuotaService::SettlementOf(const Reservation& r, int64_t input_tokens,

@@ -23,7 +23,6 @@
 //   early, never admit one past a limit.
 #pragma once
 
-#include <boost/asio/awaitable.hpp>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -34,7 +33,6 @@
 #include "common/ids.h"
 #include "common/timezone.h"
 #include "storage/database.h"
-#include "storage/group_writer.h"
 #include "storage/limits_repository.h"
 #include "storage/records.h"
 #include "tenancy/directory.h"
@@ -119,13 +117,6 @@ class QuotaService {
   // (429 budget_exceeded); first, when the turn is only prepared, admits it (see PrepareTurn) and
   // takes the pending charge. Call SettleModelCall(Later) after the call, whatever its outcome.
   Status ReserveModelCall(Reservation& r, int64_t max_tokens, int64_t max_cost_micros);
-  // The same, awaited: with a GroupWriter (SetGroupWriter) the unit is committed together with
-  // other requests' units on the writer's thread, so the awaiting I/O thread never waits for the
-  // database's write lock; without one it is ReserveModelCall.
-  boost::asio::awaitable<Status> ReserveModelCallAsync(Reservation& r, int64_t max_tokens,
-                                                       int64_t max_cost_micros);
-  // Borrowed; SQLite only (see storage/group_writer.h). Null: every unit its own transaction.
-  void SetGroupWriter(storage::GroupWriter* writer) { group_writer_ = writer; }
   // Settles the call in flight to the real figures, in a transaction of its own.
   Status SettleModelCall(Reservation& r, int64_t input_tokens, int64_t output_tokens,
                          int64_t cost_micros);
@@ -161,23 +152,10 @@ class QuotaService {
   // Writes the pending settlements of counters up to `up_to_rank` in lock order (see quota.cc).
   static constexpr int kSpendRank = 2;
   static Status FlushIn(storage::Tx& tx, Reservation& r, int up_to_rank = 3);
-  // ReserveModelCall's unit and its conclusion, shared by the two ways of running it.
-  struct ModelCallUnit {
-    std::vector<storage::CounterDelta> deltas;
-    Timestamp now;
-    Reservation next;
-    std::optional<Status> refusal;
-  };
-  static ModelCallUnit PrepareModelCall(const Reservation& r, int64_t max_tokens,
-                                        int64_t max_cost_micros, Timestamp now);
-  static Status ModelCallIn(storage::Tx& tx, const Reservation& r, ModelCallUnit& u);
-  static Status ConcludeModelCall(Reservation& r, ModelCallUnit& u, Status st, int64_t max_tokens,
-                                  int64_t max_cost_micros);
 
   storage::Database& db_;
   const Clock& clock_;
   Directory* directory_;
-  storage::GroupWriter* group_writer_ = nullptr;
   std::mutex zones_mu_;
   std::map<std::string, std::unique_ptr<TimeZone>> zones_;
 };
