@@ -334,6 +334,21 @@ namespace {
 
 // Opens a session within the plan's concurrent-session limit (check-then-act: a serialisable
 // Write).
+// A new session of `who`, opened at `now`, lasting as long as the plan allows.
+st::SessionRecord NewSession(Random& random, const identity::Principal& who,
+                             const tenancy::Plan& plan, int64_t now) {
+  return {SessionId(random.Uuid()),
+          who.tenant_id,
+          who.user_id,
+          "",
+          now,
+          now,
+          now + plan.session_minutes * kMinute,
+          {},
+          0,
+          0};
+}
+
 Status InsertSessionIn(st::Tx& tx, const st::SessionRecord& s, const tenancy::Plan& plan,
                        int64_t now) {
   GH_ASSIGN_OR_RETURN(int64_t open,
@@ -355,16 +370,7 @@ Status InsertSessionIn(st::Tx& tx, const st::SessionRecord& s, const tenancy::Pl
 Result<st::SessionRecord> ChatService::CreateSession(const identity::Principal& who,
                                                      const tenancy::Plan& plan) {
   const int64_t now = clock_.NowUnixMillis();
-  st::SessionRecord s{SessionId(random_.Uuid()),
-                      who.tenant_id,
-                      who.user_id,
-                      "",
-                      now,
-                      now,
-                      now + plan.session_minutes * kMinute,
-                      {},
-                      0,
-                      0};
+  const st::SessionRecord s = NewSession(random_, who, plan, now);
   GH_RETURN_IF_ERROR(db_.Write([&](st::Tx& tx) { return InsertSessionIn(tx, s, plan, now); }));
   return s;
 }
@@ -409,16 +415,7 @@ Result<st::SessionRecord> ChatService::OpenSessionFor(const ChatRequest& r, int6
   const identity::Principal& who = r.principal;
   if (!r.session_id) {  // a new session, opened already busy: one transaction
     const int64_t opened = clock_.NowUnixMillis();
-    st::SessionRecord created{SessionId(random_.Uuid()),
-                              who.tenant_id,
-                              who.user_id,
-                              "",
-                              opened,
-                              opened,
-                              opened + r.plan->session_minutes * kMinute,
-                              {},
-                              0,
-                              0};
+    const st::SessionRecord created = NewSession(random_, who, *r.plan, opened);
     GH_RETURN_IF_ERROR(db_.Write([&](st::Tx& tx) -> Status {
       GH_RETURN_IF_ERROR(InsertSessionIn(tx, created, *r.plan, opened));
       GH_ASSIGN_OR_RETURN(bool busy, st::sessions::TryMarkBusy(tx, who.tenant_id, created.id, now,
@@ -714,9 +711,8 @@ Awaitable<Result<ChatOutcome>> ChatService::ContinueAfterApproval(const Continua
     GH_ASSIGN_OR_RETURN(int64_t seq, st::messages::NextSeq(tx, who.tenant_id, r.session_id));
     std::vector<agent::ChatMessage> to_store = {asked, answered};
     to_store.insert(to_store.end(), ar.new_messages.begin(), ar.new_messages.end());
-    GH_ASSIGN_OR_RETURN(int64_t added,
-                        StoreMessages(tx, random_, who, r.session_id, seq, to_store,
-                                      out.message_id, ToUnixMillis(finished)));
+    GH_ASSIGN_OR_RETURN(int64_t added, StoreMessages(tx, random_, who, r.session_id, seq, to_store,
+                                                     out.message_id, ToUnixMillis(finished)));
     GH_RETURN_IF_ERROR(st::usage::Insert(
         tx, {random_.Uuid(), who.tenant_id, who.user_id, r.session_id, out.message_id, r.trace_id,
              model->name, ar.usage.input_tokens, ar.usage.output_tokens, ar.tool_calls,
@@ -862,15 +858,13 @@ Awaitable<Result<CompletionOutcome>> ChatService::Complete(const CompletionReque
   // completions' settlements in one transaction would lock counter rows in no common order (see
   // metering::Batch::writes), so it keeps its own there.
   tenancy::Reservation res_copy;
-  const st::UsageRecord record{random_.Uuid(),     who.tenant_id,       who.user_id,
-                               SessionId(),        MessageId(out.id),   r.trace_id,
-                               out.model,          used.input_tokens,   used.output_tokens,
-                               0,                  out.latency_ms,      status,
-                               DayKey(started),    ToUnixMillis(finished)};
+  const st::UsageRecord record{
+      random_.Uuid(), who.tenant_id, who.user_id,       SessionId(),           MessageId(out.id),
+      r.trace_id,     out.model,     used.input_tokens, used.output_tokens,    0,
+      out.latency_ms, status,        DayKey(started),   ToUnixMillis(finished)};
   const bool settle = turn.ok() || consumed;
   auto save = [&](st::Tx& tx) -> Status {
-    if (reservation)
-      res_copy = *reservation;  // inside the unit: it may run more than once
+    if (reservation) res_copy = *reservation;  // inside the unit: it may run more than once
     GH_RETURN_IF_ERROR(st::usage::Insert(tx, record));
     if (reservation) {
       if (settle) {

@@ -294,8 +294,8 @@ TEST_F(CompleteTest, WithMeteringTheUsageRecordAndSettlementRideInTheRecordersTr
   EXPECT_EQ(records[0].message_id.value(), out->id);
   std::vector<storage::UsageEventRow> events;
   ASSERT_TRUE(db_->Read([&](storage::Tx& tx) -> Status {
-                   GH_ASSIGN_OR_RETURN(events, storage::usage_events::List(tx, who_.tenant_id, 0,
-                                                                           INT64_MAX, 100));
+                   GH_ASSIGN_OR_RETURN(
+                       events, storage::usage_events::List(tx, who_.tenant_id, 0, INT64_MAX, 100));
                    return Status::Ok();
                  })
                   .ok());

@@ -35,9 +35,9 @@ const std::set<std::string>& KnownKeys() {
       // metering and observability (src/metering, src/observability)
       "prices.file", "prices.markup_percent", "metering.event_retention_days",
       "metering.rollup_retention_days", "metering.monthly_rollup_retention_days",
-      "metering.durable_commits",
-      "traces.retention_days", "otlp.endpoint", "otlp.headers", "otlp.service_name",
-      "otlp.max_queue_spans", "alerts.webhook_url", "alerts.webhook_secret", "metrics.bearer_token",
+      "metering.durable_commits", "traces.retention_days", "otlp.endpoint", "otlp.headers",
+      "otlp.service_name", "otlp.max_queue_spans", "alerts.webhook_url", "alerts.webhook_secret",
+      "metrics.bearer_token",
       // token vault and asynchronous approvals (src/vault, src/approvals)
       "vault.allow_insecure_http", "vault.refresh_skew_seconds", "vault.flow_ttl_seconds",
       "approvals.ciba_interval_seconds", "approvals.ciba_default_expiry_seconds",

@@ -309,9 +309,8 @@ Result<int64_t> Recorder::Purge() {
     GH_RETURN_IF_ERROR(db_.WriteReadCommitted(
         [&](st::Tx& tx) { return st::cost_rollups::PurgeMonthlyUserBefore(tx, month); }));
   }
-  GH_RETURN_IF_ERROR(db_.WriteReadCommitted([&](st::Tx& tx) {
-    return st::metering_groups::PurgeBefore(tx, now - kDayMs).status();
-  }));
+  GH_RETURN_IF_ERROR(db_.WriteReadCommitted(
+      [&](st::Tx& tx) { return st::metering_groups::PurgeBefore(tx, now - kDayMs).status(); }));
   if (r.trace_days > 0) {
     const int64_t cutoff_us = (now - r.trace_days * kDayMs) * 1000;
     for (;;) {

@@ -54,6 +54,16 @@ class RecorderTest : public ::testing::TestWithParam<std::string> {
     EXPECT_TRUE(db.ok()) << db.status().message();
     return db.ok() ? std::move(db).value() : nullptr;
   }
+  // Commits `b` through `rec` from a coroutine on an io_context of its own, as a request does.
+  static Status CommitOn(Recorder& rec, Batch b) {
+    boost::asio::io_context io;
+    Status got = Status::Internal("not run");
+    boost::asio::co_spawn(
+        io, [&]() -> boost::asio::awaitable<void> { got = co_await rec.Commit(std::move(b)); },
+        boost::asio::detached);
+    io.run();
+    return got;
+  }
   Recorder& recorder() {
     if (!recorder_)
       recorder_ =
@@ -225,18 +235,9 @@ TEST_P(RecorderTest, ConcurrentRequestsAreCommittedTogether) {
     for (int i = 0; i < kPerThread; ++i) mine.push_back(RandomEvent(seed));
     threads.emplace_back([&, mine] {
       for (const auto& e : mine) {
-        boost::asio::io_context io;
-        Status got = Status::Internal("not run");
         Batch b;
         b.events.push_back(e);
-        boost::asio::co_spawn(
-            io,
-            [&]() -> boost::asio::awaitable<void> {
-              got = co_await recorder().Commit(std::move(b));
-            },
-            boost::asio::detached);
-        io.run();
-        if (!got.ok()) ++failures;
+        if (!CommitOn(recorder(), std::move(b)).ok()) ++failures;
       }
     });
   }
@@ -281,20 +282,12 @@ TEST_P(RecorderTest, GroupsAreCommittedDurablyUnlessTurnedOff) {
 // its caller's commit after three attempts, and nothing of the group is stored.
 TEST_P(RecorderTest, AGroupsWritesShareItsTransactionAndItsRetries) {
   std::mt19937_64 rng(21);
-  auto commit = [&](Batch b) {
-    boost::asio::io_context io;
-    Status got = Status::Internal("not run");
-    boost::asio::co_spawn(
-        io, [&]() -> boost::asio::awaitable<void> { got = co_await recorder().Commit(std::move(b)); },
-        boost::asio::detached);
-    io.run();
-    return got;
-  };
+  auto commit = [&](Batch b) { return CommitOn(recorder(), std::move(b)); };
   auto stored = [&](const UsageEvent& e) {
     int64_t n = -1;
     EXPECT_TRUE(db_->Read([&](st::Tx& tx) -> Status {
-                     GH_ASSIGN_OR_RETURN(auto rows,
-                                         st::usage_events::List(tx, e.tenant_id, 0, INT64_MAX, 100));
+                     GH_ASSIGN_OR_RETURN(
+                         auto rows, st::usage_events::List(tx, e.tenant_id, 0, INT64_MAX, 100));
                      n = std::count_if(rows.begin(), rows.end(),
                                        [&](const auto& r) { return r.event_id == e.event_id; });
                      return Status::Ok();
@@ -369,19 +362,15 @@ TEST_P(RecorderTest, AGroupRunAgainAfterALostCommitAcknowledgementIsNotAppliedTw
     Recorder rec(flaky, clock_, RecorderOptions{}, nullptr, nullptr, nullptr);
     Batch b;
     b.events.push_back(e);
-    boost::asio::io_context io;
-    boost::asio::co_spawn(
-        io, [&]() -> boost::asio::awaitable<void> { got = co_await rec.Commit(std::move(b)); },
-        boost::asio::detached);
-    io.run();
+    got = CommitOn(rec, std::move(b));
   }
   EXPECT_TRUE(got.ok()) << got.ToString();
   ASSERT_TRUE(db_->Read([&](st::Tx& tx) -> Status {
                    GH_ASSIGN_OR_RETURN(auto rows,
                                        st::usage_events::List(tx, e.tenant_id, 0, INT64_MAX, 10));
                    EXPECT_EQ(rows.size(), 1u);
-                   GH_ASSIGN_OR_RETURN(auto month,
-                                       st::cost_rollups::Month(tx, e.tenant_id, e.day.substr(0, 7)));
+                   GH_ASSIGN_OR_RETURN(
+                       auto month, st::cost_rollups::Month(tx, e.tenant_id, e.day.substr(0, 7)));
                    EXPECT_EQ(month.cost_micros, 1234) << "the month's total once, not twice";
                    return Status::Ok();
                  })

@@ -1,10 +1,10 @@
 // The storage suite: written once, run against every backend — SQLite on a temp file, and a real
 // PostgreSQL (GH_TEST_POSTGRES_URL, or a private server this binary starts; see
 // testing/postgres_server.h). Each test gets a fresh, empty database.
-#include <latch>
-#include <mutex>
 #include <gtest/gtest.h>
 #include <unistd.h>
+#include <latch>
+#include <mutex>
 
 #include <atomic>
 #include <barrier>
@@ -677,19 +677,18 @@ TEST(SqliteDurableWriteTest, TheWalIsSyncedAfterADurableCommitOnly) {
   ASSERT_TRUE(Migrate(*db).ok());
   const int after_migrations = syncs.load();
   EXPECT_EQ(after_migrations, 0) << "plain writes do not sync";
-  ASSERT_TRUE(db->WriteDurable([](Tx& tx) {
-                  return tenants::Insert(tx, {TenantId("acme"), "Acme", "basic", "active", "UTC", 1});
-                })
-                  .ok());
+  ASSERT_TRUE(
+      db->WriteDurable([](Tx& tx) {
+          return tenants::Insert(tx, {TenantId("acme"), "Acme", "basic", "active", "UTC", 1});
+        }).ok());
   EXPECT_EQ(syncs.load(), 1);
   EXPECT_EQ(db->WriteDurable([](Tx&) { return Status::Conflict("no"); }).code(),
             StatusCode::kConflict);
   EXPECT_EQ(syncs.load(), 1) << "nothing committed, nothing to sync";
-  ASSERT_TRUE(db->Write([](Tx& tx) {
-                  return tenants::Insert(
-                      tx, {TenantId("globex"), "Globex", "basic", "active", "UTC", 1});
-                })
-                  .ok());
+  ASSERT_TRUE(
+      db->Write([](Tx& tx) {
+          return tenants::Insert(tx, {TenantId("globex"), "Globex", "basic", "active", "UTC", 1});
+        }).ok());
   EXPECT_EQ(syncs.load(), 1);
   db.reset();
   fs::remove_all(dir);
