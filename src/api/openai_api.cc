@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "observability/trace_context.h"
 #include "api/guarded_sse.h"
 #include "api/json_io.h"
 #include "api/openai_wire.h"
@@ -88,7 +89,7 @@ Awaitable<Status> HandleCompletion(Services& s, RequestContext& ctx) {
   GH_CO_ASSIGN_OR_RETURN(openai::ChatCompletionParams params,
                          openai::ParseChatCompletionRequest(body));
   if (ctx.trace_id.empty())
-    ctx.trace_id = TraceId(HexEncode(s.random.Bytes(16)));  // the metering filter's
+    ctx.trace_id = TraceId(observability::NewTraceId(s.clock.NowUnixMillis(), s.random));  // else the metering filter's
 
   chat::CompletionRequest req;
   req.principal = *ctx.principal;

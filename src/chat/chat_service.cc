@@ -88,7 +88,7 @@ Result<int64_t> StoreMessages(st::Tx& tx, Random& random, const identity::Princi
     std::optional<std::string> call_id;
     if (!m.tool_call_id.empty()) call_id = m.tool_call_id;
     GH_RETURN_IF_ERROR(st::messages::Insert(
-        tx, {answer ? answer_id : MessageId(random.Uuid()), who.tenant_id, session, who.user_id,
+        tx, {answer ? answer_id : MessageId(random.TimeOrderedUuid(at)), who.tenant_id, session, who.user_id,
              seq++, std::string(agent::RoleName(m.role)), m.content, calls, call_id, at}));
     ++added;
   }
@@ -458,7 +458,7 @@ Awaitable<Result<ChatOutcome>> ChatService::Chat(const ChatRequest& r,
 
   ChatOutcome out;
   out.session_id = session.id;
-  out.message_id = MessageId(random_.Uuid());
+  out.message_id = MessageId(random_.TimeOrderedUuid(now));
   out.trace_id = r.trace_id;
   out.model = model->name;
 
@@ -561,7 +561,7 @@ Awaitable<Result<ChatOutcome>> ChatService::Chat(const ChatRequest& r,
     int64_t added = 0;
     GH_ASSIGN_OR_RETURN(int64_t seq, st::messages::NextSeq(tx, who.tenant_id, session.id));
     if (result.ok() || consumed) {
-      GH_RETURN_IF_ERROR(st::messages::Insert(tx, {MessageId(random_.Uuid()),
+      GH_RETURN_IF_ERROR(st::messages::Insert(tx, {MessageId(random_.TimeOrderedUuid(now)),
                                                    who.tenant_id,
                                                    session.id,
                                                    who.user_id,
@@ -578,7 +578,7 @@ Awaitable<Result<ChatOutcome>> ChatService::Chat(const ChatRequest& r,
       added += stored;
     }
     GH_RETURN_IF_ERROR(st::usage::Insert(
-        tx, {random_.Uuid(), who.tenant_id, who.user_id, session.id, out.message_id, r.trace_id,
+        tx, {random_.TimeOrderedUuid(ToUnixMillis(finished)), who.tenant_id, who.user_id, session.id, out.message_id, r.trace_id,
              out.model, ar.usage.input_tokens, ar.usage.output_tokens, ar.tool_calls,
              out.latency_ms, status, DayKey(started), ToUnixMillis(finished)}));
     GH_RETURN_IF_ERROR(st::sessions::FinishTurn(
@@ -638,7 +638,7 @@ Awaitable<Result<ChatOutcome>> ChatService::ContinueAfterApproval(const Continua
 
   ChatOutcome out;
   out.session_id = r.session_id;
-  out.message_id = MessageId(random_.Uuid());
+  out.message_id = MessageId(random_.TimeOrderedUuid(now));
   out.trace_id = r.trace_id;
   out.model = model->name;
 
@@ -714,7 +714,7 @@ Awaitable<Result<ChatOutcome>> ChatService::ContinueAfterApproval(const Continua
     GH_ASSIGN_OR_RETURN(int64_t added, StoreMessages(tx, random_, who, r.session_id, seq, to_store,
                                                      out.message_id, ToUnixMillis(finished)));
     GH_RETURN_IF_ERROR(st::usage::Insert(
-        tx, {random_.Uuid(), who.tenant_id, who.user_id, r.session_id, out.message_id, r.trace_id,
+        tx, {random_.TimeOrderedUuid(ToUnixMillis(finished)), who.tenant_id, who.user_id, r.session_id, out.message_id, r.trace_id,
              model->name, ar.usage.input_tokens, ar.usage.output_tokens, ar.tool_calls,
              out.latency_ms, status, DayKey(started), ToUnixMillis(finished)}));
     GH_RETURN_IF_ERROR(st::sessions::FinishTurn(tx, who.tenant_id, r.session_id,
@@ -859,7 +859,7 @@ Awaitable<Result<CompletionOutcome>> ChatService::Complete(const CompletionReque
   // metering::Batch::writes), so it keeps its own there.
   tenancy::Reservation res_copy;
   const st::UsageRecord record{
-      random_.Uuid(), who.tenant_id, who.user_id,       SessionId(),           MessageId(out.id),
+      random_.TimeOrderedUuid(ToUnixMillis(finished)), who.tenant_id, who.user_id, SessionId(), MessageId(out.id),
       r.trace_id,     out.model,     used.input_tokens, used.output_tokens,    0,
       out.latency_ms, status,        DayKey(started),   ToUnixMillis(finished)};
   const bool settle = turn.ok() || consumed;

@@ -2,6 +2,7 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -35,6 +36,17 @@ std::string Random::Token(size_t n_bytes) { return Base64UrlEncode(Bytes(n_bytes
 std::string Random::Uuid() {
   std::string b = Bytes(16);
   b[6] = static_cast<char>((b[6] & 0x0f) | 0x40);
+  b[8] = static_cast<char>((b[8] & 0x3f) | 0x80);
+  std::string hex = HexEncode(b);
+  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
+         hex.substr(16, 4) + "-" + hex.substr(20);
+}
+
+std::string Random::TimeOrderedUuid(int64_t now_ms) {
+  std::string b = Bytes(16);
+  const uint64_t ms = static_cast<uint64_t>(std::max<int64_t>(0, now_ms));
+  for (int i = 0; i < 6; ++i) b[i] = static_cast<char>((ms >> (8 * (5 - i))) & 0xff);
+  b[6] = static_cast<char>((b[6] & 0x0f) | 0x70);
   b[8] = static_cast<char>((b[8] & 0x3f) | 0x80);
   std::string hex = HexEncode(b);
   return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +

@@ -24,6 +24,10 @@ class Random {
   std::string Token(size_t n_bytes = 32);
   // Random UUID (version 4), lowercase.
   std::string Uuid();
+  // RFC 9562 UUIDv7: `now_ms` (Unix milliseconds) in the first 48 bits, 74 random bits after. For
+  // rows keyed by id, ids that grow with time append to the B-tree instead of touching a random
+  // page each.
+  std::string TimeOrderedUuid(int64_t now_ms);
   // n decimal digits, e.g. a verification code.
   std::string Digits(int n);
 };

@@ -81,5 +81,20 @@ TEST(RandomTest, UuidAndDigitsHaveTheRightShape) {
   EXPECT_NE(r.Token(), r.Token());
 }
 
+TEST(RandomTest, TimeOrderedUuidsAreVersion7AndSortByTime) {
+  OsRandom& r = OsRandom::Instance();
+  // 1,796,083,200,000 ms = 0x01a22ee6b000: the first 48 bits, then version 7 and the variant.
+  const std::string a = r.TimeOrderedUuid(1'796'083'200'000);
+  EXPECT_EQ(a.size(), 36u);
+  EXPECT_EQ(a.substr(0, 13), "01a22ee6-b000");
+  EXPECT_EQ(a[14], '7');
+  EXPECT_NE(std::string("89ab").find(a[19]), std::string::npos) << a;
+  const std::string b = r.TimeOrderedUuid(1'796'083'200'000);
+  EXPECT_NE(a, b);
+  const std::string c = r.TimeOrderedUuid(1'796'083'200'001);
+  EXPECT_LT(a, c);
+  EXPECT_LT(b, c);
+}
+
 }  // namespace
 }  // namespace gh

@@ -243,7 +243,8 @@ void Recorder::Run() {
     const auto t0 = SteadyClock::now();
     std::vector<st::AlertRow> alerts;
     Status st;
-    const std::string group_id = OsRandom::Instance().Token(16);
+    // Time-ordered, like the event ids: the markers append to their B-tree.
+    const std::string group_id = NewEventId(clock_.NowUnixMillis(), OsRandom::Instance());
     for (int attempt = 0; attempt < 3; ++attempt) {
       if (attempt) std::this_thread::sleep_for(std::chrono::milliseconds(attempt == 1 ? 20 : 200));
       st = WriteGroup(group_id, group, alerts);

@@ -1,5 +1,9 @@
 #include "observability/trace_context.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
+
 #include "common/strings.h"
 
 namespace gh::observability {
@@ -53,7 +57,11 @@ std::string FormatTraceparent(const TraceContext& c) {
   return "00-" + c.trace_id + "-" + c.span_id + (c.sampled ? "-01" : "-00");
 }
 
-std::string NewTraceId(Random& random) { return NonZeroHex(random, 16); }
+std::string NewTraceId(int64_t now_ms, Random& random) {
+  // 48 bits of milliseconds last until the year 10889; the random part keeps the id unguessable.
+  return fmt::format("{:012x}", static_cast<uint64_t>(std::max<int64_t>(1, now_ms)) & 0xffffffffffffULL) +
+         HexEncode(random.Bytes(10));
+}
 std::string NewSpanId(Random& random) { return NonZeroHex(random, 8); }
 
 }  // namespace gh::observability

@@ -4,6 +4,7 @@
 // sends one upstream naming its own span. Pure functions; any thread.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,7 +27,11 @@ std::string FormatTraceparent(const TraceContext& context);
 
 bool IsTraceId(std::string_view s);
 bool IsSpanId(std::string_view s);
-std::string NewTraceId(Random& random);
+// A new trace id: the first 6 bytes are `now_ms` (Unix milliseconds, big-endian), the other 10
+// random, as X-Ray and UUIDv7 lay theirs out. Traces and spans are stored keyed by trace id, so ids
+// that grow with time append to the tables' B-trees instead of touching a random page per trace.
+// (A caller's own trace id from its traceparent is kept as it is.)
+std::string NewTraceId(int64_t now_ms, Random& random);
 std::string NewSpanId(Random& random);
 
 }  // namespace gh::observability

@@ -1,5 +1,7 @@
 #include "observability/trace_context.h"
 
+#include <fmt/format.h>
+
 #include <gtest/gtest.h>
 
 namespace gh::observability {
@@ -40,9 +42,22 @@ TEST(TraceContextTest, InvalidValuesStartANewTrace) {
 TEST(TraceContextTest, NewIdsAreValid) {
   SeededRandom r(1);
   for (int i = 0; i < 100; ++i) {
-    EXPECT_TRUE(IsTraceId(NewTraceId(r)));
+    EXPECT_TRUE(IsTraceId(NewTraceId(1'796'000'000'000 + i, r)));
     EXPECT_TRUE(IsSpanId(NewSpanId(r)));
   }
+  EXPECT_TRUE(IsTraceId(NewTraceId(0, r))) << "never all zero, even at the epoch";
+}
+
+TEST(TraceContextTest, NewTraceIdsGrowWithTimeAndDifferWithin) {
+  SeededRandom r(2);
+  // 1,796,083,200,000 ms (2026-12-01T00:00:00Z) in the first 12 hex digits.
+  const std::string a = NewTraceId(1'796'083'200'000, r);
+  EXPECT_EQ(a.substr(0, 12), fmt::format("{:012x}", 1'796'083'200'000LL));
+  const std::string b = NewTraceId(1'796'083'200'000, r);
+  EXPECT_NE(a, b) << "the same millisecond: the random part tells them apart";
+  const std::string c = NewTraceId(1'796'083'200'001, r);
+  EXPECT_LT(a, c);
+  EXPECT_LT(b, c) << "a later millisecond sorts after, whatever the random part";
 }
 
 }  // namespace
