@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iterator>
 
 #include "common/log.h"
 #include "storage/repositories.h"
@@ -52,6 +53,47 @@ std::vector<st::CounterDelta> Negate(std::vector<st::CounterDelta> d) {
   }
   return d;
 }
+
+// The deltas of `all` that have a limit (checked now) and, into `tallies`, those that have none.
+// `index` maps each limited delta back to its position in `all` (for naming a refusal).
+std::vector<st::CounterDelta> SplitLimited(const std::vector<st::CounterDelta>& all,
+                                           std::vector<st::CounterDelta>& tallies,
+                                           std::vector<size_t>& index) {
+  std::vector<st::CounterDelta> limited;
+  tallies.clear();
+  index.clear();
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (all[i].limit) {
+      limited.push_back(all[i]);
+      index.push_back(i);
+    } else if (all[i].amount != 0) {
+      tallies.push_back({all[i].key, all[i].amount, {}});
+    }
+  }
+  return limited;
+}
+
+bool AnyLimited(const std::vector<st::CounterDelta>& deltas) {
+  return std::any_of(deltas.begin(), deltas.end(),
+                     [](const st::CounterDelta& d) { return d.limit.has_value(); });
+}
+
+// Whether admitting `r` has anything to check: a rate limit, or a message counter with a limit.
+bool AdmissionChecks(const Reservation& r) {
+  return r.limits.plan->requests_per_minute.has_value() || AnyLimited(r.message_deltas);
+}
+
+// The transaction of a unit that has nothing to check and nothing it must write now (every
+// counter it touches is a tally): it runs without the database. A statement here is a bug.
+class NoStatementsTx final : public st::Tx {
+ public:
+  Result<int64_t> Exec(std::string_view, const std::vector<st::Value>&) override {
+    return Status::Internal("a unit expected to need no database ran a statement");
+  }
+  Result<std::vector<st::Row>> Query(std::string_view, const std::vector<st::Value>&) override {
+    return Status::Internal("a unit expected to need no database ran a query");
+  }
+};
 
 }  // namespace
 
@@ -125,9 +167,13 @@ Status QuotaService::AdmitIn(st::Tx& tx, Reservation& r, Timestamp now,
       return Status::Cancelled("refused");
     }
   }
-  GH_ASSIGN_OR_RETURN(auto refused, st::counters::TryApply(tx, r.tenant, r.message_deltas));
+  std::vector<size_t> index;
+  const std::vector<st::CounterDelta> limited =
+      SplitLimited(r.message_deltas, r.message_tallies, index);
+  GH_ASSIGN_OR_RETURN(auto refused, st::counters::TryApply(tx, r.tenant, limited));
   if (refused) {
-    const size_t i = *refused;
+    r.message_tallies.clear();
+    const size_t i = index[*refused];
     const bool daily = i % 2 == 0;
     refusal =
         Status::ResourceExhausted(fmt::format("the {} limit of {} messages per {} is reached",
@@ -160,11 +206,18 @@ Result<Reservation> QuotaService::ReserveTurn(const TenantId& tenant, const User
   const Timestamp now = clock_.Now();
   Reservation r;
   std::optional<Status> refusal;
-  Status st = db_.WriteReadCommitted([&](st::Tx& tx) -> Status {
+  auto unit = [&](st::Tx& tx) -> Status {
     r = prepared;  // inside the unit of work: a backend may run it more than once
     refusal.reset();
     return AdmitIn(tx, r, now, refusal);
-  });
+  };
+  Status st = Status::Ok();
+  if (AdmissionChecks(prepared)) {
+    st = db_.WriteReadCommitted(unit);
+  } else {
+    NoStatementsTx none;
+    st = unit(none);
+  }
   if (refusal) return *refusal;
   if (!st.ok()) return st;
   return r;
@@ -228,21 +281,36 @@ Status QuotaService::ReserveModelCall(Reservation& r, int64_t max_tokens, int64_
   // One unit: the turn's admission when it was only prepared (with the charges noted meanwhile,
   // taken with this call's spend: `used + call + fee <= limit` is the two conditional increments
   // in one), pending settlements, and this call's worst case. A refusal rolls all of them back.
-  Status st = db_.WriteReadCommitted([&](st::Tx& tx) -> Status {
+  // Counters without a limit only tally: not written now. The fee's share of them is kept
+  // whatever the call does (pending, written with the settlement or the release); the call's worst
+  // case on them only if the call never settles (see SettleIn).
+  std::vector<st::CounterDelta> call_tallies;
+  std::vector<size_t> index;  // limited_call[j] is deltas[index[j]]
+  const std::vector<st::CounterDelta> limited_call = SplitLimited(deltas, call_tallies, index);
+  const bool in_db = (r.admission_pending && AdmissionChecks(r)) || !limited_call.empty();
+  auto unit = [&](st::Tx& tx) -> Status {
     next = r;  // inside the unit of work: a backend may run it more than once
     refusal.reset();
-    std::vector<st::CounterDelta> taken = deltas;
+    std::vector<st::CounterDelta> taken = limited_call;
+    std::vector<st::CounterDelta> fee_tallies;
     if (next.admission_pending) {
       GH_RETURN_IF_ERROR(AdmitIn(tx, next, now, refusal));
-      taken[2].amount += next.pending_charge;
-      taken[3].amount += next.pending_charge;
+      const int64_t fee = next.pending_charge;
       next.pending_charge = 0;
+      for (size_t i : {size_t{2}, size_t{3}}) {  // the spend counters
+        if (fee == 0) break;
+        auto j = std::find(index.begin(), index.end(), i);
+        if (j != index.end())
+          taken[static_cast<size_t>(j - index.begin())].amount += fee;
+        else
+          fee_tallies.push_back({deltas[i].key, fee, {}});
+      }
     }
-    GH_RETURN_IF_ERROR(
-        FlushIn(tx, next, kSpendRank));  // settlements first: what they free is usable now
+    // Settlements first: what they free is usable now.
+    if (in_db) GH_RETURN_IF_ERROR(FlushIn(tx, next, kSpendRank));
     GH_ASSIGN_OR_RETURN(auto refused, st::counters::TryApply(tx, next.tenant, taken));
     if (refused) {
-      const size_t i = *refused;
+      const size_t i = index[*refused];
       const bool tokens = i < 2;
       const char* level = i % 2 == 0 ? "plan's" : "user's";
       Status s =
@@ -259,12 +327,24 @@ Status QuotaService::ReserveModelCall(Reservation& r, int64_t max_tokens, int64_
                     .WithRetryAfter(next.windows.seconds_to_month_end);
       return Status::Cancelled("refused");
     }
-    return FlushIn(tx, next);
-  });
+    if (in_db) GH_RETURN_IF_ERROR(FlushIn(tx, next));
+    Accumulate(next.pending_adjust, fee_tallies);
+    return Status::Ok();
+  };
+  Status st = Status::Ok();
+  if (in_db) {
+    st = db_.WriteReadCommitted(unit);
+  } else {
+    // Nothing limited: no transaction. Pending settlements stay pending (tallies, written with
+    // the turn's settlement).
+    NoStatementsTx none;
+    st = unit(none);
+  }
   if (refusal) return *refusal;
   GH_RETURN_IF_ERROR(st);
   r = std::move(next);
-  r.call_deltas = std::move(deltas);
+  r.call_deltas = limited_call;
+  r.call_tallies = std::move(call_tallies);
   r.call_tokens = max_tokens;
   r.call_cost = max_cost;
   return Status::Ok();
@@ -276,14 +356,22 @@ std::vector<st::CounterDelta> QuotaService::SettlementOf(const Reservation& r, i
   const std::string scopes[] = {TenantScope(), UserScope(r.user)};
   // The worst case reserved (if any) becomes the real figures. Counters in the order every unit
   // takes them (messages, tokens, spend, then the rest), so units do not deadlock on PostgreSQL.
-  const bool reserved = !r.call_deltas.empty();
+  // Only the limited counters had it applied (call_deltas); the others tally the real figures.
+  auto reserved = [&](const st::CounterKey& k) -> int64_t {
+    for (const auto& d : r.call_deltas)
+      if (d.key.scope == k.scope && d.key.period == k.period && d.key.metric == k.metric)
+        return d.amount;
+    return 0;
+  };
   std::vector<st::CounterDelta> adjust;
-  for (const auto& scope : scopes)
-    adjust.push_back({Key(scope, m, "tokens"),
-                      input_tokens + output_tokens - (reserved ? r.call_tokens : 0),
-                      {}});
-  for (const auto& scope : scopes)
-    adjust.push_back({Key(scope, m, "spend_micros"), cost - (reserved ? r.call_cost : 0), {}});
+  for (const auto& scope : scopes) {
+    st::CounterKey k = Key(scope, m, "tokens");
+    adjust.push_back({k, input_tokens + output_tokens - reserved(k), {}});
+  }
+  for (const auto& scope : scopes) {
+    st::CounterKey k = Key(scope, m, "spend_micros");
+    adjust.push_back({k, cost - reserved(k), {}});
+  }
   for (const auto& scope : scopes)
     for (const auto& period : {d, m}) {
       adjust.push_back({Key(scope, period, "input_tokens"), input_tokens, {}});
@@ -296,6 +384,7 @@ void QuotaService::SettleModelCallLater(Reservation& r, int64_t input_tokens, in
                                         int64_t cost) {
   Accumulate(r.pending_adjust, SettlementOf(r, input_tokens, output_tokens, cost));
   r.call_deltas.clear();
+  r.call_tallies.clear();
   r.call_tokens = r.call_cost = 0;
 }
 
@@ -339,6 +428,10 @@ Status QuotaService::Charge(Reservation& r, int64_t cost) {
     return Status::Ok();
   }
   const std::vector<st::CounterDelta> deltas = ChargeDeltas(r, cost);
+  if (!AnyLimited(deltas)) {  // no budget to check: a tally, written by the reservation's next unit
+    Accumulate(r.pending_adjust, deltas);
+    return Status::Ok();
+  }
   Reservation next;
   std::optional<Status> refusal;
   Status st = db_.WriteReadCommitted([&](st::Tx& tx) -> Status {
@@ -359,22 +452,36 @@ Status QuotaService::Charge(Reservation& r, int64_t cost) {
 }
 
 Status QuotaService::SettleIn(st::Tx& tx, Reservation& r) {
-  GH_RETURN_IF_ERROR(FlushIn(tx, r));
+  // The message is kept: its tallies too.
+  Accumulate(r.pending_adjust, r.message_tallies);
+  r.message_tallies.clear();
   if (r.call_tokens || r.call_cost) {
-    // A model call that never settled (its client went away): keep the worst case it reserved.
+    // A model call that never settled (its client went away): keep the worst case it reserved,
+    // and tally it where nothing was reserved.
+    Accumulate(r.pending_adjust, r.call_tallies);
     r.call_deltas.clear();
+    r.call_tallies.clear();
     r.call_tokens = r.call_cost = 0;
   }
+  GH_RETURN_IF_ERROR(FlushIn(tx, r));
   r.open = false;
   return Status::Ok();
 }
 
 Status QuotaService::ReleaseIn(st::Tx& tx, Reservation& r) {
   // Messages, then everything else in lock order (see LockRank).
-  if (r.open) GH_RETURN_IF_ERROR(st::counters::Adjust(tx, r.tenant, Negate(r.message_deltas)));
+  // (Only the limited message counters were applied; the tallies were never written.)
+  if (r.open) {
+    std::vector<st::CounterDelta> applied;
+    std::copy_if(r.message_deltas.begin(), r.message_deltas.end(), std::back_inserter(applied),
+                 [](const st::CounterDelta& d) { return d.limit.has_value(); });
+    GH_RETURN_IF_ERROR(st::counters::Adjust(tx, r.tenant, Negate(std::move(applied))));
+  }
+  r.message_tallies.clear();
   Accumulate(r.pending_adjust, Negate(r.call_deltas));
   GH_RETURN_IF_ERROR(FlushIn(tx, r));
   r.call_deltas.clear();
+  r.call_tallies.clear();
   r.call_tokens = r.call_cost = 0;
   r.open = false;
   return Status::Ok();

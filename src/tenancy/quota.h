@@ -72,8 +72,16 @@ struct Reservation {
   std::vector<storage::CounterDelta> pending_adjust;
   std::optional<int64_t> remaining_day;  // messages left after this one (most restrictive level)
   std::optional<int64_t> remaining_month;
-  // The model call in flight, reserved at its worst case.
+  // Counters with no limit are tallies: nothing to check, so they are not written when the turn
+  // is admitted but with its settlement (no write at all on the way in when a plan limits
+  // nothing). The message's tallies are kept by SettleIn and dropped by ReleaseIn, as the limited
+  // message counters are kept or given back.
+  std::vector<storage::CounterDelta> message_tallies;
+  // The model call in flight, reserved at its worst case: the limited counters only
+  // (`call_deltas`, applied); the unlimited ones' worst case (`call_tallies`) is written only if
+  // the call never settles (SettleIn keeps the worst case then, as for the limited ones).
   std::vector<storage::CounterDelta> call_deltas;
+  std::vector<storage::CounterDelta> call_tallies;
   int64_t call_tokens = 0;
   int64_t call_cost = 0;
 };

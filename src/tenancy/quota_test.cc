@@ -314,5 +314,117 @@ TEST_F(QuotaTest, ADeferredSettlementIsWrittenFirstByTheNextUnitSoWhatItFreesIsU
   EXPECT_TRUE(quota.ReserveModelCall(*other, 800, 0).ok()) << "170 used, 830 free";
 }
 
+// Issue 4 ("Performance"): a counter with no limit is a tally, written with the settlement; a plan
+// that limits nothing admits without a transaction.
+class UnlimitedQuotaTest : public QuotaTest {
+ protected:
+  void SetUp() override {
+    QuotaTest::SetUp();
+    plan_.messages_per_day.reset();
+    plan_.messages_per_month.reset();
+    plan_.tokens_per_month.reset();
+    plan_.budget_micros_per_month.reset();
+    plan_.requests_per_minute.reset();
+  }
+  Status SettleInTx(Reservation& r) {
+    return db_->Write([&](storage::Tx& tx) { return QuotaService::SettleIn(tx, r); });
+  }
+};
+
+TEST_F(UnlimitedQuotaTest, APlanThatLimitsNothingAdmitsWithoutATransactionAndTalliesAtSettlement) {
+  storage::CountingDatabase counting(*db_);
+  QuotaService quota(counting, clock_);
+  Reservation r = quota.PrepareTurn(tenant_, user_, L());
+  ASSERT_TRUE(quota.Charge(r, 100).ok());
+  ASSERT_TRUE(quota.ReserveModelCall(r, 900, 700).ok());
+  EXPECT_EQ(counting.writes(), 0) << "nothing to check, nothing written on the way in";
+  EXPECT_TRUE(r.open);
+  EXPECT_FALSE(r.admission_pending);
+  EXPECT_FALSE(r.remaining_day.has_value()) << "no limit, nothing remaining to report";
+  EXPECT_EQ(quota.Usage(tenant_, std::nullopt, L())->day.messages, 0);
+  quota.SettleModelCallLater(r, 300, 20, 250);
+  ASSERT_TRUE(SettleInTx(r).ok());
+  for (const std::optional<UserId>& who : {std::optional<UserId>(), std::optional<UserId>(user_)}) {
+    auto usage = quota.Usage(tenant_, who, L());
+    EXPECT_EQ(usage->day.messages, 1);
+    EXPECT_EQ(usage->month.messages, 1);
+    EXPECT_EQ(usage->month.spend_micros, 350) << "the fee and the real cost, never the worst case";
+    EXPECT_EQ(usage->day.input_tokens, 300);
+    EXPECT_EQ(usage->month.output_tokens, 20);
+  }
+  EXPECT_TRUE(r.pending_adjust.empty());
+  EXPECT_TRUE(r.message_tallies.empty());
+}
+
+TEST_F(UnlimitedQuotaTest, AReleasedTurnTalliesNoMessageButKeepsItsFee) {
+  Reservation r = quota_->PrepareTurn(tenant_, user_, L());
+  ASSERT_TRUE(quota_->Charge(r, 100).ok());
+  ASSERT_TRUE(quota_->ReserveModelCall(r, 900, 700).ok());
+  ASSERT_TRUE(quota_->Release(r).ok());
+  auto usage = quota_->Usage(tenant_, user_, L());
+  EXPECT_EQ(usage->day.messages, 0) << "the message went back";
+  EXPECT_EQ(usage->month.spend_micros, 100) << "the invocation fee is kept, as on a limited plan";
+  EXPECT_FALSE(r.open);
+}
+
+TEST_F(UnlimitedQuotaTest, ACallThatNeverSettledTalliesItsWorstCase) {
+  auto r = quota_->ReserveTurn(tenant_, user_, L());
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(quota_->ReserveModelCall(*r, 900, 700).ok());
+  ASSERT_TRUE(SettleInTx(*r).ok()) << "the client went away before the call settled";
+  auto usage = quota_->Usage(tenant_, std::nullopt, L());
+  EXPECT_EQ(usage->month.spend_micros, 700) << "the worst case is kept, as a limited counter keeps it";
+  EXPECT_EQ(usage->day.messages, 1);
+}
+
+TEST_F(UnlimitedQuotaTest, AUsersCapIsCheckedWhenThePlanLimitsNothing) {
+  storage::UserCaps caps;
+  caps.messages_per_day = 1;
+  caps.budget_micros_per_month = 1'000;
+  Reservation r = quota_->PrepareTurn(tenant_, user_, L(nullptr, caps));
+  ASSERT_TRUE(quota_->ReserveModelCall(r, 10, 600).ok());
+  EXPECT_EQ(r.remaining_day, 0);
+  Reservation again = quota_->PrepareTurn(tenant_, user_, L(nullptr, caps));
+  Status refused = quota_->ReserveModelCall(again, 10, 10);
+  ASSERT_EQ(refused.error_code(), "quota_exceeded");
+  bool named = false;
+  for (const auto& [k, v] : refused.details())
+    named |= k == "limit" && std::get<std::string>(v) == "user_messages_per_day";
+  EXPECT_TRUE(named) << "the refusal names the user's cap, not a plan limit";
+  storage::UserCaps budget_only;
+  budget_only.budget_micros_per_month = 1'000;
+  Reservation third = quota_->PrepareTurn(tenant_, user_, L(nullptr, budget_only));
+  Status over = quota_->ReserveModelCall(third, 10, 500);
+  ASSERT_EQ(over.error_code(), "budget_exceeded") << "600 of 1,000 held by the first call";
+  bool user_budget = false;
+  for (const auto& [k, v] : over.details())
+    user_budget |= k == "limit" && std::get<std::string>(v) == "user_budget_micros_per_month";
+  EXPECT_TRUE(user_budget);
+}
+
+TEST_F(UnlimitedQuotaTest, ConcurrentTurnsTallyExactly) {
+  std::vector<std::thread> threads;
+  std::atomic<int> failed{0};
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 25; ++i) {
+        Reservation r = quota_->PrepareTurn(tenant_, user_, L());
+        if (!quota_->Charge(r, 1).ok() || !quota_->ReserveModelCall(r, 10, 10).ok()) {
+          failed++;
+          continue;
+        }
+        quota_->SettleModelCallLater(r, 3, 2, 5);
+        if (!SettleInTx(r).ok()) failed++;
+      }
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failed.load(), 0);
+  auto usage = quota_->Usage(tenant_, std::nullopt, L());
+  EXPECT_EQ(usage->day.messages, 200);
+  EXPECT_EQ(usage->month.spend_micros, 200 * 6);
+  EXPECT_EQ(usage->day.input_tokens, 600);
+  EXPECT_EQ(usage->day.output_tokens, 400);
+}
+
 }  // namespace
 }  // namespace gh::tenancy
