@@ -5,7 +5,7 @@
 #
 # Starts, all on 127.0.0.1 and all as this user: the mock upstream (bench/gateway/mock_upstream), an
 # nginx with a temporary config, prefix and pid file, and Gatehouse with a fresh data dir whose
-# premium plan has no message, token, budget or rate limits; registers a tenant through the API
+# premium plan has no message, token, budget or rate limits (see PLAN_LIMITS); registers a tenant through the API
 # (verification code from the outbox), logs in and creates an API key. Then, for the same POST
 # /v1/chat/completions body sent to the three targets:
 #   1. throughput (non-streaming, wrk, closed loop at a few connection counts, best of);
@@ -19,7 +19,10 @@
 # Usage: BUILD=build bench/gateway/run.sh
 # Knobs (environment): SECONDS_PER_RUN (8), WRK_CONNECTIONS ("16 64"), SEQ_REQUESTS (3000),
 #   STREAM_SEQ (150), STREAM_LEVELS ("100 250 500 1000 2000"), STREAM_SECONDS (4), KEEP=1 keeps the work dir,
-#   SETUP_ONLY=1 sets everything up, writes <work dir>/targets.env and waits (for profiling).
+#   SETUP_ONLY=1 sets everything up, writes <work dir>/targets.env and waits (for profiling),
+#   PLAN_LIMITS=finite gives the premium plan message, token and budget limits (far above what the
+#   run uses, so every admission checks them in a write transaction) instead of none; the rate
+#   limit stays off (its GCRA counts whole milliseconds: at most 60,000 requests per minute).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -29,6 +32,11 @@ SEQ_REQUESTS=${SEQ_REQUESTS:-3000}
 STREAM_SEQ=${STREAM_SEQ:-150}
 STREAM_LEVELS=${STREAM_LEVELS:-"100 250 500 1000 2000"}
 STREAM_SECONDS=${STREAM_SECONDS:-4}
+case ${PLAN_LIMITS:-none} in
+  none) LIMIT=unlimited ;;
+  finite) LIMIT=1000000000000 ;;
+  *) echo "PLAN_LIMITS is none or finite" >&2; exit 1 ;;
+esac
 
 GATEHOUSE=$BUILD/gatehouse
 MOCK=$BUILD/bench/gateway/mock_upstream
@@ -56,7 +64,7 @@ wait_for() {  # wait_for FILE PATTERN
   echo "timed out waiting for '$2' in $1:" >&2; cat "$1" >&2; exit 1
 }
 
-echo "== machine: $(nproc) cores; load before: $(uptime | sed 's/.*load average: //')"
+echo "== machine: $(nproc) cores; load before: $(uptime | sed 's/.*load average: //'); plan limits: ${PLAN_LIMITS:-none}"
 echo "== work dir: $WORK"
 
 # --- the mock upstream --------------------------------------------------------------------------
@@ -109,10 +117,10 @@ env -u OPENAI_BASE_URL -u OPENAI_API_KEY -u OPENAI_MODEL \
   GATEHOUSE_MODELS_OPENAI_BASE_URL="http://127.0.0.1:$MOCK_PORT/v1" \
   GATEHOUSE_MODELS_OPENAI_API_KEY=sk-bench \
   GATEHOUSE_MODELS_OPENAI_MODEL=mock-model \
-  GATEHOUSE_PLANS_PREMIUM_MESSAGES_PER_DAY=unlimited \
-  GATEHOUSE_PLANS_PREMIUM_MESSAGES_PER_MONTH=unlimited \
-  GATEHOUSE_PLANS_PREMIUM_TOKENS_PER_MONTH=unlimited \
-  GATEHOUSE_PLANS_PREMIUM_BUDGET_MICROS_PER_MONTH=unlimited \
+  GATEHOUSE_PLANS_PREMIUM_MESSAGES_PER_DAY=$LIMIT \
+  GATEHOUSE_PLANS_PREMIUM_MESSAGES_PER_MONTH=$LIMIT \
+  GATEHOUSE_PLANS_PREMIUM_TOKENS_PER_MONTH=$LIMIT \
+  GATEHOUSE_PLANS_PREMIUM_BUDGET_MICROS_PER_MONTH=$LIMIT \
   GATEHOUSE_PLANS_PREMIUM_REQUESTS_PER_MINUTE=unlimited \
   GATEHOUSE_PLANS_PREMIUM_CONCURRENT_SESSIONS=100000 \
   "$GATEHOUSE" serve --listen 127.0.0.1:0 --data-dir "$WORK/data" >"$WORK/gatehouse.log" 2>&1 &

@@ -863,10 +863,11 @@ Awaitable<Result<CompletionOutcome>> ChatService::Complete(const CompletionReque
       r.trace_id,     out.model,     used.input_tokens, used.output_tokens,    0,
       out.latency_ms, status,        DayKey(started),   ToUnixMillis(finished)};
   const bool settle = turn.ok() || consumed;
+  const bool in_recorder = meter && db_.dialect() == st::Dialect::kSqlite;
   auto save = [&](st::Tx& tx) -> Status {
-    if (reservation) res_copy = *reservation;  // inside the unit: it may run more than once
     GH_RETURN_IF_ERROR(st::usage::Insert(tx, record));
-    if (reservation) {
+    if (reservation && !in_recorder) {
+      res_copy = *reservation;  // inside the unit: it may run more than once
       if (settle) {
         GH_RETURN_IF_ERROR(tenancy::QuotaService::SettleIn(tx, res_copy));
       } else {
@@ -875,12 +876,20 @@ Awaitable<Result<CompletionOutcome>> ChatService::Complete(const CompletionReque
     }
     return Status::Ok();
   };
-  const bool in_recorder = meter && db_.dialect() == st::Dialect::kSqlite;
   Status saved = in_recorder ? Status::Ok() : db_.WriteReadCommitted(save);
   if (meter) {
     metering::Batch batch =
         meter->Finish(turn.ok(), turn.ok() ? std::string() : turn.status().error_code());
-    if (in_recorder) batch.writes.push_back(save);
+    if (in_recorder) {
+      batch.writes.push_back(save);
+      if (reservation) {  // the settlement, summed with the group's others per counter
+        res_copy = *reservation;
+        std::vector<st::CounterDelta> deltas = settle
+                                                   ? tenancy::QuotaService::SettleDeltas(res_copy)
+                                                   : tenancy::QuotaService::ReleaseDeltas(res_copy);
+        for (auto& d : deltas) batch.counter_deltas.emplace_back(who.tenant_id, std::move(d));
+      }
+    }
     Status recorded = co_await metering_->recorder().Commit(std::move(batch));
     if (in_recorder) {
       saved = recorded;

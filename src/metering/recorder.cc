@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "common/time_util.h"
+#include "storage/repositories.h"
 
 namespace gh::metering {
 
@@ -91,11 +92,13 @@ boost::asio::awaitable<Status> Recorder::Commit(Batch batch) {
 }
 
 void Recorder::Enqueue(Batch batch) {
-  // Writes capture their caller's state, which must outlive the commit: Commit only.
-  if (!batch.writes.empty()) {
+  // Writes capture their caller's state, which must outlive the commit; a settlement's caller
+  // must hear whether it was written: Commit only.
+  if (!batch.writes.empty() || !batch.counter_deltas.empty()) {
     log::Error("a batch with writes was enqueued without waiting: its writes are dropped",
-               {{"writes", static_cast<int64_t>(batch.writes.size())}});
+               {{"writes", static_cast<int64_t>(batch.writes.size() + batch.counter_deltas.size())}});
     batch.writes.clear();
+    batch.counter_deltas.clear();
   }
   if (batch.empty()) return;
   Push(std::move(batch), nullptr);
@@ -163,7 +166,15 @@ Status Recorder::WriteGroup(const std::string& id, std::vector<Pending>& group,
   std::vector<const std::function<Status(st::Tx&)>*> writes;
   for (const auto& p : group)
     for (const auto& w : p.batch.writes) writes.push_back(&w);
-  if (events.empty() && spans.empty() && trace_rows.empty() && writes.empty()) return Status::Ok();
+  // tenant -> counter -> the group's sum. (One writer at a time on SQLite, so the order the rows
+  // are taken in cannot deadlock; see Batch::counter_deltas.)
+  std::map<std::string, std::map<std::tuple<std::string, std::string, std::string>, int64_t>>
+      counters;
+  for (const auto& p : group)
+    for (const auto& [tenant, d] : p.batch.counter_deltas)
+      counters[tenant.value()][{d.key.scope, d.key.period, d.key.metric}] += d.amount;
+  if (events.empty() && spans.empty() && trace_rows.empty() && writes.empty() && counters.empty())
+    return Status::Ok();
 
   // Durable (an fsync of the WAL on SQLite) before the callers hear of it: one per group.
   auto unit = [&](st::Tx& tx) -> Status {
@@ -173,6 +184,13 @@ Status Recorder::WriteGroup(const std::string& id, std::vector<Pending>& group,
     GH_ASSIGN_OR_RETURN(bool fresh, st::metering_groups::Claim(tx, id, now));
     if (!fresh) return Status::Ok();
     for (const auto* w : writes) GH_RETURN_IF_ERROR((*w)(tx));
+    for (const auto& [tenant, sums] : counters) {
+      std::vector<st::CounterDelta> v;
+      v.reserve(sums.size());
+      for (const auto& [k, amount] : sums)
+        v.push_back({{std::get<0>(k), std::get<1>(k), std::get<2>(k)}, amount, {}});
+      GH_RETURN_IF_ERROR(st::counters::Adjust(tx, TenantId(tenant), v));
+    }
     GH_RETURN_IF_ERROR(st::usage_events::InsertMany(tx, events));
     for (const auto& [tenant, rows] : by_user) {
       std::vector<st::CostRow> v;

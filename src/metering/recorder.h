@@ -33,6 +33,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "audit/audit_log.h"
@@ -44,6 +45,7 @@
 #include "observability/span.h"
 #include "storage/database.h"
 #include "storage/metering_repository.h"
+#include "storage/records.h"
 
 namespace gh::metering {
 
@@ -59,11 +61,18 @@ struct Batch {
   // backend with row locks (PostgreSQL) that can deadlock against other units, so callers use
   // this on SQLite only (one write lock for the whole database).
   std::vector<std::function<Status(storage::Tx&)>> writes;
+  // Unconditional quota-counter adjustments (settlements: tenancy::QuotaService::SettleDeltas),
+  // summed per counter over the group and written once each in its transaction: a group of
+  // completions by one tenant updates each of its counters once, not once per completion. Commit
+  // only, and on SQLite only, like `writes`.
+  std::vector<std::pair<TenantId, storage::CounterDelta>> counter_deltas;
   bool empty() const {
-    return events.empty() && spans.empty() && traces.empty() && audit.empty() && writes.empty();
+    return events.empty() && spans.empty() && traces.empty() && audit.empty() && writes.empty() &&
+           counter_deltas.empty();
   }
   size_t size() const {
-    return events.size() + spans.size() + traces.size() + audit.size() + writes.size();
+    return events.size() + spans.size() + traces.size() + audit.size() + writes.size() +
+           counter_deltas.size();
   }
 };
 

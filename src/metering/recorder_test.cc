@@ -10,6 +10,9 @@
 #include <boost/asio/io_context.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <filesystem>
 #include <map>
 #include <random>
@@ -17,6 +20,7 @@
 
 #include "common/time_util.h"
 #include "metering/cost_reports.h"
+#include "storage/repositories.h"
 #include "storage/testing/counting_database.h"
 #include "storage/testing/postgres_server.h"
 
@@ -275,6 +279,140 @@ TEST_P(RecorderTest, GroupsAreCommittedDurablyUnlessTurnedOff) {
     EXPECT_EQ(counting.writes(), 1) << "durable=" << durable;
     EXPECT_EQ(counting.durable_writes(), durable ? 1 : 0) << "durable=" << durable;
   }
+}
+
+// Counts the statements that touch quota counters, and holds the first durable write until the
+// test opens the gate (so that what is queued meanwhile forms the next group).
+class CounterStatements final : public st::Database {
+ public:
+  explicit CounterStatements(st::Database& inner) : inner_(inner) {}
+  Status Read(const std::function<Status(st::Tx&)>& fn) override { return inner_.Read(fn); }
+  Status Write(const std::function<Status(st::Tx&)>& fn) override { return inner_.Write(fn); }
+  Status WriteReadCommitted(const std::function<Status(st::Tx&)>& fn) override {
+    return inner_.WriteReadCommitted(fn);
+  }
+  Status WriteDurable(const std::function<Status(st::Tx&)>& fn) override {
+    {
+      std::unique_lock lock(mu_);
+      entered_ = true;
+      cv_.notify_all();
+      cv_.wait(lock, [&] { return open_; });
+    }
+    return inner_.WriteDurable([&](st::Tx& tx) {
+      Counting counting(tx, counter_statements_);
+      return fn(counting);
+    });
+  }
+  st::Dialect dialect() const override { return inner_.dialect(); }
+  Status Ping() override { return inner_.Ping(); }
+
+  void WaitEntered() {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, std::chrono::seconds(10), [&] { return entered_; });
+  }
+  void Open() {
+    std::lock_guard lock(mu_);
+    open_ = true;
+    cv_.notify_all();
+  }
+  int counter_statements() const { return counter_statements_.load(); }
+  void Reset() { counter_statements_ = 0; }
+
+ private:
+  class Counting final : public st::Tx {
+   public:
+    Counting(st::Tx& inner, std::atomic<int>& n) : inner_(inner), n_(n) {}
+    Result<int64_t> Exec(std::string_view sql, const std::vector<st::Value>& params) override {
+      if (sql.find("quota_counters") != std::string_view::npos) ++n_;
+      return inner_.Exec(sql, params);
+    }
+    Result<std::vector<st::Row>> Query(std::string_view sql,
+                                       const std::vector<st::Value>& params) override {
+      return inner_.Query(sql, params);
+    }
+
+   private:
+    st::Tx& inner_;
+    std::atomic<int>& n_;
+  };
+  st::Database& inner_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool entered_ = false, open_ = false;
+  std::atomic<int> counter_statements_{0};
+};
+
+// Issue 4 ("Performance"): the settlements of a group's completions are summed per counter and
+// each counter is written once per group.
+TEST_P(RecorderTest, AGroupsCounterAdjustmentsAreSummedAndWrittenOncePerCounter) {
+  CounterStatements db(*db_);
+  std::mt19937_64 rng(13);
+  Recorder rec(db, clock_, RecorderOptions{}, nullptr, nullptr, nullptr);
+  const TenantId acme("acme"), globex("globex");
+  const st::CounterKey tokens{"tenant", "m:2026-12", "tokens"};
+  const st::CounterKey spend{"user:u1", "m:2026-12", "spend_micros"};
+  std::mutex mu;
+  std::vector<Status> heard;
+  auto commit = [&](Batch b) {
+    rec.AsyncCommit(std::move(b), [&](Status st) {
+      std::lock_guard lock(mu);
+      heard.push_back(st);
+    });
+  };
+  Batch first;  // held in the gate while the others queue
+  first.events.push_back(RandomEvent(rng));
+  commit(std::move(first));
+  db.WaitEntered();
+  for (int i = 1; i <= 3; ++i) {
+    Batch b;
+    b.events.push_back(RandomEvent(rng));
+    b.counter_deltas.push_back({acme, {tokens, 100 * i, {}}});
+    b.counter_deltas.push_back({acme, {spend, 10 * i, {}}});
+    b.counter_deltas.push_back({globex, {tokens, 7, {}}});
+    if (i == 3) b.counter_deltas.push_back({acme, {tokens, -50, {}}});  // a worst case given back
+    commit(std::move(b));
+  }
+  db.Open();
+  for (int i = 0; i < 1000; ++i) {
+    {
+      std::lock_guard lock(mu);
+      if (heard.size() == 4) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(heard.size(), 4u);
+  for (const auto& st : heard) EXPECT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(db.counter_statements(), 3) << "three counters, each written once for the group";
+  ASSERT_TRUE(db_->Read([&](st::Tx& tx) -> Status {
+                   GH_ASSIGN_OR_RETURN(int64_t acme_tokens, st::counters::Get(tx, acme, tokens));
+                   GH_ASSIGN_OR_RETURN(int64_t acme_spend, st::counters::Get(tx, acme, spend));
+                   GH_ASSIGN_OR_RETURN(int64_t globex_tokens,
+                                       st::counters::Get(tx, globex, tokens));
+                   EXPECT_EQ(acme_tokens, 550);
+                   EXPECT_EQ(acme_spend, 60);
+                   EXPECT_EQ(globex_tokens, 21);
+                   GH_ASSIGN_OR_RETURN(int64_t other, st::counters::Get(tx, globex, spend));
+                   EXPECT_EQ(other, 0) << "a tenant's sums stay its own";
+                   return Status::Ok();
+                 })
+                  .ok());
+}
+
+TEST_P(RecorderTest, CounterAdjustmentsAreNotTakenWithoutWaiting) {
+  std::mt19937_64 rng(17);
+  Batch b;
+  b.events.push_back(RandomEvent(rng));
+  b.counter_deltas.push_back({TenantId("acme"), {{"tenant", "m:2026-12", "tokens"}, 5, {}}});
+  recorder().Enqueue(std::move(b));
+  ASSERT_TRUE(recorder().Flush().ok());
+  ASSERT_TRUE(db_->Read([&](st::Tx& tx) -> Status {
+                   GH_ASSIGN_OR_RETURN(
+                       int64_t n,
+                       st::counters::Get(tx, TenantId("acme"), {"tenant", "m:2026-12", "tokens"}));
+                   EXPECT_EQ(n, 0) << "Enqueue drops them: its caller cannot hear of a failure";
+                   return Status::Ok();
+                 })
+                  .ok());
 }
 
 // Batch::writes run inside the group's transaction: a failure rolls the whole group back and the

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <utility>
 #include <iterator>
 
 #include "common/log.h"
@@ -451,7 +452,19 @@ Status QuotaService::Charge(Reservation& r, int64_t cost) {
   return Status::Ok();
 }
 
-Status QuotaService::SettleIn(st::Tx& tx, Reservation& r) {
+namespace {
+
+// The deltas in the order every unit takes counter rows (see LockRank).
+std::vector<st::CounterDelta> InLockOrder(std::vector<st::CounterDelta> d) {
+  std::stable_sort(d.begin(), d.end(), [](const st::CounterDelta& a, const st::CounterDelta& b) {
+    return LockRank(a) < LockRank(b);
+  });
+  return d;
+}
+
+}  // namespace
+
+std::vector<st::CounterDelta> QuotaService::SettleDeltas(Reservation& r) {
   // The message is kept: its tallies too.
   Accumulate(r.pending_adjust, r.message_tallies);
   r.message_tallies.clear();
@@ -463,28 +476,34 @@ Status QuotaService::SettleIn(st::Tx& tx, Reservation& r) {
     r.call_tallies.clear();
     r.call_tokens = r.call_cost = 0;
   }
-  GH_RETURN_IF_ERROR(FlushIn(tx, r));
   r.open = false;
-  return Status::Ok();
+  return InLockOrder(std::exchange(r.pending_adjust, {}));
 }
 
-Status QuotaService::ReleaseIn(st::Tx& tx, Reservation& r) {
-  // Messages, then everything else in lock order (see LockRank).
-  // (Only the limited message counters were applied; the tallies were never written.)
+std::vector<st::CounterDelta> QuotaService::ReleaseDeltas(Reservation& r) {
+  // The limited message counters were applied and go back; the tallies were never written.
+  std::vector<st::CounterDelta> out;
   if (r.open) {
-    std::vector<st::CounterDelta> applied;
-    std::copy_if(r.message_deltas.begin(), r.message_deltas.end(), std::back_inserter(applied),
+    std::copy_if(r.message_deltas.begin(), r.message_deltas.end(), std::back_inserter(out),
                  [](const st::CounterDelta& d) { return d.limit.has_value(); });
-    GH_RETURN_IF_ERROR(st::counters::Adjust(tx, r.tenant, Negate(std::move(applied))));
+    out = Negate(std::move(out));
   }
   r.message_tallies.clear();
   Accumulate(r.pending_adjust, Negate(r.call_deltas));
-  GH_RETURN_IF_ERROR(FlushIn(tx, r));
+  for (auto& d : InLockOrder(std::exchange(r.pending_adjust, {}))) out.push_back(std::move(d));
   r.call_deltas.clear();
   r.call_tallies.clear();
   r.call_tokens = r.call_cost = 0;
   r.open = false;
-  return Status::Ok();
+  return out;
+}
+
+Status QuotaService::SettleIn(st::Tx& tx, Reservation& r) {
+  return st::counters::Adjust(tx, r.tenant, SettleDeltas(r));
+}
+
+Status QuotaService::ReleaseIn(st::Tx& tx, Reservation& r) {
+  return st::counters::Adjust(tx, r.tenant, ReleaseDeltas(r));
 }
 
 Status QuotaService::Release(Reservation& r) {

@@ -139,6 +139,11 @@ class QuotaService {
   // message, or give it back.
   static Status SettleIn(storage::Tx& tx, Reservation& r);
   static Status ReleaseIn(storage::Tx& tx, Reservation& r);
+  // What SettleIn / ReleaseIn would write, for a caller that writes it elsewhere (the metering
+  // recorder sums a group's settlements per counter): unconditional adjustments in lock order.
+  // `r` is left as after SettleIn / ReleaseIn.
+  static std::vector<storage::CounterDelta> SettleDeltas(Reservation& r);
+  static std::vector<storage::CounterDelta> ReleaseDeltas(Reservation& r);
   // Writes pending settlements and gives back what is still reserved, in a transaction.
   Status Release(Reservation& r);
   // Writes pending settlements only (a turn whose final transaction failed).
