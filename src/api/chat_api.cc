@@ -3,11 +3,11 @@
 #include <fmt/format.h>
 
 #include "api/guarded_sse.h"
-#include "observability/trace_context.h"
 #include "api/json_io.h"
 #include "api/services.h"
 #include "common/strings.h"
 #include "http/stream.h"
+#include "observability/trace_context.h"
 
 namespace gh::api {
 
@@ -102,7 +102,8 @@ Awaitable<Status> HandleChat(Services& s, RequestContext& ctx) {
   GH_CO_ASSIGN_OR_RETURN(auto session_id, json::OptionalString(body, "session_id", 64));
   GH_CO_ASSIGN_OR_RETURN(auto model, json::OptionalString(body, "model", 200));
   if (ctx.trace_id.empty())
-    ctx.trace_id = TraceId(observability::NewTraceId(s.clock.NowUnixMillis(), s.random));  // else the metering filter's
+    ctx.trace_id = TraceId(observability::NewTraceId(s.clock.NowUnixMillis(),
+                                                     s.random));  // else the metering filter's
 
   chat::ChatRequest req;
   req.principal = *ctx.principal;

@@ -4,12 +4,12 @@
 
 #include <algorithm>
 
-#include "observability/trace_context.h"
 #include "api/guarded_sse.h"
 #include "api/json_io.h"
 #include "api/openai_wire.h"
 #include "common/strings.h"
 #include "http/stream.h"
+#include "observability/trace_context.h"
 
 namespace gh::api {
 
@@ -89,7 +89,8 @@ Awaitable<Status> HandleCompletion(Services& s, RequestContext& ctx) {
   GH_CO_ASSIGN_OR_RETURN(openai::ChatCompletionParams params,
                          openai::ParseChatCompletionRequest(body));
   if (ctx.trace_id.empty())
-    ctx.trace_id = TraceId(observability::NewTraceId(s.clock.NowUnixMillis(), s.random));  // else the metering filter's
+    ctx.trace_id = TraceId(observability::NewTraceId(s.clock.NowUnixMillis(),
+                                                     s.random));  // else the metering filter's
 
   chat::CompletionRequest req;
   req.principal = *ctx.principal;

@@ -88,8 +88,9 @@ Result<int64_t> StoreMessages(st::Tx& tx, Random& random, const identity::Princi
     std::optional<std::string> call_id;
     if (!m.tool_call_id.empty()) call_id = m.tool_call_id;
     GH_RETURN_IF_ERROR(st::messages::Insert(
-        tx, {answer ? answer_id : MessageId(random.TimeOrderedUuid(at)), who.tenant_id, session, who.user_id,
-             seq++, std::string(agent::RoleName(m.role)), m.content, calls, call_id, at}));
+        tx,
+        {answer ? answer_id : MessageId(random.TimeOrderedUuid(at)), who.tenant_id, session,
+         who.user_id, seq++, std::string(agent::RoleName(m.role)), m.content, calls, call_id, at}));
     ++added;
   }
   return added;
@@ -578,9 +579,10 @@ Awaitable<Result<ChatOutcome>> ChatService::Chat(const ChatRequest& r,
       added += stored;
     }
     GH_RETURN_IF_ERROR(st::usage::Insert(
-        tx, {random_.TimeOrderedUuid(ToUnixMillis(finished)), who.tenant_id, who.user_id, session.id, out.message_id, r.trace_id,
-             out.model, ar.usage.input_tokens, ar.usage.output_tokens, ar.tool_calls,
-             out.latency_ms, status, DayKey(started), ToUnixMillis(finished)}));
+        tx,
+        {random_.TimeOrderedUuid(ToUnixMillis(finished)), who.tenant_id, who.user_id, session.id,
+         out.message_id, r.trace_id, out.model, ar.usage.input_tokens, ar.usage.output_tokens,
+         ar.tool_calls, out.latency_ms, status, DayKey(started), ToUnixMillis(finished)}));
     GH_RETURN_IF_ERROR(st::sessions::FinishTurn(
         tx, who.tenant_id, session.id, ToUnixMillis(finished), added, TitleFrom(r.message)));
     if (reservation) {
@@ -714,9 +716,10 @@ Awaitable<Result<ChatOutcome>> ChatService::ContinueAfterApproval(const Continua
     GH_ASSIGN_OR_RETURN(int64_t added, StoreMessages(tx, random_, who, r.session_id, seq, to_store,
                                                      out.message_id, ToUnixMillis(finished)));
     GH_RETURN_IF_ERROR(st::usage::Insert(
-        tx, {random_.TimeOrderedUuid(ToUnixMillis(finished)), who.tenant_id, who.user_id, r.session_id, out.message_id, r.trace_id,
-             model->name, ar.usage.input_tokens, ar.usage.output_tokens, ar.tool_calls,
-             out.latency_ms, status, DayKey(started), ToUnixMillis(finished)}));
+        tx,
+        {random_.TimeOrderedUuid(ToUnixMillis(finished)), who.tenant_id, who.user_id, r.session_id,
+         out.message_id, r.trace_id, model->name, ar.usage.input_tokens, ar.usage.output_tokens,
+         ar.tool_calls, out.latency_ms, status, DayKey(started), ToUnixMillis(finished)}));
     GH_RETURN_IF_ERROR(st::sessions::FinishTurn(tx, who.tenant_id, r.session_id,
                                                 ToUnixMillis(finished), added, ""));
     if (r.in_record) GH_RETURN_IF_ERROR(r.in_record(tx));
@@ -858,10 +861,20 @@ Awaitable<Result<CompletionOutcome>> ChatService::Complete(const CompletionReque
   // completions' settlements in one transaction would lock counter rows in no common order (see
   // metering::Batch::writes), so it keeps its own there.
   tenancy::Reservation res_copy;
-  const st::UsageRecord record{
-      random_.TimeOrderedUuid(ToUnixMillis(finished)), who.tenant_id, who.user_id, SessionId(), MessageId(out.id),
-      r.trace_id,     out.model,     used.input_tokens, used.output_tokens,    0,
-      out.latency_ms, status,        DayKey(started),   ToUnixMillis(finished)};
+  const st::UsageRecord record{random_.TimeOrderedUuid(ToUnixMillis(finished)),
+                               who.tenant_id,
+                               who.user_id,
+                               SessionId(),
+                               MessageId(out.id),
+                               r.trace_id,
+                               out.model,
+                               used.input_tokens,
+                               used.output_tokens,
+                               0,
+                               out.latency_ms,
+                               status,
+                               DayKey(started),
+                               ToUnixMillis(finished)};
   const bool settle = turn.ok() || consumed;
   const bool in_recorder = meter && db_.dialect() == st::Dialect::kSqlite;
   auto save = [&](st::Tx& tx) -> Status {

@@ -95,8 +95,9 @@ void Recorder::Enqueue(Batch batch) {
   // Writes capture their caller's state, which must outlive the commit; a settlement's caller
   // must hear whether it was written: Commit only.
   if (!batch.writes.empty() || !batch.counter_deltas.empty()) {
-    log::Error("a batch with writes was enqueued without waiting: its writes are dropped",
-               {{"writes", static_cast<int64_t>(batch.writes.size() + batch.counter_deltas.size())}});
+    log::Error(
+        "a batch with writes was enqueued without waiting: its writes are dropped",
+        {{"writes", static_cast<int64_t>(batch.writes.size() + batch.counter_deltas.size())}});
     batch.writes.clear();
     batch.counter_deltas.clear();
   }

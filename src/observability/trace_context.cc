@@ -59,7 +59,8 @@ std::string FormatTraceparent(const TraceContext& c) {
 
 std::string NewTraceId(int64_t now_ms, Random& random) {
   // 48 bits of milliseconds last until the year 10889; the random part keeps the id unguessable.
-  return fmt::format("{:012x}", static_cast<uint64_t>(std::max<int64_t>(1, now_ms)) & 0xffffffffffffULL) +
+  return fmt::format("{:012x}",
+                     static_cast<uint64_t>(std::max<int64_t>(1, now_ms)) & 0xffffffffffffULL) +
          HexEncode(random.Bytes(10));
 }
 std::string NewSpanId(Random& random) { return NonZeroHex(random, 8); }

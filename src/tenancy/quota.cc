@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <utility>
 #include <iterator>
+#include <utility>
 
 #include "common/log.h"
 #include "storage/repositories.h"

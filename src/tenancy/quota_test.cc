@@ -373,7 +373,8 @@ TEST_F(UnlimitedQuotaTest, ACallThatNeverSettledTalliesItsWorstCase) {
   ASSERT_TRUE(quota_->ReserveModelCall(*r, 900, 700).ok());
   ASSERT_TRUE(SettleInTx(*r).ok()) << "the client went away before the call settled";
   auto usage = quota_->Usage(tenant_, std::nullopt, L());
-  EXPECT_EQ(usage->month.spend_micros, 700) << "the worst case is kept, as a limited counter keeps it";
+  EXPECT_EQ(usage->month.spend_micros, 700)
+      << "the worst case is kept, as a limited counter keeps it";
   EXPECT_EQ(usage->day.messages, 1);
 }
 

@@ -77,7 +77,8 @@ FilterStatus MeteringFilter::OnRequest(RequestContext& ctx) {
   f.start_us = NowUs(m_.clock());
   std::optional<obs::TraceContext> incoming;
   if (auto tp = ctx.request.Header("traceparent")) incoming = obs::ParseTraceparent(*tp);
-  const std::string trace_id = incoming ? incoming->trace_id : obs::NewTraceId(m_.clock().NowUnixMillis(), m_.random());
+  const std::string trace_id =
+      incoming ? incoming->trace_id : obs::NewTraceId(m_.clock().NowUnixMillis(), m_.random());
   ctx.trace_id = TraceId(trace_id);
   f.trace = std::make_shared<obs::RequestTrace>(trace_id, obs::NewSpanId(m_.random()),
                                                 incoming ? incoming->span_id : std::string());
