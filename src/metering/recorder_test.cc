@@ -283,14 +283,9 @@ TEST_P(RecorderTest, GroupsAreCommittedDurablyUnlessTurnedOff) {
 
 // Counts the statements that touch quota counters, and holds the first durable write until the
 // test opens the gate (so that what is queued meanwhile forms the next group).
-class CounterStatements final : public st::Database {
+class CounterStatements final : public st::ForwardingDatabase {
  public:
-  explicit CounterStatements(st::Database& inner) : inner_(inner) {}
-  Status Read(const std::function<Status(st::Tx&)>& fn) override { return inner_.Read(fn); }
-  Status Write(const std::function<Status(st::Tx&)>& fn) override { return inner_.Write(fn); }
-  Status WriteReadCommitted(const std::function<Status(st::Tx&)>& fn) override {
-    return inner_.WriteReadCommitted(fn);
-  }
+  explicit CounterStatements(st::Database& inner) : ForwardingDatabase(inner) {}
   Status WriteDurable(const std::function<Status(st::Tx&)>& fn) override {
     {
       std::unique_lock lock(mu_);
@@ -303,8 +298,6 @@ class CounterStatements final : public st::Database {
       return fn(counting);
     });
   }
-  st::Dialect dialect() const override { return inner_.dialect(); }
-  Status Ping() override { return inner_.Ping(); }
 
   void WaitEntered() {
     std::unique_lock lock(mu_);
@@ -335,7 +328,6 @@ class CounterStatements final : public st::Database {
     st::Tx& inner_;
     std::atomic<int>& n_;
   };
-  st::Database& inner_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool entered_ = false, open_ = false;
@@ -463,14 +455,9 @@ TEST_P(RecorderTest, AGroupsWritesShareItsTransactionAndItsRetries) {
 
 // A database whose first durable write commits but reports a failure, as a PostgreSQL COMMIT
 // whose answer is lost does.
-class LostAcknowledgement final : public st::Database {
+class LostAcknowledgement final : public st::ForwardingDatabase {
  public:
-  explicit LostAcknowledgement(st::Database& inner) : inner_(inner) {}
-  Status Read(const std::function<Status(st::Tx&)>& fn) override { return inner_.Read(fn); }
-  Status Write(const std::function<Status(st::Tx&)>& fn) override { return inner_.Write(fn); }
-  Status WriteReadCommitted(const std::function<Status(st::Tx&)>& fn) override {
-    return inner_.WriteReadCommitted(fn);
-  }
+  explicit LostAcknowledgement(st::Database& inner) : ForwardingDatabase(inner) {}
   Status WriteDurable(const std::function<Status(st::Tx&)>& fn) override {
     Status st = inner_.WriteDurable(fn);
     if (st.ok() && !lost_) {
@@ -479,11 +466,8 @@ class LostAcknowledgement final : public st::Database {
     }
     return st;
   }
-  st::Dialect dialect() const override { return inner_.dialect(); }
-  Status Ping() override { return inner_.Ping(); }
 
  private:
-  st::Database& inner_;
   bool lost_ = false;
 };
 

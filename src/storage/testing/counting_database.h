@@ -5,13 +5,13 @@
 
 #include <atomic>
 
-#include "storage/database.h"
+#include "storage/testing/forwarding_database.h"
 
 namespace gh::storage {
 
-class CountingDatabase final : public Database {
+class CountingDatabase final : public ForwardingDatabase {
  public:
-  explicit CountingDatabase(Database& inner) : inner_(inner) {}
+  explicit CountingDatabase(Database& inner) : ForwardingDatabase(inner) {}
 
   Status Read(const std::function<Status(Tx&)>& fn) override {
     ++reads_;
@@ -30,9 +30,6 @@ class CountingDatabase final : public Database {
     ++durable_writes_;
     return inner_.WriteDurable(fn);
   }
-  Dialect dialect() const override { return inner_.dialect(); }
-  Status Ping() override { return inner_.Ping(); }
-  Status LockForMigration(Tx& tx) override { return inner_.LockForMigration(tx); }
 
   int64_t reads() const { return reads_.load(); }
   int64_t writes() const { return writes_.load(); }  // Write, WriteReadCommitted, WriteDurable
@@ -44,7 +41,6 @@ class CountingDatabase final : public Database {
   }
 
  private:
-  Database& inner_;
   std::atomic<int64_t> reads_{0};
   std::atomic<int64_t> writes_{0};
   std::atomic<int64_t> durable_writes_{0};
