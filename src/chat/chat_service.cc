@@ -549,6 +549,8 @@ Awaitable<Result<ChatOutcome>> ChatService::Chat(const ChatRequest& r,
   // turn's transaction below is serialisable (it reads the session's next sequence number), and
   // hot counter rows updated there would make concurrent turns fail to serialise on PostgreSQL.
   if (reservation) {
+    // The message's tallies too, when the turn is kept (see QuotaService::KeepMessageLater).
+    if (result.ok() || consumed) tenancy::QuotaService::KeepMessageLater(*reservation);
     Status flushed = quota_.Flush(*reservation);
     if (!flushed.ok())
       log::Warn("settling a turn's model call failed; retried with the turn",

@@ -10,6 +10,7 @@
 
 #include "models/offline_model.h"
 #include "storage/repositories.h"
+#include "storage/testing/forwarding_database.h"
 #include "tools/weather.h"
 
 namespace gh::chat {
@@ -93,6 +94,83 @@ class ChatServiceTest : public ::testing::Test {
   tenancy::Plan plan_;
   identity::Principal who_;
 };
+
+// Counts the statements on quota counters inside serialisable units (Database::Write).
+class SerialisableCounterWrites final : public storage::ForwardingDatabase {
+ public:
+  using ForwardingDatabase::ForwardingDatabase;
+  Status Write(const std::function<Status(storage::Tx&)>& fn) override {
+    return inner_.Write([&](storage::Tx& tx) {
+      Counting counting(tx, n_);
+      return fn(counting);
+    });
+  }
+  int count() const { return n_; }
+
+ private:
+  class Counting final : public storage::Tx {
+   public:
+    Counting(storage::Tx& inner, int& n) : inner_(inner), n_(n) {}
+    Result<int64_t> Exec(std::string_view sql, const std::vector<storage::Value>& p) override {
+      if (sql.find("quota_counters") != std::string_view::npos) ++n_;
+      return inner_.Exec(sql, p);
+    }
+    Result<std::vector<storage::Row>> Query(std::string_view sql,
+                                            const std::vector<storage::Value>& p) override {
+      return inner_.Query(sql, p);
+    }
+
+   private:
+    storage::Tx& inner_;
+    int& n_;
+  };
+  int n_ = 0;
+};
+
+// A turn's final transaction is serialisable (it reads the session's next sequence number): on
+// PostgreSQL, hot counter rows updated there make concurrent turns of a tenant fail to serialise
+// and re-run. Its settlement, the message's tallies included, is written before it, at READ
+// COMMITTED; the transaction itself touches no counter.
+TEST_F(ChatServiceTest, ATurnsFinalTransactionWritesNoCounter) {
+  SerialisableCounterWrites db(*db_);
+  tenancy::QuotaService quota(db, clock_);
+  ChatService service(db, clock_, rng_, models_, tools_, quota,
+                      std::make_shared<const metering::PriceCatalog>());
+  plan_.messages_per_day.reset();  // the tenant's day counter and the user's are tallies
+  auto limits = quota.LimitsFor({TenantId("acme"), "Acme", "advanced", "active", "UTC", 0},
+                                who_.user_id, plan_);
+  ASSERT_TRUE(limits.ok());
+  auto reservation = quota.ReserveTurn(who_.tenant_id, who_.user_id, *limits);
+  ASSERT_TRUE(reservation.ok());
+  ChatRequest req;
+  req.principal = who_;
+  req.plan = &plan_;
+  req.tenant_name = "Acme";
+  req.message = "What's the weather in Paris?";
+  req.trace_id = TraceId("t");
+  NullEvents events;
+  net::io_context io;
+  std::optional<Result<ChatOutcome>> out;
+  net::co_spawn(
+      io,
+      [&]() -> agent::Awaitable<void> {
+        out.emplace(co_await service.Chat(req, &*reservation, events));
+      },
+      net::detached);
+  io.run();
+  ASSERT_TRUE(out->ok()) << out->status().ToString();
+  EXPECT_EQ(db.count(), 0) << "no counter statement inside a serialisable unit";
+  EXPECT_FALSE(reservation->open);
+  ASSERT_TRUE(quota.Release(*reservation).ok());  // the limits filter's OnResponse: nothing left
+  for (const std::optional<UserId>& who :
+       {std::optional<UserId>(), std::optional<UserId>(who_.user_id)}) {
+    auto usage = quota.Usage(who_.tenant_id, who, *limits);
+    ASSERT_TRUE(usage.ok());
+    EXPECT_EQ(usage->day.messages, 1) << "the turn's message is counted once";
+    EXPECT_EQ(usage->month.messages, 1);
+    EXPECT_GT(usage->day.input_tokens, 0);
+  }
+}
 
 TEST_F(ChatServiceTest, ATurnIsRecordedWithItsToolExchange) {
   auto out = Run("What's the weather in Paris?", std::nullopt);

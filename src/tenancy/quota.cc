@@ -242,6 +242,15 @@ Status ChargeRefusal(const Reservation& r, size_t refused) {
 // Units take counter rows in one order — the rate bucket, messages, tokens, spend, then the
 // token tallies; tenant before user within each — so two units never wait on each other's rows in
 // opposite orders (a deadlock, and a re-run, on PostgreSQL).
+int LockRank(const st::CounterDelta& d);
+
+// The order units take counter rows in: by LockRank, the tenant's before a user's within a rank.
+bool LockOrder(const st::CounterDelta& a, const st::CounterDelta& b) {
+  const int ra = LockRank(a), rb = LockRank(b);
+  if (ra != rb) return ra < rb;
+  return (a.key.scope == TenantScope()) && (b.key.scope != TenantScope());
+}
+
 int LockRank(const st::CounterDelta& d) {
   if (d.key.metric == "messages") return 0;
   if (d.key.metric == "tokens") return 1;
@@ -403,10 +412,7 @@ Status QuotaService::FlushIn(st::Tx& tx, Reservation& r, int up_to_rank) {
   std::vector<st::CounterDelta> now, later;
   for (auto& d : r.pending_adjust)
     (LockRank(d) <= up_to_rank ? now : later).push_back(std::move(d));
-  std::stable_sort(now.begin(), now.end(),
-                   [](const st::CounterDelta& a, const st::CounterDelta& b) {
-                     return LockRank(a) < LockRank(b);
-                   });
+  std::stable_sort(now.begin(), now.end(), LockOrder);
   r.pending_adjust = std::move(later);
   return st::counters::Adjust(tx, r.tenant, now);
 }
@@ -456,9 +462,7 @@ namespace {
 
 // The deltas in the order every unit takes counter rows (see LockRank).
 std::vector<st::CounterDelta> InLockOrder(std::vector<st::CounterDelta> d) {
-  std::stable_sort(d.begin(), d.end(), [](const st::CounterDelta& a, const st::CounterDelta& b) {
-    return LockRank(a) < LockRank(b);
-  });
+  std::stable_sort(d.begin(), d.end(), LockOrder);
   return d;
 }
 
@@ -477,20 +481,33 @@ std::vector<st::CounterDelta> QuotaService::SettleDeltas(Reservation& r) {
     r.call_tokens = r.call_cost = 0;
   }
   r.open = false;
+  r.message_tallied = false;
   return InLockOrder(std::exchange(r.pending_adjust, {}));
 }
 
+void QuotaService::KeepMessageLater(Reservation& r) {
+  Accumulate(r.pending_adjust, r.message_tallies);
+  r.message_tallies.clear();
+  r.message_tallied = true;
+}
+
 std::vector<st::CounterDelta> QuotaService::ReleaseDeltas(Reservation& r) {
-  // The limited message counters were applied and go back; the tallies were never written.
+  // The limited message counters were applied and go back, and so do the tallies KeepMessageLater
+  // passed on (summed with what is still pending, so a tally not yet written cancels out); other
+  // tallies were never written.
   std::vector<st::CounterDelta> out;
   if (r.open) {
-    std::copy_if(r.message_deltas.begin(), r.message_deltas.end(), std::back_inserter(out),
-                 [](const st::CounterDelta& d) { return d.limit.has_value(); });
-    out = Negate(std::move(out));
+    std::vector<st::CounterDelta> taken;
+    std::copy_if(r.message_deltas.begin(), r.message_deltas.end(), std::back_inserter(taken),
+                 [&](const st::CounterDelta& d) { return d.limit || r.message_tallied; });
+    Accumulate(out, Negate(std::move(taken)));
   }
   r.message_tallies.clear();
-  Accumulate(r.pending_adjust, Negate(r.call_deltas));
-  for (auto& d : InLockOrder(std::exchange(r.pending_adjust, {}))) out.push_back(std::move(d));
+  r.message_tallied = false;
+  Accumulate(out, r.pending_adjust);
+  Accumulate(out, Negate(r.call_deltas));
+  out = InLockOrder(std::move(out));
+  r.pending_adjust.clear();
   r.call_deltas.clear();
   r.call_tallies.clear();
   r.call_tokens = r.call_cost = 0;
@@ -508,13 +525,12 @@ Status QuotaService::ReleaseIn(st::Tx& tx, Reservation& r) {
 
 Status QuotaService::Release(Reservation& r) {
   if (!r.open && r.call_deltas.empty() && r.pending_adjust.empty()) return Status::Ok();
-  Reservation copy;
-  // The copy is made inside the unit of work: a backend may run it more than once.
-  GH_RETURN_IF_ERROR(db_.WriteReadCommitted([&](st::Tx& tx) {
-    copy = r;
-    return ReleaseIn(tx, copy);
-  }));
-  r = copy;
+  Reservation copy = r;
+  const std::vector<st::CounterDelta> deltas = ReleaseDeltas(copy);
+  if (!deltas.empty())  // (nothing when only tallies were taken: no transaction)
+    GH_RETURN_IF_ERROR(db_.WriteReadCommitted(
+        [&](st::Tx& tx) { return st::counters::Adjust(tx, r.tenant, deltas); }));
+  r = std::move(copy);
   return Status::Ok();
 }
 

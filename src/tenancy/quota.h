@@ -77,6 +77,7 @@ struct Reservation {
   // nothing). The message's tallies are kept by SettleIn and dropped by ReleaseIn, as the limited
   // message counters are kept or given back.
   std::vector<storage::CounterDelta> message_tallies;
+  bool message_tallied = false;  // KeepMessageLater moved them on: a release gives them back
   // The model call in flight, reserved at its worst case: the limited counters only
   // (`call_deltas`, applied); the unlimited ones' worst case (`call_tallies`) is written only if
   // the call never settles (SettleIn keeps the worst case then, as for the limited ones).
@@ -139,6 +140,11 @@ class QuotaService {
   // message, or give it back.
   static Status SettleIn(storage::Tx& tx, Reservation& r);
   static Status ReleaseIn(storage::Tx& tx, Reservation& r);
+  // The turn will be kept: its message's tallies join the pending settlements (the next unit,
+  // e.g. Flush, writes them), so that a final transaction that must not touch hot counter rows
+  // (the serialisable one of an /api/chat turn) has none to write. A release after this gives
+  // them back.
+  static void KeepMessageLater(Reservation& r);
   // What SettleIn / ReleaseIn would write, for a caller that writes it elsewhere (the metering
   // recorder sums a group's settlements per counter): unconditional adjustments in lock order.
   // `r` is left as after SettleIn / ReleaseIn.

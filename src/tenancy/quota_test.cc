@@ -427,5 +427,66 @@ TEST_F(UnlimitedQuotaTest, ConcurrentTurnsTallyExactly) {
   EXPECT_EQ(usage->day.output_tokens, 400);
 }
 
+// An /api/chat turn passes its message's tallies on before its serialisable final transaction
+// (which must not touch hot counter rows on PostgreSQL); if that transaction then fails, the
+// release takes them back.
+TEST_F(UnlimitedQuotaTest, TalliesPassedOnBeforeTheFinalTransactionGoBackOnRelease) {
+  auto r = quota_->ReserveTurn(tenant_, user_, L());
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(quota_->ReserveModelCall(*r, 900, 700).ok());
+  quota_->SettleModelCallLater(*r, 30, 20, 40);
+  QuotaService::KeepMessageLater(*r);
+  ASSERT_TRUE(quota_->Flush(*r).ok());
+  EXPECT_EQ(quota_->Usage(tenant_, user_, L())->day.messages, 1) << "written by the flush";
+  Reservation copy = *r;
+  EXPECT_TRUE(QuotaService::SettleDeltas(copy).empty())
+      << "nothing left for the final transaction to write";
+  ASSERT_TRUE(quota_->Release(*r).ok()) << "the final transaction failed";
+  auto usage = quota_->Usage(tenant_, user_, L());
+  EXPECT_EQ(usage->day.messages, 0);
+  EXPECT_EQ(usage->month.messages, 0);
+  EXPECT_EQ(usage->month.spend_micros, 40) << "the call's real cost stays: it was consumed";
+
+  Reservation pending = quota_->PrepareTurn(tenant_, user_, L());
+  ASSERT_TRUE(quota_->ReserveModelCall(pending, 10, 10).ok());
+  QuotaService::KeepMessageLater(pending);
+  ASSERT_TRUE(quota_->Release(pending).ok()) << "passed on but never written: they cancel out";
+  EXPECT_EQ(quota_->Usage(tenant_, user_, L())->day.messages, 0);
+}
+
+TEST_F(UnlimitedQuotaTest, ReleasingATurnThatTookOnlyTalliesOpensNoTransaction) {
+  storage::CountingDatabase counting(*db_);
+  QuotaService quota(counting, clock_);
+  Reservation r = quota.PrepareTurn(tenant_, user_, L());
+  ASSERT_TRUE(quota.ReserveModelCall(r, 900, 700).ok());
+  ASSERT_TRUE(quota.Release(r).ok());
+  EXPECT_EQ(counting.writes(), 0);
+  EXPECT_FALSE(r.open);
+}
+
+// Counter rows are taken in one order by every unit: by kind, then the tenant's before a user's
+// (two units taking them in opposite orders can deadlock on PostgreSQL).
+TEST_F(UnlimitedQuotaTest, SettlementsTakeTheTenantsCountersBeforeTheUsers) {
+  plan_.budget_micros_per_month = 1'000'000;  // the tenant's budget is limited, the user's is not
+  Reservation r = quota_->PrepareTurn(tenant_, user_, L());
+  ASSERT_TRUE(quota_->Charge(r, 100).ok());  // the user's share of the fee becomes a tally first
+  ASSERT_TRUE(quota_->ReserveModelCall(r, 900, 700).ok());
+  quota_->SettleModelCallLater(r, 30, 20, 40);
+  const std::vector<storage::CounterDelta> d = QuotaService::SettleDeltas(r);
+  auto rank = [](const storage::CounterDelta& x) {
+    if (x.key.metric == "messages") return 0;
+    if (x.key.metric == "tokens") return 1;
+    if (x.key.metric == "spend_micros") return 2;
+    return 3;
+  };
+  for (size_t i = 1; i < d.size(); ++i) {
+    EXPECT_LE(rank(d[i - 1]), rank(d[i])) << i;
+    if (rank(d[i - 1]) == rank(d[i])) {
+      EXPECT_FALSE(d[i - 1].key.scope != "tenant" && d[i].key.scope == "tenant")
+          << d[i - 1].key.scope << " " << d[i - 1].key.metric << " before " << d[i].key.scope;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace gh::tenancy
