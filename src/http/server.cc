@@ -214,6 +214,13 @@ struct Server::Impl {
 
   static std::string FormatNow();
 
+  struct BodyTimer {
+    explicit BodyTimer(const net::any_io_executor& ex) : timer(ex) {}
+    net::steady_timer timer;
+    bool reading = true;
+    bool expired = false;
+  };
+
   // Lingering close (as nginx does): a refused request's unread body would make the kernel answer
   // with a reset that can destroy our error response before the client reads it. After our FIN,
   // read and discard what the client still sends, until it closes, for at most 2 s and 16 MiB.
@@ -278,8 +285,22 @@ struct Server::Impl {
         bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, version};
         co_await bhttp::async_write(conn->stream, cont, kTuple);
       }
-      conn->stream.expires_after(opt.read_timeout);
+      // The body within read_timeout. Not the stream's own timeout: that closes the socket, and
+      // the 408 could not be sent. A timer cancels the read instead (same thread as this
+      // coroutine; `reading` keeps a late expiry from cancelling what comes after the read).
+      conn->stream.expires_never();
+      auto body_timer = std::make_shared<BodyTimer>(conn->stream.get_executor());
+      body_timer->timer.expires_after(opt.read_timeout);
+      body_timer->timer.async_wait([body_timer, conn](beast::error_code e) {
+        if (e || !body_timer->reading) return;
+        body_timer->expired = true;
+        beast::error_code ignored;
+        conn->stream.socket().cancel(ignored);
+      });
       auto [ec2, n2] = co_await bhttp::async_read(conn->stream, buffer, parser, kTuple);
+      body_timer->reading = false;
+      body_timer->timer.cancel();
+      if (body_timer->expired) ec2 = beast::error::timeout;
       if (ec2) {
         if (ec2 == bhttp::error::body_limit)
           co_await RejectAndClose(*conn, version, 413, "payload_too_large",

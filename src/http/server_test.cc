@@ -170,6 +170,73 @@ TEST_F(ServerTest, TheClientStillSendingAnOversizedBodyReadsThe413) {
   EXPECT_NE(out.find(R"("code":"payload_too_large")"), std::string::npos) << out;
 }
 
+// A body that does not arrive within read_timeout gets a 408 (not just a closed connection).
+TEST(ServerTimeoutTest, ABodyThatStopsArrivingGets408) {
+  TestHandler handler;
+  ServerOptions opt;
+  opt.port = 0;
+  opt.threads = 1;
+  opt.access_log = false;
+  opt.read_timeout = std::chrono::milliseconds(300);
+  opt.drain_timeout = std::chrono::milliseconds(1000);
+  Server server(opt, handler);
+  auto port = server.Listen();
+  ASSERT_TRUE(port.ok()) << port.status().ToString();
+  std::thread runner([&] { server.Run(); });
+  net::io_context io;
+  tcp::socket s(io);
+  s.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), *port));
+  net::write(s, net::buffer(std::string(
+                    "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nonly ten b")));
+  std::string out;
+  char buf[4096];
+  boost::system::error_code ec;
+  for (;;) {  // the client sends nothing more
+    size_t n = s.read_some(net::buffer(buf), ec);
+    out.append(buf, n);
+    if (ec) break;
+  }
+  EXPECT_EQ(out.rfind("HTTP/1.1 408", 0), 0u) << out;
+  EXPECT_NE(out.find(R"("code":"request_timeout")"), std::string::npos) << out;
+  EXPECT_NE(out.find("Connection: close"), std::string::npos) << out;
+  server.Drain();
+  runner.join();
+}
+
+// A body that arrives in time is not cut off by the timer (a slow but steady client).
+TEST(ServerTimeoutTest, ABodyArrivingInPiecesWithinTheTimeoutIsRead) {
+  TestHandler handler;
+  ServerOptions opt;
+  opt.port = 0;
+  opt.threads = 1;
+  opt.access_log = false;
+  opt.read_timeout = std::chrono::milliseconds(1000);
+  opt.drain_timeout = std::chrono::milliseconds(1000);
+  Server server(opt, handler);
+  auto port = server.Listen();
+  ASSERT_TRUE(port.ok());
+  std::thread runner([&] { server.Run(); });
+  net::io_context io;
+  tcp::socket s(io);
+  s.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), *port));
+  net::write(s, net::buffer(std::string("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 20\r\n"
+                                        "Connection: close\r\n\r\n0123456789")));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  net::write(s, net::buffer(std::string("abcdefghij")));
+  std::string out;
+  char buf[4096];
+  boost::system::error_code ec;
+  for (;;) {
+    size_t n = s.read_some(net::buffer(buf), ec);
+    out.append(buf, n);
+    if (ec) break;
+  }
+  EXPECT_EQ(out.rfind("HTTP/1.1 200", 0), 0u) << out;
+  EXPECT_NE(out.find(R"("body":20)"), std::string::npos) << out;
+  server.Drain();
+  runner.join();
+}
+
 TEST_F(ServerTest, RejectsAnOversizedChunkedBodyWith413) {
   std::string chunk(900, 'a');
   std::string req = "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n384\r\n" +
