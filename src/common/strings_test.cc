@@ -1,6 +1,9 @@
 #include "common/strings.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <set>
 
 #include "common/random.h"
 #include "common/time_util.h"
@@ -79,6 +82,44 @@ TEST(RandomTest, UuidAndDigitsHaveTheRightShape) {
   EXPECT_EQ(d.size(), 6u);
   EXPECT_EQ(d.find_first_not_of("0123456789"), std::string::npos);
   EXPECT_NE(r.Token(), r.Token());
+}
+
+TEST(RandomTest, SmallDrawsFromTheBufferedCsprngNeverRepeat) {
+  OsRandom& r = OsRandom::Instance();
+  std::set<std::string> seen;
+  for (int i = 0; i < 2000; ++i) seen.insert(r.Bytes(16));  // ~8 refills of the buffer
+  EXPECT_EQ(seen.size(), 2000u);
+  std::set<std::string> big;
+  for (int i = 0; i < 20; ++i) big.insert(r.Bytes(1000));  // past the buffer: drawn directly
+  EXPECT_EQ(big.size(), 20u);
+}
+
+TEST(RandomTest, AForkedChildDoesNotRepeatItsParentsBytes) {
+  OsRandom& r = OsRandom::Instance();
+  (void)r.Bytes(8);  // the buffer holds bytes now
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const std::string mine = r.Bytes(32);
+    (void)!::write(fds[1], mine.data(), mine.size());
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  const std::string parents = r.Bytes(32);
+  std::string childs(32, '\0');
+  size_t got = 0;
+  while (got < childs.size()) {
+    const ssize_t n = ::read(fds[0], childs.data() + got, childs.size() - got);
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ASSERT_EQ(got, 32u);
+  EXPECT_NE(parents, childs) << "the child drew its parent's next bytes";
 }
 
 TEST(RandomTest, TimeOrderedUuidsAreVersion7AndSortByTime) {
