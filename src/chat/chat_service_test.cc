@@ -61,7 +61,11 @@ class ChatServiceTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  Result<ChatOutcome> Run(const std::string& message, std::optional<SessionId> session) {
+  // A turn on `service` (the fixture's by default) with `reservation` (none by default).
+  Result<ChatOutcome> Run(const std::string& message, std::optional<SessionId> session,
+                          ChatService* service = nullptr,
+                          tenancy::Reservation* reservation = nullptr) {
+    if (!service) service = service_.get();
     ChatRequest req;
     req.principal = who_;
     req.plan = &plan_;
@@ -75,7 +79,7 @@ class ChatServiceTest : public ::testing::Test {
     net::co_spawn(
         io,
         [&]() -> agent::Awaitable<void> {
-          out.emplace(co_await service_->Chat(req, nullptr, events));
+          out.emplace(co_await service->Chat(req, reservation, events));
         },
         net::detached);
     io.run();
@@ -101,30 +105,14 @@ class SerialisableCounterWrites final : public storage::ForwardingDatabase {
   using ForwardingDatabase::ForwardingDatabase;
   Status Write(const std::function<Status(storage::Tx&)>& fn) override {
     return inner_.Write([&](storage::Tx& tx) {
-      Counting counting(tx, n_);
+      storage::StatementCountingTx counting(tx, "quota_counters", n_);
       return fn(counting);
     });
   }
   int count() const { return n_; }
 
  private:
-  class Counting final : public storage::Tx {
-   public:
-    Counting(storage::Tx& inner, int& n) : inner_(inner), n_(n) {}
-    Result<int64_t> Exec(std::string_view sql, const std::vector<storage::Value>& p) override {
-      if (sql.find("quota_counters") != std::string_view::npos) ++n_;
-      return inner_.Exec(sql, p);
-    }
-    Result<std::vector<storage::Row>> Query(std::string_view sql,
-                                            const std::vector<storage::Value>& p) override {
-      return inner_.Query(sql, p);
-    }
-
-   private:
-    storage::Tx& inner_;
-    int& n_;
-  };
-  int n_ = 0;
+  std::atomic<int> n_{0};
 };
 
 // A turn's final transaction is serialisable (it reads the session's next sequence number): on
@@ -142,23 +130,8 @@ TEST_F(ChatServiceTest, ATurnsFinalTransactionWritesNoCounter) {
   ASSERT_TRUE(limits.ok());
   auto reservation = quota.ReserveTurn(who_.tenant_id, who_.user_id, *limits);
   ASSERT_TRUE(reservation.ok());
-  ChatRequest req;
-  req.principal = who_;
-  req.plan = &plan_;
-  req.tenant_name = "Acme";
-  req.message = "What's the weather in Paris?";
-  req.trace_id = TraceId("t");
-  NullEvents events;
-  net::io_context io;
-  std::optional<Result<ChatOutcome>> out;
-  net::co_spawn(
-      io,
-      [&]() -> agent::Awaitable<void> {
-        out.emplace(co_await service.Chat(req, &*reservation, events));
-      },
-      net::detached);
-  io.run();
-  ASSERT_TRUE(out->ok()) << out->status().ToString();
+  auto out = Run("What's the weather in Paris?", std::nullopt, &service, &*reservation);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ(db.count(), 0) << "no counter statement inside a serialisable unit";
   EXPECT_FALSE(reservation->open);
   ASSERT_TRUE(quota.Release(*reservation).ok());  // the limits filter's OnResponse: nothing left

@@ -72,7 +72,7 @@ class TestHandler : public Handler {
 
 class ServerTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  virtual ServerOptions Options() {
     ServerOptions opt;
     opt.port = 0;
     opt.threads = 2;
@@ -80,7 +80,10 @@ class ServerTest : public ::testing::Test {
     opt.max_header_bytes = 2000;
     opt.access_log = false;
     opt.drain_timeout = std::chrono::milliseconds(5000);
-    server_ = std::make_unique<Server>(opt, handler_);
+    return opt;
+  }
+  void SetUp() override {
+    server_ = std::make_unique<Server>(Options(), handler_);
     auto port = server_->Listen();
     ASSERT_TRUE(port.ok()) << port.status().ToString();
     port_ = *port;
@@ -97,6 +100,10 @@ class ServerTest : public ::testing::Test {
     tcp::socket s(io);
     s.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port_));
     net::write(s, net::buffer(bytes));
+    return ReadUntil(s, until);
+  }
+  // Reads until the server closes or `until` (when not empty) appears.
+  static std::string ReadUntil(tcp::socket& s, const std::string& until = "") {
     std::string out;
     char buf[4096];
     boost::system::error_code ec;
@@ -170,71 +177,42 @@ TEST_F(ServerTest, TheClientStillSendingAnOversizedBodyReadsThe413) {
   EXPECT_NE(out.find(R"("code":"payload_too_large")"), std::string::npos) << out;
 }
 
-// A body that does not arrive within read_timeout gets a 408 (not just a closed connection).
-TEST(ServerTimeoutTest, ABodyThatStopsArrivingGets408) {
-  TestHandler handler;
-  ServerOptions opt;
-  opt.port = 0;
-  opt.threads = 1;
-  opt.access_log = false;
-  opt.read_timeout = std::chrono::milliseconds(300);
-  opt.drain_timeout = std::chrono::milliseconds(1000);
-  Server server(opt, handler);
-  auto port = server.Listen();
-  ASSERT_TRUE(port.ok()) << port.status().ToString();
-  std::thread runner([&] { server.Run(); });
-  net::io_context io;
-  tcp::socket s(io);
-  s.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), *port));
-  net::write(s, net::buffer(std::string(
-                    "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nonly ten b")));
-  std::string out;
-  char buf[4096];
-  boost::system::error_code ec;
-  for (;;) {  // the client sends nothing more
-    size_t n = s.read_some(net::buffer(buf), ec);
-    out.append(buf, n);
-    if (ec) break;
+// The server with a short read_timeout, and one connection to it.
+class ServerTimeoutTest : public ServerTest {
+ protected:
+  ServerOptions Options() override {
+    ServerOptions opt = ServerTest::Options();
+    opt.read_timeout = std::chrono::milliseconds(500);
+    return opt;
   }
+  void SetUp() override {
+    ServerTest::SetUp();
+    socket_.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port_));
+  }
+  void Send(const std::string& bytes) { net::write(socket_, net::buffer(bytes)); }
+  std::string ReadToEnd() { return ReadUntil(socket_); }  // until the server closes
+
+  net::io_context io_;
+  tcp::socket socket_{io_};
+};
+
+// A body that does not arrive within read_timeout gets a 408 (not just a closed connection).
+TEST_F(ServerTimeoutTest, ABodyThatStopsArrivingGets408) {
+  Send("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nonly ten b");
+  const std::string out = ReadToEnd();  // the client sends nothing more
   EXPECT_EQ(out.rfind("HTTP/1.1 408", 0), 0u) << out;
   EXPECT_NE(out.find(R"("code":"request_timeout")"), std::string::npos) << out;
   EXPECT_NE(out.find("Connection: close"), std::string::npos) << out;
-  server.Drain();
-  runner.join();
 }
 
 // A body that arrives in time is not cut off by the timer (a slow but steady client).
-TEST(ServerTimeoutTest, ABodyArrivingInPiecesWithinTheTimeoutIsRead) {
-  TestHandler handler;
-  ServerOptions opt;
-  opt.port = 0;
-  opt.threads = 1;
-  opt.access_log = false;
-  opt.read_timeout = std::chrono::milliseconds(1000);
-  opt.drain_timeout = std::chrono::milliseconds(1000);
-  Server server(opt, handler);
-  auto port = server.Listen();
-  ASSERT_TRUE(port.ok());
-  std::thread runner([&] { server.Run(); });
-  net::io_context io;
-  tcp::socket s(io);
-  s.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), *port));
-  net::write(s, net::buffer(std::string("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 20\r\n"
-                                        "Connection: close\r\n\r\n0123456789")));
+TEST_F(ServerTimeoutTest, ABodyArrivingInPiecesWithinTheTimeoutIsRead) {
+  Send("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 20\r\nConnection: close\r\n\r\n0123456789");
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  net::write(s, net::buffer(std::string("abcdefghij")));
-  std::string out;
-  char buf[4096];
-  boost::system::error_code ec;
-  for (;;) {
-    size_t n = s.read_some(net::buffer(buf), ec);
-    out.append(buf, n);
-    if (ec) break;
-  }
+  Send("abcdefghij");
+  const std::string out = ReadToEnd();
   EXPECT_EQ(out.rfind("HTTP/1.1 200", 0), 0u) << out;
   EXPECT_NE(out.find(R"("body":20)"), std::string::npos) << out;
-  server.Drain();
-  runner.join();
 }
 
 TEST_F(ServerTest, RejectsAnOversizedChunkedBodyWith413) {

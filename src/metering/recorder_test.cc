@@ -22,6 +22,7 @@
 #include "metering/cost_reports.h"
 #include "storage/repositories.h"
 #include "storage/testing/counting_database.h"
+#include "storage/testing/forwarding_database.h"
 #include "storage/testing/postgres_server.h"
 
 namespace gh::metering {
@@ -294,7 +295,7 @@ class CounterStatements final : public st::ForwardingDatabase {
       cv_.wait(lock, [&] { return open_; });
     }
     return inner_.WriteDurable([&](st::Tx& tx) {
-      Counting counting(tx, counter_statements_);
+      st::StatementCountingTx counting(tx, "quota_counters", counter_statements_);
       return fn(counting);
     });
   }
@@ -312,22 +313,6 @@ class CounterStatements final : public st::ForwardingDatabase {
   void Reset() { counter_statements_ = 0; }
 
  private:
-  class Counting final : public st::Tx {
-   public:
-    Counting(st::Tx& inner, std::atomic<int>& n) : inner_(inner), n_(n) {}
-    Result<int64_t> Exec(std::string_view sql, const std::vector<st::Value>& params) override {
-      if (sql.find("quota_counters") != std::string_view::npos) ++n_;
-      return inner_.Exec(sql, params);
-    }
-    Result<std::vector<st::Row>> Query(std::string_view sql,
-                                       const std::vector<st::Value>& params) override {
-      return inner_.Query(sql, params);
-    }
-
-   private:
-    st::Tx& inner_;
-    std::atomic<int>& n_;
-  };
   std::mutex mu_;
   std::condition_variable cv_;
   bool entered_ = false, open_ = false;

@@ -1,7 +1,10 @@
 // ForwardingDatabase: a Database for tests that passes every call to another Database. A test
 // derives from it and overrides only the calls it observes or perturbs (counting them, holding
-// them at a gate, losing an acknowledgement).
+// them at a gate, losing an acknowledgement). StatementCountingTx counts a unit's statements.
 #pragma once
+
+#include <atomic>
+#include <string>
 
 #include "storage/database.h"
 
@@ -25,6 +28,26 @@ class ForwardingDatabase : public Database {
 
  protected:
   Database& inner_;
+};
+
+// A Tx that passes every statement on and counts those whose SQL contains `needle` (e.g. the
+// statements on one table inside a unit of work).
+class StatementCountingTx final : public Tx {
+ public:
+  StatementCountingTx(Tx& inner, std::string needle, std::atomic<int>& count)
+      : inner_(inner), needle_(std::move(needle)), count_(count) {}
+  Result<int64_t> Exec(std::string_view sql, const std::vector<Value>& params) override {
+    if (sql.find(needle_) != std::string_view::npos) ++count_;
+    return inner_.Exec(sql, params);
+  }
+  Result<std::vector<Row>> Query(std::string_view sql, const std::vector<Value>& params) override {
+    return inner_.Query(sql, params);
+  }
+
+ private:
+  Tx& inner_;
+  std::string needle_;
+  std::atomic<int>& count_;
 };
 
 }  // namespace gh::storage
