@@ -214,12 +214,34 @@ struct Server::Impl {
 
   static std::string FormatNow();
 
-  struct BodyTimer {
-    explicit BodyTimer(const net::any_io_executor& ex) : timer(ex) {}
+  // A read's deadline. Not the stream's own timeout: that closes the socket, and a 408 could not
+  // be sent any more. The timer cancels the read instead (on this connection's thread; `reading`
+  // keeps a late expiry from cancelling what comes after the read).
+  struct ReadTimer {
+    explicit ReadTimer(const net::any_io_executor& ex) : timer(ex) {}
     net::steady_timer timer;
     bool reading = true;
     bool expired = false;
+    // The read is over: whether the deadline cut it off.
+    bool Disarm() {
+      reading = false;
+      timer.cancel();
+      return expired;
+    }
   };
+  static std::shared_ptr<ReadTimer> ArmReadTimer(const std::shared_ptr<Connection>& conn,
+                                                 std::chrono::milliseconds timeout) {
+    conn->stream.expires_never();
+    auto t = std::make_shared<ReadTimer>(conn->stream.get_executor());
+    t->timer.expires_after(timeout);
+    t->timer.async_wait([t, conn](beast::error_code e) {
+      if (e || !t->reading) return;
+      t->expired = true;
+      beast::error_code ignored;
+      conn->stream.socket().cancel(ignored);
+    });
+    return t;
+  }
 
   // Lingering close (as nginx does): a refused request's unread body would make the kernel answer
   // with a reset that can destroy our error response before the client reads it. After our FIN,
@@ -253,12 +275,16 @@ struct Server::Impl {
       bhttp::request_parser<bhttp::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(opt.max_header_bytes));
       parser.body_limit(opt.max_body_bytes);
-      conn->stream.expires_after(opt.idle_timeout);
+      auto header_timer = ArmReadTimer(conn, opt.idle_timeout);
       auto [ec, n] = co_await bhttp::async_read_header(conn->stream, buffer, parser, kTuple);
+      if (header_timer->Disarm()) ec = beast::error::timeout;
       conn->idle = false;
       std::string request_id = OsRandom::Instance().Token(12);
       if (ec) {
-        if (ec == bhttp::error::header_limit)
+        if (ec == beast::error::timeout && buffer.size() > 0)  // a request begun, not finished
+          co_await RejectAndClose(*conn, 11, 408, "request_timeout",
+                                  "request was not received in time", request_id);
+        else if (ec == bhttp::error::header_limit)
           co_await RejectAndClose(*conn, 11, 431, "headers_too_large",
                                   "request headers are too large", request_id);
         else if (ec == bhttp::error::body_limit)
@@ -285,22 +311,9 @@ struct Server::Impl {
         bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, version};
         co_await bhttp::async_write(conn->stream, cont, kTuple);
       }
-      // The body within read_timeout. Not the stream's own timeout: that closes the socket, and
-      // the 408 could not be sent. A timer cancels the read instead (same thread as this
-      // coroutine; `reading` keeps a late expiry from cancelling what comes after the read).
-      conn->stream.expires_never();
-      auto body_timer = std::make_shared<BodyTimer>(conn->stream.get_executor());
-      body_timer->timer.expires_after(opt.read_timeout);
-      body_timer->timer.async_wait([body_timer, conn](beast::error_code e) {
-        if (e || !body_timer->reading) return;
-        body_timer->expired = true;
-        beast::error_code ignored;
-        conn->stream.socket().cancel(ignored);
-      });
+      auto body_timer = ArmReadTimer(conn, opt.read_timeout);  // the body within read_timeout
       auto [ec2, n2] = co_await bhttp::async_read(conn->stream, buffer, parser, kTuple);
-      body_timer->reading = false;
-      body_timer->timer.cancel();
-      if (body_timer->expired) ec2 = beast::error::timeout;
+      if (body_timer->Disarm()) ec2 = beast::error::timeout;
       if (ec2) {
         if (ec2 == bhttp::error::body_limit)
           co_await RejectAndClose(*conn, version, 413, "payload_too_large",

@@ -183,6 +183,7 @@ class ServerTimeoutTest : public ServerTest {
   ServerOptions Options() override {
     ServerOptions opt = ServerTest::Options();
     opt.read_timeout = std::chrono::milliseconds(500);
+    opt.idle_timeout = std::chrono::milliseconds(500);
     return opt;
   }
   void SetUp() override {
@@ -204,6 +205,17 @@ TEST_F(ServerTimeoutTest, ABodyThatStopsArrivingGets408) {
   EXPECT_NE(out.find(R"("code":"request_timeout")"), std::string::npos) << out;
   EXPECT_NE(out.find("Connection: close"), std::string::npos) << out;
 }
+
+// Headers begun and not finished within the idle timeout (a slow-loris client) get a 408 too.
+TEST_F(ServerTimeoutTest, AnUnfinishedRequestHeaderGets408) {
+  Send("GET / HTTP/1.1\r\nHost: t\r\n");
+  const std::string out = ReadToEnd();
+  EXPECT_EQ(out.rfind("HTTP/1.1 408", 0), 0u) << out;
+  EXPECT_NE(out.find(R"("code":"request_timeout")"), std::string::npos) << out;
+}
+
+// A keep-alive connection that sends nothing is closed quietly: there is no request to answer.
+TEST_F(ServerTimeoutTest, AnIdleConnectionIsClosedWithoutAResponse) { EXPECT_EQ(ReadToEnd(), ""); }
 
 // A body that arrives in time is not cut off by the timer (a slow but steady client).
 TEST_F(ServerTimeoutTest, ABodyArrivingInPiecesWithinTheTimeoutIsRead) {
