@@ -6,11 +6,14 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
 
 #include "models/offline_model.h"
 #include "storage/repositories.h"
 #include "storage/testing/forwarding_database.h"
+#include "storage/testing/postgres_server.h"
 #include "tools/weather.h"
 
 namespace gh::chat {
@@ -33,6 +36,23 @@ class NullEvents final : public ChatEvents {
   }
   std::string text;
 };
+
+// Runs one turn on `service` on an io_context of its own, as the handler does.
+Result<ChatOutcome> RunTurn(ChatService& service, const ChatRequest& req,
+                            tenancy::Reservation* reservation) {
+  NullEvents events;
+  net::io_context io;
+  std::optional<Result<ChatOutcome>> out;
+  net::co_spawn(
+      io,
+      [&]() -> agent::Awaitable<void> {
+        out.emplace(co_await service.Chat(req, reservation, events));
+      },
+      net::detached);
+  io.run();
+  if (!out) return Status::Internal("the turn did not run");
+  return std::move(*out);
+}
 
 class ChatServiceTest : public ::testing::Test {
  protected:
@@ -73,17 +93,7 @@ class ChatServiceTest : public ::testing::Test {
     req.message = message;
     req.session_id = std::move(session);
     req.trace_id = TraceId("t");
-    NullEvents events;
-    net::io_context io;
-    std::optional<Result<ChatOutcome>> out;
-    net::co_spawn(
-        io,
-        [&]() -> agent::Awaitable<void> {
-          out.emplace(co_await service->Chat(req, reservation, events));
-        },
-        net::detached);
-    io.run();
-    return std::move(*out);
+    return RunTurn(*service, req, reservation);
   }
 
   static inline int n_ = 0;
@@ -142,6 +152,71 @@ TEST_F(ChatServiceTest, ATurnsFinalTransactionWritesNoCounter) {
     EXPECT_EQ(usage->day.messages, 1) << "the turn's message is counted once";
     EXPECT_EQ(usage->month.messages, 1);
     EXPECT_GT(usage->day.input_tokens, 0);
+  }
+}
+
+// The same on a real PostgreSQL, where it matters: concurrent turns of one tenant, whose
+// message tallies land on the same tenant counter rows, all complete and count once each.
+TEST(ChatServicePostgresTest, ConcurrentTurnsOfATenantCompleteAndCountOnce) {
+  auto pg = storage::testing::PostgresTestDatabase::Create();
+  ASSERT_TRUE(pg.ok()) << pg.status().message();
+  {
+    auto opened = storage::OpenDatabase(pg->url(), {.pool_size = 8});
+    ASSERT_TRUE(opened.ok()) << opened.status().message();
+    std::unique_ptr<storage::Database> db = std::move(opened).value();
+    ASSERT_TRUE(storage::Migrate(*db).ok());
+    const storage::TenantRecord acme{TenantId("acme"), "Acme", "advanced", "active", "UTC", 0};
+    ASSERT_TRUE(
+        db->Write([&](storage::Tx& tx) { return storage::tenants::Insert(tx, acme); }).ok());
+    FakeClock clock;
+    SeededRandom rng(11);
+    agent::ModelRegistry models;
+    models.Add({"offline", "offline",
+                std::make_shared<models::OfflineModel>(std::chrono::milliseconds(0))});
+    agent::ToolRegistry tools;
+    tools.Add(tools::MakeCurrentWeatherTool(tools::MakeSimulatedWeather()));
+    tenancy::QuotaService quota(*db, clock);
+    ChatService service(*db, clock, rng, models, tools, quota,
+                        std::make_shared<const metering::PriceCatalog>());
+    tenancy::Plan plan = tenancy::PlanCatalog::Defaults().plans().at("advanced");
+    plan.messages_per_day.reset();  // the tenant's day counter is a tally
+    constexpr int kTurns = 8;
+    std::vector<std::thread> threads;
+    std::atomic<int> ok{0};
+    std::vector<std::string> errors(kTurns);
+    for (int i = 0; i < kTurns; ++i)
+      threads.emplace_back([&, i] {
+        identity::Principal who;
+        who.tenant_id = acme.id;
+        who.user_id = UserId("u" + std::to_string(i));
+        who.email = "u" + std::to_string(i) + "@example.com";
+        auto limits = quota.LimitsFor(acme, who.user_id, plan);
+        auto reservation = quota.ReserveTurn(acme.id, who.user_id, *limits);
+        if (!reservation.ok()) {
+          errors[i] = reservation.status().ToString();
+          return;
+        }
+        ChatRequest req;
+        req.principal = who;
+        req.plan = &plan;
+        req.tenant_name = "Acme";
+        req.message = "Hello there";
+        req.trace_id = TraceId("t" + std::to_string(i));
+        auto out = RunTurn(service, req, &*reservation);
+        (void)quota.Release(*reservation);  // the limits filter's OnResponse
+        if (out.ok())
+          ok++;
+        else
+          errors[i] = out.status().ToString();
+      });
+    for (auto& t : threads) t.join();
+    for (const auto& e : errors) EXPECT_EQ(e, "");
+    EXPECT_EQ(ok.load(), kTurns);
+    auto limits = quota.LimitsFor(acme, UserId("u0"), plan);
+    auto usage = quota.Usage(acme.id, std::nullopt, *limits);
+    ASSERT_TRUE(usage.ok());
+    EXPECT_EQ(usage->day.messages, kTurns);
+    EXPECT_EQ(usage->month.messages, kTurns);
   }
 }
 
