@@ -66,7 +66,12 @@ describe('exact limits', () => {
       assert.deepEqual(c.other.map((x) => x.body), []);
       assert.equal(c.ok, 50);
       assert.equal(c.refused, 150);
-      assert.ok(c.okBy[0] > 0 && c.okBy[1] > 0, `both processes admitted some completions: ${c.okBy}`);
+      // Exact across the two processes, but not necessarily shared out: a completion's admission is
+      // one short transaction, and SQLite's write lock is not fair between processes (one whose
+      // writers hand it straight on can take every admission while the other's busy handler
+      // sleeps). Several processes are the PostgreSQL deployment's job (postgres.test.mjs), where
+      // writers of a counter row queue for its lock in order.
+      assert.equal(c.okBy[0] + c.okBy[1], 50, `admitted by each process: ${c.okBy}`);
       const usage = (await api(a.url, 'GET', `/api/tenants/${v.tenant_id}/usage`, { token: v.token })).body;
       assert.equal(usage.day.messages, 50);
     } finally {
