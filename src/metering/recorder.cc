@@ -169,11 +169,10 @@ Status Recorder::WriteGroup(const std::string& id, std::vector<Pending>& group,
     for (const auto& w : p.batch.writes) writes.push_back(&w);
   // tenant -> counter -> the group's sum. (One writer at a time on SQLite, so the order the rows
   // are taken in cannot deadlock; see Batch::counter_deltas.)
-  std::map<std::string, std::map<std::tuple<std::string, std::string, std::string>, int64_t>>
-      counters;
+  std::map<std::string, std::map<st::CounterKey, int64_t>> counters;
   for (const auto& p : group)
     for (const auto& [tenant, d] : p.batch.counter_deltas)
-      counters[tenant.value()][{d.key.scope, d.key.period, d.key.metric}] += d.amount;
+      counters[tenant.value()][d.key] += d.amount;
   if (events.empty() && spans.empty() && trace_rows.empty() && writes.empty() && counters.empty())
     return Status::Ok();
 
@@ -188,8 +187,7 @@ Status Recorder::WriteGroup(const std::string& id, std::vector<Pending>& group,
     for (const auto& [tenant, sums] : counters) {
       std::vector<st::CounterDelta> v;
       v.reserve(sums.size());
-      for (const auto& [k, amount] : sums)
-        v.push_back({{std::get<0>(k), std::get<1>(k), std::get<2>(k)}, amount, {}});
+      for (const auto& [k, amount] : sums) v.push_back({k, amount, {}});
       GH_RETURN_IF_ERROR(st::counters::Adjust(tx, TenantId(tenant), v));
     }
     GH_RETURN_IF_ERROR(st::usage_events::InsertMany(tx, events));

@@ -2,6 +2,7 @@
 // TenantId, and every repository function that touches tenant data takes the tenant first.
 #pragma once
 
+#include <compare>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -129,6 +130,7 @@ struct CounterKey {
   std::string scope;
   std::string period;
   std::string metric;
+  auto operator<=>(const CounterKey&) const = default;
 };
 
 struct CounterDelta {

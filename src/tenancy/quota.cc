@@ -242,7 +242,12 @@ Status ChargeRefusal(const Reservation& r, size_t refused) {
 // Units take counter rows in one order — the rate bucket, messages, tokens, spend, then the
 // token tallies; tenant before user within each — so two units never wait on each other's rows in
 // opposite orders (a deadlock, and a re-run, on PostgreSQL).
-int LockRank(const st::CounterDelta& d);
+int LockRank(const st::CounterDelta& d) {
+  if (d.key.metric == "messages") return 0;
+  if (d.key.metric == "tokens") return 1;
+  if (d.key.metric == "spend_micros") return 2;
+  return 3;
+}
 
 // The order units take counter rows in: by LockRank, the tenant's before a user's within a rank.
 bool LockOrder(const st::CounterDelta& a, const st::CounterDelta& b) {
@@ -251,21 +256,12 @@ bool LockOrder(const st::CounterDelta& a, const st::CounterDelta& b) {
   return (a.key.scope == TenantScope()) && (b.key.scope != TenantScope());
 }
 
-int LockRank(const st::CounterDelta& d) {
-  if (d.key.metric == "messages") return 0;
-  if (d.key.metric == "tokens") return 1;
-  if (d.key.metric == "spend_micros") return 2;
-  return 3;
-}
-
 // Adds `more` to `into`, one delta per counter (the same counter's amounts are summed).
 void Accumulate(std::vector<st::CounterDelta>& into, const std::vector<st::CounterDelta>& more) {
   for (const auto& d : more) {
     if (d.amount == 0) continue;
-    auto same = std::find_if(into.begin(), into.end(), [&](const st::CounterDelta& x) {
-      return x.key.scope == d.key.scope && x.key.period == d.key.period &&
-             x.key.metric == d.key.metric;
-    });
+    auto same = std::find_if(into.begin(), into.end(),
+                             [&](const st::CounterDelta& x) { return x.key == d.key; });
     if (same == into.end()) {
       into.push_back({d.key, d.amount, {}});
     } else {
@@ -369,8 +365,7 @@ std::vector<st::CounterDelta> QuotaService::SettlementOf(const Reservation& r, i
   // Only the limited counters had it applied (call_deltas); the others tally the real figures.
   auto reserved = [&](const st::CounterKey& k) -> int64_t {
     for (const auto& d : r.call_deltas)
-      if (d.key.scope == k.scope && d.key.period == k.period && d.key.metric == k.metric)
-        return d.amount;
+      if (d.key == k) return d.amount;
     return 0;
   };
   std::vector<st::CounterDelta> adjust;
