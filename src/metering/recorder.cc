@@ -2,6 +2,7 @@
 
 #include "common/random.h"
 
+#include <algorithm>
 #include <future>
 #include <map>
 #include <tuple>
@@ -109,7 +110,8 @@ void Recorder::Push(Batch batch, Done done) {
   {
     std::lock_guard lock(mu_);
     queued_items_ += batch.size();
-    queue_.push_back({std::move(batch), std::move(done)});
+    queue_.push_back({std::move(batch), std::move(done), SteadyClock::now()});
+    if (queue_.back().urgent()) ++queued_urgent_;
     if (metrics_) metrics_->SetEventQueueDepth(queued_items_);
   }
   cv_.notify_one();
@@ -176,7 +178,12 @@ Status Recorder::WriteGroup(const std::string& id, std::vector<Pending>& group,
   if (events.empty() && spans.empty() && trace_rows.empty() && writes.empty() && counters.empty())
     return Status::Ok();
 
-  // Durable (an fsync of the WAL on SQLite) before the callers hear of it: one per group.
+  // Durable (an fsync of the WAL on SQLite) before the callers hear of it: one per group. A group
+  // nobody waits for (request spans enqueued once the response is out) is committed without its
+  // own fsync: the next durable group's covers it (on SQLite the fsync of the WAL takes every
+  // earlier commit with it; on PostgreSQL a durable commit flushes the WAL up to its own record,
+  // earlier commits included), and not paying one for it
+  // keeps the next waiting group from queuing behind that fsync.
   auto unit = [&](st::Tx& tx) -> Status {
     alerts.clear();  // the unit may run more than once
     // A retry after a COMMIT whose outcome was lost (PostgreSQL) finds the group already written.
@@ -222,7 +229,9 @@ Status Recorder::WriteGroup(const std::string& id, std::vector<Pending>& group,
     GH_RETURN_IF_ERROR(st::traces::InsertSpans(tx, spans));
     return st::traces::UpsertSummaries(tx, trace_rows);
   };
-  return opt_.durable ? db_.WriteDurable(unit) : db_.WriteReadCommitted(unit);
+  const bool waited = std::any_of(group.begin(), group.end(),
+                                  [](const Pending& p) { return static_cast<bool>(p.done); });
+  return opt_.durable && waited ? db_.WriteDurable(unit) : db_.WriteReadCommitted(unit);
 }
 
 void Recorder::SweepIfDue() {
@@ -235,9 +244,18 @@ void Recorder::SweepIfDue() {
 
 void Recorder::Run() {
   std::unique_lock lock(mu_);
+  // A group is due when someone waits for (or audits) a queued batch, when the oldest queued
+  // batch has lingered long enough (RecorderOptions::linger), when a group's worth is queued, and
+  // at shutdown.
+  auto due = [&] {
+    return stopping_ || queued_urgent_ > 0 || queued_items_ >= opt_.max_group_items ||
+           (!queue_.empty() && SteadyClock::now() >= queue_.front().queued_at + opt_.linger);
+  };
   for (;;) {
-    cv_.wait_for(lock, opt_.retention.check_every, [&] { return stopping_ || !queue_.empty(); });
-    if (queue_.empty()) {
+    auto wake = SteadyClock::now() + opt_.retention.check_every;
+    if (!queue_.empty()) wake = std::min(wake, queue_.front().queued_at + opt_.linger);
+    cv_.wait_until(lock, wake, due);
+    if (queue_.empty() || !due()) {
       if (stopping_) return;
       lock.unlock();
       SweepIfDue();
@@ -250,6 +268,7 @@ void Recorder::Run() {
     while (!queue_.empty() &&
            (group.empty() || items + queue_.front().batch.size() <= opt_.max_group_items)) {
       items += queue_.front().batch.size();
+      if (queue_.front().urgent()) --queued_urgent_;
       group.push_back(std::move(queue_.front()));
       queue_.pop_front();
     }

@@ -282,6 +282,92 @@ TEST_P(RecorderTest, GroupsAreCommittedDurablyUnlessTurnedOff) {
   }
 }
 
+// How many usage events `tenant` has, read on a connection of its own.
+int64_t EventsOf(st::Database& db, const TenantId& tenant) {
+  int64_t n = -1;
+  (void)db.Read([&](st::Tx& tx) -> Status {
+    GH_ASSIGN_OR_RETURN(auto rows, st::usage_events::List(tx, tenant, 0, INT64_MAX, 100));
+    n = static_cast<int64_t>(rows.size());
+    return Status::Ok();
+  });
+  return n;
+}
+
+// A batch nobody waits for (a request's spans, enqueued once its response is out) waits up to the
+// linger for a group that someone waits for, and is written in that group's transaction: one
+// transaction, not one each.
+TEST_P(RecorderTest, ABatchNobodyWaitsForRidesWithTheNextGroupSomeoneWaitsFor) {
+  std::mt19937_64 rng(5);
+  st::CountingDatabase counting(*db_);
+  RecorderOptions opt;
+  opt.linger = std::chrono::hours(1);
+  Recorder rec(counting, clock_, opt, nullptr, nullptr, nullptr);
+  Batch spans;
+  spans.events.push_back(RandomEvent(rng, 1));
+  spans.events.back().tenant_id = TenantId("acme");
+  rec.Enqueue(std::move(spans));
+  Batch waited;
+  waited.events.push_back(RandomEvent(rng, 1));
+  waited.events.back().tenant_id = TenantId("acme");
+  ASSERT_TRUE(CommitOn(rec, std::move(waited)).ok());
+  EXPECT_EQ(counting.writes(), 1) << "both batches in one transaction";
+  EXPECT_EQ(counting.durable_writes(), 1);
+  EXPECT_EQ(EventsOf(*db_, TenantId("acme")), 2);
+}
+
+// With nothing else to ride with, a lingering batch is written once the linger is over (and a
+// recorder that stops writes what still lingers).
+TEST_P(RecorderTest, ALingeringBatchIsWrittenAfterTheLingerOrAtShutdown) {
+  std::mt19937_64 rng(6);
+  {
+    RecorderOptions opt;
+    opt.linger = std::chrono::milliseconds(20);
+    Recorder rec(*db_, clock_, opt, nullptr, nullptr, nullptr);
+    Batch b;
+    b.events.push_back(RandomEvent(rng, 1));
+    b.events.back().tenant_id = TenantId("acme");
+    rec.Enqueue(std::move(b));
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (EventsOf(*db_, TenantId("acme")) != 1 && std::chrono::steady_clock::now() < give_up)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    EXPECT_EQ(EventsOf(*db_, TenantId("acme")), 1) << "written without a Flush or a Commit";
+  }
+  {
+    RecorderOptions opt;
+    opt.linger = std::chrono::hours(1);
+    Recorder rec(*db_, clock_, opt, nullptr, nullptr, nullptr);
+    Batch b;
+    b.events.push_back(RandomEvent(rng, 1));
+    b.events.back().tenant_id = TenantId("globex");
+    rec.Enqueue(std::move(b));
+  }
+  EXPECT_EQ(EventsOf(*db_, TenantId("globex")), 1) << "written when the recorder stopped";
+}
+
+// A group nobody waits for has no caller to hold back until it is on stable storage: it is
+// committed without a sync of its own (the next durable group's covers it).
+TEST_P(RecorderTest, AGroupNobodyWaitsForIsNotSyncedOnItsOwn) {
+  std::mt19937_64 rng(7);
+  st::CountingDatabase counting(*db_);
+  RecorderOptions opt;
+  opt.linger = std::chrono::milliseconds(0);
+  Recorder rec(counting, clock_, opt, nullptr, nullptr, nullptr);
+  Batch b;
+  b.events.push_back(RandomEvent(rng, 1));
+  b.events.back().tenant_id = TenantId("acme");
+  rec.Enqueue(std::move(b));
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (EventsOf(*db_, TenantId("acme")) != 1 && std::chrono::steady_clock::now() < give_up)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_EQ(EventsOf(*db_, TenantId("acme")), 1);
+  EXPECT_EQ(counting.writes(), 1);
+  EXPECT_EQ(counting.durable_writes(), 0);
+  Batch waited;
+  waited.events.push_back(RandomEvent(rng, 1));
+  ASSERT_TRUE(CommitOn(rec, std::move(waited)).ok());
+  EXPECT_EQ(counting.durable_writes(), 1) << "a group someone waits for is durable";
+}
+
 // Counts the statements that touch quota counters, and holds the first durable write until the
 // test opens the gate (so that what is queued meanwhile forms the next group).
 class CounterStatements final : public st::ForwardingDatabase {

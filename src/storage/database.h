@@ -117,6 +117,9 @@ struct SqliteOptions {
   int busy_timeout_ms = 10'000;
   // Tests: called after each WriteDurable's fsync of the WAL (on the writing thread).
   std::function<void()> after_wal_sync;
+  // WAL pages after which the background checkpointer copies the WAL back into the database and
+  // the next writer rewinds it (SQLite's own default threshold is 1000).
+  int checkpoint_pages = 1000;
 };
 Result<std::unique_ptr<Database>> OpenSqlite(const SqliteOptions& options);
 

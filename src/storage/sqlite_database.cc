@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
@@ -120,6 +121,12 @@ class SqliteConn final : public Tx {
     return rows;
   }
 
+  // Copies what the WAL holds beyond the database back into it (a PASSIVE checkpoint: it takes
+  // no lock that waits). Outside a transaction only.
+  void Checkpoint() {
+    sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  }
+
   Status Simple(const char* sql) {
     char* err = nullptr;
     int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
@@ -184,8 +191,6 @@ class SqliteDatabase final : public Database {
   }
 
  private:
-  static constexpr int kCheckpointPages = 1000;
-
   // Waiting for another process's write lock. SQLite's own busy_timeout sleeps 1 ms, 2 ms, ... up
   // to 100 ms between retries, so a process whose writers queue on write_mu_ and hand the lock
   // straight on would starve the other process (one replica admitting every request of a shared
@@ -206,8 +211,8 @@ class SqliteDatabase final : public Database {
   static constexpr int kRestartPages = 65'536;
 
   static int OnWalCommit(void* self, sqlite3*, const char*, int pages) {
-    if (pages >= kCheckpointPages) {
-      auto* db = static_cast<SqliteDatabase*>(self);
+    auto* db = static_cast<SqliteDatabase*>(self);
+    if (pages >= db->opt_.checkpoint_pages) {
       {
         std::lock_guard lock(db->ckpt_mu_);
         db->ckpt_wanted_ = true;
@@ -239,6 +244,14 @@ class SqliteDatabase final : public Database {
       ckpt_restart_ = false;
       lock.unlock();
       sqlite3_wal_checkpoint_v2(db, nullptr, mode, nullptr, nullptr);
+      // The WAL is rewound (written again from its start) only by a writer that begins once every
+      // frame in it is back in the database. Under a steady load, commits land while this copies
+      // and leave a tail behind: the WAL would then never rewind, grow by every commit (until
+      // kRestartPages) and wake a checkpoint, with its two fsyncs, after each one, and every
+      // durable commit would append to the file (its fdatasync then also journals the file's new
+      // size). So the next writer of this process copies that tail first, holding off the others:
+      // a short pause once per checkpoint (see Run), and none when nothing is left to copy.
+      catch_up_ = true;
       lock.lock();
     }
     lock.unlock();
@@ -255,6 +268,7 @@ class SqliteDatabase final : public Database {
     std::unique_lock<std::timed_mutex> writing(write_mu_, std::defer_lock);
     if (write) (void)writing.try_lock_for(std::chrono::milliseconds(opt_.busy_timeout_ms));
     SqliteConn* c = Acquire();
+    if (writing.owns_lock() && catch_up_.exchange(false)) c->Checkpoint();
     Status st = c->Simple(begin);
     if (st.ok()) {
       st = fn(*c);
@@ -317,7 +331,8 @@ class SqliteDatabase final : public Database {
   std::mutex ckpt_mu_;
   std::condition_variable ckpt_cv_;
   bool ckpt_wanted_ = false;
-  bool ckpt_restart_ = false;  // the WAL is past kRestartPages
+  bool ckpt_restart_ = false;          // the WAL is past kRestartPages
+  std::atomic<bool> catch_up_{false};  // the last checkpoint left a tail for the next writer
   bool stopping_ = false;
   std::thread checkpointer_;
 };
