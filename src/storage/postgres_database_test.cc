@@ -19,7 +19,8 @@ class PostgresDatabaseTest : public ::testing::Test {
     scratch_.emplace(std::move(scratch).value());
     db_ = Open();
     ASSERT_TRUE(db_);
-    ASSERT_TRUE(Migrate(*db_).ok());
+    Status migrated = Migrate(*db_);
+    ASSERT_TRUE(migrated.ok()) << migrated.ToString();
   }
   void TearDown() override {
     db_.reset();

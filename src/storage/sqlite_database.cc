@@ -123,8 +123,10 @@ class SqliteConn final : public Tx {
 
   // Copies what the WAL holds beyond the database back into it (a PASSIVE checkpoint: it takes
   // no lock that waits). Outside a transaction only.
-  void Checkpoint() {
-    sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  // False when another connection's checkpoint is running.
+  bool Checkpoint() {
+    return sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) ==
+           SQLITE_OK;
   }
 
   Status Simple(const char* sql) {
@@ -238,7 +240,10 @@ class SqliteDatabase final : public Database {
     std::unique_lock lock(ckpt_mu_);
     while (!stopping_) {
       // Also every few seconds, so a quiet server's WAL does not linger.
-      ckpt_cv_.wait_for(lock, std::chrono::seconds(5), [&] { return ckpt_wanted_ || stopping_; });
+      // Not while the tail of the last one waits for a writer to copy it: the writer's checkpoint
+      // would find this one running and give up.
+      ckpt_cv_.wait_for(lock, std::chrono::seconds(5),
+                        [&] { return (ckpt_wanted_ && !catch_up_) || stopping_; });
       ckpt_wanted_ = false;
       const int mode = ckpt_restart_ ? SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE;
       ckpt_restart_ = false;
@@ -268,7 +273,7 @@ class SqliteDatabase final : public Database {
     std::unique_lock<std::timed_mutex> writing(write_mu_, std::defer_lock);
     if (write) (void)writing.try_lock_for(std::chrono::milliseconds(opt_.busy_timeout_ms));
     SqliteConn* c = Acquire();
-    if (writing.owns_lock() && catch_up_.exchange(false)) c->Checkpoint();
+    if (writing.owns_lock() && catch_up_ && c->Checkpoint()) catch_up_ = false;
     Status st = c->Simple(begin);
     if (st.ok()) {
       st = fn(*c);
