@@ -60,13 +60,11 @@ Status Migrate(Database& db) {
                           tx.QueryOne("SELECT version FROM schema_migrations WHERE version = ?",
                                       {int64_t(m.version)}));
       if (done) return Status::Ok();
-      std::string_view sql = m.sql;
-      if (m.only && *m.only != db.dialect()) sql = {};
       size_t start = 0;
-      while (start < sql.size()) {
-        size_t end = sql.find(';', start);
-        if (end == std::string::npos) end = sql.size();
-        std::string stmt(sql.substr(start, end - start));
+      while (start < m.sql.size()) {
+        size_t end = m.sql.find(';', start);
+        if (end == std::string::npos) end = m.sql.size();
+        std::string stmt = m.sql.substr(start, end - start);
         start = end + 1;
         if (stmt.find_first_not_of(" \t\r\n") == std::string::npos) continue;
         auto r = tx.Exec(stmt);

@@ -107,9 +107,6 @@ struct Migration {
   int version;
   std::string description;
   std::string sql;  // may hold several statements separated by ';'
-  // Set: the statements run on that backend only (a storage layout one backend needs); the others
-  // record the version as applied without running them.
-  std::optional<Dialect> only = std::nullopt;
 };
 const std::vector<Migration>& Migrations();
 Status Migrate(Database& db);

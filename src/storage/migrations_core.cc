@@ -63,31 +63,6 @@ CREATE TABLE external_identities (
   created_at BIGINT NOT NULL, PRIMARY KEY (issuer, subject));
 CREATE INDEX external_identities_user ON external_identities(tenant_id, user_id)
 )SQL"});
-  // SQLite: the tables every completion writes to are stored in their primary key's order
-  // (WITHOUT ROWID) instead of in a rowid table beside a separate index on the key, so a row is one
-  // B-tree insert or update, not two, and a group commit writes one page fewer per table to the
-  // WAL. Rebuilt with their rows; PostgreSQL keeps its heap tables.
-  out.push_back({3, "usage records and quota counters stored in key order (SQLite)", R"SQL(
-CREATE TABLE usage_records_by_key (
-  id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, user_id TEXT NOT NULL, session_id TEXT NOT NULL,
-  message_id TEXT NOT NULL, trace_id TEXT NOT NULL, model TEXT NOT NULL,
-  input_tokens BIGINT NOT NULL, output_tokens BIGINT NOT NULL, tool_calls BIGINT NOT NULL,
-  latency_ms BIGINT NOT NULL, status TEXT NOT NULL, day TEXT NOT NULL, created_at BIGINT NOT NULL
-) WITHOUT ROWID;
-INSERT INTO usage_records_by_key SELECT id, tenant_id, user_id, session_id, message_id, trace_id, model,
-  input_tokens, output_tokens, tool_calls, latency_ms, status, day, created_at FROM usage_records;
-DROP TABLE usage_records;
-ALTER TABLE usage_records_by_key RENAME TO usage_records;
-CREATE INDEX usage_tenant_day ON usage_records(tenant_id, day);
-CREATE TABLE quota_counters_by_key (
-  tenant_id TEXT NOT NULL, scope TEXT NOT NULL, period TEXT NOT NULL, metric TEXT NOT NULL,
-  used BIGINT NOT NULL DEFAULT 0, PRIMARY KEY (tenant_id, scope, period, metric)
-) WITHOUT ROWID;
-INSERT INTO quota_counters_by_key SELECT tenant_id, scope, period, metric, used FROM quota_counters;
-DROP TABLE quota_counters;
-ALTER TABLE quota_counters_by_key RENAME TO quota_counters
-)SQL",
-                 Dialect::kSqlite});
 }
 
 }  // namespace gh::storage

@@ -7,7 +7,6 @@
 #include <fstream>
 #include <latch>
 #include <mutex>
-#include <set>
 
 #include <atomic>
 #include <barrier>
@@ -663,102 +662,6 @@ TEST_P(StorageTest, ThePerUserMonthlyRollupIsFilledFromTheDailyOneOnUpgrade) {
                    return Status::Ok();
                  })
                   .ok());
-}
-
-// Migrations 3 and 206 store the tables a completion writes in their key's order on SQLite
-// (WITHOUT ROWID), rebuilding them with their rows; PostgreSQL records them and keeps its tables.
-// Run again here over tables holding a row each: every row comes through unchanged.
-TEST_P(StorageTest, TheTablesACompletionWritesAreRebuiltInKeyOrderWithTheirRows) {
-  const std::vector<std::pair<std::string, std::string>> rows = {
-      {"usage_records",
-       "INSERT INTO usage_records VALUES ('r1', 'acme', 'u1', 's1', 'm1', 't1', 'gpt-4o', 10, 20, "
-       "1, 300, "
-       "'ok', '2026-03-01', 1772323200000)"},
-      {"quota_counters",
-       "INSERT INTO quota_counters VALUES ('acme', 'tenant', '2026-03', 'messages', 7)"},
-      {"usage_events",
-       "INSERT INTO usage_events VALUES ('e1', 'acme', 'u1', 's1', 't1', 'sp1', 'model', 'gpt-4o', "
-       "1, 2, 3, 4, 1, "
-       "500, 550, 'v1', 'ok', '2026-03-01', 1772323200000)"},
-      {"cost_daily_user",
-       "INSERT INTO cost_daily_user VALUES ('acme', '2026-03-01', 'u1', 'model', 'gpt-4o', 1, 2, "
-       "3, 4, 5, 6, 7, 8)"},
-      {"cost_monthly_user",
-       "INSERT INTO cost_monthly_user VALUES ('acme', '2026-03', 'u1', 'model', 'gpt-4o', 1, 2, 3, "
-       "4, 5, 6, 7, 8)"},
-      {"cost_daily_tenant",
-       "INSERT INTO cost_daily_tenant VALUES ('acme', '2026-03-01', 'model', 'gpt-4o', 1, 2, 3, 4, "
-       "5, 6, 7, 8)"},
-      {"cost_monthly_tenant",
-       "INSERT INTO cost_monthly_tenant VALUES ('acme', '2026-03', 1, 7, 8)"},
-      {"traces",
-       "INSERT INTO traces VALUES ('acme', 't1', 'u1', 's1', 'chat', 'gpt-4o', 1, 2, 'ok', 550, "
-       "3)"},
-      {"trace_spans",
-       "INSERT INTO trace_spans VALUES ('acme', 't1', 'sp1', '', 'model_call', 'client', 1, 2, "
-       "'ok', '', "
-       "'{\"step\":1}', 550)"},
-      {"metering_groups", "INSERT INTO metering_groups VALUES ('g1', 1772323200000)"},
-  };
-  auto all_rows = [&](Tx& tx, const std::string& table) -> Result<std::vector<std::vector<Value>>> {
-    GH_ASSIGN_OR_RETURN(auto got, tx.Query("SELECT * FROM " + table));
-    std::vector<std::vector<Value>> out;
-    for (const Row& r : got) {
-      out.emplace_back();
-      for (size_t i = 0; i < r.size(); ++i) out.back().push_back(r.value(i));
-    }
-    return out;
-  };
-  std::map<std::string, std::vector<std::vector<Value>>> before;
-  ASSERT_TRUE(db_->Write([&](Tx& tx) -> Status {
-                   for (const auto& [table, insert] : rows) {
-                     GH_RETURN_IF_ERROR(tx.Exec(insert).status());
-                     GH_ASSIGN_OR_RETURN(before[table], all_rows(tx, table));
-                   }
-                   GH_ASSIGN_OR_RETURN(
-                       int64_t n,
-                       tx.Exec("DELETE FROM schema_migrations WHERE version IN (3, 206)"));
-                   return n == 2 ? Status::Ok() : Status::Internal("3 and 206 were not recorded");
-                 })
-                  .ok());
-  ASSERT_TRUE(Migrate(*db_).ok());
-  ASSERT_TRUE(
-      db_->Read([&](Tx& tx) -> Status {
-           for (const auto& [table, insert] : rows) {
-             GH_ASSIGN_OR_RETURN(auto after, all_rows(tx, table));
-             EXPECT_EQ(after, before[table]) << table;
-             EXPECT_EQ(after.size(), 1u) << table;
-             if (GetParam() != "sqlite") continue;
-             GH_ASSIGN_OR_RETURN(auto sql,
-                                 tx.QueryOne("SELECT sql FROM sqlite_master WHERE type = 'table' "
-                                             "AND name = ?",
-                                             {table}));
-             EXPECT_TRUE(sql && sql->Text(0).find("WITHOUT ROWID") != std::string::npos) << table;
-           }
-           GH_ASSIGN_OR_RETURN(
-               auto recorded,
-               tx.Query("SELECT version FROM schema_migrations WHERE version IN (3, 206)"));
-           EXPECT_EQ(recorded.size(), 2u);
-           if (GetParam() == "sqlite") {
-             // The by-day and by-month covering indexes are the tables' own order now;
-             // the other indexes are back.
-             GH_ASSIGN_OR_RETURN(auto indexes,
-                                 tx.Query("SELECT name FROM sqlite_master WHERE type = "
-                                          "'index' AND sql IS NOT NULL ORDER BY name"));
-             std::set<std::string> names;
-             for (const Row& r : indexes) names.insert(r.Text(0));
-             for (const char* gone :
-                  {"cost_daily_user_by_day_cover", "cost_monthly_user_by_month_cover"})
-               EXPECT_EQ(names.count(gone), 0u) << gone;
-             for (const char* kept :
-                  {"usage_tenant_day", "usage_events_tenant_time", "cost_daily_user_by_user_cover",
-                   "cost_monthly_user_by_user_cover", "traces_tenant_time", "traces_time",
-                   "traces_tenant_user_time", "traces_tenant_cost"})
-               EXPECT_EQ(names.count(kept), 1u) << kept;
-           }
-           return Status::Ok();
-         })
-          .ok());
 }
 
 // On SQLite a WriteDurable fsyncs the WAL after it committed (and only then returns); a Write
