@@ -311,9 +311,13 @@ struct Server::Impl {
         bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, version};
         co_await bhttp::async_write(conn->stream, cont, kTuple);
       }
-      auto body_timer = ArmReadTimer(conn, opt.read_timeout);  // the body within read_timeout
+      // The body within read_timeout. A body that came with the header (most requests' do) is
+      // parsed from the buffer without waiting: no deadline to arm.
+      const auto body_length = parser.content_length();
+      const bool body_buffered = parser.is_done() || (body_length && buffer.size() >= *body_length);
+      auto body_timer = body_buffered ? nullptr : ArmReadTimer(conn, opt.read_timeout);
       auto [ec2, n2] = co_await bhttp::async_read(conn->stream, buffer, parser, kTuple);
-      if (body_timer->Disarm()) ec2 = beast::error::timeout;
+      if (body_timer && body_timer->Disarm()) ec2 = beast::error::timeout;
       if (ec2) {
         if (ec2 == bhttp::error::body_limit)
           co_await RejectAndClose(*conn, version, 413, "payload_too_large",
