@@ -7,10 +7,12 @@
 
 #include <filesystem>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "common/time_util.h"
 #include "metering/recorder.h"
+#include "storage/testing/forwarding_database.h"
 
 namespace gh::metering {
 namespace {
@@ -144,6 +146,47 @@ TEST_F(BudgetsTest, CrossingAThresholdRecordsOneAlertAndCallsTheWebhookOnce) {
   // A new month starts afresh.
   clock_.Advance(std::chrono::hours(24 * 31));
   EXPECT_EQ(budgets.Get(TenantId("acme"))->spend_micros, 0);
+}
+
+// Commits, then answers as if the connection had dropped before the acknowledgement, once.
+class LostFirstAcknowledgement final : public st::ForwardingDatabase {
+ public:
+  explicit LostFirstAcknowledgement(st::Database& inner) : ForwardingDatabase(inner) {}
+  Status WriteDurable(const std::function<Status(st::Tx&)>& fn) override {
+    Status st = inner_.WriteDurable(fn);
+    if (st.ok() && !lost_) {
+      lost_ = true;
+      return Status::Unavailable("connection lost while committing");
+    }
+    return st;
+  }
+
+ private:
+  bool lost_ = false;
+};
+
+// A group that crossed a threshold and committed, but whose acknowledgement was lost, is run again
+// by the recorder and found written: the alert it recorded still reaches the webhook, once.
+TEST_F(BudgetsTest, AnAlertOfAGroupWhoseCommitAcknowledgementWasLostIsStillSent) {
+  auto hook = std::make_shared<FakeWebhook>();
+  Budgets budgets(*db_, clock_);
+  ASSERT_TRUE(budgets.Set(TenantId("acme"), 10'000, {50}, "user:admin").ok());
+  LostFirstAcknowledgement flaky(*db_);
+  {
+    AlertNotifier notifier({"http://hooks.example/budget", Secret(""), std::chrono::seconds(1)},
+                           *db_, clock_, hook);
+    Recorder rec(flaky, clock_, {}, nullptr, nullptr, &notifier);
+    rec.Enqueue({{Costing("acme", 6'000)}, {}, {}, {}});
+    ASSERT_TRUE(rec.Flush().ok());
+    notifier.Drain();
+    ASSERT_EQ(hook->Requests().size(), 1u);
+    EXPECT_EQ(boost::json::parse(hook->Requests()[0].body).at("threshold_percent").as_int64(), 50);
+  }
+  auto status = budgets.Get(TenantId("acme"));
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(status->spend_micros, 6'000) << "counted once";
+  ASSERT_EQ(status->alerts.size(), 1u);
+  EXPECT_TRUE(status->alerts[0].delivered_at.has_value());
 }
 
 TEST_F(BudgetsTest, AFailingWebhookIsRecordedOnTheAlert) {

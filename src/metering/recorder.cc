@@ -185,11 +185,12 @@ Status Recorder::WriteGroup(const std::string& id, std::vector<Pending>& group,
   // earlier commits included), and not paying one for it
   // keeps the next waiting group from queuing behind that fsync.
   auto unit = [&](st::Tx& tx) -> Status {
-    alerts.clear();  // the unit may run more than once
-    // A retry after a COMMIT whose outcome was lost (PostgreSQL) finds the group already written.
-    // (Its alerts were recorded then; only their webhook call is lost in that case.)
+    // A retry after a COMMIT whose outcome was lost finds the group already written. Its alerts
+    // are those the run that committed found, the last run to get this far: they are kept, so
+    // their webhooks are still called.
     GH_ASSIGN_OR_RETURN(bool fresh, st::metering_groups::Claim(tx, id, now));
     if (!fresh) return Status::Ok();
+    alerts.clear();  // the unit may run more than once
     for (const auto* w : writes) GH_RETURN_IF_ERROR((*w)(tx));
     for (const auto& [tenant, sums] : counters) {
       std::vector<st::CounterDelta> v;
