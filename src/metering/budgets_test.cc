@@ -148,30 +148,13 @@ TEST_F(BudgetsTest, CrossingAThresholdRecordsOneAlertAndCallsTheWebhookOnce) {
   EXPECT_EQ(budgets.Get(TenantId("acme"))->spend_micros, 0);
 }
 
-// Commits, then answers as if the connection had dropped before the acknowledgement, once.
-class LostFirstAcknowledgement final : public st::ForwardingDatabase {
- public:
-  explicit LostFirstAcknowledgement(st::Database& inner) : ForwardingDatabase(inner) {}
-  Status WriteDurable(const std::function<Status(st::Tx&)>& fn) override {
-    Status st = inner_.WriteDurable(fn);
-    if (st.ok() && !lost_) {
-      lost_ = true;
-      return Status::Unavailable("connection lost while committing");
-    }
-    return st;
-  }
-
- private:
-  bool lost_ = false;
-};
-
 // A group that crossed a threshold and committed, but whose acknowledgement was lost, is run again
 // by the recorder and found written: the alert it recorded still reaches the webhook, once.
 TEST_F(BudgetsTest, AnAlertOfAGroupWhoseCommitAcknowledgementWasLostIsStillSent) {
   auto hook = std::make_shared<FakeWebhook>();
   Budgets budgets(*db_, clock_);
   ASSERT_TRUE(budgets.Set(TenantId("acme"), 10'000, {50}, "user:admin").ok());
-  LostFirstAcknowledgement flaky(*db_);
+  st::LostFirstAcknowledgement flaky(*db_);
   {
     AlertNotifier notifier({"http://hooks.example/budget", Secret(""), std::chrono::seconds(1)},
                            *db_, clock_, hook);

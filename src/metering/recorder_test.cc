@@ -293,6 +293,14 @@ int64_t EventsOf(st::Database& db, const TenantId& tenant) {
   return n;
 }
 
+// `tenant`'s usage events once there are `n` of them, or after 10 s without.
+int64_t AwaitEvents(st::Database& db, const TenantId& tenant, int64_t n) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (EventsOf(db, tenant) != n && std::chrono::steady_clock::now() < give_up)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  return EventsOf(db, tenant);
+}
+
 // A batch nobody waits for (a request's spans, enqueued once its response is out) waits up to the
 // linger for a group that someone waits for, and is written in that group's transaction: one
 // transaction, not one each.
@@ -327,10 +335,7 @@ TEST_P(RecorderTest, ALingeringBatchIsWrittenAfterTheLingerOrAtShutdown) {
     b.events.push_back(RandomEvent(rng, 1));
     b.events.back().tenant_id = TenantId("acme");
     rec.Enqueue(std::move(b));
-    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (EventsOf(*db_, TenantId("acme")) != 1 && std::chrono::steady_clock::now() < give_up)
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    EXPECT_EQ(EventsOf(*db_, TenantId("acme")), 1) << "written without a Flush or a Commit";
+    EXPECT_EQ(AwaitEvents(*db_, TenantId("acme"), 1), 1) << "written without a Flush or a Commit";
   }
   {
     RecorderOptions opt;
@@ -356,10 +361,7 @@ TEST_P(RecorderTest, AGroupNobodyWaitsForIsNotSyncedOnItsOwn) {
   b.events.push_back(RandomEvent(rng, 1));
   b.events.back().tenant_id = TenantId("acme");
   rec.Enqueue(std::move(b));
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (EventsOf(*db_, TenantId("acme")) != 1 && std::chrono::steady_clock::now() < give_up)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  ASSERT_EQ(EventsOf(*db_, TenantId("acme")), 1);
+  ASSERT_EQ(AwaitEvents(*db_, TenantId("acme"), 1), 1);
   EXPECT_EQ(counting.writes(), 1);
   EXPECT_EQ(counting.durable_writes(), 0);
   Batch waited;
@@ -524,29 +526,12 @@ TEST_P(RecorderTest, AGroupsWritesShareItsTransactionAndItsRetries) {
   EXPECT_EQ(stored(lost), 0) << "nothing of a failed group is stored";
 }
 
-// A database whose first durable write commits but reports a failure, as a PostgreSQL COMMIT
-// whose answer is lost does.
-class LostAcknowledgement final : public st::ForwardingDatabase {
- public:
-  explicit LostAcknowledgement(st::Database& inner) : ForwardingDatabase(inner) {}
-  Status WriteDurable(const std::function<Status(st::Tx&)>& fn) override {
-    Status st = inner_.WriteDurable(fn);
-    if (st.ok() && !lost_) {
-      lost_ = true;
-      return Status::Unavailable("connection lost while committing");
-    }
-    return st;
-  }
-
- private:
-  bool lost_ = false;
-};
-
-// The recorder runs a failed group again; when the first run had in fact committed, the second
+// The recorder runs a failed group again (st::LostFirstAcknowledgement: its first commit's answer
+// is lost, as a PostgreSQL COMMIT's can be); when the first run had in fact committed, the second
 // finds its marker and applies nothing: the events and the roll-ups count once, and the caller
 // hears of success.
 TEST_P(RecorderTest, AGroupRunAgainAfterALostCommitAcknowledgementIsNotAppliedTwice) {
-  LostAcknowledgement flaky(*db_);
+  st::LostFirstAcknowledgement flaky(*db_);
   std::mt19937_64 rng(5);
   UsageEvent e = RandomEvent(rng, 1);
   e.cost_micros = 1234;

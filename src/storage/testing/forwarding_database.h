@@ -30,6 +30,22 @@ class ForwardingDatabase : public Database {
   Database& inner_;
 };
 
+// Commits the first durable unit of work, then answers as if the connection had dropped before
+// the acknowledgement (the caller cannot tell whether it committed); later ones pass.
+class LostFirstAcknowledgement final : public ForwardingDatabase {
+ public:
+  explicit LostFirstAcknowledgement(Database& inner) : ForwardingDatabase(inner) {}
+  Status WriteDurable(const std::function<Status(Tx&)>& fn) override {
+    Status st = inner_.WriteDurable(fn);
+    if (st.ok() && !lost_.exchange(true))
+      return Status::Unavailable("connection lost while committing");
+    return st;
+  }
+
+ private:
+  std::atomic<bool> lost_{false};
+};
+
 // A Tx that passes every statement on and counts those whose SQL contains `needle` (e.g. the
 // statements on one table inside a unit of work).
 class StatementCountingTx final : public Tx {
