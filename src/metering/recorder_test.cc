@@ -111,6 +111,21 @@ class RecorderTest : public ::testing::TestWithParam<std::string> {
     return e;
   }
 
+  // A recorder on `db` whose batches nobody waits for linger this long.
+  std::unique_ptr<Recorder> Lingering(st::Database& db, std::chrono::milliseconds linger) {
+    RecorderOptions opt;
+    opt.linger = linger;
+    return std::make_unique<Recorder>(db, clock_, opt, nullptr, nullptr, nullptr);
+  }
+
+  // A batch of one random event of `tenant`.
+  Batch OneEventOf(std::mt19937_64& rng, const char* tenant) {
+    Batch b;
+    b.events.push_back(RandomEvent(rng, 1));
+    b.events.back().tenant_id = TenantId(tenant);
+    return b;
+  }
+
   static inline int n_ = 0;
   fs::path dir_;
   std::optional<st::testing::PostgresTestDatabase> pg_;
@@ -307,17 +322,9 @@ int64_t AwaitEvents(st::Database& db, const TenantId& tenant, int64_t n) {
 TEST_P(RecorderTest, ABatchNobodyWaitsForRidesWithTheNextGroupSomeoneWaitsFor) {
   std::mt19937_64 rng(5);
   st::CountingDatabase counting(*db_);
-  RecorderOptions opt;
-  opt.linger = std::chrono::hours(1);
-  Recorder rec(counting, clock_, opt, nullptr, nullptr, nullptr);
-  Batch spans;
-  spans.events.push_back(RandomEvent(rng, 1));
-  spans.events.back().tenant_id = TenantId("acme");
-  rec.Enqueue(std::move(spans));
-  Batch waited;
-  waited.events.push_back(RandomEvent(rng, 1));
-  waited.events.back().tenant_id = TenantId("acme");
-  ASSERT_TRUE(CommitOn(rec, std::move(waited)).ok());
+  auto rec = Lingering(counting, std::chrono::hours(1));
+  rec->Enqueue(OneEventOf(rng, "acme"));
+  ASSERT_TRUE(CommitOn(*rec, OneEventOf(rng, "acme")).ok());
   EXPECT_EQ(counting.writes(), 1) << "both batches in one transaction";
   EXPECT_EQ(counting.durable_writes(), 1);
   EXPECT_EQ(EventsOf(*db_, TenantId("acme")), 2);
@@ -328,23 +335,13 @@ TEST_P(RecorderTest, ABatchNobodyWaitsForRidesWithTheNextGroupSomeoneWaitsFor) {
 TEST_P(RecorderTest, ALingeringBatchIsWrittenAfterTheLingerOrAtShutdown) {
   std::mt19937_64 rng(6);
   {
-    RecorderOptions opt;
-    opt.linger = std::chrono::milliseconds(20);
-    Recorder rec(*db_, clock_, opt, nullptr, nullptr, nullptr);
-    Batch b;
-    b.events.push_back(RandomEvent(rng, 1));
-    b.events.back().tenant_id = TenantId("acme");
-    rec.Enqueue(std::move(b));
+    auto rec = Lingering(*db_, std::chrono::milliseconds(20));
+    rec->Enqueue(OneEventOf(rng, "acme"));
     EXPECT_EQ(AwaitEvents(*db_, TenantId("acme"), 1), 1) << "written without a Flush or a Commit";
   }
   {
-    RecorderOptions opt;
-    opt.linger = std::chrono::hours(1);
-    Recorder rec(*db_, clock_, opt, nullptr, nullptr, nullptr);
-    Batch b;
-    b.events.push_back(RandomEvent(rng, 1));
-    b.events.back().tenant_id = TenantId("globex");
-    rec.Enqueue(std::move(b));
+    auto rec = Lingering(*db_, std::chrono::hours(1));
+    rec->Enqueue(OneEventOf(rng, "globex"));
   }
   EXPECT_EQ(EventsOf(*db_, TenantId("globex")), 1) << "written when the recorder stopped";
 }
@@ -354,19 +351,14 @@ TEST_P(RecorderTest, ALingeringBatchIsWrittenAfterTheLingerOrAtShutdown) {
 TEST_P(RecorderTest, AGroupNobodyWaitsForIsNotSyncedOnItsOwn) {
   std::mt19937_64 rng(7);
   st::CountingDatabase counting(*db_);
-  RecorderOptions opt;
-  opt.linger = std::chrono::milliseconds(0);
-  Recorder rec(counting, clock_, opt, nullptr, nullptr, nullptr);
-  Batch b;
-  b.events.push_back(RandomEvent(rng, 1));
-  b.events.back().tenant_id = TenantId("acme");
-  rec.Enqueue(std::move(b));
+  auto rec = Lingering(counting, std::chrono::milliseconds(0));
+  rec->Enqueue(OneEventOf(rng, "acme"));
   ASSERT_EQ(AwaitEvents(*db_, TenantId("acme"), 1), 1);
   EXPECT_EQ(counting.writes(), 1);
   EXPECT_EQ(counting.durable_writes(), 0);
   Batch waited;
   waited.events.push_back(RandomEvent(rng, 1));
-  ASSERT_TRUE(CommitOn(rec, std::move(waited)).ok());
+  ASSERT_TRUE(CommitOn(*rec, std::move(waited)).ok());
   EXPECT_EQ(counting.durable_writes(), 1) << "a group someone waits for is durable";
 }
 
