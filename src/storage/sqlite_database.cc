@@ -40,7 +40,7 @@ class SqliteConn final : public Tx {
   }
 
   Result<sqlite3_stmt*> Prepare(std::string_view sql) {
-    auto it = cache_.find(std::string(sql));
+    auto it = cache_.find(sql);  // std::less<>: no copy of the statement's text
     if (it != cache_.end()) {
       sqlite3_reset(it->second);
       sqlite3_clear_bindings(it->second);
