@@ -158,7 +158,9 @@ TEST_F(BudgetsTest, AnAlertOfAGroupWhoseCommitAcknowledgementWasLostIsStillSent)
   {
     AlertNotifier notifier({"http://hooks.example/budget", Secret(""), std::chrono::seconds(1)},
                            *db_, clock_, hook);
-    Recorder rec(flaky, clock_, {}, nullptr, nullptr, &notifier);
+    RecorderOptions opt;
+    opt.linger = std::chrono::hours(1);  // the batch waits for the Flush: one group
+    Recorder rec(flaky, clock_, opt, nullptr, nullptr, &notifier);
     rec.Enqueue({{Costing("acme", 6'000)}, {}, {}, {}});
     ASSERT_TRUE(rec.Flush().ok());
     notifier.Drain();
@@ -170,6 +172,42 @@ TEST_F(BudgetsTest, AnAlertOfAGroupWhoseCommitAcknowledgementWasLostIsStillSent)
   EXPECT_EQ(status->spend_micros, 6'000) << "counted once";
   ASSERT_EQ(status->alerts.size(), 1u);
   EXPECT_TRUE(status->alerts[0].delivered_at.has_value());
+}
+
+// Runs each durable unit of work to its end, then fails it: nothing is ever committed.
+class NeverCommits final : public st::ForwardingDatabase {
+ public:
+  explicit NeverCommits(st::Database& inner) : ForwardingDatabase(inner) {}
+  Status WriteDurable(const std::function<Status(st::Tx&)>& fn) override {
+    return inner_.WriteDurable([&](st::Tx& tx) -> Status {
+      GH_RETURN_IF_ERROR(fn(tx));
+      return Status::Unavailable("the disk is gone");
+    });
+  }
+};
+
+// A group that crossed a threshold in its transaction but never committed has recorded no alert:
+// its webhook is not called.
+TEST_F(BudgetsTest, AGroupThatNeverCommitsCallsNoWebhook) {
+  auto hook = std::make_shared<FakeWebhook>();
+  Budgets budgets(*db_, clock_);
+  ASSERT_TRUE(budgets.Set(TenantId("acme"), 10'000, {50}, "user:admin").ok());
+  NeverCommits broken(*db_);
+  {
+    AlertNotifier notifier({"http://hooks.example/budget", Secret(""), std::chrono::seconds(1)},
+                           *db_, clock_, hook);
+    RecorderOptions opt;
+    opt.linger = std::chrono::hours(1);
+    Recorder rec(broken, clock_, opt, nullptr, nullptr, &notifier);
+    rec.Enqueue({{Costing("acme", 6'000)}, {}, {}, {}});
+    EXPECT_FALSE(rec.Flush().ok());
+    notifier.Drain();
+    EXPECT_TRUE(hook->Requests().empty());
+  }
+  auto status = budgets.Get(TenantId("acme"));
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(status->spend_micros, 0);
+  EXPECT_TRUE(status->alerts.empty());
 }
 
 TEST_F(BudgetsTest, AFailingWebhookIsRecordedOnTheAlert) {

@@ -181,9 +181,9 @@ Status Recorder::WriteGroup(const std::string& id, std::vector<Pending>& group,
   // Durable (an fsync of the WAL on SQLite) before the callers hear of it: one per group. A group
   // nobody waits for (request spans enqueued once the response is out) is committed without its
   // own fsync: the next durable group's covers it (on SQLite the fsync of the WAL takes every
-  // earlier commit with it; on PostgreSQL a durable commit flushes the WAL up to its own record,
-  // earlier commits included), and not paying one for it
-  // keeps the next waiting group from queuing behind that fsync.
+  // earlier commit with it; on PostgreSQL it keeps the server's synchronous_commit, and a durable
+  // commit flushes the WAL up to its own record, earlier commits included), and not paying one for
+  // it keeps the next waiting group from queuing behind that fsync.
   auto unit = [&](st::Tx& tx) -> Status {
     // A retry after a COMMIT whose outcome was lost finds the group already written. Its alerts
     // are those the run that committed found, the last run to get this far: they are kept, so
@@ -255,7 +255,10 @@ void Recorder::Run() {
   for (;;) {
     auto wake = SteadyClock::now() + opt_.retention.check_every;
     if (!queue_.empty()) wake = std::min(wake, queue_.front().queued_at + opt_.linger);
-    cv_.wait_until(lock, wake, due);
+    // Also woken by a first batch into an empty queue: its linger ends before `wake`.
+    cv_.wait_until(lock, wake, [&] {
+      return due() || (!queue_.empty() && queue_.front().queued_at + opt_.linger < wake);
+    });
     if (queue_.empty() || !due()) {
       if (stopping_) return;
       lock.unlock();
@@ -312,7 +315,7 @@ void Recorder::Run() {
     }
     // Handed on before the callers hear of the commit, so whoever waits on it finds them queued.
     if (exporter_ && !exported.empty()) exporter_->Export(std::move(exported));
-    if (notifier_ && !alerts.empty()) notifier_->Notify(std::move(alerts));
+    if (notifier_ && st.ok() && !alerts.empty()) notifier_->Notify(std::move(alerts));
     for (auto& p : group)
       if (p.done) p.done(st);
     // Under a steady load the queue may never be empty: the sweep also gets its turn here.

@@ -3,14 +3,17 @@
 // of all concurrent requests) and commits it in one transaction: the events, the roll-ups they
 // add to (merged first: one upsert per tenant/day/user/service/resource, per tenant/day/service/
 // resource, per tenant/month/user/service/resource and per tenant/month), the spans and trace
-// summaries, and the budget alerts the new costs cross. One commit (one fsync where the backend
-// syncs) per group, never one per event. Audit records follow in their own serialisable
-// transaction (the hash chain needs the head), also once per group.
+// summaries, and the budget alerts the new costs cross. One commit per group, never one per
+// event; one fsync (where the backend syncs) per group that someone waits for: a group of batches
+// nobody waits for is made durable by the next durable one. Audit records follow in their own
+// serialisable transaction (the hash chain needs the head), also once per group.
 //
 // Commit() completes when the caller's batch is committed — a chat turn awaits it before its
 // `done` event, so a reported cost is always durable before the client sees the answer. Enqueue()
 // does not wait (request spans recorded once the response is out). Flush() blocks until
-// everything queued before it is committed (read-your-writes for the trace API). After a commit,
+// everything queued before it is committed (read-your-writes for the trace API; committed, not
+// necessarily synced). A batch nobody waits for lingers briefly for a group someone waits for
+// (RecorderOptions::linger). After a commit,
 // spans go to the OTLP exporter and new alerts to the notifier.
 //
 // A failing commit is retried (three attempts); then its callers get the error. Retention purges

@@ -346,6 +346,19 @@ TEST_P(RecorderTest, ALingeringBatchIsWrittenAfterTheLingerOrAtShutdown) {
   EXPECT_EQ(EventsOf(*db_, TenantId("globex")), 1) << "written when the recorder stopped";
 }
 
+// A batch enqueued while the recorder sleeps towards its next periodic check (an idle server) is
+// still written once its linger is over, not at that check.
+TEST_P(RecorderTest, ABatchEnqueuedOnAnIdleRecorderIsWrittenAfterItsLinger) {
+  std::mt19937_64 rng(8);
+  RecorderOptions opt;
+  opt.linger = std::chrono::milliseconds(20);
+  opt.retention.check_every = std::chrono::hours(1);
+  Recorder rec(*db_, clock_, opt, nullptr, nullptr, nullptr);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the recorder is asleep by now
+  rec.Enqueue(OneEventOf(rng, "acme"));
+  EXPECT_EQ(AwaitEvents(*db_, TenantId("acme"), 1), 1) << "not held until the hourly check";
+}
+
 // A group nobody waits for has no caller to hold back until it is on stable storage: it is
 // committed without a sync of its own (the next durable group's covers it).
 TEST_P(RecorderTest, AGroupNobodyWaitsForIsNotSyncedOnItsOwn) {

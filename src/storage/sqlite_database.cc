@@ -254,14 +254,17 @@ class SqliteDatabase final : public Database {
       // and leave a tail behind: the WAL would then never rewind, grow by every commit (until
       // kRestartPages) and wake a checkpoint, with its two fsyncs, after each one, and every
       // durable commit would append to the file. So the tail is copied with this process's
-      // writers held off: here, between two writes (a durable commit releases the lock for its
-      // fsync), so that the checkpoint's own fsyncs stay off the writers' threads; or, when no
-      // gap comes within a few milliseconds, by the next writer before it begins (see Run).
-      // Nothing to copy costs nothing.
+      // writers held off (they wait for the tail's copy and its two fsyncs, once per
+      // checkpoint): here, in a gap between two writes (a durable commit releases the lock for
+      // its fsync), so that the copy runs on this thread; or, when no gap comes within a few
+      // milliseconds, by the next writer before it begins (see Run). Nothing to copy costs
+      // nothing.
       {
         std::unique_lock<std::timed_mutex> writing(write_mu_, std::defer_lock);
-        if (writing.try_lock_for(std::chrono::milliseconds(5)))
-          sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+        if (writing.try_lock_for(std::chrono::milliseconds(5)) &&
+            sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) ==
+                SQLITE_OK)
+          catch_up_ = false;
         else
           catch_up_ = true;
       }
