@@ -120,6 +120,9 @@ struct SqliteOptions {
   // WAL pages after which the background checkpointer copies the WAL back into the database and
   // the next writer rewinds it (SQLite's own default threshold is 1000).
   int checkpoint_pages = 1000;
+  // Tests: false leaves the copying of a checkpoint's tail to the writers (the path taken when
+  // the background checkpointer finds no gap between writes).
+  bool checkpointer_copies_tail = true;
 };
 Result<std::unique_ptr<Database>> OpenSqlite(const SqliteOptions& options);
 

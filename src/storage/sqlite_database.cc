@@ -261,7 +261,7 @@ class SqliteDatabase final : public Database {
       // nothing.
       {
         std::unique_lock<std::timed_mutex> writing(write_mu_, std::defer_lock);
-        if (writing.try_lock_for(std::chrono::milliseconds(5)) &&
+        if (opt_.checkpointer_copies_tail && writing.try_lock_for(std::chrono::milliseconds(5)) &&
             sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) ==
                 SQLITE_OK)
           catch_up_ = false;
