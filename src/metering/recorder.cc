@@ -248,17 +248,16 @@ void Recorder::Run() {
   // A group is due when someone waits for (or audits) a queued batch, when the oldest queued
   // batch has lingered long enough (RecorderOptions::linger), when a group's worth is queued, and
   // at shutdown.
+  auto linger_ends = [&] { return queue_.front().queued_at + opt_.linger; };  // queue not empty
   auto due = [&] {
     return stopping_ || queued_urgent_ > 0 || queued_items_ >= opt_.max_group_items ||
-           (!queue_.empty() && SteadyClock::now() >= queue_.front().queued_at + opt_.linger);
+           (!queue_.empty() && SteadyClock::now() >= linger_ends());
   };
   for (;;) {
     auto wake = SteadyClock::now() + opt_.retention.check_every;
-    if (!queue_.empty()) wake = std::min(wake, queue_.front().queued_at + opt_.linger);
+    if (!queue_.empty()) wake = std::min(wake, linger_ends());
     // Also woken by a first batch into an empty queue: its linger ends before `wake`.
-    cv_.wait_until(lock, wake, [&] {
-      return due() || (!queue_.empty() && queue_.front().queued_at + opt_.linger < wake);
-    });
+    cv_.wait_until(lock, wake, [&] { return due() || (!queue_.empty() && linger_ends() < wake); });
     if (queue_.empty() || !due()) {
       if (stopping_) return;
       lock.unlock();

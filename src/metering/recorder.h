@@ -13,8 +13,8 @@
 // does not wait (request spans recorded once the response is out). Flush() blocks until
 // everything queued before it is committed (read-your-writes for the trace API; committed, not
 // necessarily synced). A batch nobody waits for lingers briefly for a group someone waits for
-// (RecorderOptions::linger). After a commit,
-// spans go to the OTLP exporter and new alerts to the notifier.
+// (RecorderOptions::linger). After a commit, spans go to the OTLP exporter and new alerts to the
+// notifier.
 //
 // A failing commit is retried (three attempts); then its callers get the error. Retention purges
 // run on the same thread, in small transactions, once per purge interval of the injected Clock

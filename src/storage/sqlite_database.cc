@@ -31,6 +31,14 @@ Status SqliteError(sqlite3* db, int rc, std::string_view what) {
   return Status::Internal(msg);
 }
 
+// Copies what the WAL holds beyond the database back into it, as far as readers allow (a PASSIVE
+// checkpoint: it waits for no lock). Outside a transaction only. False when another connection's
+// checkpoint is running.
+bool PassiveCheckpoint(sqlite3* db) {
+  return sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) ==
+         SQLITE_OK;
+}
+
 class SqliteConn final : public Tx {
  public:
   explicit SqliteConn(sqlite3* db) : db_(db) {}
@@ -121,13 +129,7 @@ class SqliteConn final : public Tx {
     return rows;
   }
 
-  // Copies what the WAL holds beyond the database back into it (a PASSIVE checkpoint: it takes
-  // no lock that waits). Outside a transaction only.
-  // False when another connection's checkpoint is running.
-  bool Checkpoint() {
-    return sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) ==
-           SQLITE_OK;
-  }
+  bool Checkpoint() { return PassiveCheckpoint(db_); }
 
   Status Simple(const char* sql) {
     char* err = nullptr;
@@ -261,17 +263,13 @@ class SqliteDatabase final : public Database {
       // nothing.
       {
         std::unique_lock<std::timed_mutex> writing(write_mu_, std::defer_lock);
-        if (opt_.checkpointer_copies_tail && writing.try_lock_for(std::chrono::milliseconds(5)) &&
-            sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) ==
-                SQLITE_OK)
-          catch_up_ = false;
-        else
-          catch_up_ = true;
+        catch_up_ = !(opt_.checkpointer_copies_tail &&
+                      writing.try_lock_for(std::chrono::milliseconds(5)) && PassiveCheckpoint(db));
       }
       lock.lock();
     }
     lock.unlock();
-    sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    PassiveCheckpoint(db);
     sqlite3_close_v2(db);
   }
 
