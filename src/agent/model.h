@@ -65,6 +65,10 @@ struct ModelRequest {
   bool tool_required = false;  // the model must call one of `tools` (OpenAI tool_choice "required")
   TenantContext context;
   CancelSignal* cancel = nullptr;  // optional: fires when the client went away
+  // The caller passes text on as it is produced. When false (a client that wants the whole
+  // answer), a provider may ask its upstream for the whole answer at once and report it to
+  // OnTextDelta in one piece.
+  bool stream = true;
 };
 
 struct ModelTurn {

@@ -103,6 +103,7 @@ Awaitable<Status> HandleCompletion(Services& s, RequestContext& ctx) {
   req.trace_id = ctx.trace_id;
   tenancy::Reservation* reservation = ctx.reservation ? &*ctx.reservation : nullptr;
 
+  req.stream = params.stream;
   if (!params.stream) {
     SilentEvents events;
     GH_CO_ASSIGN_OR_RETURN(chat::CompletionOutcome out,

@@ -792,6 +792,7 @@ Awaitable<Result<CompletionOutcome>> ChatService::Complete(const CompletionReque
   mreq.context = {who.tenant_id, who.user_id, who.email,  who.subscription_tier,
                   who.role(),    SessionId(), r.trace_id, ""};
   mreq.cancel = r.cancel;
+  mreq.stream = r.stream;
 
   std::unique_ptr<metering::TurnMeter> meter;
   if (metering_)

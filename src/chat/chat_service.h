@@ -88,6 +88,7 @@ struct CompletionRequest {
   std::optional<int64_t> max_output_tokens;  // capped at the plan's
   TraceId trace_id;
   CancelSignal* cancel = nullptr;  // fires when the client went away
+  bool stream = true;              // the client takes the text as it comes (agent::ModelRequest)
 };
 
 struct CompletionOutcome {

@@ -99,6 +99,79 @@ struct PartialCall {
   std::string id, name, arguments;
 };
 
+int64_t IntField(const bj::object& o, const char* key) {
+  auto* p = o.if_contains(key);
+  return p && p->is_number() ? p->to_number<int64_t>() : 0;
+}
+
+// A completion's `usage` (the whole answer's, or a stream's last chunk's).
+void ReadUsage(const bj::object& u, Usage& usage) {
+  usage.input_tokens = IntField(u, "prompt_tokens");
+  usage.output_tokens = IntField(u, "completion_tokens");
+  // OpenAI counts cached tokens inside prompt_tokens; Usage keeps them apart (as Anthropic and
+  // Bedrock report them), so they are priced once, at the cache price.
+  if (auto* d = u.if_contains("prompt_tokens_details"); d && d->is_object())
+    usage.cache_read_tokens = std::min(IntField(d->get_object(), "cached_tokens"), usage.input_tokens);
+  usage.input_tokens -= usage.cache_read_tokens;
+}
+
+std::string StopReason(std::string_view finish_reason) {
+  return finish_reason == "stop"         ? "end_turn"
+         : finish_reason == "tool_calls" ? "tool_use"
+         : finish_reason == "length"     ? "max_tokens"
+                                         : std::string(finish_reason);
+}
+
+// The upstream's `error` object as our error.
+Status ErrorOf(const bj::value& err) {
+  return UpstreamError("the model server", 502, bj::serialize(bj::object{{"error", err}}), {});
+}
+
+// Reads a whole (non-streamed) completion into `turn`: `choices[0].message`, `finish_reason` and
+// `usage` (`got_usage` says whether it had one).
+Status ReadCompletion(std::string_view body, ModelTurn& turn, bool& got_usage) {
+  boost::system::error_code ec;
+  bj::value v = bj::parse(body, ec);
+  if (ec || !v.is_object())
+    return Status::BadGateway("the model server answered with invalid JSON", "upstream_malformed");
+  const auto& o = v.get_object();
+  if (auto* err = o.if_contains("error")) return ErrorOf(*err);
+  auto* choices = o.if_contains("choices");
+  if (!choices || !choices->is_array() || choices->get_array().empty() ||
+      !choices->get_array()[0].is_object())
+    return Status::BadGateway("the model server answered without choices", "upstream_malformed");
+  const auto& choice = choices->get_array()[0].get_object();
+  auto* message = choice.if_contains("message");
+  if (!message || !message->is_object())
+    return Status::BadGateway("the model server answered without a message", "upstream_malformed");
+  const auto& m = message->get_object();
+  if (auto* c = m.if_contains("content"); c && c->is_string()) turn.text = c->get_string();
+  if (auto* tc = m.if_contains("tool_calls"); tc && tc->is_array()) {
+    for (const auto& call : tc->get_array()) {
+      const auto* fn = call.is_object() ? call.get_object().if_contains("function") : nullptr;
+      if (!fn || !fn->is_object()) continue;
+      ToolCall out;
+      if (auto* id = call.get_object().if_contains("id"); id && id->is_string())
+        out.id = id->get_string();
+      if (auto* n = fn->get_object().if_contains("name"); n && n->is_string())
+        out.name = n->get_string();
+      if (auto* a = fn->get_object().if_contains("arguments"); a && a->is_string())
+        out.arguments_json = a->get_string();
+      if (out.id.empty()) out.id = fmt::format("call_{}", turn.tool_calls.size());
+      if (out.arguments_json.empty()) out.arguments_json = "{}";
+      turn.tool_calls.push_back(std::move(out));
+    }
+  }
+  if (auto* fr = choice.if_contains("finish_reason"); fr && fr->is_string())
+    turn.stop_reason = StopReason(fr->get_string());
+  if (turn.stop_reason.empty()) turn.stop_reason = turn.tool_calls.empty() ? "end_turn" : "tool_use";
+  if (auto* u = o.if_contains("usage"); u && u->is_object()) {
+    ReadUsage(u->get_object(), turn.usage);
+    got_usage = true;
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Awaitable<Result<ModelTurn>> OpenAiModel::Generate(const ModelRequest& request,
@@ -109,17 +182,20 @@ Awaitable<Result<ModelTurn>> OpenAiModel::Generate(const ModelRequest& request,
   while (!base.empty() && base.back() == '/') base.pop_back();
   req.url = base + "/chat/completions";
   req.headers.Set("content-type", "application/json");
-  req.headers.Set("accept", "text/event-stream");
+  req.headers.Set("accept", request.stream ? "text/event-stream" : "application/json");
   if (!opt_.api_key.empty()) req.headers.Set("authorization", "Bearer " + opt_.api_key.reveal());
   if (!request.context.traceparent.empty())
     req.headers.Set("traceparent", request.context.traceparent);
-  req.body = BuildOpenAiRequestBody(request, true);
+  // A caller that wants the whole answer gets it in one piece from the upstream too: one JSON
+  // document to read instead of a chunk per token.
+  req.body = BuildOpenAiRequestBody(request, request.stream);
   req.timeout = opt_.timeout;
 
   ModelTurn turn;
   http::SseParser parser;
   std::map<int64_t, PartialCall> calls;
   std::string error_body;
+  std::string whole;  // the answer when not streamed
   bool got_usage = false, done = false;
   int status = 0;
   std::optional<std::string> retry_after;
@@ -128,6 +204,15 @@ Awaitable<Result<ModelTurn>> OpenAiModel::Generate(const ModelRequest& request,
   auto sink = [&](std::string_view chunk) -> Awaitable<Status> {
     if (status != 200) {
       if (error_body.size() < 64 * 1024) error_body.append(chunk);
+      co_return Status::Ok();
+    }
+    if (!request.stream) {
+      if (whole.size() + chunk.size() > req.max_response_bytes) {
+        stream_error = Status::BadGateway("the model server's answer is too large",
+                                          "upstream_too_large");
+        co_return stream_error;
+      }
+      whole.append(chunk);
       co_return Status::Ok();
     }
     for (const http::SseEvent& ev : parser.Feed(chunk)) {
@@ -140,37 +225,19 @@ Awaitable<Result<ModelTurn>> OpenAiModel::Generate(const ModelRequest& request,
       if (ec || !v.is_object()) continue;
       const auto& o = v.get_object();
       if (auto* err = o.if_contains("error")) {
-        stream_error =
-            UpstreamError("the model server", 502, bj::serialize(bj::object{{"error", *err}}), {});
+        stream_error = ErrorOf(*err);
         co_return stream_error;
       }
       if (auto* u = o.if_contains("usage"); u && u->is_object()) {
-        const auto& uo = u->get_object();
-        auto num = [](const bj::object& x, const char* k) -> int64_t {
-          auto* p = x.if_contains(k);
-          return p && p->is_number() ? p->to_number<int64_t>() : 0;
-        };
-        turn.usage.input_tokens = num(uo, "prompt_tokens");
-        turn.usage.output_tokens = num(uo, "completion_tokens");
-        // OpenAI counts cached tokens inside prompt_tokens; Usage keeps them apart (as Anthropic
-        // and Bedrock report them), so they are priced once, at the cache price.
-        if (auto* d = uo.if_contains("prompt_tokens_details"); d && d->is_object())
-          turn.usage.cache_read_tokens =
-              std::min(num(d->get_object(), "cached_tokens"), turn.usage.input_tokens);
-        turn.usage.input_tokens -= turn.usage.cache_read_tokens;
+        ReadUsage(u->get_object(), turn.usage);
         got_usage = true;
       }
       auto* choices = o.if_contains("choices");
       if (!choices || !choices->is_array() || choices->get_array().empty()) continue;
       const auto& choice = choices->get_array()[0];
       if (!choice.is_object()) continue;
-      if (auto* fr = choice.get_object().if_contains("finish_reason"); fr && fr->is_string()) {
-        std::string_view r = fr->get_string();
-        turn.stop_reason = r == "stop"         ? "end_turn"
-                           : r == "tool_calls" ? "tool_use"
-                           : r == "length"     ? "max_tokens"
-                                               : std::string(r);
-      }
+      if (auto* fr = choice.get_object().if_contains("finish_reason"); fr && fr->is_string())
+        turn.stop_reason = StopReason(fr->get_string());
       auto* delta = choice.get_object().if_contains("delta");
       if (!delta || !delta->is_object()) continue;
       const auto& d = delta->get_object();
@@ -209,13 +276,23 @@ Awaitable<Result<ModelTurn>> OpenAiModel::Generate(const ModelRequest& request,
   if (!stream_error.ok()) co_return stream_error;
   if (!res.ok()) co_return std::move(res).status().Annotate("model server");
   if (status != 200) co_return UpstreamError("the model server", status, error_body, retry_after);
-  if (!done && turn.stop_reason.empty())
-    co_return Status::BadGateway("the model server ended the stream early", "upstream_incomplete");
-  for (auto& [index, p] : calls) {
-    if (p.id.empty()) p.id = fmt::format("call_{}", index);
-    turn.tool_calls.push_back({p.id, p.name, p.arguments.empty() ? "{}" : p.arguments});
+  if (!request.stream) {
+    Status read = ReadCompletion(whole, turn, got_usage);
+    if (!read.ok()) co_return read;
+    if (!turn.text.empty()) {
+      Status st = co_await events.OnTextDelta(turn.text);
+      if (!st.ok()) co_return st;
+    }
+  } else {
+    if (!done && turn.stop_reason.empty())
+      co_return Status::BadGateway("the model server ended the stream early",
+                                   "upstream_incomplete");
+    for (auto& [index, p] : calls) {
+      if (p.id.empty()) p.id = fmt::format("call_{}", index);
+      turn.tool_calls.push_back({p.id, p.name, p.arguments.empty() ? "{}" : p.arguments});
+    }
+    if (!turn.tool_calls.empty() && turn.stop_reason.empty()) turn.stop_reason = "tool_use";
   }
-  if (!turn.tool_calls.empty() && turn.stop_reason.empty()) turn.stop_reason = "tool_use";
   if (!got_usage) {
     for (const auto& m : request.messages) turn.usage.input_tokens += EstimateTokens(m.content);
     turn.usage.output_tokens = EstimateTokens(turn.text);

@@ -4,7 +4,7 @@
 import http from 'node:http';
 
 // turns: array of {text?, tool_calls?: [{id, name, arguments}], status?, error?, usage?, chunkDelayMs?,
-// firstChunkDelayMs?}, or a function (requestBody, index) => turn that answers from what was sent.
+// firstChunkDelayMs?, raw? (sent as the body as it is)}, or a function (requestBody, index) => turn that answers from what was sent.
 // Each recorded request gets `aborted: true` if the client hung up mid-answer.
 export async function startFakeOpenAI(turns = []) {
   const requests = [];
@@ -26,6 +26,11 @@ export async function startFakeOpenAI(turns = []) {
       if (turn.status && turn.status !== 200) {
         res.writeHead(turn.status, { 'content-type': 'application/json', ...(turn.headers || {}) });
         res.end(JSON.stringify({ error: { message: turn.error || 'upstream failure', type: 'test' } }));
+        return;
+      }
+      if (turn.raw !== undefined) {  // an answer that is not what the API promises
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(turn.raw);
         return;
       }
       const usage = turn.usage || { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 };

@@ -333,6 +333,7 @@ describe('OpenAI-compatible API through an OpenAI upstream (passthrough)', () =>
     ], 'the conversation as the client gave it');
     assert.equal(up1.user, `${user.tenant_id}/${user.user_id}`);
     assert.equal(fake.requests[0].headers.authorization, 'Bearer sk-upstream-secret');
+    assert.equal(up1.stream, undefined, 'a client that wants the whole answer: so does Gatehouse');
 
     messages.push(first.choices[0].message, { role: 'tool', tool_call_id: call.id, content: '{"status":"shipping"}' });
     const stream = await oai.chat.completions.create({
@@ -346,6 +347,7 @@ describe('OpenAI-compatible API through an OpenAI upstream (passthrough)', () =>
     }
     assert.equal(text, 'Order 42 ships tomorrow.');
     assert.equal(usage.total_tokens, 56);
+    assert.equal(fake.requests[1].body.stream, true, 'a streaming client: the upstream streams');
     const up2 = fake.requests[1].body.messages;
     assert.equal(up2.at(-2).tool_calls[0].id, 'call_up1');
     assert.equal(up2.at(-2).tool_calls[0].function.name, 'lookup_order');
@@ -357,6 +359,28 @@ describe('OpenAI-compatible API through an OpenAI upstream (passthrough)', () =>
     assert.equal(u.day.input_tokens, 80);
     assert.equal(u.day.output_tokens, 15);
     assert.ok(!gh.lines.join('\n').includes('sk-upstream-secret'));
+  });
+
+  test('a whole answer from the upstream: its text and usage with cached tokens; a malformed one is a 502', async () => {
+    await setUp([
+      { text: 'Hello from upstream.', usage: { prompt_tokens: 40, completion_tokens: 4, prompt_tokens_details: { cached_tokens: 30 } } },
+      { raw: '{"choices": "not a list"' },
+    ]);
+    const user = await signUp(gh, { tier: 'advanced' });
+    const oai = client(user.token);
+    const done = await oai.chat.completions.create({ model: 'fake-gpt', messages: [{ role: 'user', content: 'hi' }] });
+    assert.equal(done.choices[0].message.content, 'Hello from upstream.');
+    assert.equal(done.choices[0].finish_reason, 'stop');
+    assert.deepEqual(done.usage, { prompt_tokens: 40, completion_tokens: 4, total_tokens: 44, prompt_tokens_details: { cached_tokens: 30 } });
+    assert.equal(fake.requests[0].body.stream, undefined);
+    assert.equal(fake.requests[0].headers.accept, 'application/json');
+    const err = await oai.chat.completions.create({ model: 'fake-gpt', messages: [{ role: 'user', content: 'hi' }] }).catch((e) => e);
+    assert.ok(err instanceof APIError && err.status === 502, String(err));
+    assert.equal(err.code, 'upstream_malformed');
+    const u = await usageOf(gh, user);
+    assert.equal(u.day.messages, 1, 'the malformed answer is not counted');
+    assert.equal(u.day.input_tokens, 40, 'the whole prompt counts, its cached part included');
+    assert.equal(u.day.output_tokens, 4);
   });
 
   test('a model outside the plan is a PermissionDeniedError; /v1/models shows the plan\'s models', async () => {
