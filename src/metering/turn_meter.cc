@@ -264,7 +264,14 @@ Batch TurnMeter::Finish(bool ok, const std::string& status_message) {
   trace.status = ok ? "ok" : "error";
   trace.cost_micros = total;
   trace.span_count = static_cast<int64_t>(b.spans.size());
-  b.traces.push_back(std::move(trace));
+  // Under a request still in flight, the spans and the summary go with the request's (they are
+  // observability, not billing: they need not be durable before the answer, and the trace's row
+  // is then written once, not inserted here and updated by the request's batch).
+  observability::RequestTrace::Turn turn{std::move(b.spans), std::move(trace)};
+  if (!request_trace_ || !request_trace_->Adopt(turn)) {
+    b.spans = std::move(turn.spans);
+    b.traces.push_back(std::move(turn.summary));
+  }
   b.events = std::move(events_);
   b.audit = std::move(audit_);
   return b;

@@ -50,6 +50,12 @@ TEST_F(TurnMeterTest, AChatWithAToolCallGivesItsSpansInOrderWithCostsAttached) {
   m.TextDelta();
   const int64_t second = m.ModelCallFinished({500, 12, 0, 0}, true);
   Batch b = m.Finish(true, "");
+  EXPECT_TRUE(b.spans.empty()) << "handed to the request's trace";
+  EXPECT_TRUE(b.traces.empty());
+  auto taken = request->Take();
+  ASSERT_EQ(taken.turns.size(), 1u);
+  const std::vector<observability::Span>& spans = taken.turns[0].spans;
+  const storage::TraceRow& summary = taken.turns[0].summary;
 
   // gpt-4o with 10 % markup: (400*2.5 + 30*10 + 1000*1.25) = 2550 -> 2805; (500*2.5 + 12*10) = 1370
   // -> 1507.
@@ -72,7 +78,7 @@ TEST_F(TurnMeterTest, AChatWithAToolCallGivesItsSpansInOrderWithCostsAttached) {
 
   std::vector<std::string> names;
   int64_t spans_total = 0;
-  for (const auto& s : b.spans) {
+  for (const auto& s : spans) {
     names.push_back(s.name);
     spans_total += s.cost_micros;
     EXPECT_FALSE(s.error) << s.name;
@@ -80,33 +86,46 @@ TEST_F(TurnMeterTest, AChatWithAToolCallGivesItsSpansInOrderWithCostsAttached) {
   EXPECT_EQ(names, (std::vector<std::string>{"chat", "model_call", "tool_call", "authorization",
                                              "model_call"}));
   EXPECT_EQ(spans_total, events_total) << "span costs add up to the trace's cost";
-  EXPECT_EQ(b.spans[0].parent_span_id, "1111111111111111")
+  EXPECT_EQ(spans[0].parent_span_id, "1111111111111111")
       << "the turn hangs under the request's span";
-  for (size_t i = 1; i < b.spans.size(); ++i)
-    if (b.spans[i].name != "authorization") {
-      EXPECT_EQ(b.spans[i].parent_span_id, b.spans[0].span_id);
+  for (size_t i = 1; i < spans.size(); ++i)
+    if (spans[i].name != "authorization") {
+      EXPECT_EQ(spans[i].parent_span_id, spans[0].span_id);
     }
-  EXPECT_EQ(b.spans[3].parent_span_id, b.spans[2].span_id)
-      << "a decision hangs under its tool call";
-  for (size_t i = 1; i < b.spans.size(); ++i)
-    EXPECT_LE(b.spans[i - 1].start_us, b.spans[i].start_us);
+  EXPECT_EQ(spans[3].parent_span_id, spans[2].span_id) << "a decision hangs under its tool call";
+  for (size_t i = 1; i < spans.size(); ++i) EXPECT_LE(spans[i - 1].start_us, spans[i].start_us);
   auto attr = [](const observability::Span& s,
                  const std::string& k) -> observability::AttributeValue {
     for (const auto& [key, v] : s.attributes)
       if (key == k) return v;
     return std::string("(none)");
   };
-  EXPECT_EQ(std::get<int64_t>(attr(b.spans[1], "latency_ms")), 120);
-  EXPECT_EQ(std::get<int64_t>(attr(b.spans[4], "time_to_first_token_ms")), 30);
-  EXPECT_EQ(std::get<int64_t>(attr(b.spans[2], "tool.arguments_bytes")), 21);
-  EXPECT_EQ(std::get<std::string>(attr(b.spans[2], "tool.result_status")), "ok");
-  ASSERT_EQ(b.traces.size(), 1u);
-  EXPECT_EQ(b.traces[0].cost_micros, events_total);
-  EXPECT_EQ(b.traces[0].span_count, 5);
+  EXPECT_EQ(std::get<int64_t>(attr(spans[1], "latency_ms")), 120);
+  EXPECT_EQ(std::get<int64_t>(attr(spans[4], "time_to_first_token_ms")), 30);
+  EXPECT_EQ(std::get<int64_t>(attr(spans[2], "tool.arguments_bytes")), 21);
+  EXPECT_EQ(std::get<std::string>(attr(spans[2], "tool.result_status")), "ok");
+  EXPECT_EQ(summary.cost_micros, events_total);
+  EXPECT_EQ(summary.span_count, 5);
+  EXPECT_EQ(summary.name, "") << "the request names the trace";
   ASSERT_EQ(b.audit.size(), 1u);
   EXPECT_EQ(b.audit[0].action, "tool.call");
   EXPECT_EQ(b.audit[0].target, "get_current_weather");
-  EXPECT_EQ(observability::ParseTraceparent(m.Traceparent())->span_id, b.spans[0].span_id);
+  EXPECT_EQ(observability::ParseTraceparent(m.Traceparent())->span_id, spans[0].span_id);
+}
+
+TEST_F(TurnMeterTest, ATurnThatEndsAfterItsRequestKeepsItsSpansAndSummaryInItsOwnBatch) {
+  auto request =
+      std::make_shared<observability::RequestTrace>(std::string(32, 'a'), "1111111111111111", "");
+  TurnMeter m(Info(), prices_, clock_, random_, nullptr, request);
+  m.ModelCallStarted();
+  m.ModelCallFinished({10, 10, 0, 0}, true);
+  EXPECT_TRUE(request->Take().turns.empty());  // the request ended first
+  Batch b = m.Finish(true, "");
+  ASSERT_EQ(b.spans.size(), 2u);
+  EXPECT_EQ(b.spans[0].parent_span_id, "1111111111111111");
+  ASSERT_EQ(b.traces.size(), 1u);
+  EXPECT_EQ(b.traces[0].span_count, 2);
+  EXPECT_TRUE(request->Take().turns.empty()) << "nothing adopted after the request's end";
 }
 
 TEST_F(TurnMeterTest, ADeniedToolCallIsAuditedAndAFailedTurnMarksItsLastModelCall) {

@@ -111,7 +111,8 @@ void ReadUsage(const bj::object& u, Usage& usage) {
   // OpenAI counts cached tokens inside prompt_tokens; Usage keeps them apart (as Anthropic and
   // Bedrock report them), so they are priced once, at the cache price.
   if (auto* d = u.if_contains("prompt_tokens_details"); d && d->is_object())
-    usage.cache_read_tokens = std::min(IntField(d->get_object(), "cached_tokens"), usage.input_tokens);
+    usage.cache_read_tokens =
+        std::min(IntField(d->get_object(), "cached_tokens"), usage.input_tokens);
   usage.input_tokens -= usage.cache_read_tokens;
 }
 
@@ -164,7 +165,8 @@ Status ReadCompletion(std::string_view body, ModelTurn& turn, bool& got_usage) {
   }
   if (auto* fr = choice.if_contains("finish_reason"); fr && fr->is_string())
     turn.stop_reason = StopReason(fr->get_string());
-  if (turn.stop_reason.empty()) turn.stop_reason = turn.tool_calls.empty() ? "end_turn" : "tool_use";
+  if (turn.stop_reason.empty())
+    turn.stop_reason = turn.tool_calls.empty() ? "end_turn" : "tool_use";
   if (auto* u = o.if_contains("usage"); u && u->is_object()) {
     ReadUsage(u->get_object(), turn.usage);
     got_usage = true;
@@ -208,8 +210,8 @@ Awaitable<Result<ModelTurn>> OpenAiModel::Generate(const ModelRequest& request,
     }
     if (!request.stream) {
       if (whole.size() + chunk.size() > req.max_response_bytes) {
-        stream_error = Status::BadGateway("the model server's answer is too large",
-                                          "upstream_too_large");
+        stream_error =
+            Status::BadGateway("the model server's answer is too large", "upstream_too_large");
         co_return stream_error;
       }
       whole.append(chunk);

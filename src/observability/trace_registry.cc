@@ -7,9 +7,17 @@ void RequestTrace::Add(Span span) {
   spans_.push_back(std::move(span));
 }
 
-std::vector<Span> RequestTrace::Take() {
+bool RequestTrace::Adopt(Turn& turn) {
   std::lock_guard lock(mu_);
-  return std::exchange(spans_, {});
+  if (taken_) return false;
+  turns_.push_back(std::move(turn));
+  return true;
+}
+
+RequestTrace::Taken RequestTrace::Take() {
+  std::lock_guard lock(mu_);
+  taken_ = true;
+  return {std::exchange(spans_, {}), std::exchange(turns_, {})};
 }
 
 bool TraceRegistry::Register(const std::shared_ptr<RequestTrace>& trace) {

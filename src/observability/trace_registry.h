@@ -1,7 +1,9 @@
 // RequestTrace and TraceRegistry: the spans of the requests in flight. The metering filter starts
 // a RequestTrace when a request arrives (its trace id and the request's own span id), filters add
 // their spans to it, and the chat turn finds it by trace id to hang its spans under the request's
-// span. When the request ends the filter takes the spans and unregisters the trace.
+// span and, once it ended, hands them over with its trace summary: the request's and the turn's
+// are then stored together, the trace's summary row written once. When the request ends the filter
+// takes the spans and unregisters the trace.
 // Thread-safe: a trace may be touched from the connection's thread and from worker threads.
 #pragma once
 
@@ -14,6 +16,7 @@
 #include <vector>
 
 #include "observability/span.h"
+#include "storage/metering_repository.h"
 
 namespace gh::observability {
 
@@ -31,7 +34,20 @@ class RequestTrace {
   const std::string& remote_parent_span_id() const { return remote_parent_; }
 
   void Add(Span span);
-  std::vector<Span> Take();
+  // What a finished chat turn under this request recorded for its trace.
+  struct Turn {
+    std::vector<Span> spans;
+    storage::TraceRow summary;
+  };
+  // Takes `turn` (moved from) to be stored with the request's spans. False, and `turn` untouched,
+  // once the request's spans were taken: the turn then stores them itself.
+  bool Adopt(Turn& turn);
+  struct Taken {
+    std::vector<Span> spans;  // the request's own (its filters')
+    std::vector<Turn> turns;
+  };
+  // Once, when the request ends.
+  Taken Take();
   // A chat turn ran under this request: the request's own spans are worth keeping too.
   void MarkTurn() { turn_ = true; }
   bool has_turn() const { return turn_; }
@@ -40,6 +56,8 @@ class RequestTrace {
   const std::string trace_id_, span_id_, remote_parent_;
   std::mutex mu_;
   std::vector<Span> spans_;
+  std::vector<Turn> turns_;
+  bool taken_ = false;
   std::atomic<bool> turn_{false};
 };
 

@@ -127,7 +127,8 @@ void MeteringFilter::OnResponse(RequestContext& ctx) {
   const std::string tenant = ctx.principal ? ctx.principal->tenant_id.value() : std::string();
   const std::string user = ctx.principal ? ctx.principal->user_id.value() : std::string();
 
-  // A chat's trace: the request's span and its filters' spans (the turn recorded its own).
+  // A chat's trace: the request's span, its filters' spans, and what its turn handed over.
+  obs::RequestTrace::Taken taken = f.trace->Take();
   const bool chat = ctx.route && (ctx.route->chat_quota || f.trace->has_turn());
   if (chat && !tenant.empty()) {
     obs::Span server;
@@ -144,7 +145,7 @@ void MeteringFilter::OnResponse(RequestContext& ctx) {
         .Set("http.route", route)
         .Set("http.response.status_code", int64_t(status))
         .Set("gatehouse.request_id", ctx.request.request_id);
-    std::vector<obs::Span> spans = f.trace->Take();
+    std::vector<obs::Span> spans = std::move(taken.spans);
     spans.insert(spans.begin(), std::move(server));
     for (auto& s : spans) {
       s.tenant_id = tenant;
@@ -161,6 +162,11 @@ void MeteringFilter::OnResponse(RequestContext& ctx) {
     row.span_count = static_cast<int64_t>(spans.size());
     batch.traces.push_back(std::move(row));
     batch.spans = std::move(spans);
+  }
+  // The recorder merges the turn's summary with the request's: one row for the trace.
+  for (auto& turn : taken.turns) {
+    for (auto& s : turn.spans) batch.spans.push_back(std::move(s));
+    batch.traces.push_back(std::move(turn.summary));
   }
 
   // Audit: authorization denials, and administrative requests that change something.
