@@ -172,6 +172,10 @@ class SqliteDatabase final : public Database {
       GH_RETURN_IF_ERROR(conn->Simple("PRAGMA journal_mode=WAL"));
       GH_RETURN_IF_ERROR(conn->Simple("PRAGMA synchronous=NORMAL"));
       GH_RETURN_IF_ERROR(conn->Simple("PRAGMA foreign_keys=ON"));
+      // Statement journals (a multi-row INSERT ... ON CONFLICT in a transaction keeps one) and
+      // temporary tables in memory: on disk each was a file created, unlinked and closed again,
+      // once per metering group.
+      GH_RETURN_IF_ERROR(conn->Simple("PRAGMA temp_store=MEMORY"));
       // Checkpoints run on a background thread instead of inside whichever commit crosses the
       // threshold, keeping their fsync off the request path (this replaces auto-checkpointing).
       sqlite3_wal_hook(db, &SqliteDatabase::OnWalCommit, this);

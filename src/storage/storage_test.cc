@@ -696,6 +696,33 @@ TEST(SqliteDurableWriteTest, TheWalIsSyncedAfterADurableCommitOnly) {
   fs::remove_all(dir);
 }
 
+// Statement journals and temporary tables stay in memory on every connection: a file in the
+// temporary directory per metering group (created, unlinked, closed) cost three system calls.
+TEST(SqliteOptionsTest, EveryConnectionKeepsTemporaryStorageInMemory) {
+  const fs::path dir = fs::temp_directory_path() / ("gh-temp-store-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  auto opened = OpenSqlite({(dir / "db").string(), 3, 10'000});
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  std::unique_ptr<Database> db = std::move(opened).value();
+  // Three reads at once hold the three connections.
+  std::vector<std::thread> readers;
+  std::atomic<int> in_memory{0}, inside{0};
+  for (int i = 0; i < 3; ++i)
+    readers.emplace_back([&] {
+      ASSERT_TRUE(db->Read([&](Tx& tx) -> Status {
+                      GH_ASSIGN_OR_RETURN(auto row, tx.QueryOne("PRAGMA temp_store"));
+                      if (row && row->Int(0) == 2) ++in_memory;  // 2: MEMORY
+                      ++inside;
+                      while (inside.load() < 3) std::this_thread::yield();
+                      return Status::Ok();
+                    }).ok());
+    });
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(in_memory.load(), 3);
+  db.reset();
+  fs::remove_all(dir);
+}
+
 // Under a steady stream of commits the background checkpoint must still let the WAL rewind:
 // commits landing while it copies used to leave a tail behind, after which the WAL was never
 // rewound, grew by every commit (to 256 MiB before a RESTART checkpoint) and woke a checkpoint,
