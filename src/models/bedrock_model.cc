@@ -279,17 +279,19 @@ Result<std::shared_ptr<BedrockModel>> MakeBedrockModel(BedrockOptions options,
 
 Awaitable<Result<ModelTurn>> BedrockModel::Generate(const ModelRequest& request,
                                                     ModelEvents& events) {
-  const std::string_view operation = opt_.stream ? "converse-stream" : "converse";
+  // ConverseStream unless configured off or the caller wants the whole answer anyway.
+  const bool stream = opt_.stream && request.stream;
+  const std::string_view operation = stream ? "converse-stream" : "converse";
   std::vector<std::string_view> segments = {"model", request.model, operation};
   Result<http::ClientRequest> signed_req =
       endpoint_.SignedPost(segments, BuildConverseRequestBody(request),
-                           opt_.stream ? kEventStream : "application/json", clock_.Now());
+                           stream ? kEventStream : "application/json", clock_.Now());
   if (!signed_req.ok()) co_return std::move(signed_req).status().Annotate("bedrock request");
   http::ClientRequest req = std::move(signed_req).value();
   req.timeout = opt_.timeout;
   req.idle_timeout = opt_.idle_timeout;
 
-  if (!opt_.stream) {
+  if (!stream) {
     auto res = co_await client_->Send(std::move(req));
     if (!res.ok()) {
       Status st = std::move(res).status();

@@ -396,31 +396,39 @@ TEST_F(BedrockModelTest, AStreamCutInsideAFrameOrBeforeMessageStopIsIncomplete) 
   EXPECT_EQ(early.status.error_code(), "upstream_incomplete");
 }
 
+// Converse when the model is configured not to stream, and when the caller wants the whole answer.
 TEST_F(BedrockModelTest, ConverseWithoutStreamingParsesTheWholeAnswer) {
-  upstream_.Enqueue(
-      {200,
-       {{"content-type", "application/json"}},
-       {R"({"output":{"message":{"role":"assistant","content":[{"text":"Let me look."},)"
-        R"({"toolUse":{"toolUseId":"tooluse_9","name":"forecast","input":{"days":2}}}]}},)"
-        R"("stopReason":"tool_use","usage":{"inputTokens":11,"outputTokens":7,"totalTokens":18,)"
-        R"("cacheReadInputTokens":3},"metrics":{"latencyMs":100}})"},
-       {}});
-  BedrockOptions opt;
-  opt.stream = false;
-  auto model = MakeModel(opt);
-  Outcome out = RunGenerate(*model, SimpleRequest(), events_);
-  ASSERT_TRUE(out.status.ok()) << out.status.ToString();
-  ReceivedRequest got = upstream_.last_request();
-  EXPECT_EQ(got.target, "/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse");
-  EXPECT_EQ(got.headers.Get("authorization").value_or(""),
-            ExpectedAuthorization(got, Credentials(), "us-east-1", clock_.Now()));
-  EXPECT_EQ(events_.deltas, std::vector<std::string>{"Let me look."});
-  EXPECT_EQ(out.turn.stop_reason, "tool_use");
-  ASSERT_EQ(out.turn.tool_calls.size(), 1u);
-  EXPECT_EQ(out.turn.tool_calls[0].id, "tooluse_9");
-  EXPECT_EQ(bj::parse(out.turn.tool_calls[0].arguments_json), bj::parse(R"({"days":2})"));
-  EXPECT_EQ(out.turn.usage.input_tokens, 11);
-  EXPECT_EQ(out.turn.usage.cache_read_tokens, 3);
+  for (const bool configured_off : {true, false}) {
+    SCOPED_TRACE(configured_off ? "streaming configured off" : "a request for the whole answer");
+    upstream_.Enqueue(
+        {200,
+         {{"content-type", "application/json"}},
+         {R"({"output":{"message":{"role":"assistant","content":[{"text":"Let me look."},)"
+          R"({"toolUse":{"toolUseId":"tooluse_9","name":"forecast","input":{"days":2}}}]}},)"
+          R"("stopReason":"tool_use","usage":{"inputTokens":11,"outputTokens":7,"totalTokens":18,)"
+          R"("cacheReadInputTokens":3},"metrics":{"latencyMs":100}})"},
+         {}});
+    BedrockOptions opt;
+    opt.stream = !configured_off;
+    auto model = MakeModel(opt);
+    ModelRequest request = SimpleRequest();
+    request.stream = configured_off;  // either one turns streaming off
+    RecordingEvents events;
+    Outcome out = RunGenerate(*model, request, events);
+    ASSERT_TRUE(out.status.ok()) << out.status.ToString();
+    ReceivedRequest got = upstream_.last_request();
+    EXPECT_EQ(got.target, "/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse");
+    EXPECT_EQ(got.headers.Get("accept").value_or(""), "application/json");
+    EXPECT_EQ(got.headers.Get("authorization").value_or(""),
+              ExpectedAuthorization(got, Credentials(), "us-east-1", clock_.Now()));
+    EXPECT_EQ(events.deltas, std::vector<std::string>{"Let me look."});
+    EXPECT_EQ(out.turn.stop_reason, "tool_use");
+    ASSERT_EQ(out.turn.tool_calls.size(), 1u);
+    EXPECT_EQ(out.turn.tool_calls[0].id, "tooluse_9");
+    EXPECT_EQ(bj::parse(out.turn.tool_calls[0].arguments_json), bj::parse(R"({"days":2})"));
+    EXPECT_EQ(out.turn.usage.input_tokens, 11);
+    EXPECT_EQ(out.turn.usage.cache_read_tokens, 3);
+  }
 }
 
 TEST_F(BedrockModelTest, AModelIdThatWouldClimbThePathIsRejectedBeforeSending) {
