@@ -12,7 +12,7 @@ run_only=0 bench=0
 
 build_pkgs=(build-essential g++ cmake ninja-build pkg-config ccache git
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libssl-dev libsqlite3-dev libpq-dev
-  libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev prometheus-cpp-dev libargon2-dev
+  libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev prometheus-cpp-dev libargon2-dev libjemalloc-dev
   libcurl4-openssl-dev libre2-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev nodejs tzdata)
 test_pkgs=(chromium postgresql prometheus sqlite3 curl)
 # bench/gateway/run.sh: nginx as the reference proxy hop, wrk for throughput, and its helpers.

@@ -1,5 +1,6 @@
 #include "main/app.h"
 
+#include <dlfcn.h>
 #include <fmt/format.h>
 
 #include <filesystem>
@@ -43,6 +44,18 @@
 namespace gh::app {
 
 namespace {
+
+// The allocator this process runs on, for the start-up log: jemalloc (linked into the gatehouse
+// binary, see src/main/CMakeLists.txt) answers mallctl("version"); otherwise it is glibc's.
+std::string AllocatorName() {
+  using Mallctl = int (*)(const char*, void*, size_t*, void*, size_t);
+  auto mallctl = reinterpret_cast<Mallctl>(::dlsym(RTLD_DEFAULT, "mallctl"));
+  const char* version = nullptr;
+  size_t len = sizeof(version);
+  if (mallctl && mallctl("version", &version, &len, nullptr, 0) == 0 && version)
+    return std::string("jemalloc ") + version;
+  return "glibc";
+}
 
 int Fail(const Status& st) {
   log::Error("start-up failed", {{"error", st.message()}});
@@ -240,7 +253,8 @@ int Serve(const Config& cfg) {
                           {"port", int64_t(*port)},
                           {"url", base_url},
                           {"data_dir", cfg.data_dir.string()},
-                          {"default_model", cfg.default_model}});
+                          {"default_model", cfg.default_model},
+                          {"allocator", AllocatorName()}});
   server.Run();
   // Whatever the recorder still holds is committed, and its completions handed to the server's
   // io_context, while that still exists (the recorder outlives the server otherwise).

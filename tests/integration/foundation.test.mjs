@@ -151,9 +151,12 @@ describe('the chat flow on the embedded default', () => {
     assert.equal(r.body.error.code, 'invalid_token');
   });
 
-  test('health and readiness', async () => {
+  test('health and readiness; the start-up line names the allocator (jemalloc)', async () => {
     assert.deepEqual((await api(gh.url, 'GET', '/healthz')).body, { status: 'ok' });
     assert.deepEqual((await api(gh.url, 'GET', '/readyz')).body, { status: 'ready' });
+    const listening = gh.lines.map((l) => { try { return JSON.parse(l); } catch { return {}; } })
+      .find((l) => l.msg === 'listening');
+    assert.match(listening.allocator, /^jemalloc \d+\.\d+/);
   });
 
   test('invitations join the inviting tenant as a user; users see their own sessions, admins all', async () => {
