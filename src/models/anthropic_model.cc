@@ -140,6 +140,45 @@ class AnthropicStream {
     return std::string();  // ping and event types added later
   }
 
+  // A whole (non-streamed) answer: `{"type":"message","content":[...],"stop_reason",...,
+  // "usage"}`, read as its stream would have been. Returns the text to report.
+  Result<std::string> ApplyMessage(std::string_view body) {
+    boost::system::error_code ec;
+    bj::value v = bj::parse(body, ec);
+    if (ec || !v.is_object())
+      return Status::BadGateway("anthropic answered with invalid JSON", "upstream_malformed");
+    const bj::object& o = v.get_object();
+    if (StringMember(o, "type") == "error") {
+      std::string etype = "api_error", message;
+      if (const bj::object* e = ObjectMember(o, "error")) {
+        if (std::string t = StringMember(*e, "type"); !t.empty()) etype = t;
+        message = StringMember(*e, "message");
+      }
+      return AnthropicErrorStatus(etype, message);
+    }
+    const bj::value* content = o.if_contains("content");
+    if (!content || !content->is_array())
+      return Status::BadGateway("anthropic answered without content", "upstream_malformed");
+    int64_t index = 0;
+    for (const bj::value& block : content->get_array()) {
+      if (!block.is_object()) continue;
+      const bj::object& cb = block.get_object();
+      Block& b = blocks_[index++];
+      b.type = StringMember(cb, "type");
+      b.id = StringMember(cb, "id");
+      b.name = StringMember(cb, "name");
+      b.stopped = true;
+      if (b.type == "text") turn_.text += StringMember(cb, "text");
+      if (const bj::value* in = cb.if_contains("input"); in && in->is_object())
+        b.start_input = bj::serialize(*in);
+    }
+    if (std::string reason = StringMember(o, "stop_reason"); !reason.empty())
+      turn_.stop_reason = MapAnthropicStopReason(reason);
+    if (const bj::object* u = ObjectMember(o, "usage")) ReadUsage(*u);
+    stopped_ = true;
+    return turn_.text;
+  }
+
   Result<ModelTurn> Finish(const ModelRequest& request) {
     if (!stopped_)
       return Status::BadGateway("anthropic ended the stream before message_stop",
@@ -255,10 +294,11 @@ Awaitable<Result<ModelTurn>> AnthropicModel::Generate(const ModelRequest& reques
   req.method = "POST";
   req.url = TrimTrailingSlashes(opt_.base_url) + "/v1/messages";
   req.headers.Set("content-type", "application/json");
-  req.headers.Set("accept", "text/event-stream");
+  // A caller that wants the whole answer gets it in one piece from the upstream too.
+  req.headers.Set("accept", request.stream ? "text/event-stream" : "application/json");
   req.headers.Set("anthropic-version", opt_.anthropic_version);
   if (!opt_.api_key.empty()) req.headers.Set("x-api-key", opt_.api_key.reveal());
-  req.body = BuildAnthropicRequestBody(request, true);
+  req.body = BuildAnthropicRequestBody(request, request.stream);
   req.timeout = opt_.timeout;
   req.idle_timeout = opt_.idle_timeout;
 
@@ -267,11 +307,20 @@ Awaitable<Result<ModelTurn>> AnthropicModel::Generate(const ModelRequest& reques
   int status = 0;
   std::optional<std::string> retry_after;
   std::string error_body;
+  std::string whole;  // the answer when not streamed
   Status stream_error;
 
   auto sink = [&](std::string_view chunk) -> Awaitable<Status> {
     if (status < 200 || status > 299) {
       if (error_body.size() < 64 * 1024) error_body.append(chunk);
+      co_return Status::Ok();
+    }
+    if (!request.stream) {
+      if (whole.size() + chunk.size() > req.max_response_bytes) {
+        stream_error = Status::BadGateway("anthropic's answer is too large", "upstream_too_large");
+        co_return stream_error;
+      }
+      whole.append(chunk);
       co_return Status::Ok();
     }
     for (const http::SseEvent& ev : parser.Feed(chunk)) {
@@ -300,6 +349,14 @@ Awaitable<Result<ModelTurn>> AnthropicModel::Generate(const ModelRequest& reques
   if (status < 200 || status > 299) {
     Status st = UpstreamError(kProvider, status, error_body, retry_after);
     co_return WithMessage(st, RedactSecrets(st.message(), {&opt_.api_key}));
+  }
+  if (!request.stream) {
+    Result<std::string> text = state.ApplyMessage(whole);
+    if (!text.ok()) co_return std::move(text).status();
+    if (!text->empty()) {
+      Status st = co_await events.OnTextDelta(*text);
+      if (!st.ok()) co_return st;
+    }
   }
   co_return state.Finish(request);
 }

@@ -191,6 +191,42 @@ TEST_F(AnthropicModelTest, AssemblesToolCallsFromInputJsonDeltasPerBlockIndex) {
   EXPECT_EQ(out.turn.usage.output_tokens, 40);
 }
 
+// A caller that wants the whole answer: the Messages API without `stream`, one JSON message read
+// as its stream would have been (text, tool_use blocks, stop reason, usage with cache tokens).
+TEST_F(AnthropicModelTest, AskedForTheWholeAnswerItReadsOneMessage) {
+  upstream_.Enqueue(
+      {200,
+       {{"content-type", "application/json"}},
+       {R"({"id":"msg_1","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[)"
+        R"({"type":"text","text":"Let me check."},)"
+        R"({"type":"tool_use","id":"toolu_a","name":"current_weather","input":{"city":"Oslo"}}],)"
+        R"("stop_reason":"tool_use","stop_sequence":null,"usage":{"input_tokens":25,)"
+        R"("cache_creation_input_tokens":100,"cache_read_input_tokens":50,"output_tokens":15}})"},
+       {}});
+  AnthropicModel model = MakeModel();
+  ModelRequest request = SimpleRequest();
+  request.stream = false;
+  Outcome out = RunGenerate(model, request, events_);
+  ASSERT_TRUE(out.status.ok()) << out.status.ToString();
+  ReceivedRequest got = upstream_.last_request();
+  EXPECT_EQ(got.headers.Get("accept").value_or(""), "application/json");
+  EXPECT_FALSE(bj::parse(got.body).as_object().contains("stream"));
+  EXPECT_EQ(events_.deltas, std::vector<std::string>{"Let me check."});
+  EXPECT_EQ(out.turn.text, "Let me check.");
+  EXPECT_EQ(out.turn.stop_reason, "tool_use");
+  ASSERT_EQ(out.turn.tool_calls.size(), 1u);
+  EXPECT_EQ(out.turn.tool_calls[0].id, "toolu_a");
+  EXPECT_EQ(bj::parse(out.turn.tool_calls[0].arguments_json), bj::parse(R"({"city":"Oslo"})"));
+  EXPECT_EQ(out.turn.usage.input_tokens, 25);
+  EXPECT_EQ(out.turn.usage.output_tokens, 15);
+  EXPECT_EQ(out.turn.usage.cache_write_tokens, 100);
+  EXPECT_EQ(out.turn.usage.cache_read_tokens, 50);
+
+  upstream_.Enqueue({200, {{"content-type", "application/json"}}, {R"({"type":"message"})"}, {}});
+  Outcome bad = RunGenerate(model, request, events_);
+  EXPECT_EQ(bad.status.error_code(), "upstream_malformed");
+}
+
 TEST_F(AnthropicModelTest, ReportsEachStopReasonInOurVocabulary) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"end_turn", "end_turn"},        {"tool_use", "tool_use"},
