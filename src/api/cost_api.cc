@@ -236,6 +236,10 @@ bj::object BudgetJson(const metering::BudgetStatus& b) {
   return o;
 }
 
+// Reports listing top traces: what this process recorded so far is visible first (a request's
+// spans and trace summary linger up to metering.trace_linger_ms for a group commit).
+Status TracesVisible(metering::Metering& m) { return m.recorder().Flush(); }
+
 }  // namespace
 
 void RegisterCostRoutes(pipeline::Router& r, metering::Metering& m) {
@@ -244,6 +248,7 @@ void RegisterCostRoutes(pipeline::Router& r, metering::Metering& m) {
          .pattern = "/api/tenants/{tenant_id}/costs",
          .sync = [&m](RequestContext& ctx) -> Status {
            GH_ASSIGN_OR_RETURN(auto range, RangeOf(ctx, m.clock()));
+           GH_RETURN_IF_ERROR(TracesVisible(m));
            GH_ASSIGN_OR_RETURN(auto rep, m.reports().ForUser(ctx.principal->tenant_id,
                                                              ctx.principal->user_id, range));
            return Reply(ctx, m, "costs", rep, kServices | kDaily | kTraces);
@@ -253,6 +258,7 @@ void RegisterCostRoutes(pipeline::Router& r, metering::Metering& m) {
          .sync = [&m](RequestContext& ctx) -> Status {
            GH_RETURN_IF_ERROR(MayReadUser(ctx, ctx.Param("user_id")));
            GH_ASSIGN_OR_RETURN(auto range, RangeOf(ctx, m.clock()));
+           GH_RETURN_IF_ERROR(TracesVisible(m));
            GH_ASSIGN_OR_RETURN(auto rep, m.reports().ForUser(ctx.principal->tenant_id,
                                                              UserId(ctx.Param("user_id")), range));
            return Reply(ctx, m, "user-costs", rep, kServices | kDaily | kTraces);
@@ -292,6 +298,7 @@ void RegisterCostRoutes(pipeline::Router& r, metering::Metering& m) {
          .sync = [&m](RequestContext& ctx) -> Status {
            GH_RETURN_IF_ERROR(RequireCostReports(ctx));
            GH_ASSIGN_OR_RETURN(auto range, RangeOf(ctx, m.clock()));
+           GH_RETURN_IF_ERROR(TracesVisible(m));
            GH_ASSIGN_OR_RETURN(auto rep, m.reports().ForUser(ctx.principal->tenant_id,
                                                              UserId(ctx.Param("user_id")), range));
            return Reply(ctx, m, "service-cost", rep, kServices | kDaily | kTraces);
@@ -302,6 +309,7 @@ void RegisterCostRoutes(pipeline::Router& r, metering::Metering& m) {
          .sync = [&m](RequestContext& ctx) -> Status {
            GH_RETURN_IF_ERROR(RequireCostReports(ctx));
            GH_ASSIGN_OR_RETURN(auto range, RangeOf(ctx, m.clock()));
+           GH_RETURN_IF_ERROR(TracesVisible(m));
            GH_ASSIGN_OR_RETURN(auto rep,
                                m.reports().Comprehensive(ctx.principal->tenant_id, range));
            return Reply(ctx, m, "comprehensive-report", rep, kServices | kDaily | kUsers | kTraces);

@@ -35,9 +35,9 @@ const std::set<std::string>& KnownKeys() {
       // metering and observability (src/metering, src/observability)
       "prices.file", "prices.markup_percent", "metering.event_retention_days",
       "metering.rollup_retention_days", "metering.monthly_rollup_retention_days",
-      "metering.durable_commits", "traces.retention_days", "otlp.endpoint", "otlp.headers",
-      "otlp.service_name", "otlp.max_queue_spans", "alerts.webhook_url", "alerts.webhook_secret",
-      "metrics.bearer_token",
+      "metering.durable_commits", "metering.trace_linger_ms", "traces.retention_days",
+      "otlp.endpoint", "otlp.headers", "otlp.service_name", "otlp.max_queue_spans",
+      "alerts.webhook_url", "alerts.webhook_secret", "metrics.bearer_token",
       // token vault and asynchronous approvals (src/vault, src/approvals)
       "vault.allow_insecure_http", "vault.refresh_skew_seconds", "vault.flow_ttl_seconds",
       "approvals.ciba_interval_seconds", "approvals.ciba_default_expiry_seconds",
@@ -263,6 +263,8 @@ Status ApplyMetering(const Flat& f, Config& c) {
   if (auto catalog = metering::LoadCatalog(m); !catalog.ok())
     return Bad(m.price_file.empty() ? "prices" : "prices.file", catalog.status().message());
   GH_ASSIGN_OR_RETURN(m.recorder.durable, Bool(f, "metering.durable_commits"));
+  GH_ASSIGN_OR_RETURN(int64_t linger, Int(f, "metering.trace_linger_ms", 0, 10'000));
+  m.recorder.linger = std::chrono::milliseconds(linger);
   GH_ASSIGN_OR_RETURN(m.recorder.retention.event_days,
                       Int(f, "metering.event_retention_days", 0, 36500));
   GH_ASSIGN_OR_RETURN(m.recorder.retention.rollup_days,
@@ -526,6 +528,7 @@ Result<Config> LoadConfig(const CliOverrides& cli, const EnvLookup& env) {
             {"prices.file", ""},
             {"prices.markup_percent", ""},
             {"metering.durable_commits", "true"},
+            {"metering.trace_linger_ms", "20"},
             {"metering.event_retention_days", "90"},
             {"metering.rollup_retention_days", "800"},
             {"metering.monthly_rollup_retention_days", "1830"},

@@ -33,6 +33,17 @@ TEST(ConfigTest, DefaultsAreTheEmbeddedSetup) {
   ASSERT_EQ(c->plans.size(), 3u);
   EXPECT_EQ(*c->plans.at("advanced").messages_per_day, 200);
   EXPECT_TRUE(c->metering.recorder.durable) << "usage events on stable storage before answering";
+  EXPECT_EQ(c->metering.recorder.linger, std::chrono::milliseconds(20));
+}
+
+TEST(ConfigTest, TheSpansLingerIsConfigurableWithinBounds) {
+  auto set = LoadConfig({}, Env({{"GATEHOUSE_METERING_TRACE_LINGER_MS", "0"}}));
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  EXPECT_EQ(set->metering.recorder.linger, std::chrono::milliseconds(0));
+  auto bad = LoadConfig({}, Env({{"GATEHOUSE_METERING_TRACE_LINGER_MS", "60000"}}));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("'metering.trace_linger_ms'"), std::string::npos)
+      << bad.status().message();
 }
 
 TEST(ConfigTest, DurableMeteringCommitsCanBeTurnedOffAndBadValuesNameTheKey) {

@@ -73,6 +73,9 @@ describe('cost reports', () => {
       OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'sk-test', OPENAI_MODEL: 'fake-gpt',
       GATEHOUSE_PRICES_FILE: path.join(dir, 'prices.yaml'),
       GATEHOUSE_IDENTITY_PASSWORD_HASH_MEMORY_KIB: '4096',
+      // Spans and trace summaries linger far longer than any of these tests: a report listing top
+      // traces must still show every one (it flushes what this process recorded first).
+      GATEHOUSE_METERING_TRACE_LINGER_MS: '10000',
     } });
     admin = await signUp(gh, { tier: 'premium' });
     for (const name of ['u1', 'u2']) {
