@@ -742,11 +742,12 @@ Awaitable<Result<ChatOutcome>> ChatService::ContinueAfterApproval(const Continua
 namespace {
 
 // Forwards what a model call streams, counting it (a failed call's consumption is estimated from
-// it, as the agent loop does) and noting it to the meter.
+// it, as the agent loop does) and noting it to the meter: not for a whole answer, whose one delta
+// comes at its end and is no first token.
 class CountingModelEvents final : public agent::ModelEvents {
  public:
-  CountingModelEvents(agent::ModelEvents& inner, metering::TurnMeter* meter)
-      : inner_(inner), meter_(meter) {}
+  CountingModelEvents(agent::ModelEvents& inner, metering::TurnMeter* meter, bool stream)
+      : inner_(inner), meter_(stream ? meter : nullptr) {}
   Awaitable<Status> OnTextDelta(std::string_view text) override {
     streamed_bytes += text.size();
     if (meter_) meter_->TextDelta();
@@ -832,7 +833,7 @@ Awaitable<Result<CompletionOutcome>> ChatService::Complete(const CompletionReque
     // (No co_await inside a conditional expression or on a temporary: GCC 12 miscompiles both.)
     Status start = co_await events.OnStart(out);
     if (start.ok()) {
-      CountingModelEvents counting(events, meter.get());
+      CountingModelEvents counting(events, meter.get(), mreq.stream);
       auto generated = co_await call_model->Generate(mreq, counting);
       turn = std::move(generated);
       if (fallback && fallback->answered()) out.model = fallback->answered()->name;

@@ -48,6 +48,9 @@ namespace {
 // The allocator this process runs on, for the start-up log: jemalloc (linked into the gatehouse
 // binary, see src/main/CMakeLists.txt) answers mallctl("version"); otherwise it is glibc's.
 std::string AllocatorName() {
+#ifdef __SANITIZE_ADDRESS__
+  return "asan";  // a sanitizer build: AddressSanitizer's allocator, jemalloc not linked
+#endif
   using Mallctl = int (*)(const char*, void*, size_t*, void*, size_t);
   auto mallctl = reinterpret_cast<Mallctl>(::dlsym(RTLD_DEFAULT, "mallctl"));
   const char* version = nullptr;

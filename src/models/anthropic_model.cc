@@ -299,7 +299,7 @@ Awaitable<Result<ModelTurn>> AnthropicModel::Generate(const ModelRequest& reques
   req.headers.Set("anthropic-version", opt_.anthropic_version);
   if (!opt_.api_key.empty()) req.headers.Set("x-api-key", opt_.api_key.reveal());
   req.body = BuildAnthropicRequestBody(request, request.stream);
-  req.timeout = opt_.timeout;
+  req.timeout = HeadersTimeout(opt_.timeout, request.stream);
   req.idle_timeout = opt_.idle_timeout;
 
   AnthropicStream state;

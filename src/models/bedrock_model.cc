@@ -288,7 +288,7 @@ Awaitable<Result<ModelTurn>> BedrockModel::Generate(const ModelRequest& request,
                            stream ? kEventStream : "application/json", clock_.Now());
   if (!signed_req.ok()) co_return std::move(signed_req).status().Annotate("bedrock request");
   http::ClientRequest req = std::move(signed_req).value();
-  req.timeout = opt_.timeout;
+  req.timeout = HeadersTimeout(opt_.timeout, stream);
   req.idle_timeout = opt_.idle_timeout;
 
   if (!stream) {

@@ -8,6 +8,7 @@
 
 #include "common/strings.h"
 #include "http/sse_parser.h"
+#include "models/provider_common.h"
 
 namespace gh::models {
 
@@ -191,7 +192,7 @@ Awaitable<Result<ModelTurn>> OpenAiModel::Generate(const ModelRequest& request,
   // A caller that wants the whole answer gets it in one piece from the upstream too: one JSON
   // document to read instead of a chunk per token.
   req.body = BuildOpenAiRequestBody(request, request.stream);
-  req.timeout = opt_.timeout;
+  req.timeout = HeadersTimeout(opt_.timeout, request.stream);
 
   ModelTurn turn;
   http::SseParser parser;

@@ -7,6 +7,8 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -17,6 +19,14 @@
 #include "common/status.h"
 
 namespace gh::models {
+
+// A whole (non-streamed) answer's response headers come only once the upstream has generated it,
+// so the wait for them (a provider's `timeout`, meant for connect and headers) is at least this
+// long then: the OpenAI SDK's default request timeout.
+inline constexpr std::chrono::milliseconds kWholeAnswerTimeout{std::chrono::minutes(10)};
+inline std::chrono::milliseconds HeadersTimeout(std::chrono::milliseconds timeout, bool stream) {
+  return stream ? timeout : std::max(timeout, kWholeAnswerTimeout);
+}
 
 // One provider-side turn: user (user messages and tool results) or assistant. Borrows the
 // messages of the conversation it was built from.

@@ -38,6 +38,11 @@ export async function startFakeOpenAI(turns = []) {
       const chunk = (delta, finish = null) => ({ id, object: 'chat.completion.chunk', created: 1, model: parsed?.model,
         choices: [{ index: 0, delta, finish_reason: finish }] });
       if (!parsed?.stream) {
+        if (turn.firstChunkDelayMs) {  // the answer is generated before anything is sent
+          const until = Date.now() + turn.firstChunkDelayMs;
+          while (Date.now() < until && !res.destroyed) await new Promise((r) => setTimeout(r, 50));
+          if (res.destroyed) return;
+        }
         const message = { role: 'assistant', content: turn.text ?? null };
         if (turn.tool_calls) message.tool_calls = turn.tool_calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } }));
         res.writeHead(200, { 'content-type': 'application/json' });

@@ -2,6 +2,9 @@
 // streaming, a tool-call round trip, usage, upstream errors, and the API key never leaking.
 import { test, describe, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { startGatehouse, api, signUp, parseSse } from '../lib/gatehouse.mjs';
 import { startFakeOpenAI } from '../fakes/openai.mjs';
 
@@ -158,6 +161,29 @@ describe('OpenAI-compatible model provider', () => {
     assert.equal(events.at(-1).data.code, 'agent_step_limit');
     assert.match(events.at(-1).data.message, /3 steps/);
     assert.equal(fake.requests.length, 3, 'three model calls, no fourth');
+  });
+
+  test('a whole answer slower than the headers timeout is waited for, asked once, and has no first-token time', async () => {
+    fake = await startFakeOpenAI([{ text: 'Worth the wait.', firstChunkDelayMs: 1500 }]);
+    const dir = mkdtempSync(path.join(tmpdir(), 'gh-whole-'));
+    const file = path.join(dir, 'gatehouse.yaml');
+    writeFileSync(file, `models:\n  default: slow-gpt\n  catalog:\n    slow-gpt:\n      provider: openai\n`
+      + `      base_url: ${fake.url}\n      model: fake-gpt\n      timeout_ms: 1000\n      retry_max_attempts: 3\n`
+      + '      retry_initial_backoff_ms: 1\n      retry_max_backoff_ms: 2\n');
+    gh = await startGatehouse({ args: ['--config', file], env: { GATEHOUSE_IDENTITY_PASSWORD_HASH_MEMORY_KIB: '4096' } });
+    user = await signUp(gh, { tier: 'advanced' });
+    const r = await api(gh.url, 'POST', '/v1/chat/completions', {
+      token: user.token, body: { model: 'slow-gpt', messages: [{ role: 'user', content: 'Take your time' }] },
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.choices[0].message.content, 'Worth the wait.');
+    assert.equal(fake.requests.length, 1, 'asked once: a whole answer\'s headers come after it is generated');
+    assert.equal(fake.requests[0].body.stream, undefined);
+    const traces = await api(gh.url, 'GET', `/api/tenants/${user.tenant_id}/traces`, { token: user.token });
+    const trace = await api(gh.url, 'GET', `/api/tenants/${user.tenant_id}/traces/${traces.body.traces[0].trace_id}`, { token: user.token });
+    const call = trace.body.spans.find((s) => s.name === 'model_call');
+    assert.ok(call.attributes['latency_ms'] >= 1000, JSON.stringify(call.attributes));
+    assert.equal(call.attributes['time_to_first_token_ms'], undefined, 'no first token in a whole answer');
   });
 
   test('a model call still running at the plan\'s time limit is cancelled upstream and ends with a clear event', async () => {
