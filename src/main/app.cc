@@ -50,7 +50,7 @@ namespace {
 std::string AllocatorName() {
 #ifdef __SANITIZE_ADDRESS__
   return "asan";  // a sanitizer build: AddressSanitizer's allocator, jemalloc not linked
-#endif
+#else
   using Mallctl = int (*)(const char*, void*, size_t*, void*, size_t);
   auto mallctl = reinterpret_cast<Mallctl>(::dlsym(RTLD_DEFAULT, "mallctl"));
   const char* version = nullptr;
@@ -58,6 +58,7 @@ std::string AllocatorName() {
   if (mallctl && mallctl("version", &version, &len, nullptr, 0) == 0 && version)
     return std::string("jemalloc ") + version;
   return "glibc";
+#endif
 }
 
 int Fail(const Status& st) {

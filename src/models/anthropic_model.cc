@@ -130,12 +130,7 @@ class AnthropicStream {
       return std::string();
     }
     if (type == "error") {
-      std::string etype = "api_error", message;
-      if (const bj::object* e = ObjectMember(o, "error")) {
-        if (std::string t = StringMember(*e, "type"); !t.empty()) etype = t;
-        message = StringMember(*e, "message");
-      }
-      return AnthropicErrorStatus(etype, message);
+      return ErrorOf(o);
     }
     return std::string();  // ping and event types added later
   }
@@ -149,12 +144,7 @@ class AnthropicStream {
       return Status::BadGateway("anthropic answered with invalid JSON", "upstream_malformed");
     const bj::object& o = v.get_object();
     if (StringMember(o, "type") == "error") {
-      std::string etype = "api_error", message;
-      if (const bj::object* e = ObjectMember(o, "error")) {
-        if (std::string t = StringMember(*e, "type"); !t.empty()) etype = t;
-        message = StringMember(*e, "message");
-      }
-      return AnthropicErrorStatus(etype, message);
+      return ErrorOf(o);
     }
     const bj::value* content = o.if_contains("content");
     if (!content || !content->is_array())
@@ -203,6 +193,16 @@ class AnthropicStream {
     std::string type, id, name, json, start_input;
     bool stopped = false;
   };
+
+  // An `error` event's or answer's `{"error":{"type","message"}}`.
+  static Status ErrorOf(const bj::object& o) {
+    std::string etype = "api_error", message;
+    if (const bj::object* e = ObjectMember(o, "error")) {
+      if (std::string t = StringMember(*e, "type"); !t.empty()) etype = t;
+      message = StringMember(*e, "message");
+    }
+    return AnthropicErrorStatus(etype, message);
+  }
 
   // message_start carries the input side; message_delta the (cumulative) output and, in newer
   // API versions, the input side again. A number overrides what came before; a field that is
@@ -316,12 +316,8 @@ Awaitable<Result<ModelTurn>> AnthropicModel::Generate(const ModelRequest& reques
       co_return Status::Ok();
     }
     if (!request.stream) {
-      if (whole.size() + chunk.size() > req.max_response_bytes) {
-        stream_error = Status::BadGateway("anthropic's answer is too large", "upstream_too_large");
-        co_return stream_error;
-      }
-      whole.append(chunk);
-      co_return Status::Ok();
+      stream_error = AppendWholeAnswer(whole, chunk, req.max_response_bytes, kProvider);
+      co_return stream_error;
     }
     for (const http::SseEvent& ev : parser.Feed(chunk)) {
       Result<std::string> delta = state.Apply(ev);

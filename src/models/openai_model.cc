@@ -210,13 +210,8 @@ Awaitable<Result<ModelTurn>> OpenAiModel::Generate(const ModelRequest& request,
       co_return Status::Ok();
     }
     if (!request.stream) {
-      if (whole.size() + chunk.size() > req.max_response_bytes) {
-        stream_error =
-            Status::BadGateway("the model server's answer is too large", "upstream_too_large");
-        co_return stream_error;
-      }
-      whole.append(chunk);
-      co_return Status::Ok();
+      stream_error = AppendWholeAnswer(whole, chunk, req.max_response_bytes, "the model server");
+      co_return stream_error;
     }
     for (const http::SseEvent& ev : parser.Feed(chunk)) {
       if (ev.data == "[DONE]") {

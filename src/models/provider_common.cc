@@ -1,5 +1,6 @@
 #include "models/provider_common.h"
 
+#include <fmt/format.h>
 #include <boost/json/parse.hpp>
 
 #include <algorithm>
@@ -90,6 +91,15 @@ Status WithMessage(const Status& status, std::string message) {
   for (const auto& [k, v] : status.details()) out.WithDetail(k, v);
   if (auto ra = status.retry_after_seconds()) return std::move(out).WithRetryAfter(*ra);
   return out;
+}
+
+Status AppendWholeAnswer(std::string& whole, std::string_view chunk, size_t max_bytes,
+                         std::string_view provider) {
+  if (whole.size() + chunk.size() > max_bytes)
+    return Status::BadGateway(fmt::format("{}'s answer is too large", provider),
+                              "upstream_too_large");
+  whole.append(chunk);
+  return Status::Ok();
 }
 
 }  // namespace gh::models

@@ -67,4 +67,9 @@ std::string RedactSecrets(std::string text, std::initializer_list<const Secret*>
 // The same status (code, error code, retry-after, details) with another message.
 Status WithMessage(const Status& status, std::string message);
 
+// Collects a whole (non-streamed) answer's body as it arrives: an answer over `max_bytes` is an
+// error (upstream_too_large) that stops the transfer.
+Status AppendWholeAnswer(std::string& whole, std::string_view chunk, size_t max_bytes,
+                         std::string_view provider);
+
 }  // namespace gh::models
