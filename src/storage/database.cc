@@ -60,7 +60,7 @@ Status Migrate(Database& db) {
                           tx.QueryOne("SELECT version FROM schema_migrations WHERE version = ?",
                                       {int64_t(m.version)}));
       if (done) return Status::Ok();
-      size_t start = 0;
+      size_t start = m.only && *m.only != db.dialect() ? m.sql.size() : 0;
       while (start < m.sql.size()) {
         size_t end = m.sql.find(';', start);
         if (end == std::string::npos) end = m.sql.size();

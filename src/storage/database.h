@@ -102,11 +102,13 @@ class Database {
 };
 
 // A versioned schema change. Each backend runs the migrations it has not run yet, in order, at
-// start.
+// start. A migration for one dialect only (a storage layout SQLite alone has, say) is recorded as
+// run on the other without running anything.
 struct Migration {
   int version;
   std::string description;
   std::string sql;  // may hold several statements separated by ';'
+  std::optional<Dialect> only = std::nullopt;
 };
 const std::vector<Migration>& Migrations();
 Status Migrate(Database& db);

@@ -664,6 +664,104 @@ TEST_P(StorageTest, ThePerUserMonthlyRollupIsFilledFromTheDailyOneOnUpgrade) {
                   .ok());
 }
 
+// Migrations 3 and 206 rebuild, on SQLite, the tables every completion writes as WITHOUT ROWID
+// tables clustered on their keys (one B-tree page per insert instead of two), dropping the
+// per-user roll-ups' covering indexes that the clustered tables replace. An upgraded database keeps
+// every row; on PostgreSQL both are recorded and change nothing.
+TEST_P(StorageTest, TheHotTablesAreClusteredOnTheirKeysOnSqliteAndKeepTheirRowsOnUpgrade) {
+  const std::vector<std::string> tables = {
+      "usage_records",     "quota_counters",    "usage_events",        "cost_daily_user",
+      "cost_monthly_user", "cost_daily_tenant", "cost_monthly_tenant", "metering_groups"};
+  ASSERT_TRUE(
+      db_->Write([&](Tx& tx) -> Status {
+           for (int i = 0; i < 3; ++i) {
+             const std::string n = std::to_string(i);
+             GH_RETURN_IF_ERROR(
+                 usage::Insert(tx, {"u-" + n, TenantId("acme"), UserId("alice"), SessionId("s"),
+                                    MessageId("m-" + n), TraceId("t"), "gpt-4o", 10 + i, 20, 0, 5,
+                                    "ok", "2026-02-0" + std::to_string(i + 1), 1000 + i}));
+             GH_RETURN_IF_ERROR(
+                 counters::Adjust(tx, TenantId("acme"), {{{"tenant", "2026-02", "m" + n}, 7, {}}}));
+             GH_ASSIGN_OR_RETURN(bool fresh, metering_groups::Claim(tx, "g-" + n, 1000 + i));
+             if (!fresh) return Status::Internal("a new group marker was found");
+           }
+           GH_RETURN_IF_ERROR(usage_events::InsertMany(
+               tx, {{"e-1", TenantId("acme"), UserId("alice"), SessionId("s"), TraceId("t"), "sp",
+                     "model", "gpt-4o", 1, 2, 3, 4, 5, 6, 7, "v1", "ok", "2026-02-01", 1000}}));
+           const CostTotals t{1, 2, 3, 4, 5, 6, 7, 8};
+           GH_RETURN_IF_ERROR(cost_rollups::AddDailyUser(
+               tx, TenantId("acme"), {{"2026-02-01", "alice", "model", "gpt-4o", t}}));
+           GH_RETURN_IF_ERROR(cost_rollups::AddMonthlyUser(
+               tx, TenantId("acme"), {{"2026-02", "alice", "model", "gpt-4o", t}}));
+           GH_RETURN_IF_ERROR(cost_rollups::AddDailyTenant(
+               tx, TenantId("acme"), {{"2026-02-01", "", "model", "gpt-4o", t}}));
+           return cost_rollups::AddMonthly(tx, TenantId("acme"), "2026-02", t);
+         })
+          .ok());
+  auto counts = [&] {
+    std::map<std::string, int64_t> out;
+    EXPECT_TRUE(db_->Read([&](Tx& tx) -> Status {
+                     for (const auto& t : tables) {
+                       GH_ASSIGN_OR_RETURN(auto row, tx.QueryOne("SELECT COUNT(*) FROM " + t));
+                       out[t] = row ? row->Int(0) : -1;
+                     }
+                     return Status::Ok();
+                   })
+                    .ok());
+    return out;
+  };
+  const auto before = counts();
+  EXPECT_EQ(before.at("usage_records"), 3);
+  EXPECT_EQ(before.at("quota_counters"), 3);
+  EXPECT_EQ(before.at("metering_groups"), 3);
+  // Run both again over the rows (as an upgrade from before them does).
+  ASSERT_TRUE(
+      db_->Write([](Tx& tx) {
+           return tx.Exec("DELETE FROM schema_migrations WHERE version IN (3, 206)").status();
+         })
+          .ok());
+  ASSERT_TRUE(Migrate(*db_).ok());
+  EXPECT_EQ(counts(), before);
+  // The rows still read back through the repositories.
+  ASSERT_TRUE(
+      db_->Read([&](Tx& tx) -> Status {
+           GH_ASSIGN_OR_RETURN(auto used, usage::ListForTenant(tx, TenantId("acme"), 0, INT64_MAX));
+           EXPECT_EQ(used.size(), 3u);
+           GH_ASSIGN_OR_RETURN(int64_t m1,
+                               counters::Get(tx, TenantId("acme"), {"tenant", "2026-02", "m1"}));
+           EXPECT_EQ(m1, 7);
+           GH_ASSIGN_OR_RETURN(auto by_user, cost_rollups::ByUserService(
+                                                 tx, TenantId("acme"), "2026-02-01", "2026-02-01"));
+           EXPECT_EQ(by_user.size(), 1u);
+           return Status::Ok();
+         })
+          .ok());
+  ASSERT_TRUE(
+      db_->Read([&](Tx& tx) -> Status {
+           const bool sqlite = GetParam() == "sqlite";
+           for (const auto& t : tables) {
+             if (!sqlite) break;
+             GH_ASSIGN_OR_RETURN(
+                 auto row, tx.QueryOne("SELECT sql FROM sqlite_schema WHERE type = 'table' AND "
+                                       "name = ?",
+                                       {t}));
+             EXPECT_TRUE(row && row->Text(0).find("WITHOUT ROWID") != std::string::npos) << t;
+           }
+           GH_ASSIGN_OR_RETURN(
+               auto cover,
+               tx.QueryOne(sqlite ? "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index' AND "
+                                    "name IN ('cost_daily_user_by_day_cover', "
+                                    "'cost_monthly_user_by_month_cover')"
+                                  : "SELECT COUNT(*) FROM pg_indexes WHERE indexname IN "
+                                    "('cost_daily_user_by_day_cover', "
+                                    "'cost_monthly_user_by_month_cover')"));
+           EXPECT_EQ(cover ? cover->Int(0) : -1, sqlite ? 0 : 2)
+               << "replaced by the clustered tables on SQLite only";
+           return Status::Ok();
+         })
+          .ok());
+}
+
 // On SQLite a WriteDurable fsyncs the WAL after it committed (and only then returns); a Write
 // does not, nor does a durable unit that rolled back.
 TEST(SqliteDurableWriteTest, TheWalIsSyncedAfterADurableCommitOnly) {
