@@ -106,12 +106,13 @@ void Recorder::Enqueue(Batch batch) {
   Push(std::move(batch), nullptr);
 }
 
-void Recorder::Push(Batch batch, Done done) {
+void Recorder::Push(Batch batch, Done done, bool flush) {
   {
     std::lock_guard lock(mu_);
     queued_items_ += batch.size();
-    queue_.push_back({std::move(batch), std::move(done), SteadyClock::now()});
+    queue_.push_back({std::move(batch), std::move(done), SteadyClock::now(), flush});
     if (queue_.back().urgent()) ++queued_urgent_;
+    if (flush) ++queued_flushes_;
     if (metrics_) metrics_->SetEventQueueDepth(queued_items_);
   }
   cv_.notify_one();
@@ -120,7 +121,8 @@ void Recorder::Push(Batch batch, Done done) {
 Status Recorder::Flush() {
   std::promise<Status> p;
   auto f = p.get_future();
-  Push(Batch{}, [&p](Status st) { p.set_value(std::move(st)); });
+  Push(
+      Batch{}, [&p](Status st) { p.set_value(std::move(st)); }, /*flush=*/true);
   return f.get();
 }
 
@@ -265,17 +267,7 @@ void Recorder::Run() {
       lock.lock();
       continue;
     }
-    // The group: everything queued, up to the bound (at least one batch).
-    std::vector<Pending> group;
-    size_t items = 0;
-    while (!queue_.empty() &&
-           (group.empty() || items + queue_.front().batch.size() <= opt_.max_group_items)) {
-      items += queue_.front().batch.size();
-      if (queue_.front().urgent()) --queued_urgent_;
-      group.push_back(std::move(queue_.front()));
-      queue_.pop_front();
-    }
-    queued_items_ -= items;
+    std::vector<Pending> group = TakeGroup();
     if (metrics_) metrics_->SetEventQueueDepth(queued_items_);
     lock.unlock();
 
@@ -321,6 +313,39 @@ void Recorder::Run() {
     SweepIfDue();
     lock.lock();
   }
+}
+
+std::vector<Recorder::Pending> Recorder::TakeGroup() {
+  // The batches someone waits for (or that carry audit records), in queue order, up to the bound
+  // (at least one batch); the others keep lingering. A completion's group, which its response
+  // waits for, then does not also write the spans of the requests that ended a moment before it
+  // (on SQLite every page a group touches is written, and synced, before that response). Once the
+  // oldest batch's linger is over, everything queued goes: what lingered is written together, in
+  // one transaction. Everything also goes when a Flush waits, at shutdown, and when a group's
+  // worth is queued.
+  const bool all =
+      stopping_ || queued_flushes_ > 0 || queued_items_ >= opt_.max_group_items ||
+      (!queue_.empty() && SteadyClock::now() >= queue_.front().queued_at + opt_.linger);
+  std::vector<Pending> group;
+  std::deque<Pending> lingering;
+  size_t items = 0;
+  while (!queue_.empty()) {
+    Pending& p = queue_.front();
+    if (all || p.urgent()) {
+      if (!group.empty() && items + p.batch.size() > opt_.max_group_items) break;
+      items += p.batch.size();
+      if (p.urgent()) --queued_urgent_;
+      if (p.flush) --queued_flushes_;
+      group.push_back(std::move(p));
+    } else {
+      lingering.push_back(std::move(p));
+    }
+    queue_.pop_front();
+  }
+  for (auto it = lingering.rbegin(); it != lingering.rend(); ++it)
+    queue_.push_front(std::move(*it));
+  queued_items_ -= items;
+  return group;
 }
 
 Result<int64_t> Recorder::Purge() {

@@ -12,9 +12,9 @@
 // `done` event, so a reported cost is always durable before the client sees the answer. Enqueue()
 // does not wait (request spans recorded once the response is out). Flush() blocks until
 // everything queued before it is committed (read-your-writes for the trace API; committed, not
-// necessarily synced). A batch nobody waits for lingers briefly for a group someone waits for
-// (RecorderOptions::linger). After a commit, spans go to the OTLP exporter and new alerts to the
-// notifier.
+// necessarily synced). A batch nobody waits for lingers briefly (RecorderOptions::linger) and is
+// then written with the next group, with the others that lingered as long. After a commit, spans go
+// to the OTLP exporter and new alerts to the notifier.
 //
 // A failing commit is retried (three attempts); then its callers get the error. Retention purges
 // run on the same thread, in small transactions, once per purge interval of the injected Clock
@@ -103,9 +103,10 @@ struct RecorderOptions {
   // moments' events may be lost with the machine's power (config metering.durable_commits).
   bool durable = true;
   // How long (real time) a batch nobody waits for (Enqueue without audit records: a request's
-  // spans, recorded once its response is out) may wait for a group that someone waits for, to be
-  // written in that group's transaction instead of in one of its own. Under load that is the next
-  // completion's group, a fraction of a millisecond later; an idle server writes it after this.
+  // spans, recorded once its response is out) waits before it is written. Such batches gather
+  // meanwhile and are written together, in the transaction of the first group due after their
+  // linger (one someone waits for, under load) or in one of their own, so a completion's group,
+  // whose commit its response waits for, carries no other request's spans unless they are due.
   std::chrono::milliseconds linger{20};
   RetentionOptions retention;
 };
@@ -155,10 +156,13 @@ class Recorder {
     Batch batch;
     Done done;  // may be empty
     std::chrono::steady_clock::time_point queued_at;
+    bool flush = false;  // Flush(): everything queued before it goes in its group
     // Written as soon as the thread is free: someone waits for it, or it carries audit records.
     bool urgent() const { return done || !batch.audit.empty(); }
   };
-  void Push(Batch batch, Done done);
+  void Push(Batch batch, Done done, bool flush = false);
+  // The next group, taken from queue_ (mu_ held): see Run.
+  std::vector<Pending> TakeGroup();
   void Run();
   // The periodic sweep, when the clock says it is due (the recorder's thread).
   void SweepIfDue();
@@ -177,7 +181,8 @@ class Recorder {
   std::condition_variable cv_;
   std::deque<Pending> queue_;
   size_t queued_items_ = 0;
-  size_t queued_urgent_ = 0;  // Pending::urgent() in queue_
+  size_t queued_urgent_ = 0;   // Pending::urgent() in queue_
+  size_t queued_flushes_ = 0;  // Pending::flush in queue_
   bool stopping_ = false;
   int64_t next_purge_ms_;  // on clock_; the recorder's thread only
   std::thread thread_;

@@ -316,18 +316,33 @@ int64_t AwaitEvents(st::Database& db, const TenantId& tenant, int64_t n) {
   return EventsOf(db, tenant);
 }
 
-// A batch nobody waits for (a request's spans, enqueued once its response is out) waits up to the
-// linger for a group that someone waits for, and is written in that group's transaction: one
-// transaction, not one each.
-TEST_P(RecorderTest, ABatchNobodyWaitsForRidesWithTheNextGroupSomeoneWaitsFor) {
+// A batch nobody waits for (a request's spans, enqueued once its response is out) lingers: the
+// group of a completion that someone waits for meanwhile carries only what is waited for, so that
+// its commit (which the response waits for) writes no other request's pages. A Flush writes both.
+TEST_P(RecorderTest, AGroupSomeoneWaitsForDoesNotCarryBatchesStillLingering) {
   std::mt19937_64 rng(5);
   st::CountingDatabase counting(*db_);
   auto rec = Lingering(counting, std::chrono::hours(1));
   rec->Enqueue(OneEventOf(rng, "acme"));
-  ASSERT_TRUE(CommitOn(*rec, OneEventOf(rng, "acme")).ok());
-  EXPECT_EQ(counting.writes(), 1) << "both batches in one transaction";
+  ASSERT_TRUE(CommitOn(*rec, OneEventOf(rng, "globex")).ok());
+  EXPECT_EQ(counting.writes(), 1);
   EXPECT_EQ(counting.durable_writes(), 1);
-  EXPECT_EQ(EventsOf(*db_, TenantId("acme")), 2);
+  EXPECT_EQ(EventsOf(*db_, TenantId("globex")), 1);
+  EXPECT_EQ(EventsOf(*db_, TenantId("acme")), 0) << "still lingering";
+  ASSERT_TRUE(rec->Flush().ok());
+  EXPECT_EQ(EventsOf(*db_, TenantId("acme")), 1) << "a Flush writes what lingers";
+}
+
+// Batches that lingered are written together once the oldest one's linger is over: one
+// transaction for all of them, not one each as each one's linger ends.
+TEST_P(RecorderTest, LingeringBatchesAreWrittenTogether) {
+  std::mt19937_64 rng(9);
+  st::CountingDatabase counting(*db_);
+  auto rec = Lingering(counting, std::chrono::milliseconds(300));
+  for (int i = 0; i < 5; ++i) rec->Enqueue(OneEventOf(rng, "acme"));
+  EXPECT_EQ(AwaitEvents(*db_, TenantId("acme"), 5), 5);
+  EXPECT_EQ(counting.writes(), 1);
+  EXPECT_EQ(counting.durable_writes(), 0) << "nobody waits for them";
 }
 
 // With nothing else to ride with, a lingering batch is written once the linger is over (and a
