@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "common/strings.h"
 #include "http/sse_parser.h"
@@ -61,6 +62,19 @@ std::string BuildOpenAiRequestBody(const ModelRequest& r, bool stream) {
   return bj::serialize(body);
 }
 
+namespace {
+
+// What an `error` member says: its `message`, or the string it is.
+std::string ErrorDetail(const bj::value& e) {
+  if (e.is_object())
+    if (auto* m = e.get_object().if_contains("message"); m && m->is_string())
+      return std::string(m->get_string());
+  if (e.is_string()) return std::string(e.get_string());
+  return {};
+}
+
+}  // namespace
+
 Status UpstreamError(std::string_view provider, int status, std::string_view body,
                      std::optional<std::string_view> retry_after) {
   std::string detail;
@@ -68,14 +82,7 @@ Status UpstreamError(std::string_view provider, int status, std::string_view bod
   bj::value v = bj::parse(body, ec);
   if (!ec && v.is_object()) {
     const auto& o = v.get_object();
-    if (auto* e = o.if_contains("error")) {
-      if (e->is_object()) {
-        if (auto* m = e->get_object().if_contains("message"); m && m->is_string())
-          detail = std::string(m->get_string());
-      } else if (e->is_string()) {
-        detail = std::string(e->get_string());
-      }
-    }
+    if (auto* e = o.if_contains("error")) detail = ErrorDetail(*e);
     if (detail.empty())
       if (auto* m = o.if_contains("message"); m && m->is_string())
         detail = std::string(m->get_string());
@@ -100,20 +107,15 @@ struct PartialCall {
   std::string id, name, arguments;
 };
 
-int64_t IntField(const bj::object& o, const char* key) {
-  auto* p = o.if_contains(key);
-  return p && p->is_number() ? p->to_number<int64_t>() : 0;
-}
-
 // A completion's `usage` (the whole answer's, or a stream's last chunk's).
 void ReadUsage(const bj::object& u, Usage& usage) {
-  usage.input_tokens = IntField(u, "prompt_tokens");
-  usage.output_tokens = IntField(u, "completion_tokens");
+  usage.input_tokens = std::max<int64_t>(0, IntMember(u, "prompt_tokens"));
+  usage.output_tokens = std::max<int64_t>(0, IntMember(u, "completion_tokens"));
   // OpenAI counts cached tokens inside prompt_tokens; Usage keeps them apart (as Anthropic and
   // Bedrock report them), so they are priced once, at the cache price.
   if (auto* d = u.if_contains("prompt_tokens_details"); d && d->is_object())
     usage.cache_read_tokens =
-        std::min(IntField(d->get_object(), "cached_tokens"), usage.input_tokens);
+        std::clamp<int64_t>(IntMember(d->get_object(), "cached_tokens"), 0, usage.input_tokens);
   usage.input_tokens -= usage.cache_read_tokens;
 }
 
@@ -124,9 +126,40 @@ std::string StopReason(std::string_view finish_reason) {
                                          : std::string(finish_reason);
 }
 
-// The upstream's `error` object as our error.
+// An `error` member that is set (some servers send `"error": null` beside a good answer).
+const bj::value* ErrorIn(const bj::object& o) {
+  const bj::value* e = o.if_contains("error");
+  return e && !e->is_null() ? e : nullptr;
+}
+
+// The upstream's `error` (in a 200 answer or in the stream) as our error.
 Status ErrorOf(const bj::value& err) {
-  return UpstreamError("the model server", 502, bj::serialize(bj::object{{"error", err}}), {});
+  const std::string detail = Printable(ErrorDetail(err), 300);
+  return Status::BadGateway(
+      fmt::format("the model server reported an error{}{}", detail.empty() ? "" : ": ", detail),
+      "upstream_unavailable");
+}
+
+// Tool-call arguments as JSON text: the string a server sends, or an object some send instead.
+std::string ArgumentsText(const bj::value* a) {
+  if (!a) return {};
+  if (a->is_string()) return std::string(a->get_string());
+  if (a->is_object()) return bj::serialize(*a);
+  return {};
+}
+
+// Ids for the calls the server sent without one: call_<position>, never one already taken.
+void NameUnnamedCalls(std::vector<ToolCall>& calls) {
+  std::set<std::string> taken;
+  for (const auto& c : calls)
+    if (!c.id.empty()) taken.insert(c.id);
+  for (size_t i = 0; i < calls.size(); ++i) {
+    if (!calls[i].id.empty()) continue;
+    std::string id = fmt::format("call_{}", i);
+    for (int n = 1; taken.count(id); ++n) id = fmt::format("call_{}_{}", i, n);
+    taken.insert(id);
+    calls[i].id = std::move(id);
+  }
 }
 
 // Reads a whole (non-streamed) completion into `turn`: `choices[0].message`, `finish_reason` and
@@ -137,7 +170,7 @@ Status ReadCompletion(std::string_view body, ModelTurn& turn, bool& got_usage) {
   if (ec || !v.is_object())
     return Status::BadGateway("the model server answered with invalid JSON", "upstream_malformed");
   const auto& o = v.get_object();
-  if (auto* err = o.if_contains("error")) return ErrorOf(*err);
+  if (auto* err = ErrorIn(o)) return ErrorOf(*err);
   auto* choices = o.if_contains("choices");
   if (!choices || !choices->is_array() || choices->get_array().empty() ||
       !choices->get_array()[0].is_object())
@@ -157,12 +190,11 @@ Status ReadCompletion(std::string_view body, ModelTurn& turn, bool& got_usage) {
         out.id = id->get_string();
       if (auto* n = fn->get_object().if_contains("name"); n && n->is_string())
         out.name = n->get_string();
-      if (auto* a = fn->get_object().if_contains("arguments"); a && a->is_string())
-        out.arguments_json = a->get_string();
-      if (out.id.empty()) out.id = fmt::format("call_{}", turn.tool_calls.size());
+      out.arguments_json = ArgumentsText(fn->get_object().if_contains("arguments"));
       if (out.arguments_json.empty()) out.arguments_json = "{}";
       turn.tool_calls.push_back(std::move(out));
     }
+    NameUnnamedCalls(turn.tool_calls);
   }
   if (auto* fr = choice.if_contains("finish_reason"); fr && fr->is_string())
     turn.stop_reason = StopReason(fr->get_string());
@@ -222,7 +254,7 @@ Awaitable<Result<ModelTurn>> OpenAiModel::Generate(const ModelRequest& request,
       bj::value v = bj::parse(ev.data, ec);
       if (ec || !v.is_object()) continue;
       const auto& o = v.get_object();
-      if (auto* err = o.if_contains("error")) {
+      if (auto* err = ErrorIn(o)) {
         stream_error = ErrorOf(*err);
         co_return stream_error;
       }
@@ -249,16 +281,14 @@ Awaitable<Result<ModelTurn>> OpenAiModel::Generate(const ModelRequest& request,
           if (!call.is_object()) continue;
           const auto& co = call.get_object();
           int64_t index = 0;
-          if (auto* i = co.if_contains("index"); i && i->is_number())
-            index = i->to_number<int64_t>();
+          index = IntMember(co, "index");
           PartialCall& p = calls[index];
           if (auto* id = co.if_contains("id"); id && id->is_string())
             p.id = std::string(id->get_string());
           if (auto* fn = co.if_contains("function"); fn && fn->is_object()) {
             if (auto* n = fn->get_object().if_contains("name"); n && n->is_string())
               p.name += std::string(n->get_string());
-            if (auto* a = fn->get_object().if_contains("arguments"); a && a->is_string())
-              p.arguments += std::string(a->get_string());
+            p.arguments += ArgumentsText(fn->get_object().if_contains("arguments"));
           }
         }
       }
@@ -285,10 +315,9 @@ Awaitable<Result<ModelTurn>> OpenAiModel::Generate(const ModelRequest& request,
     if (!done && turn.stop_reason.empty())
       co_return Status::BadGateway("the model server ended the stream early",
                                    "upstream_incomplete");
-    for (auto& [index, p] : calls) {
-      if (p.id.empty()) p.id = fmt::format("call_{}", index);
+    for (auto& [index, p] : calls)
       turn.tool_calls.push_back({p.id, p.name, p.arguments.empty() ? "{}" : p.arguments});
-    }
+    NameUnnamedCalls(turn.tool_calls);
     if (!turn.tool_calls.empty() && turn.stop_reason.empty()) turn.stop_reason = "tool_use";
   }
   if (!got_usage) {
