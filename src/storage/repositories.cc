@@ -2,6 +2,8 @@
 
 #include "storage/row_mapping.h"
 
+#include <set>
+
 namespace gh::storage {
 namespace {
 
@@ -469,13 +471,35 @@ Result<std::optional<size_t>> TryApply(Tx& tx, const TenantId& tenant,
 }
 
 Status Adjust(Tx& tx, const TenantId& tenant, const std::vector<CounterDelta>& deltas) {
+  // The increments of distinct counters (a settlement's tallies, a recorder group's sums) in one
+  // statement, rows in the given order (the lock order on PostgreSQL); a decrement, which must
+  // not go below zero, or a counter named twice, one statement each, in order.
+  std::set<CounterKey> seen;
+  bool batchable = true;
+  for (const CounterDelta& d : deltas)
+    if (d.amount != 0 && (d.amount < 0 || !seen.insert(d.key).second)) batchable = false;
+  if (!batchable || seen.size() < 2) {
+    for (const CounterDelta& d : deltas) {
+      if (d.amount == 0) continue;
+      GH_RETURN_IF_ERROR(
+          Done(tx.Exec(kAdjust, {tenant.value(), d.key.scope, d.key.period, d.key.metric, d.amount,
+                                 d.amount, d.amount, d.amount})));
+    }
+    return Status::Ok();
+  }
+  std::string sql = "INSERT INTO quota_counters (tenant_id, scope, period, metric, used) VALUES ";
+  std::vector<Value> params;
+  params.reserve(seen.size() * 5);
   for (const CounterDelta& d : deltas) {
     if (d.amount == 0) continue;
-    GH_RETURN_IF_ERROR(
-        Done(tx.Exec(kAdjust, {tenant.value(), d.key.scope, d.key.period, d.key.metric, d.amount,
-                               d.amount, d.amount, d.amount})));
+    sql += params.empty() ? "(?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?)";
+    params.insert(params.end(),
+                  {tenant.value(), d.key.scope, d.key.period, d.key.metric, d.amount});
   }
-  return Status::Ok();
+  sql +=
+      " ON CONFLICT (tenant_id, scope, period, metric) DO UPDATE SET used = quota_counters.used + "
+      "excluded.used";
+  return Done(tx.Exec(sql, params));
 }
 
 Result<int64_t> Get(Tx& tx, const TenantId& tenant, const CounterKey& k) {

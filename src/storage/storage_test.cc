@@ -415,6 +415,44 @@ TEST_P(StorageTest, DuplicateEmailIsAConflict) {
   EXPECT_EQ(st.error_code(), "constraint_violation");
 }
 
+// Adjust writes the increments of distinct counters in one statement, and a decrement or a
+// counter named twice one at a time, in order: either way each counter ends at its sum, never
+// below zero.
+TEST_P(StorageTest, CountersAdjustSeveralAtOnceAndNeverGoBelowZero) {
+  const TenantId t("acme");
+  const CounterKey a{"tenant", "d:2026-02-01", "messages"}, b{"tenant", "d:2026-02-01", "tokens"},
+      c{"user:alice", "m:2026-02", "messages"};
+  auto adjust = [&](std::vector<CounterDelta> deltas) {
+    ASSERT_TRUE(db_->Write([&](Tx& tx) { return counters::Adjust(tx, t, deltas); }).ok());
+  };
+  auto read = [&] {
+    std::vector<int64_t> out;
+    EXPECT_TRUE(db_->Read([&](Tx& tx) -> Status {
+                     for (const auto& k : {a, b, c}) {
+                       GH_ASSIGN_OR_RETURN(int64_t v, counters::Get(tx, t, k));
+                       out.push_back(v);
+                     }
+                     return Status::Ok();
+                   })
+                    .ok());
+    return out;
+  };
+  adjust({{a, 3, {}}, {b, 4, {}}, {c, 5, {}}});
+  EXPECT_EQ(read(), (std::vector<int64_t>{3, 4, 5})) << "created by one statement";
+  adjust({{a, 1, {}}, {b, 0, {}}, {c, 2, {}}});
+  EXPECT_EQ(read(), (std::vector<int64_t>{4, 4, 7})) << "added to";
+  adjust({{a, 1, {}}, {b, -10, {}}, {a, 2, {}}});
+  EXPECT_EQ(read(), (std::vector<int64_t>{7, 0, 7})) << "a decrement stops at zero";
+  adjust({{b, 1, {}}, {c, 1, {}}});
+  EXPECT_EQ(read(), (std::vector<int64_t>{7, 1, 8}));
+  ASSERT_TRUE(db_->Read([&](Tx& tx) -> Status {
+                   GH_ASSIGN_OR_RETURN(int64_t other, counters::Get(tx, TenantId("globex"), a));
+                   EXPECT_EQ(other, 0) << "another tenant's counter is untouched";
+                   return Status::Ok();
+                 })
+                  .ok());
+}
+
 TEST_P(StorageTest, CountersRefuseAllDeltasWhenOneLimitWouldBeExceeded) {
   TenantId t("acme");
   std::vector<CounterDelta> deltas = {{{"tenant", "d:2026-11-22", "messages"}, 1, 5},
