@@ -145,6 +145,7 @@ Awaitable<Status> HandleChat(Services& s, RequestContext& ctx) {
   }
 
   SilentEvents events;
+  req.cancel = ctx.stream.client_left();  // nothing is written until the end: the server watches
   GH_CO_ASSIGN_OR_RETURN(auto out, co_await s.chat.Chat(req, reservation, events));
   ReplyOutcome(ctx, out);
   co_return Status::Ok();

@@ -106,6 +106,7 @@ Awaitable<Status> HandleCompletion(Services& s, RequestContext& ctx) {
   req.stream = params.stream;
   if (!params.stream) {
     SilentEvents events;
+    req.cancel = ctx.stream.client_left();  // nothing is written until the end: the server watches
     GH_CO_ASSIGN_OR_RETURN(chat::CompletionOutcome out,
                            co_await s.chat.Complete(req, reservation, events));
     ReplyJson(ctx, 200, openai::CompletionJson(out));

@@ -118,6 +118,12 @@ class ConnectionStream final : public ResponseStream {
 
   bool begun() const override { return begun_; }
   bool client_gone() const override { return gone_; }
+  CancelSignal* client_left() override { return &left_; }
+  // The client closed its connection (see WatchForClientLeaving): later writes fail at once.
+  void ClientLeft() {
+    gone_ = true;
+    left_.Cancel();
+  }
   bool ended() const { return ended_; }
   int status() const { return status_; }
   size_t bytes() const { return bytes_; }
@@ -131,6 +137,48 @@ class ConnectionStream final : public ResponseStream {
   bool begun_ = false, ended_ = false, gone_ = false;
   int status_ = 0;
   size_t bytes_ = 0;
+  CancelSignal left_;
+};
+
+// Watches a connection whose request has been read in full while its handler runs: readable with
+// nothing to read is the client's FIN (or a reset), and `stream` hears that the client left. Bytes
+// to read are the client's next request (pipelined): the watch ends without a word. Everything
+// runs on the connection's single-threaded io_context; Stop() before `stream` goes away.
+class ClientWatch : public std::enable_shared_from_this<ClientWatch> {
+ public:
+  ClientWatch(std::shared_ptr<Connection> conn, ConnectionStream& stream)
+      : conn_(std::move(conn)), stream_(&stream) {}
+  void Start() {
+    conn_->stream.socket().async_wait(
+        tcp::socket::wait_read,
+        [self = shared_from_this()](beast::error_code ec) { self->OnReadable(ec); });
+  }
+  // The handler is done: the pending wait is cancelled and a late completion ignored.
+  void Stop() {
+    if (!stream_) return;
+    stream_ = nullptr;
+    beast::error_code ignored;
+    conn_->stream.socket().cancel(ignored);
+  }
+
+ private:
+  void OnReadable(beast::error_code ec) {
+    if (!stream_ || ec == net::error::operation_aborted) return;
+    if (!ec) {
+      char byte;
+      conn_->stream.socket().non_blocking(true, ec);
+      if (!ec) conn_->stream.socket().receive(net::buffer(&byte, 1), tcp::socket::message_peek, ec);
+      beast::error_code ignored;
+      conn_->stream.socket().non_blocking(false, ignored);
+      if (!ec) return;  // the next request: nothing to watch for any more
+      if (ec == net::error::would_block || ec == net::error::try_again) return Start();
+    }
+    stream_->ClientLeft();
+    stream_ = nullptr;
+  }
+
+  std::shared_ptr<Connection> conn_;
+  ConnectionStream* stream_;
 };
 
 }  // namespace
@@ -355,6 +403,18 @@ struct Server::Impl {
       } else {
         conn->stream
             .expires_never();  // handlers may wait on upstreams; writes set their own deadline
+        // Nothing of a next request read yet: a readable socket can only be that request or the
+        // client leaving, which the watch tells apart.
+        struct StopOnExit {
+          std::shared_ptr<ClientWatch> watch;
+          ~StopOnExit() {
+            if (watch) watch->Stop();
+          }
+        } guard;
+        if (buffer.size() == 0) {
+          guard.watch = std::make_shared<ClientWatch>(conn, stream);
+          guard.watch->Start();
+        }
         co_await handler.Handle(req, resp, stream);
       }
 

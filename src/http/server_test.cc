@@ -31,6 +31,8 @@ class TestHandler : public Handler {
  public:
   std::atomic<bool> client_saw_first{false};
   std::atomic<bool> saw_before_second{false};
+  std::atomic<bool> watched_left{false};
+  std::atomic<int> watches_done{0};
 
   Awaitable<void> Handle(Request& req, Response& resp, ResponseStream& stream) override {
     if (req.path == "/handshake") {
@@ -57,6 +59,21 @@ class TestHandler : public Handler {
       net::steady_timer t(co_await net::this_coro::executor, std::chrono::milliseconds(300));
       co_await t.async_wait(net::use_awaitable);
       resp = Response::Json(200, R"({"slow":true})");
+      co_return;
+    }
+    if (req.path == "/watch") {
+      // Waits up to ?ms= for the server to say the client left, and answers whether it did.
+      CancelSignal* left = stream.client_left();
+      const int ms = std::stoi(std::string(req.Query("ms").value_or("2000")));
+      net::steady_timer t(co_await net::this_coro::executor);
+      for (int waited = 0; waited < ms && left && !left->cancelled(); waited += 10) {
+        t.expires_after(std::chrono::milliseconds(10));
+        co_await t.async_wait(net::use_awaitable);
+      }
+      const bool gone = left && left->cancelled();
+      watched_left = gone;
+      watches_done.fetch_add(1);
+      resp = Response::Json(200, gone ? R"({"left":true})" : R"({"left":false})");
       co_return;
     }
     if (req.path == "/error") {
@@ -321,6 +338,43 @@ TEST_F(ServerTest, TheClientDeliversEachChunkAsItArrives) {
   EXPECT_TRUE(handler_.saw_before_second.load())
       << "the first chunk was held back until more arrived";
   ASSERT_GE(chunks.size(), 2u);
+}
+
+// A client that closes its connection while its answer is being prepared (nothing written yet,
+// as for a non-streaming completion) is noticed: the handler's client_left() fires, so the work
+// can be cancelled.
+TEST_F(ServerTest, AClientThatClosesWhileItsAnswerIsPreparedIsNoticed) {
+  {
+    net::io_context io;
+    tcp::socket s(io);
+    s.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port_));
+    net::write(s, net::buffer(std::string("GET /watch?ms=3000 HTTP/1.1\r\nHost: t\r\n\r\n")));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }  // closed
+  for (int i = 0; i < 400 && handler_.watches_done == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_EQ(handler_.watches_done, 1);
+  EXPECT_TRUE(handler_.watched_left);
+}
+
+// A client that waits for its answer is not taken for gone, nor is one whose next request
+// (pipelined) arrives while the first is prepared: both answers come, in order.
+TEST_F(ServerTest, AClientWaitingOrSendingItsNextRequestIsNotTakenForGone) {
+  net::io_context io;
+  tcp::socket s(io);
+  s.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port_));
+  net::write(s, net::buffer(std::string("GET /watch?ms=300 HTTP/1.1\r\nHost: t\r\n\r\n")));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  net::write(s, net::buffer(std::string("GET /echo?q=next HTTP/1.1\r\nHost: t\r\n\r\n")));
+  std::string out = ReadUntil(s, "\"q\":\"next\"");
+  EXPECT_NE(out.find(R"({"left":false})"), std::string::npos) << out;
+  EXPECT_LT(out.find(R"({"left":false})"), out.find(R"("q":"next")")) << out;
+  EXPECT_EQ(handler_.watches_done, 1);
+  EXPECT_FALSE(handler_.watched_left);
+  // And with the connection kept open and idle: still not gone.
+  net::write(s, net::buffer(std::string("GET /watch?ms=200 HTTP/1.1\r\nHost: t\r\n\r\n")));
+  out = ReadUntil(s, "}");
+  EXPECT_NE(out.find(R"({"left":false})"), std::string::npos) << out;
 }
 
 TEST_F(ServerTest, DrainLetsInFlightRequestsFinish) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/cancel.h"
 #include "common/status.h"
 #include "http/message.h"
 
@@ -27,6 +28,11 @@ class ResponseStream {
   virtual Awaitable<Status> End() = 0;
   virtual bool begun() const = 0;
   virtual bool client_gone() const = 0;
+  // Fires when the server sees the client close its connection while the handler runs, before
+  // anything was written (a handler that answers only at the end, such as a non-streaming
+  // completion, has no failed write to tell it); null where nobody watches. A client that
+  // half-closes its side after sending the request counts as gone, as nginx's 499 has it.
+  virtual CancelSignal* client_left() { return nullptr; }
 };
 
 // Server-Sent Events framing on top of a ResponseStream.

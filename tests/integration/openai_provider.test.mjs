@@ -142,6 +142,38 @@ describe('OpenAI-compatible model provider', () => {
     assert.equal(usage.day.output_tokens, 0);
   });
 
+  // Nothing is written to a non-streaming client until its answer is ready, so no failed write
+  // can tell Gatehouse it left: the server watches the connection, and a client that closes it
+  // cancels the upstream call; the turn consumed nothing, so its reservation is released.
+  for (const [name, send] of [
+    ['a non-streaming /v1/chat/completions', (signal) => fetch(`${gh.url}/v1/chat/completions`, {
+      method: 'POST', signal,
+      headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'fake-gpt', messages: [{ role: 'user', content: 'take your time' }] }),
+    })],
+    ['an /api/chat turn answered as JSON', (signal) => fetch(`${gh.url}/api/chat`, {
+      method: 'POST', signal,
+      headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ message: 'take your time' }),
+    })],
+  ]) {
+    test(`a client that leaves ${name} before its answer cancels the upstream call`, async () => {
+      await setUp([{ text: 'too late', firstChunkDelayMs: 60000, usage: { prompt_tokens: 5, completion_tokens: 2 } }]);
+      const abort = new AbortController();
+      const pending = send(abort.signal).catch((e) => e);
+      await waitFor(() => fake.requests.length === 1, 'the upstream call to start');
+      abort.abort();
+      assert.equal((await pending).name, 'AbortError');
+      await waitFor(() => fake.requests[0].aborted, 'the upstream call to be cancelled');
+      // The request is over (logged as 499, the client closed it) once the turn is recorded.
+      await waitFor(() => gh.lines.some((l) => l.includes('"msg":"access"') && l.includes('"status":499')),
+        'the access log line');
+      const usage = (await api(gh.url, 'GET', `/api/tenants/${user.tenant_id}/usage`, { token: user.token })).body;
+      assert.equal(usage.day.messages, 0, 'nothing was consumed, so the message is released');
+      assert.equal(usage.day.output_tokens, 0);
+    });
+  }
+
   async function chatEvents(message) {
     const res = await fetch(`${gh.url}/api/chat`, {
       method: 'POST',
