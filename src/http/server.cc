@@ -18,7 +18,10 @@
 
 #include <fmt/format.h>
 
+#include <sys/socket.h>
+
 #include <atomic>
+#include <cerrno>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -119,11 +122,10 @@ class ConnectionStream final : public ResponseStream {
   bool begun() const override { return begun_; }
   bool client_gone() const override { return gone_; }
   CancelSignal* client_left() override { return &left_; }
-  // The client closed its connection (see WatchForClientLeaving): later writes fail at once.
-  void ClientLeft() {
-    gone_ = true;
-    left_.Cancel();
-  }
+  // The client closed its side of the connection (see ClientWatch). Only the signal: a streamed
+  // answer still goes out to a client that half-closed after its request, and a write that fails
+  // says so itself.
+  void ClientLeft() { left_.Cancel(); }
   bool ended() const { return ended_; }
   int status() const { return status_; }
   size_t bytes() const { return bytes_; }
@@ -165,13 +167,13 @@ class ClientWatch : public std::enable_shared_from_this<ClientWatch> {
   void OnReadable(beast::error_code ec) {
     if (!stream_ || ec == net::error::operation_aborted) return;
     if (!ec) {
+      // A peek that never blocks, leaving the socket's modes (and Asio's view of them) alone: a
+      // write of the handler may be waiting on this socket.
       char byte;
-      conn_->stream.socket().non_blocking(true, ec);
-      if (!ec) conn_->stream.socket().receive(net::buffer(&byte, 1), tcp::socket::message_peek, ec);
-      beast::error_code ignored;
-      conn_->stream.socket().non_blocking(false, ignored);
-      if (!ec) return;  // the next request: nothing to watch for any more
-      if (ec == net::error::would_block || ec == net::error::try_again) return Start();
+      const ssize_t n =
+          ::recv(conn_->stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+      if (n > 0) return;  // the next request: nothing to watch for any more
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return Start();
     }
     stream_->ClientLeft();
     stream_ = nullptr;

@@ -377,6 +377,20 @@ TEST_F(ServerTest, AClientWaitingOrSendingItsNextRequestIsNotTakenForGone) {
   EXPECT_NE(out.find(R"({"left":false})"), std::string::npos) << out;
 }
 
+// A client that half-closes its side once its request is sent (it sends nothing more) still gets
+// a streamed answer whole: the watch only signals, it does not fail the stream's writes.
+TEST_F(ServerTest, AClientThatHalfClosesAfterItsRequestStillGetsItsStream) {
+  net::io_context io;
+  tcp::socket s(io);
+  s.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port_));
+  net::write(s, net::buffer(std::string("GET /stream HTTP/1.1\r\nHost: t\r\n\r\n")));
+  s.shutdown(tcp::socket::shutdown_send);
+  std::string out = ReadUntil(s, "0\r\n\r\n");
+  EXPECT_EQ(out.rfind("HTTP/1.1 200", 0), 0u) << out;
+  for (int i = 0; i < 3; ++i)
+    EXPECT_NE(out.find("{\"i\":" + std::to_string(i) + "}"), std::string::npos) << out;
+}
+
 TEST_F(ServerTest, DrainLetsInFlightRequestsFinish) {
   std::promise<std::string> got;
   std::thread t(

@@ -320,12 +320,15 @@ std::vector<Recorder::Pending> Recorder::TakeGroup() {
   // (at least one batch); the others keep lingering. A completion's group, which its response
   // waits for, then does not also write the spans of the requests that ended a moment before it
   // (on SQLite every page a group touches is written, and synced, before that response). Once the
-  // oldest batch's linger is over, everything queued goes: what lingered is written together, in
-  // one transaction. Everything also goes when a Flush waits, at shutdown, and when a group's
-  // worth is queued.
-  const bool all =
-      stopping_ || queued_flushes_ > 0 || queued_items_ >= opt_.max_group_items ||
-      (!queue_.empty() && SteadyClock::now() >= queue_.front().queued_at + opt_.linger);
+  // oldest lingering batch's linger is over, everything queued goes: what lingered is written
+  // together, in one transaction. Everything also goes when a Flush waits, at shutdown, and when a
+  // group's worth is queued.
+  bool all = stopping_ || queued_flushes_ > 0 || queued_items_ >= opt_.max_group_items;
+  if (!all) {  // the oldest lingering batch's age: an urgent one goes anyway, however old
+    auto oldest =
+        std::find_if(queue_.begin(), queue_.end(), [](const Pending& p) { return !p.urgent(); });
+    all = oldest != queue_.end() && SteadyClock::now() >= oldest->queued_at + opt_.linger;
+  }
   std::vector<Pending> group;
   std::deque<Pending> lingering;
   size_t items = 0;

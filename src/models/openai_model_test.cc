@@ -219,6 +219,13 @@ TEST_F(OpenAiModelTest, FractionalOrNegativeTokenCountsAreReadWithoutThrowing) {
   EXPECT_EQ(out.turn.usage.input_tokens, 10);
   EXPECT_EQ(out.turn.usage.cache_read_tokens, 2);
   EXPECT_EQ(out.turn.usage.output_tokens, 0);
+  // Beyond what a 64-bit count holds: not a number we can use (and no undefined conversion).
+  upstream_.Enqueue(JsonReply(Completion(R"({"role":"assistant","content":"Hi"})", "stop",
+                                         R"({"prompt_tokens":1e30,"completion_tokens":7})")));
+  Outcome huge = RunGenerate(model, WholeAnswerRequest(), events_);
+  ASSERT_TRUE(huge.status.ok()) << huge.status.ToString();
+  EXPECT_EQ(huge.turn.usage.input_tokens, 0);
+  EXPECT_EQ(huge.turn.usage.output_tokens, 7);
 }
 
 // The whole answer is held in memory, so its size is capped (the HTTP client's
