@@ -24,37 +24,6 @@ namespace {
 
 using namespace row_mapping;
 
-// "(?, ?, ?), (?, ?, ?)": `rows` groups of `cols` placeholders.
-std::string Placeholders(size_t rows, size_t cols) {
-  std::string one = "(";
-  for (size_t c = 0; c < cols; ++c) one += c ? ", ?" : "?";
-  one += ")";
-  std::string out;
-  out.reserve(rows * (one.size() + 2));
-  for (size_t r = 0; r < rows; ++r) {
-    if (r) out += ", ";
-    out += one;
-  }
-  return out;
-}
-
-// Runs `sql_prefix VALUES (...), (...) sql_suffix` over rows in chunks (bounded statement size;
-// SQLite caps the number of parameters).
-template <typename T, typename Bind>
-Status InsertChunked(Tx& tx, const std::string& sql_prefix, const std::string& sql_suffix,
-                     size_t cols, const std::vector<T>& rows, Bind bind, size_t chunk = 100) {
-  std::vector<Value> params;
-  for (size_t i = 0; i < rows.size(); i += chunk) {
-    const size_t n = std::min(chunk, rows.size() - i);
-    params.clear();
-    params.reserve(n * cols);
-    for (size_t j = 0; j < n; ++j) bind(rows[i + j], params);
-    GH_RETURN_IF_ERROR(
-        Done(tx.Exec(sql_prefix + " VALUES " + Placeholders(n, cols) + sql_suffix, params)));
-  }
-  return Status::Ok();
-}
-
 constexpr const char* kTotalsCols =
     "events, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, quantity, "
     "list_cost_micros, cost_micros";

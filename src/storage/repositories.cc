@@ -487,19 +487,16 @@ Status Adjust(Tx& tx, const TenantId& tenant, const std::vector<CounterDelta>& d
     }
     return Status::Ok();
   }
-  std::string sql = "INSERT INTO quota_counters (tenant_id, scope, period, metric, used) VALUES ";
-  std::vector<Value> params;
-  params.reserve(seen.size() * 5);
-  for (const CounterDelta& d : deltas) {
-    if (d.amount == 0) continue;
-    sql += params.empty() ? "(?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?)";
-    params.insert(params.end(),
-                  {tenant.value(), d.key.scope, d.key.period, d.key.metric, d.amount});
-  }
-  sql +=
+  std::vector<const CounterDelta*> increments;
+  for (const CounterDelta& d : deltas)
+    if (d.amount != 0) increments.push_back(&d);
+  return InsertChunked(
+      tx, "INSERT INTO quota_counters (tenant_id, scope, period, metric, used)",
       " ON CONFLICT (tenant_id, scope, period, metric) DO UPDATE SET used = quota_counters.used + "
-      "excluded.used";
-  return Done(tx.Exec(sql, params));
+      "excluded.used",
+      5, increments, [&](const CounterDelta* d, std::vector<Value>& p) {
+        p.insert(p.end(), {tenant.value(), d->key.scope, d->key.period, d->key.metric, d->amount});
+      });
 }
 
 Result<int64_t> Get(Tx& tx, const TenantId& tenant, const CounterKey& k) {
