@@ -611,7 +611,7 @@ Awaitable<Result<ChatOutcome>> ChatService::Chat(const ChatRequest& r,
     });
     co_return saved;
   }
-  if (reservation) *reservation = res_copy;
+  if (reservation) *reservation = std::move(res_copy);
   if (!result.ok()) co_return std::move(result).status();
   co_return out;
 }
@@ -919,7 +919,7 @@ Awaitable<Result<CompletionOutcome>> ChatService::Complete(const CompletionReque
                {{"tenant_id", who.tenant_id.value()}, {"error", saved.message()}});
     co_return saved;
   }
-  if (reservation) *reservation = res_copy;
+  if (reservation) *reservation = std::move(res_copy);
   if (!turn.ok()) co_return std::move(turn).status();
   out.turn = std::move(turn).value();
   co_return out;

@@ -13,7 +13,7 @@
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
-#include <map>
+#include <unordered_map>
 #include <mutex>
 #include <thread>
 
@@ -47,13 +47,11 @@ class SqliteConn final : public Tx {
     sqlite3_close_v2(db_);
   }
 
+  // A cached statement was reset after its last use (Exec and Query reset it on every path), and
+  // Bind sets every parameter again or clears them first.
   Result<sqlite3_stmt*> Prepare(std::string_view sql) {
-    auto it = cache_.find(sql);  // std::less<>: no copy of the statement's text
-    if (it != cache_.end()) {
-      sqlite3_reset(it->second);
-      sqlite3_clear_bindings(it->second);
-      return it->second;
-    }
+    auto it = cache_.find(sql);  // heterogeneous lookup: no copy of the statement's text
+    if (it != cache_.end()) return it->second;
     sqlite3_stmt* stmt = nullptr;
     int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
                                 SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
@@ -63,6 +61,9 @@ class SqliteConn final : public Tx {
   }
 
   Status Bind(sqlite3_stmt* stmt, const std::vector<Value>& params) {
+    // A parameter left out is NULL, not the previous use's value.
+    if (static_cast<int>(params.size()) < sqlite3_bind_parameter_count(stmt))
+      sqlite3_clear_bindings(stmt);
     for (size_t i = 0; i < params.size(); ++i) {
       int idx = static_cast<int>(i + 1);
       int rc = std::visit(
@@ -140,7 +141,13 @@ class SqliteConn final : public Tx {
 
  private:
   sqlite3* db_;
-  std::map<std::string, sqlite3_stmt*, std::less<>> cache_;
+  struct SqlHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view sql) const noexcept {
+      return std::hash<std::string_view>{}(sql);
+    }
+  };
+  std::unordered_map<std::string, sqlite3_stmt*, SqlHash, std::equal_to<>> cache_;
 };
 
 class SqliteDatabase final : public Database {

@@ -162,6 +162,30 @@ TEST_P(StorageTest, ExecCountsTheRowsItChanged) {
 }
 
 // Runs every repository function once, so each SQL statement of repositories.cc is known to run on
+
+// SQLite keeps a prepared statement per SQL text and its parameters between uses: a use that binds
+// fewer values than the statement has must not see the previous use's (PostgreSQL refuses it).
+TEST_P(StorageTest, AStatementUsedAgainKeepsNoParameterOfItsLastUse) {
+  if (GetParam() != "sqlite") GTEST_SKIP() << "PostgreSQL refuses a missing parameter";
+  const std::string sql = "SELECT ?, ?, ?";
+  ASSERT_TRUE(db_->Read([&](Tx& tx) -> Status {
+                   GH_ASSIGN_OR_RETURN(auto first, tx.QueryOne(sql, {"a", int64_t(2), 3.5}));
+                   EXPECT_TRUE(first && std::get<std::string>(first->value(0)) == "a");
+                   GH_ASSIGN_OR_RETURN(auto again, tx.QueryOne(sql, {"b"}));
+                   EXPECT_TRUE(again.has_value());
+                   if (!again) return Status::Ok();
+                   EXPECT_EQ(std::get<std::string>(again->value(0)), "b");
+                   EXPECT_TRUE(again->IsNull(1));
+                   EXPECT_TRUE(again->IsNull(2));
+                   GH_ASSIGN_OR_RETURN(auto third, tx.QueryOne(sql, {"c", int64_t(4), 5.5}));
+                   EXPECT_TRUE(third.has_value());
+                   if (third) {
+                     EXPECT_EQ(std::get<double>(third->value(2)), 5.5);
+                   }
+                   return Status::Ok();
+                 })
+                  .ok());
+}
 // every backend (the tests around check what they mean).
 TEST_P(StorageTest, EveryRepositoryStatementRuns) {
   const TenantId t("acme");
