@@ -60,15 +60,23 @@ Usage EstimateFailedCall(const ModelRequest& req, size_t streamed_bytes) {
 using DoneChannel =
     boost::asio::experimental::concurrent_channel<void(boost::system::error_code, size_t)>;
 
+// One tool call. A tool that throws (none should: errors are values) fails its call, which the
+// model is told of, not the turn.
+Awaitable<ToolResult> RunCaught(Tool& tool, const TenantContext& context, const bj::object& args) {
+  std::string failure;
+  try {
+    co_return co_await tool.Run(context, args);
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  co_return ErrorResult("the tool failed: " + failure);
+}
+
 // One tool call run on its own coroutine. Parameters are copied into the frame; `out` and `done`
 // outlive it (the loop waits for every call before leaving the step).
 Awaitable<void> RunConcurrently(std::shared_ptr<Tool> tool, TenantContext context, bj::object args,
                                 ToolResult* out, size_t index, DoneChannel* done) {
-  try {
-    *out = co_await tool->Run(context, args);
-  } catch (const std::exception& e) {
-    *out = ErrorResult(std::string("the tool failed: ") + e.what());
-  }
+  *out = co_await RunCaught(*tool, context, args);
   done->try_send(boost::system::error_code(), index);
 }
 
@@ -233,7 +241,7 @@ Awaitable<Result<AgentResult>> AgentLoop::Run(const AgentRequest& request, Agent
     }
     // 2. Run the cleared calls: one inline, several concurrently (each on its own coroutine).
     if (to_run.size() == 1) {
-      ToolResult ran = co_await to_run[0].tool->Run(request.context, to_run[0].args);
+      ToolResult ran = co_await RunCaught(*to_run[0].tool, request.context, to_run[0].args);
       results[to_run[0].index] = std::move(ran);
     } else if (to_run.size() > 1) {
       auto executor = co_await boost::asio::this_coro::executor;

@@ -1,5 +1,7 @@
 #include "agent/tool.h"
 
+#include <cmath>
+
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
@@ -64,9 +66,12 @@ namespace {
 
 bool TypeMatches(const bj::value& v, std::string_view type) {
   if (type == "string") return v.is_string();
-  if (type == "integer")
-    return v.is_int64() || v.is_uint64() ||
-           (v.is_double() && v.get_double() == double(int64_t(v.get_double())));
+  if (type == "integer") {  // a whole double in int64's range (1e300 is none: no cast of it)
+    if (v.is_int64() || v.is_uint64()) return true;
+    if (!v.is_double()) return false;
+    const double d = v.get_double();
+    return d >= -9.2233720368547758e18 && d < 9.2233720368547758e18 && d == std::trunc(d);
+  }
   if (type == "number") return v.is_number();
   if (type == "boolean") return v.is_bool();
   if (type == "object") return v.is_object();

@@ -311,7 +311,12 @@ Result<ChatCompletionParams> ParseChatCompletionRequest(const bj::object& body) 
 
 std::string FinishReason(const agent::ModelTurn& turn) {
   if (!turn.tool_calls.empty()) return "tool_calls";
-  if (turn.stop_reason == "max_tokens" || turn.stop_reason == "length") return "length";
+  const std::string& r = turn.stop_reason;
+  // Cut short: by the output limit, or by the context window (OpenAI says `length` for both).
+  if (r == "max_tokens" || r == "length" || r == "model_context_window_exceeded") return "length";
+  // Withheld by a guardrail or the provider's content filter (Bedrock, Anthropic's refusal).
+  if (r == "content_filtered" || r == "guardrail_intervened" || r == "content_filter")
+    return "content_filter";
   return "stop";
 }
 

@@ -183,6 +183,32 @@ TEST(OpenAiWireTest, ToolCallsComeBackToTheClient) {
   EXPECT_EQ(FinishReason(truncated), "length");
 }
 
+// Every stop reason the providers report (our vocabulary: Bedrock's, which Anthropic's and
+// OpenAI's map into) has OpenAI's nearest finish_reason, so a client of /v1 can tell an answer cut
+// short or withheld from a finished one.
+TEST(OpenAiWireTest, EveryStopReasonHasOpenAisNearestFinishReason) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"end_turn", "stop"},
+      {"stop_sequence", "stop"},
+      {"", "stop"},
+      {"pause_turn", "stop"},
+      {"max_tokens", "length"},
+      {"model_context_window_exceeded", "length"},
+      {"guardrail_intervened", "content_filter"},
+      {"content_filtered", "content_filter"},
+      {"content_filter", "content_filter"},  // an OpenAI-compatible upstream's, passed through
+  };
+  for (const auto& [reason, finish] : cases) {
+    agent::ModelTurn turn;
+    turn.stop_reason = reason;
+    EXPECT_EQ(FinishReason(turn), finish) << reason;
+  }
+  agent::ModelTurn calls;
+  calls.stop_reason = "tool_use";
+  calls.tool_calls = {{"call_1", "get_current_weather", "{}"}};
+  EXPECT_EQ(FinishReason(calls), "tool_calls");
+}
+
 TEST(OpenAiWireTest, StreamChunksFollowOpenAisIndexedFormat) {
   auto head = Outcome();
   bj::object role = RoleChunk(head);

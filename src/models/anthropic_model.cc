@@ -337,14 +337,14 @@ Awaitable<Result<ModelTurn>> AnthropicModel::Generate(const ModelRequest& reques
   };
 
   auto res = co_await client_->Stream(req, sink, request.cancel, on_headers);
-  if (!stream_error.ok()) co_return stream_error;
+  if (!stream_error.ok())  // an error event quotes the server, which may quote the key
+    co_return WithMessage(stream_error, RedactSecrets(stream_error.message(), {&opt_.api_key}));
   if (!res.ok()) {
     Status st = std::move(res).status();
     co_return WithMessage(st, "anthropic: " + RedactSecrets(st.message(), {&opt_.api_key}));
   }
   if (status < 200 || status > 299) {
-    Status st = UpstreamError(kProvider, status, error_body, retry_after);
-    co_return WithMessage(st, RedactSecrets(st.message(), {&opt_.api_key}));
+    co_return UpstreamError(kProvider, status, error_body, retry_after, {&opt_.api_key});
   }
   if (!request.stream) {
     Result<std::string> text = state.ApplyMessage(whole);

@@ -76,7 +76,8 @@ std::string ErrorDetail(const bj::value& e) {
 }  // namespace
 
 Status UpstreamError(std::string_view provider, int status, std::string_view body,
-                     std::optional<std::string_view> retry_after) {
+                     std::optional<std::string_view> retry_after,
+                     std::initializer_list<const Secret*> secrets) {
   std::string detail;
   boost::system::error_code ec;
   bj::value v = bj::parse(body, ec);
@@ -87,7 +88,7 @@ Status UpstreamError(std::string_view provider, int status, std::string_view bod
       if (auto* m = o.if_contains("message"); m && m->is_string())
         detail = std::string(m->get_string());
   }
-  detail = Printable(detail, 300);
+  detail = Printable(RedactSecrets(std::move(detail), secrets), 300);
   std::string msg =
       fmt::format("{} answered {}{}{}", provider, status, detail.empty() ? "" : ": ", detail);
   if (status == 429) {
@@ -132,9 +133,9 @@ const bj::value* ErrorIn(const bj::object& o) {
   return e && !e->is_null() ? e : nullptr;
 }
 
-// The upstream's `error` (in a 200 answer or in the stream) as our error.
-Status ErrorOf(const bj::value& err) {
-  const std::string detail = Printable(ErrorDetail(err), 300);
+// The upstream's `error` (in a 200 answer or in the stream) as our error, `key` redacted.
+Status ErrorOf(const bj::value& err, const Secret& key) {
+  const std::string detail = Printable(RedactSecrets(ErrorDetail(err), {&key}), 300);
   return Status::BadGateway(
       fmt::format("the model server reported an error{}{}", detail.empty() ? "" : ": ", detail),
       "upstream_unavailable");
@@ -164,13 +165,13 @@ void NameUnnamedCalls(std::vector<ToolCall>& calls) {
 
 // Reads a whole (non-streamed) completion into `turn`: `choices[0].message`, `finish_reason` and
 // `usage` (`got_usage` says whether it had one).
-Status ReadCompletion(std::string_view body, ModelTurn& turn, bool& got_usage) {
+Status ReadCompletion(std::string_view body, const Secret& key, ModelTurn& turn, bool& got_usage) {
   boost::system::error_code ec;
   bj::value v = bj::parse(body, ec);
   if (ec || !v.is_object())
     return Status::BadGateway("the model server answered with invalid JSON", "upstream_malformed");
   const auto& o = v.get_object();
-  if (auto* err = ErrorIn(o)) return ErrorOf(*err);
+  if (auto* err = ErrorIn(o)) return ErrorOf(*err, key);
   auto* choices = o.if_contains("choices");
   if (!choices || !choices->is_array() || choices->get_array().empty() ||
       !choices->get_array()[0].is_object())
@@ -255,7 +256,7 @@ Awaitable<Result<ModelTurn>> OpenAiModel::Generate(const ModelRequest& request,
       if (ec || !v.is_object()) continue;
       const auto& o = v.get_object();
       if (auto* err = ErrorIn(o)) {
-        stream_error = ErrorOf(*err);
+        stream_error = ErrorOf(*err, opt_.api_key);
         co_return stream_error;
       }
       if (auto* u = o.if_contains("usage"); u && u->is_object()) {
@@ -302,10 +303,14 @@ Awaitable<Result<ModelTurn>> OpenAiModel::Generate(const ModelRequest& request,
         if (auto ra = head.headers.Get("retry-after")) retry_after = std::string(*ra);
       });
   if (!stream_error.ok()) co_return stream_error;
-  if (!res.ok()) co_return std::move(res).status().Annotate("model server");
-  if (status != 200) co_return UpstreamError("the model server", status, error_body, retry_after);
+  if (!res.ok()) {
+    Status st = std::move(res).status().Annotate("model server");
+    co_return WithMessage(st, RedactSecrets(st.message(), {&opt_.api_key}));
+  }
+  if (status != 200)
+    co_return UpstreamError("the model server", status, error_body, retry_after, {&opt_.api_key});
   if (!request.stream) {
-    Status read = ReadCompletion(whole, turn, got_usage);
+    Status read = ReadCompletion(whole, opt_.api_key, turn, got_usage);
     if (!read.ok()) co_return read;
     if (!turn.text.empty()) {
       Status st = co_await events.OnTextDelta(turn.text);

@@ -3,6 +3,7 @@
 // from their streamed fragments, and maps upstream failures to clear errors. Shared and concurrent.
 #pragma once
 
+#include <initializer_list>
 #include <memory>
 #include <string>
 
@@ -33,8 +34,11 @@ class OpenAiModel final : public agent::Model {
 
 // Exposed for tests: the JSON body sent upstream.
 std::string BuildOpenAiRequestBody(const agent::ModelRequest& request, bool stream);
-// Maps a non-2xx upstream answer to a Status (shared by providers).
+// Maps a non-2xx upstream answer to a Status (shared by providers). The upstream's message is
+// quoted with every one of `secrets` in it replaced, before it is cut to length (a key cut in two
+// would no longer be found).
 Status UpstreamError(std::string_view provider, int status, std::string_view body,
-                     std::optional<std::string_view> retry_after);
+                     std::optional<std::string_view> retry_after,
+                     std::initializer_list<const Secret*> secrets = {});
 
 }  // namespace gh::models

@@ -302,5 +302,68 @@ TEST_F(OpenAiModelTest, AMalformedWholeAnswerIsUpstreamMalformed) {
   EXPECT_TRUE(events_.deltas.empty());
 }
 
+// The API key never reaches an error (which goes to the client and the logs), wherever the server
+// echoes it: in a 401's message, in an error member of a 200 answer, in an error event of a
+// stream, and where the message is cut to length just inside the key.
+TEST_F(OpenAiModelTest, TheApiKeyNeverAppearsInAnError) {
+  auto error_json = [](const std::string& message) {
+    return R"({"error":{"message":")" + message + R"(","type":"invalid_request_error"}})";
+  };
+  const std::string echoed = "Incorrect API key provided: " + std::string(kApiKey) + ".";
+  // 300 characters are quoted: with this padding the key straddles the cut.
+  const std::string straddling = std::string(290, 'x') + " " + std::string(kApiKey);
+  struct Case {
+    ScriptedReply reply;
+    bool stream;
+    std::string error_code;
+  };
+  const std::vector<Case> cases = {
+      {{401, {{"content-type", "application/json"}}, {error_json(echoed)}, {}},
+       false,
+       "upstream_auth_failed"},
+      {{400, {{"content-type", "application/json"}}, {error_json(straddling)}, {}},
+       false,
+       "upstream_rejected"},
+      {JsonReply(error_json(echoed)), false, "upstream_unavailable"},
+      {{200, {{"content-type", "text/event-stream"}}, {"data: " + error_json(echoed) + "\n\n"}, {}},
+       true,
+       "upstream_unavailable"},
+  };
+  OpenAiModel model = MakeModel();
+  const std::string key_head = std::string(kApiKey).substr(0, 12);
+  for (const Case& c : cases) {
+    upstream_.Enqueue(c.reply);
+    ModelRequest req = WholeAnswerRequest();
+    req.stream = c.stream;
+    Outcome out = RunGenerate(model, req, events_);
+    EXPECT_EQ(out.status.error_code(), c.error_code) << out.status.ToString();
+    EXPECT_EQ(out.status.ToString().find(key_head), std::string::npos)
+        << "the key leaked into the error: " << out.status.ToString();
+    EXPECT_NE(out.status.message().find("[redacted"), std::string::npos) << out.status.message();
+  }
+}
+
+// A 429's Retry-After (seconds) is kept on the error, for the retrying model to wait it out; a
+// 429 without one, or with a date it does not read, has none.
+TEST_F(OpenAiModelTest, ARateLimitedAnswerKeepsItsRetryAfter) {
+  const std::string body = R"({"error":{"message":"Rate limit reached","type":"requests"}})";
+  struct Case {
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::optional<int64_t> retry_after;
+  };
+  const std::vector<Case> cases = {
+      {{{"content-type", "application/json"}, {"retry-after", "7"}}, 7},
+      {{{"content-type", "application/json"}}, std::nullopt},
+  };
+  OpenAiModel model = MakeModel();
+  for (const Case& c : cases) {
+    upstream_.Enqueue({429, c.headers, {body}, {}});
+    Outcome out = RunGenerate(model, WholeAnswerRequest(), events_);
+    EXPECT_EQ(out.status.error_code(), "upstream_rate_limited");
+    EXPECT_EQ(out.status.retry_after_seconds(), c.retry_after);
+    EXPECT_NE(out.status.message().find("Rate limit reached"), std::string::npos);
+  }
+}
+
 }  // namespace
 }  // namespace gh::models

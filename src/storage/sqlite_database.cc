@@ -13,9 +13,9 @@
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
-#include <unordered_map>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
 #include "storage/database.h"
 

@@ -15,7 +15,7 @@ export async function startFakeOpenAI(turns = []) {
     req.on('end', async () => {
       let parsed = null;
       try { parsed = JSON.parse(body); } catch { /* recorded raw */ }
-      const record = { method: req.method, url: req.url, headers: req.headers, body: parsed, raw: body, aborted: false };
+      const record = { method: req.method, url: req.url, headers: req.headers, body: parsed, raw: body, aborted: false, at: Date.now() };
       requests.push(record);
       let finished = false;
       res.on('close', () => { if (!finished) record.aborted = true; });

@@ -66,23 +66,41 @@ describe('OpenAI-compatible model provider', () => {
     assert.equal(usage.body.day.output_tokens, 17);
   });
 
-  test('upstream failures become clear errors; the key never appears in logs or answers', async () => {
-    await setUp([{ status: 500, error: 'boom' }, { status: 401, error: 'bad key' }]);
+  test('upstream failures are retried or become clear errors; the key never appears in logs or answers', async () => {
+    await setUp([
+      { status: 500, error: 'boom' },
+      { text: 'Recovered.' },
+      { status: 401, error: 'Incorrect API key provided: sk-test-very-secret' },
+    ]);
     const r = await api(gh.url, 'POST', '/api/chat', { token: user.token, body: { message: 'hello' } });
-    assert.equal(r.status, 502);
-    assert.equal(r.body.error.code, 'upstream_unavailable');
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.response, 'Recovered.');
+    assert.equal(fake.requests.length, 2, 'the 500 was retried once');
     const sse = await fetch(`${gh.url}/api/chat`, {
       method: 'POST',
       headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json', accept: 'text/event-stream' },
       body: JSON.stringify({ message: 'hello again', session_id: r.body.session_id }),
     });
-    const events = parseSse(await sse.text());
+    const text = await sse.text();
+    const events = parseSse(text);
     assert.equal(events.at(-1).event, 'error');
     assert.equal(events.at(-1).data.code, 'upstream_auth_failed');
+    assert.equal(fake.requests.length, 3, 'a refused key is not retried');
     const usage = await api(gh.url, 'GET', `/api/tenants/${user.tenant_id}/usage`, { token: user.token });
-    assert.equal(usage.body.day.messages, 0, 'failed turns that consumed nothing are released');
+    assert.equal(usage.body.day.messages, 1, 'the failed turn that consumed nothing is released');
     assert.ok(!gh.lines.join('\n').includes('sk-test-very-secret'), 'the API key is not logged');
-    assert.ok(!JSON.stringify(r.body).includes('sk-test-very-secret'));
+    assert.ok(!text.includes('sk-test-very-secret'), 'nor sent to the client, though the upstream quoted it');
+    assert.ok(text.includes('[redacted]'), text);
+  });
+
+  test('a 429 is waited out for as long as its Retry-After says, then answered', async () => {
+    await setUp([{ status: 429, error: 'slow down', headers: { 'retry-after': '1' } }, { text: 'Now then.' }]);
+    const r = await api(gh.url, 'POST', '/api/chat', { token: user.token, body: { message: 'hello' } });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.response, 'Now then.');
+    assert.equal(fake.requests.length, 2);
+    assert.ok(fake.requests[1].at - fake.requests[0].at >= 950,
+      `the retry came ${fake.requests[1].at - fake.requests[0].at} ms after the 429, not after its Retry-After`);
   });
 
   async function waitFor(cond, what) {
