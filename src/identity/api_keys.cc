@@ -114,12 +114,20 @@ Status ApiKeyService::Revoke(const Principal& who, const std::string& id) {
     return st::api_keys::Revoke(tx, who.tenant_id, id, now).status();
   }));
   // Committed: no principal this process resolved before may be served again (the cache is keyed
-  // by the key's hash, which the revoker does not have; revocations are rare).
+  // by the key's hash, which the revoker does not have; revocations are rare), nor one another
+  // replica resolved (told through the database; see Heard).
   cache_.InvalidateAll();
+  if (Status told = db_.Announce({std::string(kRevokedTopic), ""}); !told.ok())
+    log::Warn("a revocation could not be announced to the other replicas",
+              {{"key_id", id}, {"error", told.message()}});
   log::Info(
       "api key revoked",
       {{"tenant_id", who.tenant_id.value()}, {"by_user_id", who.user_id.value()}, {"key_id", id}});
   return Status::Ok();
+}
+
+void ApiKeyService::Heard(const st::Announcement& change) {
+  if (change.topic.empty() || change.topic == kRevokedTopic) cache_.InvalidateAll();
 }
 
 Result<Principal> ApiKeyService::Authenticate(std::string_view key) {

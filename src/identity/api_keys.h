@@ -19,9 +19,13 @@
 //     from the next request on;
 //   - a change to the key's user made through this process — removal, role, groups (reported to
 //     the tenancy::Directory) — drops every principal resolved before it, likewise at once;
-//   - a revocation or user change made by ANOTHER process (a replica on the same PostgreSQL
-//     database, `gatehouse admin`) reaches this one within cache_ttl: that is the bound on how
-//     long a revoked key can still be used on another replica;
+//   - Revoke also announces the revocation to the other processes on the database
+//     (storage::Database::Announce, a NOTIFY on PostgreSQL): another replica's listener hands it
+//     to Heard, which empties that replica's cache as soon as the notification arrives; a user
+//     change reaches it the same way, through its tenancy::Directory's users_generation;
+//   - a change that cannot be heard (made by `gatehouse admin` beside a SQLite server, or
+//     announced while a replica's listener was reconnecting, after which it forgets everything)
+//     reaches this process within cache_ttl;
 //   - only successes are cached; unknown, revoked and malformed keys are looked up every time.
 // last_used_at is updated at most once a minute per key (a conditional UPDATE). Thread-safe; knows
 // nothing of HTTP.
@@ -97,6 +101,10 @@ class ApiKeyService {
   // expires_at = 0). 401 `invalid_api_key` when it is malformed, unknown, revoked, or its user or
   // tenant is gone.
   Result<Principal> Authenticate(std::string_view key);
+  // A change another process announced (storage::Database::Listen): a revocation, or {"", ""}
+  // (anything may have changed), empties the cache.
+  void Heard(const storage::Announcement& change);
+  static constexpr std::string_view kRevokedTopic = "api_key_revoked";
 
  private:
   // What a presented key resolved to.

@@ -25,6 +25,7 @@
 #include "identity/api_keys.h"
 #include "identity/service.h"
 #include "mail/mailer.h"
+#include "main/bedrock_agent_traces.h"
 #include "main/demo.h"
 #include "main/model_catalog.h"
 #include "main/vault_wiring.h"
@@ -144,7 +145,8 @@ int Serve(const Config& cfg) {
                 std::make_shared<models::ResilientModel>(std::move(o), random)});
   }
   if (Status st =
-          RegisterCatalogModels(cfg, models, client, clock, random, aws::ProcessEnvironment());
+          RegisterCatalogModels(cfg, models, client, clock, random, aws::ProcessEnvironment(),
+                                MakeBedrockAgentTraceSink(*metering));  // agent steps
       !st.ok()) {
     Fail(st);
     return 2;  // a bad catalog entry is a configuration error, like those LoadConfig reports
@@ -171,11 +173,18 @@ int Serve(const Config& cfg) {
   icfg.platform_operators = cfg.platform_operators;
   // The issuer depends on the bound port when none is configured; set below, before Init.
   // Tenant rows and user caps read on every request, cached briefly; writers here report changes.
-  tenancy::Directory directory(*db, clock);
+  tenancy::Directory directory(*db, clock, {.ttl = cfg.cache_ttl});
   identity::IdentityService identity(icfg, *db, clock, random, *mailer, plans, *master);
   identity.SetDirectory(&directory);
-  identity::ApiKeyService api_keys(*db, clock, random,
-                                   {.platform_operators = cfg.platform_operators}, &directory);
+  identity::ApiKeyService api_keys(
+      *db, clock, random,
+      {.platform_operators = cfg.platform_operators, .cache_ttl = cfg.cache_ttl}, &directory);
+  // What other replicas on the same database change, this one forgets at once (PostgreSQL).
+  std::unique_ptr<storage::ChangeListener> changes =
+      db->Listen([&](const storage::Announcement& change) {
+        directory.Heard(change);
+        api_keys.Heard(change);
+      });
   tenancy::QuotaService quota(*db, clock, &directory);
   tenancy::AdminService admin(*db, clock, random, plan_store, quota, &directory);
   chat::ChatService chat(*db, clock, random, models, tools, quota, prices);

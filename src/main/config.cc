@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <charconv>
 #include <set>
 
@@ -25,13 +26,13 @@ const std::set<std::string>& KnownKeys() {
       "listen", "data_dir", "demo", "log_level", "issuer", "database.url", "database.pool_size",
       "server.threads", "server.max_body_bytes", "server.max_header_bytes",
       "server.read_timeout_ms", "server.idle_timeout_ms", "server.drain_timeout_ms",
-      "server.sse_keepalive_ms", "fga.refresh_interval_ms", "identity.access_token_ttl_seconds",
-      "identity.refresh_token_ttl_seconds", "identity.password_hash_memory_kib",
-      "identity.platform_operators", "mail.kind", "mail.from", "mail.smtp.url",
-      "mail.smtp.username", "mail.smtp.password", "mail.smtp.require_tls", "models.default",
-      "models.offline.token_delay_ms", "models.openai.base_url", "models.openai.api_key",
-      "models.openai.model", "weather.openweather_api_key", "weather.openweather_base_url",
-      "prices.tool_call_micros", "prices.invocation_micros",
+      "server.sse_keepalive_ms", "server.cache_ttl_ms", "fga.refresh_interval_ms",
+      "identity.access_token_ttl_seconds", "identity.refresh_token_ttl_seconds",
+      "identity.password_hash_memory_kib", "identity.platform_operators", "mail.kind", "mail.from",
+      "mail.smtp.url", "mail.smtp.username", "mail.smtp.password", "mail.smtp.require_tls",
+      "models.default", "models.offline.token_delay_ms", "models.openai.base_url",
+      "models.openai.api_key", "models.openai.model", "weather.openweather_api_key",
+      "weather.openweather_base_url", "prices.tool_call_micros", "prices.invocation_micros",
       // metering and observability (src/metering, src/observability)
       "prices.file", "prices.markup_percent", "metering.event_retention_days",
       "metering.rollup_retention_days", "metering.monthly_rollup_retention_days",
@@ -69,6 +70,7 @@ const std::set<std::string>& CatalogFields() {
                                           "aws_config_file",
                                           "agent_id",
                                           "agent_alias_id",
+                                          "organization_type",
                                           "timeout_ms",
                                           "retry_max_attempts",
                                           "retry_initial_backoff_ms",
@@ -78,6 +80,7 @@ const std::set<std::string>& CatalogFields() {
 }
 
 constexpr std::string_view kCatalogPrefix = "models.catalog.";
+constexpr size_t kMaxOrganizationType = 64;
 
 // GATEHOUSE_MODELS_CATALOG_<NAME>_<FIELD>: the name upper-cased, anything but letters and digits
 // written as '_' (so "claude-3.5" is CLAUDE_3_5).
@@ -442,6 +445,8 @@ Status ApplyModelCatalog(const Flat& f, const EnvLookup& env, Config& c) {
       e.agent_id = value;
     else if (field == "agent_alias_id")
       e.agent_alias_id = value;
+    else if (field == "organization_type")
+      e.organization_type = value;
     else if (field == "timeout_ms")
       GH_RETURN_IF_ERROR(ms(e.timeout, 100, 3'600'000));
     else if (field == "retry_max_attempts") {
@@ -475,6 +480,18 @@ Status ApplyModelCatalog(const Flat& f, const EnvLookup& env, Config& c) {
       return Bad(at + "agent_id", "is required for bedrock_agent");
     if (e.provider == "bedrock_agent" && e.agent_alias_id.empty())
       return Bad(at + "agent_alias_id", "is required for bedrock_agent");
+    if (!e.organization_type.empty()) {
+      // Only an agent is told it (any other provider would silently ignore it); the agent reads
+      // it inside its prompt, so it is a short plain label.
+      if (e.provider != "bedrock_agent")
+        return Bad(at + "organization_type", "applies to bedrock_agent entries only");
+      if (e.organization_type.size() > kMaxOrganizationType ||
+          !std::all_of(e.organization_type.begin(), e.organization_type.end(),
+                       [](char ch) { return ch >= 0x20 && ch < 0x7f; }))
+        return Bad(
+            at + "organization_type",
+            fmt::format("must be at most {} printable ASCII characters", kMaxOrganizationType));
+    }
     if (e.provider == "bedrock" || e.provider == "bedrock_agent") {
       aws::AwsExplicitConfig a{
           e.aws_access_key_id, e.aws_secret_access_key,       e.aws_session_token, e.region,
@@ -505,6 +522,7 @@ Result<Config> LoadConfig(const CliOverrides& cli, const EnvLookup& env) {
             {"server.idle_timeout_ms", "60000"},
             {"server.drain_timeout_ms", "30000"},
             {"server.sse_keepalive_ms", "15000"},
+            {"server.cache_ttl_ms", "2000"},
             {"fga.refresh_interval_ms", "1000"},
             {"identity.access_token_ttl_seconds", "900"},
             {"identity.refresh_token_ttl_seconds", "2592000"},
@@ -649,6 +667,8 @@ Result<Config> LoadConfig(const CliOverrides& cli, const EnvLookup& env) {
   c.drain_timeout = std::chrono::milliseconds(dt);
   GH_ASSIGN_OR_RETURN(int64_t ka, Int(f, "server.sse_keepalive_ms", 50, 3'600'000));
   c.sse_keepalive = std::chrono::milliseconds(ka);
+  GH_ASSIGN_OR_RETURN(int64_t cache_ttl, Int(f, "server.cache_ttl_ms", 0, 3'600'000));
+  c.cache_ttl = std::chrono::milliseconds(cache_ttl);
   GH_ASSIGN_OR_RETURN(int64_t fga_refresh, Int(f, "fga.refresh_interval_ms", 10, 3'600'000));
   c.fga_refresh_interval = std::chrono::milliseconds(fga_refresh);
 

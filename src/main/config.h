@@ -36,6 +36,11 @@ struct ModelCatalogEntry {
   std::optional<std::string> aws_shared_credentials_file;
   std::optional<std::string> aws_config_file;
   std::string agent_id, agent_alias_id;  // bedrock_agent
+  // bedrock_agent: sessionAttributes.organization_type and the tenant_context prompt attribute
+  // (seed 004). An entry serves the tenants whose plans allow it, so an organisation type per
+  // tenant or plan is one entry per type, named in those plans' allowed_models / default_model.
+  // Empty: not sent.
+  std::string organization_type;
   std::chrono::milliseconds timeout{60'000};
   int retry_max_attempts = 3;
   std::chrono::milliseconds retry_initial_backoff{500};
@@ -61,6 +66,9 @@ struct Config {
   std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds drain_timeout{30'000};
   std::chrono::milliseconds sse_keepalive{15'000};
+  // Tenant rows, user caps, tenant settings and resolved API keys are cached this long; changes
+  // made on another replica on the same PostgreSQL database are announced and forgotten at once.
+  std::chrono::milliseconds cache_ttl{2'000};
   // How often a replica catches up with authorization writes made by other replicas.
   std::chrono::milliseconds fga_refresh_interval{1'000};
 

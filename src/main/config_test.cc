@@ -155,6 +155,30 @@ TEST(ConfigTest, TheModelCatalogReadsEveryProviderWithSecretsFromTheEnvironment)
   EXPECT_EQ(c->plans.at("premium").max_agent_seconds, 30);
 }
 
+TEST(ConfigTest, ABedrockAgentEntryReadsItsOrganizationTypeFromTheFileOrTheEnvironment) {
+  const std::string agents =
+      "models:\n  catalog:\n"
+      "    agent-enterprise:\n      provider: bedrock_agent\n      agent_id: A1\n"
+      "      agent_alias_id: L1\n      organization_type: enterprise\n"
+      "    agent-startup:\n      provider: bedrock_agent\n      agent_id: A1\n"
+      "      agent_alias_id: L1\n"
+      "    agent-plain:\n      provider: bedrock_agent\n      agent_id: A1\n"
+      "      agent_alias_id: L1\n";
+  CliOverrides cli;
+  cli.config_file = WriteYaml(agents);
+  auto c =
+      LoadConfig(cli, Env({{"GATEHOUSE_MODELS_CATALOG_AGENT_STARTUP_ORGANIZATION_TYPE", "startup"},
+                           {"AWS_ACCESS_KEY_ID", "AKID"},
+                           {"AWS_SECRET_ACCESS_KEY", "s"},
+                           {"AWS_REGION", "us-east-1"},
+                           {"AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials"},
+                           {"AWS_CONFIG_FILE", "/nonexistent/config"}}));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->model_catalog.at("agent-enterprise").organization_type, "enterprise");
+  EXPECT_EQ(c->model_catalog.at("agent-startup").organization_type, "startup");
+  EXPECT_EQ(c->model_catalog.at("agent-plain").organization_type, "");
+}
+
 TEST(ConfigTest, BadCatalogEntriesNameTheKey) {
   auto load = [](const std::string& yaml, std::map<std::string, std::string> env = {}) {
     CliOverrides cli;
@@ -182,6 +206,20 @@ TEST(ConfigTest, BadCatalogEntriesNameTheKey) {
   expect_key(
       load("models:\n  catalog:\n    a:\n      provider: bedrock_agent\n      agent_id: X\n"),
       "models.catalog.a.agent_alias_id");
+  const std::map<std::string, std::string> aws = {
+      {"AWS_ACCESS_KEY_ID", "AKID"}, {"AWS_SECRET_ACCESS_KEY", "s"}, {"AWS_REGION", "us-east-1"}};
+  expect_key(load("models:\n  catalog:\n    m:\n      provider: openai\n"
+                  "      organization_type: enterprise\n"),
+             "models.catalog.m.organization_type");
+  expect_key(load("models:\n  catalog:\n    a:\n      provider: bedrock_agent\n      agent_id: X\n"
+                  "      agent_alias_id: Y\n      organization_type: \"" +
+                      std::string(65, 'o') + "\"\n",
+                  aws),
+             "models.catalog.a.organization_type");
+  expect_key(load("models:\n  catalog:\n    a:\n      provider: bedrock_agent\n      agent_id: X\n"
+                  "      agent_alias_id: Y\n      organization_type: \"ent\\nuser\"\n",
+                  aws),
+             "models.catalog.a.organization_type");
   expect_key(
       load("models:\n  catalog:\n    b:\n      provider: bedrock\n      aws_access_key_id: AKID\n"
            "      aws_secret_access_key: s\n"),

@@ -29,7 +29,8 @@ Result<std::shared_ptr<agent::Model>> BuildProvider(const Config& config,
                                                     const ModelCatalogEntry& e,
                                                     std::shared_ptr<http::HttpClient> client,
                                                     const Clock& clock,
-                                                    const aws::EnvironmentLookup& env) {
+                                                    const aws::EnvironmentLookup& env,
+                                                    const models::BedrockAgentTraceSink& traces) {
   const std::string at = "models.catalog." + e.name;
   if (e.provider == "offline")
     return std::shared_ptr<agent::Model>(
@@ -63,6 +64,8 @@ Result<std::shared_ptr<agent::Model>> BuildProvider(const Config& config,
     models::BedrockAgentOptions o;
     o.agent_id = e.agent_id;
     o.agent_alias_id = e.agent_alias_id;
+    o.organization_type = e.organization_type;
+    o.trace_sink = traces;
     o.endpoint = AwsOptions(e);
     o.timeout = e.timeout;
     auto endpoint =
@@ -78,10 +81,11 @@ Result<std::shared_ptr<agent::Model>> BuildProvider(const Config& config,
 
 Status RegisterCatalogModels(const Config& config, agent::ModelRegistry& registry,
                              std::shared_ptr<http::HttpClient> client, const Clock& clock,
-                             Random& random, const aws::EnvironmentLookup& env) {
+                             Random& random, const aws::EnvironmentLookup& env,
+                             const models::BedrockAgentTraceSink& agent_traces) {
   for (const auto& [name, e] : config.model_catalog) {
     GH_ASSIGN_OR_RETURN(std::shared_ptr<agent::Model> provider,
-                        BuildProvider(config, e, client, clock, env));
+                        BuildProvider(config, e, client, clock, env, agent_traces));
     models::ResilientModelOptions o;
     o.chain.push_back({name, e.model, std::move(provider)});
     o.retry.max_attempts = e.retry_max_attempts;

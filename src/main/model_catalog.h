@@ -14,13 +14,17 @@
 #include "common/status.h"
 #include "http/client.h"
 #include "main/config.h"
+#include "models/bedrock_agent.h"
 
 namespace gh::app {
 
 // Errors name the catalog key at fault (invalid_config): start-up stops with exit code 2.
 // `client`, `clock` and `random` are borrowed for the life of the registered models.
+// `agent_traces` receives the trace events of every bedrock_agent entry (empty: they are dropped;
+// Serve passes MakeBedrockAgentTraceSink, which records them as spans).
 Status RegisterCatalogModels(const Config& config, agent::ModelRegistry& registry,
                              std::shared_ptr<http::HttpClient> client, const Clock& clock,
-                             Random& random, const aws::EnvironmentLookup& env);
+                             Random& random, const aws::EnvironmentLookup& env,
+                             const models::BedrockAgentTraceSink& agent_traces);
 
 }  // namespace gh::app

@@ -1,5 +1,7 @@
 #include "metering/metering.h"
 
+#include <algorithm>
+
 namespace gh::metering {
 
 Result<PriceCatalogPtr> LoadCatalog(const MeteringOptions& o) {
@@ -43,6 +45,31 @@ std::unique_ptr<TurnMeter> Metering::StartTurn(TurnInfo info) {
   if (request) request->MarkTurn();
   return std::make_unique<TurnMeter>(std::move(info), prices_, clock_, random_, &metrics_,
                                      std::move(request));
+}
+
+void Metering::RecordTurnSpans(std::vector<observability::Span> spans) {
+  if (spans.empty()) return;
+  const observability::Span& first = spans.front();
+  storage::TraceRow summary;
+  summary.tenant_id = TenantId(first.tenant_id);
+  summary.trace_id = TraceId(first.trace_id);
+  summary.user_id = first.user_id;
+  summary.session_id = first.session_id;
+  summary.started_us = first.start_us;
+  summary.ended_us = first.end_us;
+  summary.status = "ok";  // a merge keeps the trace's error; these spans never set one on it
+  for (const auto& s : spans) {
+    summary.started_us = std::min(summary.started_us, s.start_us);
+    summary.ended_us = std::max(summary.ended_us, s.end_us);
+  }
+  summary.span_count = static_cast<int64_t>(spans.size());
+  observability::RequestTrace::Turn turn{std::move(spans), std::move(summary)};
+  if (auto request = traces_.Find(turn.summary.trace_id.value()); request && request->Adopt(turn))
+    return;
+  Batch b;
+  b.spans = std::move(turn.spans);
+  b.traces.push_back(std::move(turn.summary));
+  recorder_->Enqueue(std::move(b));
 }
 
 }  // namespace gh::metering

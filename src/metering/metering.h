@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "audit/audit_log.h"
 #include "common/clock.h"
@@ -59,6 +60,14 @@ class Metering {
 
   // A meter for one chat turn, under the request's trace when one is in flight.
   std::unique_ptr<TurnMeter> StartTurn(TurnInfo info);
+  // Spans a chat turn's provider reported while the turn ran (a Bedrock agent's trace events),
+  // all of one trace, each carrying its tenant, user and session. Recorded the way a finished
+  // turn's spans are: handed to the request in flight with that trace id (RequestTrace::Adopt,
+  // stored with its spans; as an adopted turn's, they keep their own tenant), or, with no such
+  // request (a turn not under a live request, or one that outlived it), enqueued on their own with
+  // a summary that merges into the trace's row (span count, times). Never waits for storage; any
+  // thread.
+  void RecordTurnSpans(std::vector<observability::Span> spans);
 
  private:
   Metering(storage::Database& db, const Clock& clock, Random& random,

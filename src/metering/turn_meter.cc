@@ -238,8 +238,7 @@ Batch TurnMeter::Finish(bool ok, const std::string& status_message) {
   chat_.status_message = ok ? "" : status_message;
   chat_.Set("model_calls", int64_t(model_calls_)).Set("tool_calls", int64_t(tool_order_.size()));
   chat_.Set("total_cost_micros", total);
-  const int64_t started = chat_.start_us;
-  b.spans.push_back(std::move(chat_));  // Finish is the meter's last use
+  b.spans.push_back(chat_);  // copied: Traceparent() still names it
   for (auto& s : done_) b.spans.push_back(std::move(s));
   for (const auto& id : tool_order_) {
     auto& t = tools_.at(id);
@@ -260,7 +259,7 @@ Batch TurnMeter::Finish(bool ok, const std::string& status_message) {
   trace.session_id = info_.session.value();
   trace.name = request_trace_ ? "" : std::string(sp::kChat);
   trace.model = info_.model;
-  trace.started_us = started;
+  trace.started_us = chat_.start_us;
   trace.ended_us = end;
   trace.status = ok ? "ok" : "error";
   trace.cost_micros = total;

@@ -156,7 +156,8 @@ Awaitable<Result<ModelTurn>> BedrockAgentModel::Generate(const ModelRequest& req
     if (type == "trace") {
       SumTraceUsage(v, turn.usage, got_usage);
       if (opt_.trace_sink)
-        opt_.trace_sink(BedrockAgentTrace{request.context, session_id, frame.payload});
+        opt_.trace_sink(BedrockAgentTrace{request.context, opt_.agent_id, opt_.agent_alias_id,
+                                          session_id, frame.payload});
       return std::string();
     }
     std::string encoded = StringMember(v.get_object(), "bytes");

@@ -14,7 +14,8 @@
 //                           cost_tracking "enabled"
 // Session id: AgentSessionId() below. request.model is ignored (one model object per agent alias).
 // Response: an event stream of `chunk` events (base64 `bytes` of answer text, streamed to
-// ModelEvents) and `trace` events (handed, raw, to the trace sink for the observability store).
+// ModelEvents) and `trace` events (handed, raw, to the trace sink; in production
+// main/bedrock_agent_traces.h records each as a span of the turn).
 // Usage: the sum of modelInvocationOutput.metadata.usage over the traces; estimated when the
 // agent sent none (enableTrace off). `returnControl` (an action group that wants the caller to
 // act) is not supported and fails the turn ("agent_return_control_unsupported").
@@ -41,6 +42,8 @@ namespace gh::models {
 // One `trace` event of an InvokeAgent answer.
 struct BedrockAgentTrace {
   agent::TenantContext context;  // the turn it belongs to (tenant, user, session, trace id)
+  std::string agent_id;          // the agent and alias called (as configured)
+  std::string agent_alias_id;
   std::string agent_session_id;  // the sessionId sent to Bedrock
   std::string json;  // the TracePart exactly as received ({agentId, sessionId, trace, ...})
 };

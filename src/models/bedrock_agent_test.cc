@@ -128,6 +128,8 @@ TEST_F(BedrockAgentTest, StreamsChunksAsTextAndHandsEveryRawTraceToTheSink) {
   EXPECT_EQ(traces_[0].context.tenant_id.value(), "acme-corp");
   EXPECT_EQ(traces_[0].context.trace_id.value(), "trace-9");
   EXPECT_EQ(traces_[0].agent_session_id, "acme-corp-user-123-sess-1");
+  EXPECT_EQ(traces_[0].agent_id, "AGENT1");
+  EXPECT_EQ(traces_[0].agent_alias_id, "ALIAS1");
 }
 
 TEST_F(BedrockAgentTest, ASessionIdOutsideTheApiLimitsIsSanitisedDeterministicallyAndStaysUnique) {

@@ -26,6 +26,11 @@ class InstrumentedDatabase final : public storage::Database {
   storage::Dialect dialect() const override { return inner_->dialect(); }
   Status Ping() override { return inner_->Ping(); }
   Status LockForMigration(storage::Tx& tx) override { return inner_->LockForMigration(tx); }
+  Status Announce(const storage::Announcement& change) override { return inner_->Announce(change); }
+  std::unique_ptr<storage::ChangeListener> Listen(
+      std::function<void(const storage::Announcement&)> heard) override {
+    return inner_->Listen(std::move(heard));
+  }
 
  private:
   template <typename F>

@@ -25,6 +25,9 @@ inline constexpr std::string_view kModelCall = "model_call";
 inline constexpr std::string_view kToolCall = "tool_call";
 inline constexpr std::string_view kAuthorization = "authorization";
 inline constexpr std::string_view kApprovalWait = "approval_wait";
+// One `trace` event of a Bedrock agent's InvokeAgent answer (a step of the agent's own
+// orchestration: its rationale, an action group call, a model invocation...), under the turn.
+inline constexpr std::string_view kBedrockAgentTrace = "bedrock_agent.trace";
 }  // namespace spans
 
 struct Span {

@@ -34,7 +34,9 @@ class RequestTrace {
   const std::string& remote_parent_span_id() const { return remote_parent_; }
 
   void Add(Span span);
-  // What a finished chat turn under this request recorded for its trace.
+  // What a chat turn under this request recorded for its trace: the finished turn's spans and
+  // summary, or spans its provider reported while it ran (Metering::RecordTurnSpans). Unlike the
+  // request's own spans, these keep the tenant they carry.
   struct Turn {
     std::vector<Span> spans;
     storage::TraceRow summary;

@@ -70,6 +70,22 @@ class Tx {
 
 enum class Dialect { kSqlite, kPostgres };
 
+// A committed change that other processes on the same database must hear of at once, because
+// they cache what it changed (tenancy::Directory, identity::ApiKeyService): a topic and a key,
+// both short, non-secret texts (ids). Heard as {"", ""} when announcements may have been missed
+// (a listener that connected or reconnected): forget everything.
+struct Announcement {
+  std::string topic;
+  std::string key;
+};
+
+// Keeps a Database::Listen subscription going; destroying it stops it (and waits for a callback
+// running on its thread).
+class ChangeListener {
+ public:
+  virtual ~ChangeListener() = default;
+};
+
 class Database {
  public:
   virtual ~Database() = default;
@@ -99,6 +115,18 @@ class Database {
   // serialises migrations of processes starting at once on one database. SQLite needs none
   // (BEGIN IMMEDIATE already serialises writers); PostgreSQL takes an advisory transaction lock.
   virtual Status LockForMigration(Tx& tx) { return Status::Ok(); }
+
+  // Tells every process on this database (this one included) of a committed change, as soon as
+  // they can hear it. PostgreSQL: a NOTIFY, in a transaction of its own. SQLite: nothing — one
+  // process serves a SQLite database, and a change made beside it (`gatehouse admin`) reaches its
+  // caches within their TTL.
+  virtual Status Announce(const Announcement& change) { return Status::Ok(); }
+  // Calls `heard` with every process's announcements, on a thread of its own, until the returned
+  // listener is destroyed; first with {"", ""} once listening (and again after every reconnect).
+  // nullptr when the backend announces nothing (SQLite).
+  virtual std::unique_ptr<ChangeListener> Listen(std::function<void(const Announcement&)> heard) {
+    return nullptr;
+  }
 };
 
 // A versioned schema change. Each backend runs the migrations it has not run yet, in order, at

@@ -4,11 +4,15 @@
 // serialization failure or deadlock; reads run at REPEATABLE READ, READ ONLY (one snapshot). A
 // pooled connection the server dropped is replaced when the next unit of work finds it broken at
 // BEGIN.
+#include <fcntl.h>
 #include <libpq-fe.h>
+#include <poll.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
@@ -113,6 +117,7 @@ class PgConn final : public Tx {
  public:
   explicit PgConn(PGconn* conn) : conn_(conn) {}
   ~PgConn() override { PQfinish(conn_); }
+  PGconn* raw() const { return conn_; }
   PgConn(const PgConn&) = delete;
   PgConn& operator=(const PgConn&) = delete;
 
@@ -222,6 +227,94 @@ class PgConn final : public Tx {
   bool retryable_ = false;
 };
 
+// The channel of Database::Announce; a notification's payload is "topic\tkey".
+constexpr char kChangesChannel[] = "gatehouse_changes";
+
+// LISTENs on a connection of its own, on a thread of its own (Database::Listen): waits in poll()
+// on the connection's socket and a pipe that the destructor writes to, reads what arrived, and
+// hands each notification on. A lost connection is opened again (backing off up to 5 s) and
+// announced as {"", ""}: whatever was said meanwhile was missed.
+class PgChangeListener final : public ChangeListener {
+ public:
+  PgChangeListener(std::function<Result<std::unique_ptr<PgConn>>()> connect,
+                   std::function<void(const Announcement&)> heard)
+      : connect_(std::move(connect)), heard_(std::move(heard)) {
+    if (::pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) wake_[0] = wake_[1] = -1;
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~PgChangeListener() override {
+    stopping_ = true;
+    if (wake_[1] >= 0) {
+      const char c = 1;
+      (void)!::write(wake_[1], &c, 1);
+    }
+    thread_.join();
+    for (int fd : wake_)
+      if (fd >= 0) ::close(fd);
+  }
+  PgChangeListener(const PgChangeListener&) = delete;
+  PgChangeListener& operator=(const PgChangeListener&) = delete;
+
+ private:
+  void Run() {
+    int backoff_ms = 100;
+    while (!stopping_) {
+      auto conn = connect_();
+      if (conn.ok() && StartListening(**conn)) {
+        backoff_ms = 100;
+        heard_(Announcement{});
+        Pump((*conn)->raw());
+      }
+      if (stopping_ || !Wait(backoff_ms)) return;
+      backoff_ms = std::min(backoff_ms * 2, 5000);
+    }
+  }
+
+  static bool StartListening(PgConn& c) {
+    PGresult* r = PQexec(c.raw(), fmt::format("LISTEN {}", kChangesChannel).c_str());
+    const bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    return ok;
+  }
+
+  // Hands on notifications until the connection breaks or the listener stops.
+  void Pump(PGconn* pg) {
+    while (!stopping_) {
+      pollfd fds[2] = {{PQsocket(pg), POLLIN, 0}, {wake_[0], POLLIN, 0}};
+      const int n = ::poll(fds, wake_[0] >= 0 ? 2 : 1, wake_[0] >= 0 ? -1 : 200);
+      if (n < 0 && errno != EINTR) return;
+      if (fds[1].revents != 0) return;
+      if (n > 0 && PQconsumeInput(pg) == 0) return;  // the connection broke
+      while (PGnotify* note = PQnotifies(pg)) {
+        const std::string_view payload(note->extra ? note->extra : "");
+        const size_t tab = payload.find('\t');
+        Announcement a{
+            std::string(payload.substr(0, tab)),
+            tab == std::string_view::npos ? std::string() : std::string(payload.substr(tab + 1))};
+        PQfreemem(note);
+        if (!a.topic.empty()) heard_(a);
+      }
+    }
+  }
+
+  // Sleeps `ms` unless stopped meanwhile (false then).
+  bool Wait(int ms) {
+    pollfd fd{wake_[0], POLLIN, 0};
+    if (wake_[0] >= 0) {
+      (void)::poll(&fd, 1, ms);
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    }
+    return !stopping_;
+  }
+
+  std::function<Result<std::unique_ptr<PgConn>>()> connect_;
+  std::function<void(const Announcement&)> heard_;
+  int wake_[2] = {-1, -1};
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+};
+
 class PostgresDatabase final : public Database {
  public:
   explicit PostgresDatabase(PostgresOptions o) : opt_(std::move(o)) {
@@ -261,6 +354,16 @@ class PostgresDatabase final : public Database {
   }
   Status LockForMigration(Tx& tx) override {
     return tx.Exec("SELECT pg_advisory_xact_lock(?)", {kMigrationLockKey}).status();
+  }
+  Status Announce(const Announcement& change) override {
+    return WriteReadCommitted([&](Tx& tx) {
+      return tx.Query("SELECT pg_notify(?, ?)", {kChangesChannel, change.topic + "\t" + change.key})
+          .status();
+    });
+  }
+  // (The listener must not outlive this database: it connects through it.)
+  std::unique_ptr<ChangeListener> Listen(std::function<void(const Announcement&)> heard) override {
+    return std::make_unique<PgChangeListener>([this] { return Connect(); }, std::move(heard));
   }
 
  private:

@@ -8,6 +8,7 @@
 #include <latch>
 #include <mutex>
 
+#include <algorithm>
 #include <atomic>
 #include <barrier>
 #include <filesystem>
@@ -162,6 +163,52 @@ TEST_P(StorageTest, ExecCountsTheRowsItChanged) {
 }
 
 // Runs every repository function once, so each SQL statement of repositories.cc is known to run on
+
+// A change announced by one process is heard by every process listening on the database (its
+// own included), first an "everything may have changed" once listening; SQLite announces nothing.
+TEST_P(StorageTest, AnAnnouncedChangeIsHeardByEveryProcessListeningOnTheDatabase) {
+  struct Heard {
+    std::mutex mu;
+    std::vector<Announcement> all;
+    void Add(const Announcement& a) {
+      std::lock_guard lock(mu);
+      all.push_back(a);
+    }
+    size_t Count(const std::string& topic, const std::string& key) {
+      std::lock_guard lock(mu);
+      return static_cast<size_t>(std::count_if(all.begin(), all.end(), [&](const Announcement& a) {
+        return a.topic == topic && a.key == key;
+      }));
+    }
+  };
+  auto other = Open();  // another replica
+  ASSERT_TRUE(other);
+  Heard here, there;
+  auto listening_here = db_->Listen([&](const Announcement& a) { here.Add(a); });
+  auto listening_there = other->Listen([&](const Announcement& a) { there.Add(a); });
+  if (GetParam() == "sqlite") {
+    EXPECT_EQ(listening_here, nullptr);
+    EXPECT_TRUE(db_->Announce({"api_keys", "k1"}).ok());
+    return;
+  }
+  ASSERT_NE(listening_here, nullptr);
+  ASSERT_NE(listening_there, nullptr);
+  auto await = [](Heard& h, const std::string& topic, const std::string& key) {
+    for (int i = 0; i < 500 && h.Count(topic, key) == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return h.Count(topic, key);
+  };
+  // Listening before anything is announced (the first thing heard): nothing can be missed.
+  ASSERT_EQ(await(here, "", ""), 1u);
+  ASSERT_EQ(await(there, "", ""), 1u);
+  ASSERT_TRUE(db_->Announce({"user", "acme\tu-1"}).ok());
+  EXPECT_EQ(await(there, "user", "acme\tu-1"), 1u) << "the other process hears it";
+  EXPECT_EQ(await(here, "user", "acme\tu-1"), 1u) << "and so does the one that said it";
+  listening_there.reset();  // stops at once, whatever it was waiting for
+  ASSERT_TRUE(db_->Announce({"api_keys", ""}).ok());
+  EXPECT_EQ(await(here, "api_keys", ""), 1u);
+  EXPECT_EQ(there.Count("api_keys", ""), 0u);
+}
 
 // SQLite keeps a prepared statement per SQL text and its parameters between uses: a use that binds
 // fewer values than the statement has must not see the previous use's (PostgreSQL refuses it).

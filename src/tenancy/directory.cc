@@ -1,5 +1,6 @@
 #include "tenancy/directory.h"
 
+#include "common/log.h"
 #include "storage/repositories.h"
 
 namespace gh::tenancy {
@@ -49,13 +50,52 @@ Result<std::optional<st::TenantSettingsRecord>> Directory::Settings(const Tenant
   return settings;
 }
 
-void Directory::ForgetSettings(const TenantId& tenant) { settings_.Invalidate(tenant); }
+namespace {
+constexpr char kTenant[] = "tenant";
+constexpr char kUser[] = "user";
+constexpr char kSettings[] = "settings";
+}  // namespace
 
-void Directory::ForgetTenant(const TenantId& id) { tenants_.Invalidate(id); }
+void Directory::Tell(st::Announcement change) {
+  Status told = db_.Announce(change);
+  if (!told.ok())  // the other replicas see the change within the TTL instead
+    log::Warn("a change could not be announced to the other replicas",
+              {{"topic", change.topic}, {"error", told.message()}});
+}
+
+void Directory::ForgetSettings(const TenantId& tenant) {
+  settings_.Invalidate(tenant);
+  Tell({kSettings, tenant.value()});
+}
+
+void Directory::ForgetTenant(const TenantId& id) {
+  tenants_.Invalidate(id);
+  Tell({kTenant, id.value()});
+}
 
 void Directory::ForgetUser(const TenantId& tenant, const UserId& user) {
   users_generation_.fetch_add(1);
   caps_.Invalidate(std::make_pair(tenant, user));
+  Tell({kUser, tenant.value() + "\t" + user.value()});
+}
+
+void Directory::Heard(const st::Announcement& change) {
+  if (change.topic.empty()) {  // anything may have changed
+    users_generation_.fetch_add(1);
+    tenants_.InvalidateAll();
+    caps_.InvalidateAll();
+    settings_.InvalidateAll();
+  } else if (change.topic == kTenant) {
+    tenants_.Invalidate(TenantId(change.key));
+  } else if (change.topic == kSettings) {
+    settings_.Invalidate(TenantId(change.key));
+  } else if (change.topic == kUser) {
+    const size_t tab = change.key.find('\t');
+    if (tab == std::string::npos) return;
+    users_generation_.fetch_add(1);
+    caps_.Invalidate(
+        std::make_pair(TenantId(change.key.substr(0, tab)), UserId(change.key.substr(tab + 1))));
+  }
 }
 
 }  // namespace gh::tenancy

@@ -5,11 +5,13 @@
 // Freshness. Writers in this process call ForgetTenant / ForgetUser / ForgetSettings after their
 // transaction committed (AdminService: plan, status, time zone, caps, role, removal;
 // IdentityService: groups; the tenant settings API: the prompt template),
-// so this process sees its own changes at once. A change made by another process — another
-// replica on the same PostgreSQL database, or `gatehouse admin` on the data directory — is seen
-// within `ttl` (default 2 s): a suspension, a plan change or new caps take effect on the other
-// replicas at most that late. Limits themselves are never cached: the counters are always
-// updated in the database (tenancy/quota.h).
+// so this process sees its own changes at once. The Forget calls also announce the change to the
+// other processes on the database (storage::Database::Announce: a NOTIFY on PostgreSQL), whose
+// listener hands it to their Directory's Heard: another replica forgets it as soon as the
+// notification arrives. A change it cannot hear of — made by `gatehouse admin` beside a SQLite
+// server, or announced while its listener was reconnecting (it then forgets everything) — is seen
+// within `ttl` (default 2 s). Limits themselves are never cached: the counters are always updated
+// in the database (tenancy/quota.h).
 //
 // ForgetUser also advances users_generation(), which caches of resolved credentials compare
 // (identity::ApiKeyService drops principals resolved before a role, group or removal change).
@@ -53,6 +55,9 @@ class Directory {
   uint64_t users_generation() const { return users_generation_.load(); }
   // After a committed change to the tenant's settings.
   void ForgetSettings(const TenantId& tenant);
+  // A change another process announced (see storage::Database::Listen): forgotten here too, not
+  // announced again. {"", ""}: everything is forgotten.
+  void Heard(const storage::Announcement& change);
 
  private:
   struct UserKeyHash {
@@ -60,6 +65,8 @@ class Directory {
       return std::hash<TenantId>()(k.first) * 31 + std::hash<UserId>()(k.second);
     }
   };
+
+  void Tell(storage::Announcement change);
 
   storage::Database& db_;
   TtlCache<TenantId, storage::TenantRecord> tenants_;

@@ -18,6 +18,9 @@ describe('replicas on PostgreSQL', () => {
       GATEHOUSE_MODELS_OFFLINE_TOKEN_DELAY_MS: '0',
       GATEHOUSE_IDENTITY_PASSWORD_HASH_MEMORY_KIB: '4096',
       GATEHOUSE_PLANS_BASIC_CONCURRENT_SESSIONS: '1000',
+      // Cached tenant rows, caps and keys live 10 minutes here: what one replica changes, the
+      // others must hear of (a NOTIFY), not wait out.
+      GATEHOUSE_SERVER_CACHE_TTL_MS: '600000',
     };
     replicas = [await startGatehouse({ env })];
     replicas.push(await startGatehouse({ env }));
@@ -37,6 +40,42 @@ describe('replicas on PostgreSQL', () => {
     assert.equal(history.body.messages.length, 4);
     const usage = await api(a.url, 'GET', `/api/tenants/${u.tenant_id}/usage`, { token: u.token });
     assert.equal(usage.body.day.messages, 1);
+  });
+
+  // Polls `probe` until it returns `want` (at most 5 s; the caches' TTL is 10 minutes).
+  async function eventually(probe, want) {
+    let got;
+    for (let i = 0; i < 100; i += 1) {
+      got = await probe();
+      if (got === want) return got;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return got;
+  }
+
+  test('what one replica changes, the others stop serving from their caches at once', async () => {
+    const [a, b] = replicas;
+    const admin = await signUp(a, { tier: 'advanced' });
+    const inv = await api(a.url, 'POST', `/api/tenants/${admin.tenant_id}/invitations`, { token: admin.token });
+    const member = await signUp(a, { inviteCode: inv.body.invite_code });
+    const adminKey = (await api(a.url, 'POST', '/api/keys', { token: admin.token, body: { name: 'sdk' } })).body;
+    const memberKey = (await api(a.url, 'POST', '/api/keys', { token: member.token, body: { name: 'sdk' } })).body;
+    const modelsOnB = async (key) => (await fetch(`${b.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } })).status;
+    const zoneOnB = async () => (await api(b.url, 'GET', `/api/tenants/${admin.tenant_id}/usage`, { token: admin.token })).body.timezone;
+    // B resolves both keys and reads the tenant's row: all cached there now.
+    assert.equal(await modelsOnB(adminKey.key), 200);
+    assert.equal(await modelsOnB(memberKey.key), 200);
+    assert.equal(await zoneOnB(), 'UTC');
+
+    assert.equal((await api(a.url, 'DELETE', `/api/keys/${adminKey.id}`, { token: admin.token })).status, 204);
+    assert.equal(await eventually(() => modelsOnB(adminKey.key), 401), 401, 'a key revoked on A is refused on B');
+
+    const tz = await api(a.url, 'PATCH', `/api/tenants/${admin.tenant_id}`, { token: admin.token, body: { timezone: 'Asia/Tokyo' } });
+    assert.equal(tz.status, 200);
+    assert.equal(await eventually(zoneOnB, 'Asia/Tokyo'), 'Asia/Tokyo', 'a tenant changed on A is read afresh on B');
+
+    assert.equal((await api(a.url, 'DELETE', `/api/tenants/${admin.tenant_id}/users/${member.user_id}`, { token: admin.token })).status, 204);
+    assert.equal(await eventually(() => modelsOnB(memberKey.key), 401), 401, 'a user removed on A loses their key on B');
   });
 
   test('200 concurrent chats across two replicas against a 50-per-day plan: exactly 50 succeed', async () => {

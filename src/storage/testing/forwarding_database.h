@@ -25,6 +25,10 @@ class ForwardingDatabase : public Database {
   Dialect dialect() const override { return inner_.dialect(); }
   Status Ping() override { return inner_.Ping(); }
   Status LockForMigration(Tx& tx) override { return inner_.LockForMigration(tx); }
+  Status Announce(const Announcement& change) override { return inner_.Announce(change); }
+  std::unique_ptr<ChangeListener> Listen(std::function<void(const Announcement&)> heard) override {
+    return inner_.Listen(std::move(heard));
+  }
 
  protected:
   Database& inner_;
