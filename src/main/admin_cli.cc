@@ -8,11 +8,13 @@
 #include "audit/audit_log.h"
 #include "common/clock.h"
 #include "common/random.h"
+#include "identity/api_keys.h"
 #include "main/app.h"
 #include "main/vault_wiring.h"
 #include "storage/database.h"
 #include "storage/limits_repository.h"
 #include "tenancy/admin_service.h"
+#include "tenancy/directory.h"
 #include "tenancy/plan_json.h"
 #include "tenancy/plan_store.h"
 #include "tenancy/quota.h"
@@ -114,7 +116,10 @@ int RunAdmin(const Config& cfg, const AdminCommand& cmd) {
   tenancy::PlanStore plans(cfg.plans, *db, clock);
   if (Status st = plans.Load(); !st.ok()) return Refused(st);
   tenancy::QuotaService quota(*db, clock);
-  tenancy::AdminService admin(*db, clock, random, plans, quota);
+  // Reports what the commands change to the running servers on the database (PostgreSQL), which
+  // forget it at once instead of within their cache's TTL.
+  tenancy::Directory directory(*db, clock);
+  tenancy::AdminService admin(*db, clock, random, plans, quota, &directory);
   const std::string& group = cmd.path.at(0);
   const std::string& name = cmd.path.at(1);
   const std::string arg = cmd.args.empty() ? "" : cmd.args.front();
@@ -178,7 +183,15 @@ int RunAdmin(const Config& cfg, const AdminCommand& cmd) {
       return Status::Ok();
     });
     if (!st.ok()) return Refused(st);
-    if (name != "list") std::cout << (name == "add" ? "added " : "removed ") << email << "\n";
+    if (name != "list") {
+      // A platform operator's API keys resolve to principals the servers cache: forgotten there.
+      if (Status told = db->Announce({std::string(identity::ApiKeyService::kRevokedTopic), ""});
+          !told.ok())
+        std::cerr << "warning: the running servers were not told (they see it within their cache "
+                     "TTL): "
+                  << told.message() << "\n";
+      std::cout << (name == "add" ? "added " : "removed ") << email << "\n";
+    }
     return 0;
   }
   return 2;

@@ -57,10 +57,11 @@ void Metering::RecordTurnSpans(std::vector<observability::Span> spans) {
   summary.session_id = first.session_id;
   summary.started_us = first.start_us;
   summary.ended_us = first.end_us;
-  summary.status = "ok";  // a merge keeps the trace's error; these spans never set one on it
+  summary.status = "ok";  // a merge keeps an error the trace has already
   for (const auto& s : spans) {
     summary.started_us = std::min(summary.started_us, s.start_us);
     summary.ended_us = std::max(summary.ended_us, s.end_us);
+    if (s.error) summary.status = "error";  // (an agent's failureTrace, say)
   }
   summary.span_count = static_cast<int64_t>(spans.size());
   observability::RequestTrace::Turn turn{std::move(spans), std::move(summary)};

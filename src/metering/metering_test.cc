@@ -119,5 +119,19 @@ TEST_F(MeteringTest, WithoutARequestInFlightTheSpansAreStoredOnTheirOwnWithASumm
   EXPECT_TRUE(StoredSpans("globex").empty()) << "stored under the span's tenant only";
 }
 
+// An agent step that failed (a failureTrace: the span marked as an error) makes the trace one
+// that failed, listed as such, not "ok" beside an error span.
+TEST_F(MeteringTest, AFailedAgentStepMarksTheTraceAsFailed) {
+  std::vector<observability::Span> spans;
+  spans.push_back(AgentSpan("acme", "aaaaaaaaaaaaaaaa"));
+  spans.push_back(AgentSpan("acme", "bbbbbbbbbbbbbbbb"));
+  spans.back().error = true;
+  spans.back().status_message = "the action group failed";
+  metering_->RecordTurnSpans(std::move(spans));
+  std::optional<st::TraceRow> row = StoredTrace("acme");
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->status, "error");
+}
+
 }  // namespace
 }  // namespace gh::metering

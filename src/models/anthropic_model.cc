@@ -65,6 +65,8 @@ int HttpStatusForErrorType(std::string_view type) {
 // The state of one streamed answer; Apply() is fed SSE events in order.
 class AnthropicStream {
  public:
+  // `key` is redacted from the errors the server reports (before they are cut to length).
+  explicit AnthropicStream(const Secret* key) : key_(key) {}
   // Applies one event; returns the text delta to forward (often empty), or the error the
   // stream reported.
   Result<std::string> Apply(const http::SseEvent& ev) {
@@ -193,13 +195,14 @@ class AnthropicStream {
     std::string type, id, name, json, start_input;
     bool stopped = false;
   };
+  const Secret* key_;
 
-  // An `error` event's or answer's `{"error":{"type","message"}}`.
-  static Status ErrorOf(const bj::object& o) {
+  // An `error` event's or answer's `{"error":{"type","message"}}`, the key redacted.
+  Status ErrorOf(const bj::object& o) const {
     std::string etype = "api_error", message;
     if (const bj::object* e = ObjectMember(o, "error")) {
       if (std::string t = StringMember(*e, "type"); !t.empty()) etype = t;
-      message = StringMember(*e, "message");
+      message = RedactSecrets(StringMember(*e, "message"), {key_});
     }
     return AnthropicErrorStatus(etype, message);
   }
@@ -302,7 +305,7 @@ Awaitable<Result<ModelTurn>> AnthropicModel::Generate(const ModelRequest& reques
   req.timeout = HeadersTimeout(opt_.timeout, request.stream);
   req.idle_timeout = opt_.idle_timeout;
 
-  AnthropicStream state;
+  AnthropicStream state(&opt_.api_key);
   http::SseParser parser;
   int status = 0;
   std::optional<std::string> retry_after;
@@ -337,8 +340,7 @@ Awaitable<Result<ModelTurn>> AnthropicModel::Generate(const ModelRequest& reques
   };
 
   auto res = co_await client_->Stream(req, sink, request.cancel, on_headers);
-  if (!stream_error.ok())  // an error event quotes the server, which may quote the key
-    co_return WithMessage(stream_error, RedactSecrets(stream_error.message(), {&opt_.api_key}));
+  if (!stream_error.ok()) co_return stream_error;  // (the key redacted by the state's ErrorOf)
   if (!res.ok()) {
     Status st = std::move(res).status();
     co_return WithMessage(st, "anthropic: " + RedactSecrets(st.message(), {&opt_.api_key}));

@@ -312,6 +312,35 @@ TEST_F(AnthropicModelTest, TheApiKeyNeverAppearsInAnError) {
   EXPECT_NE(out.status.message().find("[redacted]"), std::string::npos);
 }
 
+// Nor where the server quotes it in an error event of a stream, in an error answer to a caller
+// that wanted the whole answer, or where the message is cut to length just inside the key.
+TEST_F(AnthropicModelTest, TheApiKeyNeverAppearsInAnErrorEventOrAnErrorAnswer) {
+  auto error_json = [](const std::string& message) {
+    return R"({"type":"error","error":{"type":"api_error","message":")" + message + R"("}})";
+  };
+  const std::string echoed = "bad key " + std::string(kApiKey);
+  const std::string straddling = std::string(290, 'x') + " " + std::string(kApiKey);
+  AnthropicModel model = MakeModel();
+  const std::string key_head = std::string(kApiKey).substr(0, 10);
+  for (const std::string& message : {echoed, straddling}) {
+    for (bool stream : {true, false}) {
+      SCOPED_TRACE(std::string(stream ? "stream " : "whole ") + message.substr(0, 20));
+      if (stream) {
+        upstream_.Enqueue(SseReply(Sse("error", error_json(message))));
+      } else {
+        upstream_.Enqueue({200, {{"content-type", "application/json"}}, {error_json(message)}, {}});
+      }
+      ModelRequest request = SimpleRequest();
+      request.stream = stream;
+      Outcome out = RunGenerate(model, request, events_);
+      EXPECT_EQ(out.status.error_code(), "upstream_unavailable") << out.status.ToString();
+      EXPECT_EQ(out.status.ToString().find(key_head), std::string::npos)
+          << "the key leaked into the error: " << out.status.ToString();
+      EXPECT_NE(out.status.message().find("[redacted"), std::string::npos) << out.status.message();
+    }
+  }
+}
+
 TEST_F(AnthropicModelTest, AStreamThatEndsBeforeMessageStopIsIncomplete) {
   std::string full = TextAnswer();
   upstream_.Enqueue(SseReply(full.substr(0, full.find("event: message_delta"))));

@@ -5,6 +5,7 @@
 
 #include "aws/bedrock_shapes.h"
 #include "aws/eventstream.h"
+#include "common/log.h"
 #include "common/strings.h"
 #include "crypto/hash.h"
 #include "models/provider_common.h"
@@ -136,6 +137,7 @@ Awaitable<Result<ModelTurn>> BedrockAgentModel::Generate(const ModelRequest& req
 
   ModelTurn turn;
   bool got_usage = false;
+  size_t traces = 0;  // trace events seen; those past opt_.max_traces_per_turn are not recorded
 
   // Returns the answer text an event carries (often none), or the error it reports.
   FrameText apply = [&](const aws::EventStreamMessage& frame) -> Result<std::string> {
@@ -155,7 +157,7 @@ Awaitable<Result<ModelTurn>> BedrockAgentModel::Generate(const ModelRequest& req
           "upstream_malformed");
     if (type == "trace") {
       SumTraceUsage(v, turn.usage, got_usage);
-      if (opt_.trace_sink)
+      if (opt_.trace_sink && ++traces <= opt_.max_traces_per_turn)
         opt_.trace_sink(BedrockAgentTrace{request.context, opt_.agent_id, opt_.agent_alias_id,
                                           session_id, frame.payload});
       return std::string();
@@ -171,6 +173,11 @@ Awaitable<Result<ModelTurn>> BedrockAgentModel::Generate(const ModelRequest& req
 
   Status streamed = co_await StreamEventFrames(*client_, std::move(req), request.cancel, kService,
                                                endpoint_, apply, events);
+  if (traces > opt_.max_traces_per_turn)
+    log::Warn("bedrock agent trace events past the per-turn bound were not recorded",
+              {{"tenant_id", request.context.tenant_id.value()},
+               {"trace_events", int64_t(traces)},
+               {"recorded", int64_t(opt_.max_traces_per_turn)}});
   if (!streamed.ok()) co_return streamed;
   turn.stop_reason = "end_turn";
   if (!got_usage) {

@@ -57,7 +57,10 @@ struct BedrockAgentOptions {
   // sessionAttributes.organization_type for this tenant (TenantContext has none); omitted when
   // empty, and tenant_context then reads "{tenant_id} user".
   std::string organization_type;
-  BedrockAgentTraceSink trace_sink;                 // optional
+  BedrockAgentTraceSink trace_sink;  // optional
+  // The first this many trace events of a turn go to the sink (each becomes a span); the rest
+  // are counted in a warning, so that a runaway orchestration cannot flood the trace store.
+  size_t max_traces_per_turn = 256;
   std::chrono::milliseconds timeout{120'000};       // agents plan before answering
   std::chrono::milliseconds idle_timeout{120'000};  // between streamed chunks
 };

@@ -132,6 +132,24 @@ TEST_F(BedrockAgentTest, StreamsChunksAsTextAndHandsEveryRawTraceToTheSink) {
   EXPECT_EQ(traces_[0].agent_alias_id, "ALIAS1");
 }
 
+// A turn hands at most max_traces_per_turn trace events to the sink (each becomes a span), so a
+// runaway orchestration cannot flood the trace store; the usage of every one still counts.
+TEST_F(BedrockAgentTest, OnlyTheFirstTracesOfATurnUpToTheBoundReachTheSink) {
+  std::string frames;
+  for (int i = 0; i < 5; ++i) frames += EventFrame("trace", OrchestrationTrace(10, 1));
+  frames += Chunk("done");
+  upstream_.Enqueue({200, {{"content-type", kEventStream}}, SplitEvery(frames, 64), {}});
+  BedrockAgentOptions opt;
+  opt.max_traces_per_turn = 3;
+  auto model = MakeModel(opt);
+  Outcome out = RunGenerate(*model, SeedRequest(), events_);
+  ASSERT_TRUE(out.status.ok()) << out.status.ToString();
+  EXPECT_EQ(out.turn.text, "done");
+  EXPECT_EQ(out.turn.usage.input_tokens, 50) << "every trace's usage counts";
+  std::lock_guard lock(mu_);
+  EXPECT_EQ(traces_.size(), 3u);
+}
+
 TEST_F(BedrockAgentTest, ASessionIdOutsideTheApiLimitsIsSanitisedDeterministicallyAndStaysUnique) {
   TenantContext c;
   c.tenant_id = TenantId(std::string(80, 't'));

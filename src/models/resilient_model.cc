@@ -106,11 +106,19 @@ Awaitable<Result<ModelTurn>> ResilientModel::GenerateWithReport(const ModelReque
     req.model = entry.provider_model_id;
     milliseconds wait{0};
     for (int attempt = 1; attempt <= max_attempts; ++attempt) {
+      // A client that went away is not waited on (a Retry-After may be many seconds) nor asked
+      // for again.
+      if (request.cancel && request.cancel->cancelled())
+        co_return Status::Cancelled("the turn was cancelled before it could be retried");
       if (wait.count() > 0) {
         boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
         timer.expires_after(wait);
+        const int subscription =
+            request.cancel ? request.cancel->Subscribe([&timer] { timer.cancel(); }) : 0;
         auto [ec] = co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
-        if (ec) co_return Status::Cancelled("the turn was cancelled while waiting to retry");
+        if (request.cancel) request.cancel->Unsubscribe(subscription);
+        if (ec || (request.cancel && request.cancel->cancelled()))
+          co_return Status::Cancelled("the turn was cancelled while waiting to retry");
       }
       TrackingEvents tracking(events);
       Result<ModelTurn> turn = co_await entry.model->Generate(req, tracking);

@@ -2,8 +2,15 @@
 
 #include <gtest/gtest.h>
 
-#include <deque>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
+#include <deque>
+#include <optional>
+
+#include "common/cancel.h"
 #include "models/fake_upstream_testing.h"
 
 namespace gh::models {
@@ -172,6 +179,34 @@ TEST_F(ResilientModelTest, HonoursRetryAfterWithinTheCap) {
   EXPECT_GE(std::chrono::steady_clock::now() - started, milliseconds(1000));
   ASSERT_EQ(report.attempts.size(), 2u);
   EXPECT_EQ(report.attempts[1].waited, milliseconds(1000));
+}
+
+// A client that leaves while the turn waits out a Retry-After ends the wait: the turn is cancelled
+// then, not after the wait, and the model is not asked again.
+TEST_F(ResilientModelTest, AClientThatLeavesDuringARetryWaitEndsItWithoutAnotherAttempt) {
+  auto a = std::make_shared<ScriptedModel>("anthropic",
+                                           std::vector<Step>{{{}, RateLimited(10)}, {{}, {}}});
+  ResilientModel model({{{"only", "a", a}}, policy_, nullptr}, random_);
+  CancelSignal cancel;
+  ModelRequest r;
+  r.model = "m";
+  r.messages = {{Role::kUser, "Hi", {}, "", "", false}};
+  r.cancel = &cancel;
+  FallbackReport report;
+  boost::asio::io_context io;
+  std::optional<Result<ModelTurn>> out;
+  boost::asio::co_spawn(
+      io,
+      [&]() -> Awaitable<void> {
+        out.emplace(co_await model.GenerateWithReport(r, events_, report));
+      },
+      boost::asio::detached);
+  boost::asio::steady_timer leave(io, milliseconds(50));  // the client goes, mid-wait
+  leave.async_wait([&](boost::system::error_code) { cancel.Cancel(); });
+  io.run();
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ(out->status().code(), StatusCode::kCancelled) << out->status().ToString();
+  EXPECT_EQ(a->calls, 1) << "not asked again after the client left";
 }
 
 TEST_F(ResilientModelTest, ARetryAfterBeyondTheCapMovesToTheNextModelAtOnce) {

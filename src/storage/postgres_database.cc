@@ -21,6 +21,7 @@
 #include <random>
 #include <thread>
 
+#include "common/log.h"
 #include "storage/database.h"
 #include "storage/postgres_placeholders.h"
 
@@ -258,15 +259,36 @@ class PgChangeListener final : public ChangeListener {
  private:
   void Run() {
     int backoff_ms = 100;
+    bool failing = false;  // warned of once per outage
     while (!stopping_) {
       auto conn = connect_();
       if (conn.ok() && StartListening(**conn)) {
+        if (failing) log::Info("listening for the other replicas' changes again");
+        failing = false;
         backoff_ms = 100;
-        heard_(Announcement{});
+        Hand(Announcement{});
         Pump((*conn)->raw());
+        if (stopping_) return;
+        log::Warn("lost the connection that hears the other replicas' changes; reconnecting");
+      } else if (!failing) {
+        failing = true;
+        log::Warn(
+            "cannot listen for the other replicas' changes: they reach this one's caches only "
+            "within their TTL until it can",
+            {{"error", conn.ok() ? std::string("LISTEN failed") : conn.status().message()}});
       }
       if (stopping_ || !Wait(backoff_ms)) return;
       backoff_ms = std::min(backoff_ms * 2, 5000);
+    }
+  }
+
+  // Hands one announcement on; a callback that throws loses it, not the listener.
+  void Hand(const Announcement& a) {
+    try {
+      heard_(a);
+    } catch (const std::exception& e) {
+      log::Error("a change announced by a replica could not be applied",
+                 {{"topic", a.topic}, {"error", e.what()}});
     }
   }
 
@@ -292,7 +314,7 @@ class PgChangeListener final : public ChangeListener {
             std::string(payload.substr(0, tab)),
             tab == std::string_view::npos ? std::string() : std::string(payload.substr(tab + 1))};
         PQfreemem(note);
-        if (!a.topic.empty()) heard_(a);
+        if (!a.topic.empty()) Hand(a);
       }
     }
   }

@@ -3,12 +3,14 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { startGatehouse, api, signUp } from '../lib/gatehouse.mjs';
+import { spawnSync } from 'node:child_process';
+import { startGatehouse, api, signUp, binary } from '../lib/gatehouse.mjs';
 import { startPostgres } from '../lib/postgres.mjs';
 
 describe('replicas on PostgreSQL', () => {
   let pg;
   let replicas;
+  let replicaEnv;
   before(async () => {
     pg = await startPostgres();
     const env = {
@@ -22,6 +24,7 @@ describe('replicas on PostgreSQL', () => {
       // others must hear of (a NOTIFY), not wait out.
       GATEHOUSE_SERVER_CACHE_TTL_MS: '600000',
     };
+    replicaEnv = env;
     replicas = [await startGatehouse({ env })];
     replicas.push(await startGatehouse({ env }));
   });
@@ -76,6 +79,19 @@ describe('replicas on PostgreSQL', () => {
 
     assert.equal((await api(a.url, 'DELETE', `/api/tenants/${admin.tenant_id}/users/${member.user_id}`, { token: admin.token })).status, 204);
     assert.equal(await eventually(() => modelsOnB(memberKey.key), 401), 401, 'a user removed on A loses their key on B');
+  });
+
+  test('a tenant suspended with gatehouse admin is refused by the running replicas at once', async () => {
+    const [a, b] = replicas;
+    const u = await signUp(a, { tier: 'advanced' });
+    const chatOn = async (r) => (await api(r.url, 'POST', '/api/chat', { token: u.token, body: { message: 'hi' } })).status;
+    assert.equal(await chatOn(a), 200);  // both replicas have the tenant's row cached now
+    assert.equal(await chatOn(b), 200);
+    const run = spawnSync(binary, ['admin', 'tenants', 'suspend', u.tenant_id],
+      { encoding: 'utf8', env: { ...process.env, ...replicaEnv } });
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(await eventually(() => chatOn(a), 403), 403);
+    assert.equal(await eventually(() => chatOn(b), 403), 403);
   });
 
   test('200 concurrent chats across two replicas against a 50-per-day plan: exactly 50 succeed', async () => {
