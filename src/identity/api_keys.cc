@@ -107,17 +107,20 @@ Result<std::vector<ApiKeyInfo>> ApiKeyService::List(const Principal& who, bool w
 Status ApiKeyService::Revoke(const Principal& who, const std::string& id) {
   if (id.empty() || id.size() > 64) return NotFound();
   const int64_t now = clock_.NowUnixMillis();
+  std::string hash;
   GH_RETURN_IF_ERROR(db_.Write([&](st::Tx& tx) -> Status {
     GH_ASSIGN_OR_RETURN(auto rec, st::api_keys::Get(tx, who.tenant_id, id));
     // Another user's key is, for a non-admin, as absent as another tenant's.
     if (!rec || (rec->user_id != who.user_id && !who.IsTenantAdmin())) return NotFound();
+    hash = rec->key_hash;
     return st::api_keys::Revoke(tx, who.tenant_id, id, now).status();
   }));
-  // Committed: no principal this process resolved before may be served again (the cache is keyed
-  // by the key's hash, which the revoker does not have; revocations are rare), nor one another
-  // replica resolved (told through the database; see Heard).
-  cache_.InvalidateAll();
-  if (Status told = db_.Announce({std::string(kRevokedTopic), ""}); !told.ok())
+  // Committed: the principal this process resolved for the key (cached by the key's hash) may not
+  // be served again, nor the one another replica resolved (told through the database; see Heard).
+  // Only this key's entry goes: a revocation does not send every replica back to the database
+  // for every other key.
+  cache_.Invalidate(hash);
+  if (Status told = db_.Announce({std::string(kRevokedTopic), hash}); !told.ok())
     log::Warn("a revocation could not be announced to the other replicas",
               {{"key_id", id}, {"error", told.message()}});
   log::Info(
@@ -127,7 +130,11 @@ Status ApiKeyService::Revoke(const Principal& who, const std::string& id) {
 }
 
 void ApiKeyService::Heard(const st::Announcement& change) {
-  if (change.topic.empty() || change.topic == kRevokedTopic) cache_.InvalidateAll();
+  if (change.topic.empty() || (change.topic == kRevokedTopic && change.key.empty())) {
+    cache_.InvalidateAll();
+  } else if (change.topic == kRevokedTopic) {
+    cache_.Invalidate(change.key);  // the revoked key's hash
+  }
 }
 
 Result<Principal> ApiKeyService::Authenticate(std::string_view key) {

@@ -101,8 +101,9 @@ class ApiKeyService {
   // expires_at = 0). 401 `invalid_api_key` when it is malformed, unknown, revoked, or its user or
   // tenant is gone.
   Result<Principal> Authenticate(std::string_view key);
-  // A change another process announced (storage::Database::Listen): a revocation, or {"", ""}
-  // (anything may have changed), empties the cache.
+  // A change another process announced (storage::Database::Listen): a revocation forgets that
+  // key (its hash is the announcement's key; none: every key, e.g. a platform operator changed),
+  // {"", ""} (anything may have changed) empties the cache.
   void Heard(const storage::Announcement& change);
   static constexpr std::string_view kRevokedTopic = "api_key_revoked";
 

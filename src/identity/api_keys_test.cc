@@ -151,6 +151,32 @@ TEST_F(ApiKeysTest, ARevokedKeyIsRefusedAtOnceDespiteTheCache) {
       << "the very next request, without waiting for the TTL";
 }
 
+// A revocation forgets only that key, here and (through its announcement) on the other replicas:
+// every other cached key is still served without a database read.
+TEST_F(ApiKeysTest, ARevocationForgetsOnlyThatKeyHereAndOnTheReplicasThatHearIt) {
+  auto kept = Create(bob_, "kept");
+  auto revoked = Create(bob_, "revoked");
+  ApiKeyService replica(*counting_, clock_, rng_, {}, directory_.get());  // another process's
+  for (ApiKeyService* s : {keys_.get(), &replica}) {
+    ASSERT_TRUE(s->Authenticate(kept.key.reveal()).ok());
+    ASSERT_TRUE(s->Authenticate(revoked.key.reveal()).ok());
+  }
+  ASSERT_TRUE(keys_->Revoke(bob_, revoked.info.id).ok());
+  // What the replica's listener hands it (SQLite announces nothing: the test plays the NOTIFY).
+  replica.Heard(
+      {std::string(ApiKeyService::kRevokedTopic), ApiKeyService::HashKey(revoked.key.reveal())});
+  counting_->Reset();
+  for (ApiKeyService* s : {keys_.get(), &replica}) {
+    EXPECT_TRUE(s->Authenticate(kept.key.reveal()).ok());
+    EXPECT_EQ(s->Authenticate(revoked.key.reveal()).status().error_code(), "invalid_api_key");
+  }
+  EXPECT_EQ(counting_->reads(), 2) << "only the revoked key was read again, once per process";
+  replica.Heard({std::string(ApiKeyService::kRevokedTopic), ""});  // every key (operators)
+  counting_->Reset();
+  EXPECT_TRUE(replica.Authenticate(kept.key.reveal()).ok());
+  EXPECT_EQ(counting_->reads(), 1);
+}
+
 TEST_F(ApiKeysTest, AKeyOfAUserRemovedThroughThisProcessIsRefusedAtOnceDespiteTheCache) {
   auto created = Create(bob_);
   ASSERT_TRUE(keys_->Authenticate(created.key.reveal()).ok());
