@@ -21,6 +21,9 @@ int64_t ToUnixSeconds(Timestamp t) {
 int64_t ToUnixMillis(Timestamp t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
+int64_t ToUnixMicros(Timestamp t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
 Timestamp FromUnixSeconds(int64_t s) { return Timestamp(std::chrono::seconds(s)); }
 Timestamp FromUnixMillis(int64_t ms) {
   return Timestamp(std::chrono::duration_cast<Duration>(std::chrono::milliseconds(ms)));

@@ -39,6 +39,7 @@ class FakeClock final : public Clock {
 
 int64_t ToUnixSeconds(Timestamp t);
 int64_t ToUnixMillis(Timestamp t);
+int64_t ToUnixMicros(Timestamp t);
 Timestamp FromUnixSeconds(int64_t s);
 Timestamp FromUnixMillis(int64_t ms);
 

@@ -30,8 +30,6 @@
 #include "main/model_catalog.h"
 #include "main/vault_wiring.h"
 #include "models/offline_model.h"
-#include "models/openai_model.h"
-#include "models/resilient_model.h"
 #include "observability/instrumented_database.h"
 #include "pipeline/chain.h"
 #include "storage/database.h"
@@ -133,17 +131,7 @@ int Serve(const Config& cfg) {
   agent::ModelRegistry models;
   models.Add(
       {"offline", "offline", std::make_shared<models::OfflineModel>(cfg.offline_token_delay)});
-  if (!cfg.openai_base_url.empty()) {
-    // Retried like a catalog entry (backoff on 429 and 5xx, Retry-After honoured), with the
-    // default policy.
-    models::ResilientModelOptions o;
-    o.chain.push_back(
-        {cfg.openai_model, cfg.openai_model,
-         std::make_shared<models::OpenAiModel>(
-             models::OpenAiOptions{cfg.openai_base_url, cfg.openai_api_key}, client)});
-    models.Add({cfg.openai_model, cfg.openai_model,
-                std::make_shared<models::ResilientModel>(std::move(o), random)});
-  }
+  RegisterOpenAiModel(cfg, models, client, random);  // retried like a catalog entry
   if (Status st =
           RegisterCatalogModels(cfg, models, client, clock, random, aws::ProcessEnvironment(),
                                 MakeBedrockAgentTraceSink(*metering));  // agent steps

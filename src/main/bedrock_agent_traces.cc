@@ -2,12 +2,13 @@
 
 #include <boost/json.hpp>
 
-#include <chrono>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/log.h"
+#include "common/strings.h"
 #include "models/provider_common.h"
 #include "observability/trace_context.h"
 
@@ -76,12 +77,12 @@ observability::Span BedrockAgentTraceSpan(const models::BedrockAgentTrace& t, st
     s.Set("bedrock_agent.detail", Bounded(bj::serialize(p)));
     return s;
   }
-  const std::string trace_type(kind->key());
+  const std::string trace_type = Printable(kind->key(), 64);  // a key the upstream chose
   const bj::object& body = kind->value().get_object();
   s.Set("bedrock_agent.trace_type", trace_type);
   const bj::key_value_pair* step = UnionMember(body);
   const bj::object* step_body = step ? &step->value().get_object() : nullptr;
-  if (step) s.Set("bedrock_agent.step_type", std::string(step->key()));
+  if (step) s.Set("bedrock_agent.step_type", Printable(step->key(), 64));
   if (std::string id = StringMember(step_body ? *step_body : body, "traceId"); !id.empty())
     s.Set("bedrock_agent.step_trace_id", Bounded(id));
 
@@ -113,11 +114,9 @@ models::BedrockAgentTraceSink MakeBedrockAgentTraceSink(metering::Metering& mete
                  {{"agent_id", t.agent_id}});
       return;
     }
-    const int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                               metering.clock().Now().time_since_epoch())
-                               .count();
     std::vector<observability::Span> spans;
-    spans.push_back(BedrockAgentTraceSpan(t, observability::NewSpanId(metering.random()), now_us));
+    spans.push_back(BedrockAgentTraceSpan(t, observability::NewSpanId(metering.random()),
+                                          ToUnixMicros(metering.clock().Now())));
     metering.RecordTurnSpans(std::move(spans));
   };
 }

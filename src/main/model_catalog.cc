@@ -77,6 +77,16 @@ Result<std::shared_ptr<agent::Model>> BuildProvider(const Config& config,
   return Bad(at + ".provider", "must be offline, openai, anthropic, bedrock or bedrock_agent");
 }
 
+// Registers `provider` under `name`, retried with `retry` (ResilientModel).
+void AddRetried(agent::ModelRegistry& registry, const std::string& name,
+                const std::string& model_id, std::shared_ptr<agent::Model> provider,
+                const models::RetryPolicy& retry, Random& random) {
+  models::ResilientModelOptions o;
+  o.chain.push_back({name, model_id, std::move(provider)});
+  o.retry = retry;
+  registry.Add({name, model_id, std::make_shared<models::ResilientModel>(std::move(o), random)});
+}
+
 }  // namespace
 
 Status RegisterCatalogModels(const Config& config, agent::ModelRegistry& registry,
@@ -86,15 +96,24 @@ Status RegisterCatalogModels(const Config& config, agent::ModelRegistry& registr
   for (const auto& [name, e] : config.model_catalog) {
     GH_ASSIGN_OR_RETURN(std::shared_ptr<agent::Model> provider,
                         BuildProvider(config, e, client, clock, env, agent_traces));
-    models::ResilientModelOptions o;
-    o.chain.push_back({name, e.model, std::move(provider)});
-    o.retry.max_attempts = e.retry_max_attempts;
-    o.retry.initial_backoff = e.retry_initial_backoff;
-    o.retry.max_backoff = e.retry_max_backoff;
-    o.retry.max_retry_after = e.retry_max_retry_after;
-    registry.Add({name, e.model, std::make_shared<models::ResilientModel>(std::move(o), random)});
+    models::RetryPolicy retry;
+    retry.max_attempts = e.retry_max_attempts;
+    retry.initial_backoff = e.retry_initial_backoff;
+    retry.max_backoff = e.retry_max_backoff;
+    retry.max_retry_after = e.retry_max_retry_after;
+    AddRetried(registry, name, e.model, std::move(provider), retry, random);
   }
   return Status::Ok();
+}
+
+void RegisterOpenAiModel(const Config& config, agent::ModelRegistry& registry,
+                         std::shared_ptr<http::HttpClient> client, Random& random) {
+  if (config.openai_base_url.empty()) return;
+  AddRetried(
+      registry, config.openai_model, config.openai_model,
+      std::make_shared<models::OpenAiModel>(
+          models::OpenAiOptions{config.openai_base_url, config.openai_api_key}, std::move(client)),
+      models::RetryPolicy{}, random);
 }
 
 }  // namespace gh::app

@@ -27,4 +27,9 @@ Status RegisterCatalogModels(const Config& config, agent::ModelRegistry& registr
                              Random& random, const aws::EnvironmentLookup& env,
                              const models::BedrockAgentTraceSink& agent_traces);
 
+// The legacy OpenAI-compatible model (models.openai.*, OPENAI_BASE_URL), when one is configured:
+// registered under its model name and retried like a catalog entry, with the default policy.
+void RegisterOpenAiModel(const Config& config, agent::ModelRegistry& registry,
+                         std::shared_ptr<http::HttpClient> client, Random& random);
+
 }  // namespace gh::app

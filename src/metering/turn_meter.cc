@@ -23,10 +23,7 @@ TurnMeter::TurnMeter(TurnInfo info, PriceCatalogPtr prices, const Clock& clock, 
   chat_.Set("gen_ai.request.model", info_.model);
 }
 
-int64_t TurnMeter::NowUs() const {
-  return std::chrono::duration_cast<std::chrono::microseconds>(clock_.Now().time_since_epoch())
-      .count();
-}
+int64_t TurnMeter::NowUs() const { return ToUnixMicros(clock_.Now()); }
 
 std::string TurnMeter::Traceparent() const {
   if (!observability::IsTraceId(info_.trace.value())) return "";

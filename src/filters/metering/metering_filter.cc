@@ -14,10 +14,7 @@ using pipeline::RequestContext;
 
 namespace {
 
-int64_t NowUs(const Clock& clock) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(clock.Now().time_since_epoch())
-      .count();
-}
+int64_t NowUs(const Clock& clock) { return ToUnixMicros(clock.Now()); }
 
 bool WantsEventStream(const http::Request& req) {
   auto accept = req.Header("accept");
