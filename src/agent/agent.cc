@@ -12,6 +12,9 @@
 #include <exception>
 #include <optional>
 
+#include "common/log.h"
+#include "common/strings.h"
+
 namespace gh::agent {
 
 namespace bj = boost::json;
@@ -61,15 +64,20 @@ using DoneChannel =
     boost::asio::experimental::concurrent_channel<void(boost::system::error_code, size_t)>;
 
 // One tool call. A tool that throws (none should: errors are values) fails its call, which the
-// model is told of, not the turn.
+// model is told of, not the turn. What it threw is for the operator's log, not for the model and
+// the conversation: an unexpected failure's text may quote anything the tool held (a connection
+// string, a token, another tenant's row).
 Awaitable<ToolResult> RunCaught(Tool& tool, const TenantContext& context, const bj::object& args) {
   std::string failure;
   try {
     co_return co_await tool.Run(context, args);
   } catch (const std::exception& e) {
-    failure = e.what();
+    failure = Printable(e.what(), 300);
   }
-  co_return ErrorResult("the tool failed: " + failure);
+  log::Error(
+      "a tool failed unexpectedly",
+      {{"tool", tool.spec().name}, {"tenant", context.tenant_id.value()}, {"error", failure}});
+  co_return ErrorResult("the tool failed unexpectedly; it may be tried again later");
 }
 
 // One tool call run on its own coroutine. Parameters are copied into the frame; `out` and `done`

@@ -359,7 +359,9 @@ TEST(AgentLoopTest, ArgumentsTheToolsSchemaRejectsGoBackToTheModelAsErrorsAndThe
   EXPECT_EQ(result->text, "done");
   // Only the valid call ran.
   ASSERT_EQ(count->runs.size(), 1u);
-  EXPECT_EQ(boost::json::serialize(count->runs[0].arguments), R"({"n":3E0})");
+  // ... as the integer its schema asks for, so that as_int64() works on it.
+  ASSERT_TRUE(count->runs[0].arguments.at("n").is_int64());
+  EXPECT_EQ(boost::json::serialize(count->runs[0].arguments), R"({"n":3})");
   ASSERT_EQ(model->sent.size(), bad.size() + 2);
   for (size_t i = 0; i < bad.size(); ++i) {
     SCOPED_TRACE(bad[i].call.id);
@@ -547,7 +549,10 @@ TEST(AgentLoopTest, AToolThatThrowsFailsItsCallNotTheTurnAloneOrInParallel) {
     const ChatMessage* failed = ToolResultFor(model->sent[step], id);
     ASSERT_NE(failed, nullptr) << id;
     EXPECT_TRUE(failed->is_error) << id;
-    EXPECT_NE(failed->content.find("the backend is on fire"), std::string::npos) << failed->content;
+    EXPECT_NE(failed->content.find("the tool failed unexpectedly"), std::string::npos)
+        << failed->content;
+    // What it threw may quote anything the tool held: the operator's log gets it, not the model.
+    EXPECT_EQ(failed->content.find("on fire"), std::string::npos) << failed->content;
   }
   const ChatMessage* beside = ToolResultFor(model->sent[2], "beside");
   ASSERT_NE(beside, nullptr);

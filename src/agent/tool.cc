@@ -80,57 +80,96 @@ bool TypeMatches(const bj::value& v, std::string_view type) {
   return true;
 }
 
-Status Check(const bj::value& v, const bj::object& schema, const std::string& path) {
+// The schema's "type": a name, or a list of names any of which will do (["string", "null"]).
+// The name matched, or nullptr when none does; "" when the schema names no type.
+const char* MatchedType(const bj::value& v, const bj::object& schema) {
+  const bj::value* t = schema.if_contains("type");
+  if (!t) return "";
+  if (t->is_string()) return TypeMatches(v, t->get_string()) ? t->get_string().c_str() : nullptr;
+  if (!t->is_array()) return "";
+  for (const auto& name : t->get_array())
+    if (name.is_string() && TypeMatches(v, name.get_string())) return name.get_string().c_str();
+  return nullptr;
+}
+
+std::string TypeNames(const bj::value& t) {
+  if (t.is_string()) return std::string(t.get_string());
+  std::string out;
+  for (const auto& name : t.get_array())
+    if (name.is_string()) out += (out.empty() ? "" : " or ") + std::string(name.get_string());
+  return out;
+}
+
+bool AtLeast(const bj::object& schema, std::string_view key, double n) {
+  const bj::value* m = schema.if_contains(key);
+  return !m || !m->is_number() || n >= m->to_number<double>();
+}
+bool AtMost(const bj::object& schema, std::string_view key, double n) {
+  const bj::value* m = schema.if_contains(key);
+  return !m || !m->is_number() || n <= m->to_number<double>();
+}
+
+// Checks `v` against `schema` and gives a whole number where an integer is asked for as one
+// (3.0 becomes 3), so a tool reading it with as_int64() gets what the schema promised.
+Status Check(bj::value& v, const bj::object& schema, const std::string& path) {
   auto bad = [&](std::string msg) {
     return Status::InvalidArgument(fmt::format("argument '{}' {}", path, msg), "invalid_arguments");
   };
-  if (auto* t = schema.if_contains("type"); t && t->is_string() && !TypeMatches(v, t->get_string()))
-    return bad(fmt::format("must be of type {}", std::string_view(t->get_string())));
+  const char* type = MatchedType(v, schema);
+  if (!type) return bad(fmt::format("must be of type {}", TypeNames(schema.at("type"))));
+  if (std::string_view(type) == "integer" && v.is_double())
+    v = static_cast<int64_t>(v.get_double());  // in range: TypeMatches checked it
   if (auto* e = schema.if_contains("enum"); e && e->is_array()) {
     bool found = false;
-    for (const auto& option : e->get_array()) found |= option == v;
+    for (const auto& option : e->get_array())
+      found |= option == v || (option.is_number() && v.is_number() &&
+                               option.to_number<double>() == v.to_number<double>());
     if (!found) return bad("is not one of the allowed values");
   }
   if (v.is_string()) {
-    size_t len = v.get_string().size();
-    if (auto* m = schema.if_contains("minLength");
-        m && m->is_number() && len < m->to_number<double>())
-      return bad("is too short");
-    if (auto* m = schema.if_contains("maxLength");
-        m && m->is_number() && len > m->to_number<double>())
-      return bad("is too long");
+    const double len = static_cast<double>(v.get_string().size());
+    if (!AtLeast(schema, "minLength", len)) return bad("is too short");
+    if (!AtMost(schema, "maxLength", len)) return bad("is too long");
   }
   if (v.is_number()) {
-    double d = v.to_number<double>();
-    if (auto* m = schema.if_contains("minimum"); m && m->is_number() && d < m->to_number<double>())
-      return bad("is too small");
-    if (auto* m = schema.if_contains("maximum"); m && m->is_number() && d > m->to_number<double>())
-      return bad("is too large");
+    const double d = v.to_number<double>();
+    if (!AtLeast(schema, "minimum", d)) return bad("is too small");
+    if (!AtMost(schema, "maximum", d)) return bad("is too large");
+  }
+  if (v.is_array()) {
+    auto& items = v.get_array();
+    const double n = static_cast<double>(items.size());
+    if (!AtLeast(schema, "minItems", n)) return bad("has too few items");
+    if (!AtMost(schema, "maxItems", n)) return bad("has too many items");
+    if (auto* each = schema.if_contains("items"); each && each->is_object())
+      for (size_t i = 0; i < items.size(); ++i)
+        GH_RETURN_IF_ERROR(Check(items[i], each->get_object(), fmt::format("{}[{}]", path, i)));
   }
   if (v.is_object()) {
-    const auto& obj = v.get_object();
+    auto& obj = v.get_object();
     const bj::object* props = nullptr;
     if (auto* p = schema.if_contains("properties"); p && p->is_object()) props = &p->get_object();
     if (auto* r = schema.if_contains("required"); r && r->is_array())
       for (const auto& name : r->get_array())
         if (name.is_string() && !obj.contains(name.get_string()))
           return Status::InvalidArgument(
-              fmt::format("missing required argument '{}'", std::string_view(name.get_string())),
+              fmt::format("missing required argument '{}'",
+                          path.empty() ? std::string(name.get_string())
+                                       : path + "." + std::string(name.get_string())),
               "invalid_arguments");
     bool closed = false;
     if (auto* a = schema.if_contains("additionalProperties"); a && a->is_bool())
       closed = !a->get_bool();
-    for (const auto& [k, val] : obj) {
+    for (auto& [k, val] : obj) {
+      const std::string name = path.empty() ? std::string(k) : path + "." + std::string(k);
       const bj::value* sub = props ? props->if_contains(k) : nullptr;
       if (!sub) {
         if (closed)
-          return Status::InvalidArgument(fmt::format("unknown argument '{}'", std::string_view(k)),
+          return Status::InvalidArgument(fmt::format("unknown argument '{}'", name),
                                          "invalid_arguments");
         continue;
       }
-      if (sub->is_object())
-        GH_RETURN_IF_ERROR(Check(val, sub->get_object(),
-                                 path.empty() ? std::string(k) : path + "." + std::string(k)));
+      if (sub->is_object()) GH_RETURN_IF_ERROR(Check(val, sub->get_object(), name));
     }
   }
   return Status::Ok();
@@ -138,11 +177,14 @@ Status Check(const bj::value& v, const bj::object& schema, const std::string& pa
 
 }  // namespace
 
-Status ValidateArguments(const bj::object& args, std::string_view schema_json) {
+Status ValidateArguments(bj::object& args, std::string_view schema_json) {
   boost::system::error_code ec;
   bj::value schema = bj::parse(schema_json, ec);
   if (ec || !schema.is_object()) return Status::Internal("tool schema is not valid JSON");
-  return Check(bj::value(args), schema.get_object(), "");
+  bj::value checked(std::move(args));
+  Status st = Check(checked, schema.get_object(), "");
+  args = std::move(checked.get_object());
+  return st;
 }
 
 }  // namespace gh::agent

@@ -158,9 +158,11 @@ class ToolRegistry {
   std::shared_ptr<TenantToolSource> tenant_tools_;
 };
 
-// Checks an arguments object against the subset of JSON Schema our tools use (type object,
-// properties with type string/number/integer/boolean, required, enum, minLength/maxLength,
-// minimum/maximum, additionalProperties false). Returns a message naming the first problem.
-Status ValidateArguments(const boost::json::object& args, std::string_view schema_json);
+// Checks an arguments object against the subset of JSON Schema tools use (type, as a name or a
+// list of names; properties, required and additionalProperties false, nested; items, minItems and
+// maxItems; enum; minLength/maxLength; minimum/maximum; other keywords are not checked). Returns a
+// message naming the first problem, with its path ("filters[1].field"). A whole number given where
+// an integer is asked for (3.0) is made one (3) in `args`, so the tool gets the type it declared.
+Status ValidateArguments(boost::json::object& args, std::string_view schema_json);
 
 }  // namespace gh::agent

@@ -45,8 +45,9 @@ void SetText(observability::Span& s, const char* key, const bj::object& o,
 
 }  // namespace
 
-observability::Span BedrockAgentTraceSpan(const models::BedrockAgentTrace& t, std::string span_id,
-                                          int64_t now_us) {
+namespace {
+
+observability::Span EventSpan(const models::BedrockAgentTrace& t, std::string span_id) {
   observability::Span s;
   s.tenant_id = t.context.tenant_id.value();
   s.user_id = t.context.user_id.value();
@@ -58,7 +59,7 @@ observability::Span BedrockAgentTraceSpan(const models::BedrockAgentTrace& t, st
     s.parent_span_id = parent->span_id;
   s.name = std::string(observability::spans::kBedrockAgentTrace);
   s.kind = "internal";
-  s.start_us = s.end_us = now_us;
+  s.start_us = s.end_us = ToUnixMicros(t.received);
   s.Set("bedrock_agent.agent_id", t.agent_id)
       .Set("bedrock_agent.agent_alias_id", t.agent_alias_id)
       .Set("bedrock_agent.session_id", t.agent_session_id);
@@ -107,17 +108,33 @@ observability::Span BedrockAgentTraceSpan(const models::BedrockAgentTrace& t, st
   return s;
 }
 
+}  // namespace
+
+observability::Span BedrockAgentTraceSpan(const models::BedrockAgentTrace& t, std::string span_id,
+                                          const Status& outcome) {
+  observability::Span s = EventSpan(t, std::move(span_id));
+  if (!outcome.ok()) {
+    if (!s.error) s.status_message = "bedrock_agent_call_failed";
+    s.error = true;
+    s.Set("bedrock_agent.call_error", Bounded(outcome.message()));
+  }
+  return s;
+}
+
 models::BedrockAgentTraceSink MakeBedrockAgentTraceSink(metering::Metering& metering) {
-  return [&metering](const models::BedrockAgentTrace& t) {
-    if (t.context.trace_id.empty() || t.context.tenant_id.empty()) {
-      log::Debug("bedrock agent trace event outside a metered turn: not recorded",
-                 {{"agent_id", t.agent_id}});
-      return;
-    }
+  return [&metering](std::vector<models::BedrockAgentTrace> traces, const Status& outcome) {
     std::vector<observability::Span> spans;
-    spans.push_back(BedrockAgentTraceSpan(t, observability::NewSpanId(metering.random()),
-                                          ToUnixMicros(metering.clock().Now())));
-    metering.RecordTurnSpans(std::move(spans));
+    spans.reserve(traces.size());
+    for (const auto& t : traces) {
+      if (t.context.trace_id.empty() || t.context.tenant_id.empty()) {
+        log::Debug("bedrock agent trace event outside a metered turn: not recorded",
+                   {{"agent_id", t.agent_id}});
+        continue;
+      }
+      spans.push_back(
+          BedrockAgentTraceSpan(t, observability::NewSpanId(metering.random()), outcome));
+    }
+    if (!spans.empty()) metering.RecordTurnSpans(std::move(spans));
   };
 }
 

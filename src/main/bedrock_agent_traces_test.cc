@@ -24,6 +24,7 @@ models::BedrockAgentTrace Event(std::string trace_json) {
   t.agent_id = "AGENT1";
   t.agent_alias_id = "ALIAS1";
   t.agent_session_id = "acme-corp-user-123-sess-1";
+  t.received = FromUnixMillis(1'700'000'000'000) + std::chrono::microseconds(123);
   t.json = R"({"agentId":"AGENT1","agentAliasId":"ALIAS1","agentVersion":"3",)"
            R"("sessionId":"acme-corp-user-123-sess-1","trace":)" +
            trace_json + "}";
@@ -45,7 +46,7 @@ TEST(BedrockAgentTracesTest, AModelInvocationOutputIsASpanOfTheTurnWithItsStepAn
       Event(R"({"orchestrationTrace":{"modelInvocationOutput":{"traceId":"t-7",)"
             R"("rawResponse":{"content":"thinking..."},)"
             R"("metadata":{"usage":{"inputTokens":812,"outputTokens":64}}}}})"),
-      "1234567890abcdef", 1'700'000'000'000'000);
+      "1234567890abcdef", Status::Ok());
   EXPECT_EQ(s.name, "bedrock_agent.trace");
   EXPECT_EQ(s.kind, "internal");
   EXPECT_EQ(s.tenant_id, "acme-corp");
@@ -54,7 +55,7 @@ TEST(BedrockAgentTracesTest, AModelInvocationOutputIsASpanOfTheTurnWithItsStepAn
   EXPECT_EQ(s.trace_id, kTrace);
   EXPECT_EQ(s.span_id, "1234567890abcdef");
   EXPECT_EQ(s.parent_span_id, kChatSpan) << "under the turn's span, named by the traceparent";
-  EXPECT_EQ(s.start_us, 1'700'000'000'000'000);
+  EXPECT_EQ(s.start_us, 1'700'000'000'000'123) << "when the event arrived";
   EXPECT_EQ(s.end_us, s.start_us);
   EXPECT_FALSE(s.error);
   EXPECT_EQ(s.cost_micros, 0) << "the tokens are priced on the model_call span";
@@ -79,7 +80,7 @@ TEST(BedrockAgentTracesTest, LongTextIsCutToAKilobyteWithoutSplittingACharacter)
   obs::Span s = BedrockAgentTraceSpan(
       Event(R"({"orchestrationTrace":{"rationale":{"traceId":"t-1","text":")" + long_text +
             R"("}}})"),
-      "1234567890abcdef", 1);
+      "1234567890abcdef", Status::Ok());
   auto a = Attributes(s);
   EXPECT_EQ(Text(a, "bedrock_agent.step_type"), "rationale");
   EXPECT_EQ(Text(a, "bedrock_agent.rationale"), std::string(1023, 'r') + "\u2026");
@@ -97,7 +98,7 @@ TEST(BedrockAgentTracesTest, FailureAndGuardrailTracesHaveNoStepAndSayWhatHappen
   obs::Span failure = BedrockAgentTraceSpan(
       Event(R"({"failureTrace":{"traceId":"t-9","failureReason":"Lambda timed out",)"
             R"("metadata":{"totalTimeMs":3000}}})"),
-      "1234567890abcdef", 1);
+      "1234567890abcdef", Status::Ok());
   auto a = Attributes(failure);
   EXPECT_TRUE(failure.error);
   EXPECT_EQ(failure.status_message, "bedrock_agent_failure");
@@ -109,7 +110,7 @@ TEST(BedrockAgentTracesTest, FailureAndGuardrailTracesHaveNoStepAndSayWhatHappen
   obs::Span guardrail =
       BedrockAgentTraceSpan(Event(R"({"guardrailTrace":{"action":"INTERVENED","traceId":"t-2",)"
                                   R"("inputAssessments":[{"topicPolicy":{}}],"metadata":{}}})"),
-                            "1234567890abcdef", 1);
+                            "1234567890abcdef", Status::Ok());
   auto g = Attributes(guardrail);
   EXPECT_FALSE(guardrail.error);
   EXPECT_EQ(Text(g, "bedrock_agent.trace_type"), "guardrailTrace");
@@ -121,9 +122,36 @@ TEST(BedrockAgentTracesTest, WithoutAUsableTraceparentTheSpanHasNoParentRatherTh
   models::BedrockAgentTrace t =
       Event(R"({"preProcessingTrace":{"modelInvocationInput":{"traceId":"t-3","text":"p"}}})");
   t.context.traceparent = obs::FormatTraceparent({std::string(32, 'b'), kChatSpan, true});
-  obs::Span s = BedrockAgentTraceSpan(t, "1234567890abcdef", 1);
+  obs::Span s = BedrockAgentTraceSpan(t, "1234567890abcdef", Status::Ok());
   EXPECT_EQ(s.parent_span_id, "") << "a traceparent of another trace names no span of this one";
   EXPECT_EQ(Text(Attributes(s), "bedrock_agent.step_type"), "modelInvocationInput");
+}
+
+TEST(BedrockAgentTracesTest, TheEventsOfACallThatFailedAfterwardsAreErrorsThatSayWhy) {
+  const Status failed =
+      Status::BadGateway("bedrock agent stream exception (throttlingException): Rate exceeded",
+                         "upstream_rate_limited");
+  obs::Span step = BedrockAgentTraceSpan(
+      Event(R"({"orchestrationTrace":{"rationale":{"traceId":"t-1","text":"look it up"}}})"),
+      "1234567890abcdef", failed);
+  EXPECT_TRUE(step.error);
+  EXPECT_EQ(step.status_message, "bedrock_agent_call_failed");
+  auto a = Attributes(step);
+  EXPECT_EQ(Text(a, "bedrock_agent.call_error"), failed.message());
+  EXPECT_EQ(Text(a, "bedrock_agent.rationale"), "look it up") << "what the step was is kept";
+
+  // A failure trace keeps its own status message.
+  obs::Span failure = BedrockAgentTraceSpan(
+      Event(R"({"failureTrace":{"traceId":"t-9","failureReason":"Lambda timed out"}})"),
+      "1234567890abcdef", failed);
+  EXPECT_EQ(failure.status_message, "bedrock_agent_failure");
+  EXPECT_EQ(Text(Attributes(failure), "bedrock_agent.call_error"), failed.message());
+
+  obs::Span answered = BedrockAgentTraceSpan(
+      Event(R"({"orchestrationTrace":{"rationale":{"traceId":"t-1","text":"x"}}})"),
+      "1234567890abcdef", Status::Ok());
+  EXPECT_FALSE(answered.error);
+  EXPECT_EQ(Text(Attributes(answered), "bedrock_agent.call_error"), "<absent>");
 }
 
 }  // namespace

@@ -50,9 +50,10 @@ class ModelCatalogTest : public ::testing::Test {
   models::testing::Outcome RunAgent(const Config& config) {
     auto env = aws::EnvironmentFromMap({{"AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials"},
                                         {"AWS_CONFIG_FILE", "/nonexistent/config"}});
-    models::BedrockAgentTraceSink sink = [this](const models::BedrockAgentTrace& t) {
+    models::BedrockAgentTraceSink sink = [this](std::vector<models::BedrockAgentTrace> traces,
+                                                const Status&) {
       std::lock_guard lock(mu_);
-      traces_.push_back(t);
+      for (auto& t : traces) traces_.push_back(std::move(t));
     };
     Status st = RegisterCatalogModels(config, registry_, http::MakeBeastHttpClient(), clock_,
                                       random_, env, sink);

@@ -138,6 +138,7 @@ Awaitable<Result<ModelTurn>> BedrockAgentModel::Generate(const ModelRequest& req
   ModelTurn turn;
   bool got_usage = false;
   size_t traces = 0;  // trace events seen; those past opt_.max_traces_per_turn are not recorded
+  std::vector<BedrockAgentTrace> recorded;
 
   // Returns the answer text an event carries (often none), or the error it reports.
   FrameText apply = [&](const aws::EventStreamMessage& frame) -> Result<std::string> {
@@ -158,8 +159,8 @@ Awaitable<Result<ModelTurn>> BedrockAgentModel::Generate(const ModelRequest& req
     if (type == "trace") {
       SumTraceUsage(v, turn.usage, got_usage);
       if (opt_.trace_sink && ++traces <= opt_.max_traces_per_turn)
-        opt_.trace_sink(BedrockAgentTrace{request.context, opt_.agent_id, opt_.agent_alias_id,
-                                          session_id, frame.payload});
+        recorded.push_back(BedrockAgentTrace{request.context, opt_.agent_id, opt_.agent_alias_id,
+                                             session_id, frame.payload, clock_.Now()});
       return std::string();
     }
     std::string encoded = StringMember(v.get_object(), "bytes");
@@ -178,6 +179,7 @@ Awaitable<Result<ModelTurn>> BedrockAgentModel::Generate(const ModelRequest& req
               {{"tenant_id", request.context.tenant_id.value()},
                {"trace_events", int64_t(traces)},
                {"recorded", int64_t(opt_.max_traces_per_turn)}});
+  if (!recorded.empty()) opt_.trace_sink(std::move(recorded), streamed);
   if (!streamed.ok()) co_return streamed;
   turn.stop_reason = "end_turn";
   if (!got_usage) {

@@ -31,6 +31,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "agent/model.h"
 #include "common/clock.h"
@@ -46,8 +47,13 @@ struct BedrockAgentTrace {
   std::string agent_alias_id;
   std::string agent_session_id;  // the sessionId sent to Bedrock
   std::string json;  // the TracePart exactly as received ({agentId, sessionId, trace, ...})
+  Timestamp received;
 };
-using BedrockAgentTraceSink = std::function<void(const BedrockAgentTrace&)>;
+// Takes an InvokeAgent call's trace events when the call ends, with how it ended: the events of
+// a call that failed (which ResilientModel may then make again) are told apart from those of the
+// call that answered. Not called for a call that produced no trace event.
+using BedrockAgentTraceSink =
+    std::function<void(std::vector<BedrockAgentTrace> traces, const Status& outcome)>;
 
 struct BedrockAgentOptions {
   std::string agent_id;
@@ -58,7 +64,7 @@ struct BedrockAgentOptions {
   // empty, and tenant_context then reads "{tenant_id} user".
   std::string organization_type;
   BedrockAgentTraceSink trace_sink;  // optional
-  // The first this many trace events of a turn go to the sink (each becomes a span); the rest
+  // The first this many trace events of a call go to the sink (each becomes a span); the rest
   // are counted in a warning, so that a runaway orchestration cannot flood the trace store.
   size_t max_traces_per_turn = 256;
   std::chrono::milliseconds timeout{120'000};       // agents plan before answering

@@ -11,6 +11,7 @@
 #include "common/strings.h"
 #include "http/client.h"
 #include "models/fake_upstream_testing.h"
+#include "models/resilient_model.h"
 
 namespace gh::models {
 namespace {
@@ -43,9 +44,10 @@ class BedrockAgentTest : public ::testing::Test {
     opt.organization_type = "enterprise";
     opt.endpoint.base_url = upstream_.base_url();
     opt.timeout = std::chrono::milliseconds(5000);
-    opt.trace_sink = [this](const BedrockAgentTrace& t) {
+    opt.trace_sink = [this](std::vector<BedrockAgentTrace> traces, const Status& outcome) {
       std::lock_guard lock(mu_);
-      traces_.push_back(t);
+      calls_.push_back({traces.size(), outcome});
+      for (auto& t : traces) traces_.push_back(std::move(t));
     };
     auto env = aws::EnvironmentFromMap({{"AWS_ACCESS_KEY_ID", kAccessKey},
                                         {"AWS_SECRET_ACCESS_KEY", kSecretKey},
@@ -74,6 +76,11 @@ class BedrockAgentTest : public ::testing::Test {
   RecordingEvents events_;
   std::mutex mu_;
   std::vector<BedrockAgentTrace> traces_;
+  struct Call {
+    size_t traces;
+    Status outcome;
+  };
+  std::vector<Call> calls_;  // what the sink was handed, one entry per call
 };
 
 TEST_F(BedrockAgentTest, InvokesTheAgentWithTheSeedSessionIdAndTenantSessionAttributes) {
@@ -199,6 +206,38 @@ TEST_F(BedrockAgentTest, InStreamExceptionsAndHttpErrorsBecomeClearStatuses) {
   Outcome missing = RunGenerate(*model, SeedRequest(), events);
   EXPECT_EQ(missing.status.error_code(), "upstream_not_found");
   EXPECT_NE(missing.status.message().find("Agent AGENT1 not found"), std::string::npos);
+}
+
+// A call that fails after some of the agent's steps (an in-stream exception) hands its steps on
+// with the failure, and a retry's steps come separately with its own outcome: the failed
+// attempt's steps are not mistaken for part of the answer.
+TEST_F(BedrockAgentTest, AFailedCallsStepsAreHandedOnWithItsFailureApartFromTheRetrysSteps) {
+  upstream_.Enqueue({200,
+                     {{"content-type", kEventStream}},
+                     {EventFrame("trace", OrchestrationTrace(10, 1)),
+                      EventFrame("trace", OrchestrationTrace(20, 2)),
+                      ExceptionFrame("throttlingException", "Rate exceeded")},
+                     {}});
+  upstream_.Enqueue({200,
+                     {{"content-type", kEventStream}},
+                     {EventFrame("trace", OrchestrationTrace(30, 3)) + Chunk("answer")},
+                     {}});
+  SeededRandom random(7);
+  ResilientModelOptions ro;
+  ro.chain = {{"support-agent", "ignored", MakeModel()}};
+  ro.retry.initial_backoff = std::chrono::milliseconds(1);
+  ro.retry.max_backoff = std::chrono::milliseconds(1);
+  ResilientModel model(ro, random);
+  Outcome out = RunGenerate(model, SeedRequest(), events_);
+  ASSERT_TRUE(out.status.ok()) << out.status.ToString();
+  EXPECT_EQ(out.turn.text, "answer");
+  EXPECT_EQ(upstream_.requests().size(), 2u);
+  std::lock_guard lock(mu_);
+  ASSERT_EQ(calls_.size(), 2u);
+  EXPECT_EQ(calls_[0].traces, 2u);
+  EXPECT_EQ(calls_[0].outcome.error_code(), "upstream_rate_limited");
+  EXPECT_EQ(calls_[1].traces, 1u);
+  EXPECT_TRUE(calls_[1].outcome.ok());
 }
 
 TEST_F(BedrockAgentTest, ReturnOfControlIsRefusedClearly) {
