@@ -541,9 +541,6 @@ Awaitable<Result<ChatOutcome>> ChatService::Chat(const ChatRequest& r,
   out.response = ar.text;
   out.tool_calls = events.calls;
   const bool consumed = ar.usage.input_tokens + ar.usage.output_tokens > 0;
-  const std::string status =
-      result.ok() ? "ok"
-                  : (result.status().code() == StatusCode::kCancelled ? "cancelled" : "error");
 
   // The last model call's settlement goes first, in a unit of its own at READ COMMITTED: the
   // turn's transaction below is serialisable (it reads the session's next sequence number), and
@@ -580,11 +577,6 @@ Awaitable<Result<ChatOutcome>> ChatService::Chat(const ChatRequest& r,
                                         out.message_id, ToUnixMillis(finished)));
       added += stored;
     }
-    GH_RETURN_IF_ERROR(st::usage::Insert(
-        tx,
-        {random_.TimeOrderedUuid(ToUnixMillis(finished)), who.tenant_id, who.user_id, session.id,
-         out.message_id, r.trace_id, out.model, ar.usage.input_tokens, ar.usage.output_tokens,
-         ar.tool_calls, out.latency_ms, status, DayKey(started), ToUnixMillis(finished)}));
     GH_RETURN_IF_ERROR(st::sessions::FinishTurn(
         tx, who.tenant_id, session.id, ToUnixMillis(finished), added, TitleFrom(r.message)));
     if (reservation) {
@@ -704,7 +696,6 @@ Awaitable<Result<ChatOutcome>> ChatService::ContinueAfterApproval(const Continua
   out.usage = ar.usage;
   out.response = ar.text;
   out.tool_calls = recording.calls;
-  const std::string status = result.ok() ? "ok" : "error";
 
   if (guard) {  // the model calls' settlements (see Chat)
     Status flushed = quota_.Flush(reservation);
@@ -717,11 +708,6 @@ Awaitable<Result<ChatOutcome>> ChatService::ContinueAfterApproval(const Continua
     to_store.insert(to_store.end(), ar.new_messages.begin(), ar.new_messages.end());
     GH_ASSIGN_OR_RETURN(int64_t added, StoreMessages(tx, random_, who, r.session_id, seq, to_store,
                                                      out.message_id, ToUnixMillis(finished)));
-    GH_RETURN_IF_ERROR(st::usage::Insert(
-        tx,
-        {random_.TimeOrderedUuid(ToUnixMillis(finished)), who.tenant_id, who.user_id, r.session_id,
-         out.message_id, r.trace_id, model->name, ar.usage.input_tokens, ar.usage.output_tokens,
-         ar.tool_calls, out.latency_ms, status, DayKey(started), ToUnixMillis(finished)}));
     GH_RETURN_IF_ERROR(st::sessions::FinishTurn(tx, who.tenant_id, r.session_id,
                                                 ToUnixMillis(finished), added, ""));
     if (r.in_record) GH_RETURN_IF_ERROR(r.in_record(tx));
@@ -854,58 +840,33 @@ Awaitable<Result<CompletionOutcome>> ChatService::Complete(const CompletionReque
   const auto finished = clock_.Now();
   out.latency_ms = ToUnixMillis(finished) - now;
   const bool consumed = used.input_tokens + used.output_tokens > 0;
-  const std::string status =
-      turn.ok() ? "ok" : (turn.status().code() == StatusCode::kCancelled ? "cancelled" : "error");
 
-  // One unit: the usage record (no session), the call's settlement and the message's. READ
-  // COMMITTED: an insert and unconditional counter adjustments, nothing read and acted on (see
-  // Database::WriteReadCommitted), so hot counter rows cannot fail it on PostgreSQL. With
-  // metering on SQLite it rides in the recorder's group transaction with the usage events (awaited
-  // below anyway), which saves the request a transaction of its own; on PostgreSQL several
+  // The call's settlement and the message's, in one unit. READ COMMITTED: unconditional counter
+  // adjustments, nothing read and acted on (see Database::WriteReadCommitted), so hot counter rows
+  // cannot fail it on PostgreSQL. With metering on SQLite it rides in the recorder's group
+  // transaction with the usage events (awaited below anyway), as counter deltas summed with the
+  // group's others, which saves the request a transaction of its own; on PostgreSQL several
   // completions' settlements in one transaction would lock counter rows in no common order (see
-  // metering::Batch::writes), so it keeps its own there.
+  // metering::Batch::counter_deltas), so it keeps its own there. (What the completion consumed is
+  // recorded by its usage events and its trace: no row of its own.)
   tenancy::Reservation res_copy;
-  const st::UsageRecord record{random_.TimeOrderedUuid(ToUnixMillis(finished)),
-                               who.tenant_id,
-                               who.user_id,
-                               SessionId(),
-                               MessageId(out.id),
-                               r.trace_id,
-                               out.model,
-                               used.input_tokens,
-                               used.output_tokens,
-                               0,
-                               out.latency_ms,
-                               status,
-                               DayKey(started),
-                               ToUnixMillis(finished)};
   const bool settle = turn.ok() || consumed;
   const bool in_recorder = meter && db_.dialect() == st::Dialect::kSqlite;
   auto save = [&](st::Tx& tx) -> Status {
-    GH_RETURN_IF_ERROR(st::usage::Insert(tx, record));
-    if (reservation && !in_recorder) {
-      res_copy = *reservation;  // inside the unit: it may run more than once
-      if (settle) {
-        GH_RETURN_IF_ERROR(tenancy::QuotaService::SettleIn(tx, res_copy));
-      } else {
-        GH_RETURN_IF_ERROR(tenancy::QuotaService::ReleaseIn(tx, res_copy));
-      }
-    }
-    return Status::Ok();
+    res_copy = *reservation;  // inside the unit: it may run more than once
+    return settle ? tenancy::QuotaService::SettleIn(tx, res_copy)
+                  : tenancy::QuotaService::ReleaseIn(tx, res_copy);
   };
-  Status saved = in_recorder ? Status::Ok() : db_.WriteReadCommitted(save);
+  Status saved = in_recorder || !reservation ? Status::Ok() : db_.WriteReadCommitted(save);
   if (meter) {
     metering::Batch batch =
         meter->Finish(turn.ok(), turn.ok() ? std::string() : turn.status().error_code());
-    if (in_recorder) {
-      batch.writes.push_back(save);
-      if (reservation) {  // the settlement, summed with the group's others per counter
-        res_copy = *reservation;
-        std::vector<st::CounterDelta> deltas = settle
-                                                   ? tenancy::QuotaService::SettleDeltas(res_copy)
-                                                   : tenancy::QuotaService::ReleaseDeltas(res_copy);
-        for (auto& d : deltas) batch.counter_deltas.emplace_back(who.tenant_id, std::move(d));
-      }
+    if (in_recorder && reservation) {  // the settlement, summed with the group's others
+      res_copy = *reservation;
+      std::vector<st::CounterDelta> deltas = settle
+                                                 ? tenancy::QuotaService::SettleDeltas(res_copy)
+                                                 : tenancy::QuotaService::ReleaseDeltas(res_copy);
+      for (auto& d : deltas) batch.counter_deltas.emplace_back(who.tenant_id, std::move(d));
     }
     Status recorded = co_await metering_->recorder().Commit(std::move(batch));
     if (in_recorder) {

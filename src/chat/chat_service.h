@@ -1,7 +1,8 @@
 // ChatService: sessions and chat turns for a tenant's users. A turn resolves (or opens) the
 // session, marks it busy (a second concurrent turn gets 409 session_busy), loads the history, runs
 // the agent with the tenant context, and then commits in one transaction: the user's message, the
-// agent's messages, the usage record, the session's activity and the quota settlement. A turn that
+// agent's messages, the session's activity and the quota settlement (what the turn consumed is
+// in its usage events and its trace, recorded by metering). A turn that
 // failed or whose client went away is recorded too, settled on what it actually consumed.
 // Thread-safe; knows nothing of HTTP.
 #pragma once
@@ -92,7 +93,7 @@ struct CompletionRequest {
 };
 
 struct CompletionOutcome {
-  std::string id;         // "chatcmpl-<hex>": also the usage record's message id
+  std::string id;         // "chatcmpl-<hex>"
   std::string model;      // the registered model name
   int64_t created = 0;    // unix seconds
   agent::ModelTurn turn;  // the answer: text, tool calls (not run), usage, stop reason
@@ -140,8 +141,8 @@ class ChatService {
   // Runs ONE model call (the OpenAI-compatible API), under the same limits and metering as a turn:
   // the invocation fee and the call's worst case are reserved before it runs and settled after;
   // `reservation` (the message, from the limits filter) is settled — or released when the call
-  // failed having consumed nothing — in the transaction that writes the usage record. No session
-  // is involved: the usage record has an empty session id and the completion id as message id.
+  // failed having consumed nothing — in a transaction of its own, or in the metering recorder's
+  // group on SQLite. No session is involved.
   // Errors before OnStart (model_not_found, model_not_allowed, budget_exceeded, quota_exceeded)
   // come back before anything was sent.
   agent::Awaitable<Result<CompletionOutcome>> Complete(const CompletionRequest& request,

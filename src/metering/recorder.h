@@ -57,8 +57,8 @@ struct Batch {
   std::vector<observability::Span> spans;  // stored when they carry a tenant id; all exported
   std::vector<storage::TraceRow> traces;
   std::vector<audit::AuditEntry> audit;
-  // Written in the group's transaction with the events, so that a completion's usage record and
-  // quota settlement cost no transaction of their own (Commit only: Enqueue drops them). Each may
+  // Written in the group's transaction with the events, so that what a request must also write
+  // costs no transaction of its own (Commit only: Enqueue drops them). Each may
   // run more than once (a failed group is retried) and should fail only on a storage error: one
   // failing fails the whole group. Several in one transaction take rows in no common order: on a
   // backend with row locks (PostgreSQL) that can deadlock against other units, so callers use

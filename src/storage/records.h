@@ -107,23 +107,6 @@ struct MessageRecord {
   int64_t created_at = 0;
 };
 
-struct UsageRecord {
-  std::string id;
-  TenantId tenant_id;
-  UserId user_id;
-  SessionId session_id;
-  MessageId message_id;
-  TraceId trace_id;
-  std::string model;
-  int64_t input_tokens = 0;
-  int64_t output_tokens = 0;
-  int64_t tool_calls = 0;
-  int64_t latency_ms = 0;
-  std::string status;  // ok | error | cancelled
-  std::string day;
-  int64_t created_at = 0;
-};
-
 // One counter in a quota window: scope "tenant" or "user:<id>", period "d:2026-11-22" or
 // "m:2026-11", metric "messages" / "input_tokens" / ...
 struct CounterKey {

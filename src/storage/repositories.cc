@@ -379,45 +379,6 @@ Result<int64_t> NextSeq(Tx& tx, const TenantId& tenant, const SessionId& session
 }
 }  // namespace messages
 
-// ---- usage ----
-namespace usage {
-Status Insert(Tx& tx, const UsageRecord& u) {
-  return Done(
-      tx.Exec("INSERT INTO usage_records (id, tenant_id, user_id, session_id, message_id, "
-              "trace_id, model, input_tokens, "
-              "output_tokens, tool_calls, latency_ms, status, day, created_at) VALUES (?, ?, ?, ?, "
-              "?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-              {u.id, u.tenant_id.value(), u.user_id.value(), u.session_id.value(),
-               u.message_id.value(), u.trace_id.value(), u.model, u.input_tokens, u.output_tokens,
-               u.tool_calls, u.latency_ms, u.status, u.day, u.created_at}));
-}
-Result<std::vector<UsageRecord>> ListForTenant(Tx& tx, const TenantId& tenant, int64_t from_ms,
-                                               int64_t to_ms) {
-  return Many<UsageRecord>(tx.Query("SELECT id, tenant_id, user_id, session_id, message_id, "
-                                    "trace_id, model, input_tokens, output_tokens, "
-                                    "tool_calls, latency_ms, status, day, created_at FROM "
-                                    "usage_records WHERE tenant_id = ? AND "
-                                    "created_at >= ? AND created_at < ? ORDER BY created_at",
-                                    {tenant.value(), from_ms, to_ms}),
-                           [](const Row& r) {
-                             return UsageRecord{r.Text(0),
-                                                TenantId(r.Text(1)),
-                                                UserId(r.Text(2)),
-                                                SessionId(r.Text(3)),
-                                                MessageId(r.Text(4)),
-                                                TraceId(r.Text(5)),
-                                                r.Text(6),
-                                                r.Int(7),
-                                                r.Int(8),
-                                                r.Int(9),
-                                                r.Int(10),
-                                                r.Text(11),
-                                                r.Text(12),
-                                                r.Int(13)};
-                           });
-}
-}  // namespace usage
-
 // ---- quota counters ----
 namespace counters {
 namespace {

@@ -100,12 +100,6 @@ Result<std::vector<MessageRecord>> ListForSession(Tx& tx, const TenantId& tenant
 Result<int64_t> NextSeq(Tx& tx, const TenantId& tenant, const SessionId& session);
 }  // namespace messages
 
-namespace usage {
-Status Insert(Tx& tx, const UsageRecord& u);
-Result<std::vector<UsageRecord>> ListForTenant(Tx& tx, const TenantId& tenant, int64_t from_ms,
-                                               int64_t to_ms);
-}  // namespace usage
-
 namespace counters {
 // Applies all deltas or none: returns the index of the first delta whose limit would be exceeded
 // (and changes nothing), or nullopt when all were applied.
