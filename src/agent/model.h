@@ -6,6 +6,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,12 +58,27 @@ struct Usage {
   }
 };
 
+// How the client asked the model to sample, in OpenAI's terms and ranges (validated at the wire:
+// temperature in [0, 2], top_p in [0, 1], penalties in [-2, 2], at most 4 non-empty stop
+// sequences). Absent means the provider's default. Each provider sends what its upstream supports
+// and drops the rest (see each provider). An answer ended by a stop sequence does not contain it.
+struct Sampling {
+  std::optional<double> temperature;
+  std::optional<double> top_p;
+  std::vector<std::string> stop;  // empty: none
+  std::optional<int64_t> seed;
+  std::optional<double> presence_penalty;
+  std::optional<double> frequency_penalty;
+  bool operator==(const Sampling&) const = default;
+};
+
 struct ModelRequest {
   std::string model;  // provider's model id
   std::vector<ChatMessage> messages;
   std::vector<ToolSpec> tools;
   int64_t max_output_tokens = 1024;
   bool tool_required = false;  // the model must call one of `tools` (OpenAI tool_choice "required")
+  Sampling sampling;
   TenantContext context;
   CancelSignal* cancel = nullptr;  // optional: fires when the client went away
   // The caller passes text on as it is produced. When false (a client that wants the whole

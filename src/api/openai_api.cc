@@ -100,6 +100,7 @@ Awaitable<Status> HandleCompletion(Services& s, RequestContext& ctx) {
   req.tools = std::move(params.tools);
   req.tool_required = params.tool_required;
   req.max_output_tokens = params.max_tokens;
+  req.sampling = std::move(params.sampling);
   req.trace_id = ctx.trace_id;
   tenancy::Reservation* reservation = ctx.reservation ? &*ctx.reservation : nullptr;
 

@@ -244,6 +244,64 @@ Result<std::optional<int64_t>> PositiveInt(const bj::object& body, std::string_v
   return std::optional<int64_t>(v->get_int64());
 }
 
+// A number within [low, high], OpenAI's bounds for the field.
+Result<std::optional<double>> NumberIn(const bj::object& body, std::string_view key, double low,
+                                       double high) {
+  const bj::value* v = Member(body, key);
+  if (!v) return std::optional<double>();
+  if (!v->is_number())
+    return Bad(fmt::format("{} must be a number", key), std::string(key), "invalid_type");
+  const double x = v->to_number<double>();
+  if (x < low || x > high)
+    return Bad(fmt::format("{} must be between {} and {}", key, low, high), std::string(key));
+  return std::optional<double>(x);
+}
+
+Result<std::optional<int64_t>> Seed(const bj::object& body) {
+  const bj::value* v = Member(body, "seed");
+  if (!v) return std::optional<int64_t>();
+  if (v->is_uint64()) return Bad("seed must fit in a signed 64-bit integer", "seed");
+  if (!v->is_int64()) return Bad("seed must be an integer", "seed", "invalid_type");
+  return std::optional<int64_t>(v->get_int64());
+}
+
+// A string or an array of at most four non-empty strings; up to four sequences where the model
+// stops (the answer does not include them).
+Result<std::vector<std::string>> StopSequences(const bj::object& body) {
+  constexpr size_t kMaxStop = 4;
+  std::vector<std::string> stop;
+  const bj::value* v = Member(body, "stop");
+  if (!v) return stop;
+  if (v->is_string()) {
+    if (v->get_string().empty()) return Bad("stop must not be an empty string", "stop");
+    stop.emplace_back(v->get_string());
+    return stop;
+  }
+  if (!v->is_array())
+    return Bad("stop must be a string or an array of strings", "stop", "invalid_type");
+  const auto& arr = v->get_array();
+  if (arr.size() > kMaxStop)
+    return Bad(fmt::format("at most {} stop sequences are accepted", kMaxStop), "stop");
+  for (size_t i = 0; i < arr.size(); ++i) {
+    const std::string param = fmt::format("stop[{}]", i);
+    if (!arr[i].is_string()) return Bad("a stop sequence must be a string", param, "invalid_type");
+    if (arr[i].get_string().empty()) return Bad("a stop sequence must not be empty", param);
+    stop.emplace_back(arr[i].get_string());
+  }
+  return stop;
+}
+
+Result<agent::Sampling> ParseSampling(const bj::object& body) {
+  agent::Sampling s;
+  GH_ASSIGN_OR_RETURN(s.temperature, NumberIn(body, "temperature", 0, 2));
+  GH_ASSIGN_OR_RETURN(s.top_p, NumberIn(body, "top_p", 0, 1));
+  GH_ASSIGN_OR_RETURN(s.presence_penalty, NumberIn(body, "presence_penalty", -2, 2));
+  GH_ASSIGN_OR_RETURN(s.frequency_penalty, NumberIn(body, "frequency_penalty", -2, 2));
+  GH_ASSIGN_OR_RETURN(s.seed, Seed(body));
+  GH_ASSIGN_OR_RETURN(s.stop, StopSequences(body));
+  return s;
+}
+
 bj::object ChunkOf(const chat::CompletionOutcome& head, bj::object delta,
                    const bj::value& finish_reason) {
   bj::array choices;
@@ -292,6 +350,7 @@ Result<ChatCompletionParams> ParseChatCompletionRequest(const bj::object& body) 
   p.max_tokens = max_completion_tokens ? max_completion_tokens : max_tokens;
   GH_ASSIGN_OR_RETURN(auto n, PositiveInt(body, "n"));
   if (n && *n != 1) return Bad("only n = 1 is supported", "n");
+  GH_ASSIGN_OR_RETURN(p.sampling, ParseSampling(body));
   if (const bj::value* stream = Member(body, "stream")) {
     if (!stream->is_bool()) return Bad("stream must be a boolean", "stream", "invalid_type");
     p.stream = stream->get_bool();

@@ -101,6 +101,87 @@ TEST(OpenAiWireTest, StreamingAndTokenLimitsAreRead) {
   EXPECT_FALSE(legacy->stream);
 }
 
+TEST(OpenAiWireTest, SamplingParametersAreReadForTheModel) {
+  auto p = Request(R"({"messages": [{"role": "user", "content": "hi"}], "temperature": 0.2,
+      "top_p": 1, "stop": ["END", "\n\n"], "seed": -7, "presence_penalty": -2,
+      "frequency_penalty": 1.5, "user": "someone"})");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(p->sampling.temperature, 0.2);
+  EXPECT_EQ(p->sampling.top_p, 1.0) << "an integer is a number too";
+  EXPECT_EQ(p->sampling.stop, (std::vector<std::string>{"END", "\n\n"}));
+  EXPECT_EQ(p->sampling.seed, -7);
+  EXPECT_EQ(p->sampling.presence_penalty, -2.0);
+  EXPECT_EQ(p->sampling.frequency_penalty, 1.5);
+
+  auto one = Request(
+      R"({"messages": [{"role": "user", "content": "hi"}], "stop": "Observation:", "temperature": 0})");
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  EXPECT_EQ(one->sampling.stop, std::vector<std::string>{"Observation:"}) << "a single string";
+  EXPECT_EQ(one->sampling.temperature, 0.0) << "zero is a temperature, not an absent one";
+  EXPECT_FALSE(one->sampling.top_p.has_value());
+
+  auto bounds = Request(R"({"messages": [{"role": "user", "content": "hi"}], "temperature": 2,
+      "top_p": 0, "presence_penalty": 2, "frequency_penalty": -2, "stop": ["a", "b", "c", "d"]})");
+  ASSERT_TRUE(bounds.ok()) << bounds.status().ToString();
+  EXPECT_EQ(bounds->sampling.temperature, 2.0);
+  EXPECT_EQ(bounds->sampling.stop.size(), 4u);
+
+  auto none = Request(R"({"messages": [{"role": "user", "content": "hi"}], "temperature": null,
+      "top_p": null, "stop": null, "seed": null, "presence_penalty": null, "frequency_penalty": null})");
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_EQ(none->sampling, agent::Sampling{}) << "null is absent";
+  auto absent = Request(R"({"messages": [{"role": "user", "content": "hi"}], "stop": []})");
+  ASSERT_TRUE(absent.ok()) << absent.status().ToString();
+  EXPECT_EQ(absent->sampling, agent::Sampling{});
+}
+
+// Each sampling parameter out of OpenAI's bounds or of the wrong type: the parameter, and whether
+// its type or its value was wrong.
+TEST(OpenAiWireTest, SamplingParametersOutsideOpenAisBoundsAreRefusedNamingThem) {
+  struct Case {
+    std::string fields, param, code;
+  };
+  const std::vector<Case> cases = {
+      {R"("temperature": "0.5")", "temperature", "invalid_type"},
+      {R"("temperature": true)", "temperature", "invalid_type"},
+      {R"("temperature": 3)", "temperature", "invalid_value"},
+      {R"("temperature": 2.0001)", "temperature", "invalid_value"},
+      {R"("temperature": -0.1)", "temperature", "invalid_value"},
+      {R"("top_p": [1])", "top_p", "invalid_type"},
+      {R"("top_p": 1.01)", "top_p", "invalid_value"},
+      {R"("top_p": -1)", "top_p", "invalid_value"},
+      {R"("presence_penalty": "high")", "presence_penalty", "invalid_type"},
+      {R"("presence_penalty": 2.5)", "presence_penalty", "invalid_value"},
+      {R"("frequency_penalty": -2.01)", "frequency_penalty", "invalid_value"},
+      {R"("frequency_penalty": {})", "frequency_penalty", "invalid_type"},
+      {R"("seed": 1.5)", "seed", "invalid_type"},
+      {R"("seed": "7")", "seed", "invalid_type"},
+      {R"("seed": 18446744073709551615)", "seed", "invalid_value"},
+      {R"("stop": 5)", "stop", "invalid_type"},
+      {R"("stop": {"a": 1})", "stop", "invalid_type"},
+      {R"("stop": "")", "stop", "invalid_value"},
+      {R"("stop": ["a", "b", "c", "d", "e"])", "stop", "invalid_value"},
+      {R"("stop": ["a", 1])", "stop[1]", "invalid_type"},
+      {R"("stop": ["a", null])", "stop[1]", "invalid_type"},
+      {R"("stop": ["", "b"])", "stop[0]", "invalid_value"},
+  };
+  for (const auto& c : cases) {
+    const std::string json =
+        R"({"messages": [{"role": "user", "content": "hi"}], )" + c.fields + "}";
+    auto p = Request(json);
+    ASSERT_FALSE(p.ok()) << json;
+    EXPECT_EQ(p.status().code(), StatusCode::kInvalidArgument) << json;
+    EXPECT_EQ(ParamOf(p.status()), c.param) << json;
+    EXPECT_EQ(p.status().error_code(), c.code) << json;
+    EXPECT_FALSE(p.status().message().empty()) << json;
+  }
+  EXPECT_EQ(ErrorResponse(Request(R"({"messages": [{"role": "user", "content": "hi"}],
+      "temperature": 3})")
+                              .status())
+                .status,
+            400);
+}
+
 // Every malformed request: the field the error names.
 TEST(OpenAiWireTest, MalformedRequestsNameTheOffendingParameter) {
   const std::vector<std::pair<std::string, std::string>> cases = {

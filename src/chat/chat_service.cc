@@ -776,6 +776,7 @@ Awaitable<Result<CompletionOutcome>> ChatService::Complete(const CompletionReque
   mreq.max_output_tokens = r.plan->max_output_tokens;
   if (r.max_output_tokens)
     mreq.max_output_tokens = std::min(*r.max_output_tokens, r.plan->max_output_tokens);
+  mreq.sampling = r.sampling;  // the fallbacks' calls too: ResilientModel passes it on
   mreq.context = {who.tenant_id, who.user_id, who.email,  who.subscription_tier,
                   who.role(),    SessionId(), r.trace_id, ""};
   mreq.cancel = r.cancel;

@@ -87,6 +87,7 @@ struct CompletionRequest {
   std::vector<agent::ToolSpec> tools;
   bool tool_required = false;                // the model must call one of `tools`
   std::optional<int64_t> max_output_tokens;  // capped at the plan's
+  agent::Sampling sampling;                  // as the client asked, for the model to map
   TraceId trace_id;
   CancelSignal* cancel = nullptr;  // fires when the client went away
   bool stream = true;              // the client takes the text as it comes (agent::ModelRequest)

@@ -35,6 +35,26 @@ class CollectingEvents final : public CompletionEvents {
   std::string text;
 };
 
+// A model that records the requests it was given and answers, or fails with `failure`.
+class RecordingModel final : public agent::Model {
+ public:
+  explicit RecordingModel(Status failure = Status::Ok()) : failure_(std::move(failure)) {}
+  std::string_view provider() const override { return "recording"; }
+  agent::Awaitable<Result<agent::ModelTurn>> Generate(const agent::ModelRequest& request,
+                                                      agent::ModelEvents&) override {
+    requests.push_back(request);
+    if (!failure_.ok()) co_return failure_;
+    agent::ModelTurn turn;
+    turn.text = "recorded";
+    turn.stop_reason = "end_turn";
+    co_return turn;
+  }
+  std::vector<agent::ModelRequest> requests;
+
+ private:
+  Status failure_;
+};
+
 class CompleteTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -214,6 +234,32 @@ TEST_F(CompleteTest, TheClientsMaxTokensIsCappedByThePlan) {
   auto req = Request({{agent::Role::kUser, "hello", {}, "", "", false}});
   req.max_output_tokens = 10'000;
   EXPECT_TRUE(Run(req).ok());
+}
+
+// The client's sampling reaches the model as it asked, and a fallback model's call too.
+TEST_F(CompleteTest, TheClientsSamplingReachesTheModelAndItsFallback) {
+  auto unavailable = std::make_shared<RecordingModel>(
+      Status::BadGateway("upstream answered 503", "upstream_unavailable"));
+  auto fallback = std::make_shared<RecordingModel>();
+  models_.Add({"first", "first-id", unavailable});
+  models_.Add({"second", "second-id", fallback});
+  plan_.fallback_models = {"second"};
+  auto req = Request({{agent::Role::kUser, "hello", {}, "", "", false}});
+  req.model = "first";
+  req.sampling.temperature = 0.2;
+  req.sampling.top_p = 0.9;
+  req.sampling.stop = {"END"};
+  req.sampling.seed = 7;
+  req.sampling.presence_penalty = 0.5;
+  req.sampling.frequency_penalty = -0.5;
+  auto out = Run(req);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->model, "second");
+  ASSERT_EQ(unavailable->requests.size(), 1u);
+  ASSERT_EQ(fallback->requests.size(), 1u);
+  EXPECT_EQ(unavailable->requests[0].sampling, req.sampling);
+  EXPECT_EQ(fallback->requests[0].sampling, req.sampling);
+  EXPECT_EQ(fallback->requests[0].model, "second-id");
 }
 
 // Issue 4 ("Performance"): /v1/chat/completions is marked admit_with_model_call, so the limits

@@ -263,6 +263,12 @@ std::string BuildAnthropicRequestBody(const ModelRequest& r, bool stream) {
     }
     body["tools"] = std::move(tools);
   }
+  // The client's sampling (see ClaudeTemperatureOrTopP); stop sequences under Anthropic's name.
+  // Anthropic has no seed and no presence or frequency penalty: those are dropped.
+  const TemperatureOrTopP t = ClaudeTemperatureOrTopP(r.sampling);
+  if (t.temperature) body["temperature"] = *t.temperature;
+  if (t.top_p) body["top_p"] = *t.top_p;
+  if (!r.sampling.stop.empty()) body["stop_sequences"] = bj::value_from(r.sampling.stop);
   if (stream) body["stream"] = true;
   // An opaque identifier (no e-mail) that lets Anthropic attribute abuse to one end user.
   if (!r.context.tenant_id.empty()) {

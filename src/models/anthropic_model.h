@@ -4,7 +4,8 @@
 // top-level `system`, tools as {name, description, input_schema}, assistant tool calls as
 // `tool_use` blocks and tool results as `tool_result` blocks in a user turn. Anthropic requires
 // alternating roles, so consecutive tool results (and a user message right after them) merge into
-// one user message (see GroupIntoAlternatingTurns).
+// one user message (see GroupIntoAlternatingTurns). The client's sampling: temperature (at most 1)
+// or top_p (see ClaudeTemperatureOrTopP), and stop as stop_sequences; no seed, no penalties.
 // Response: the SSE events message_start, content_block_start / _delta / _stop, message_delta,
 // message_stop, ping and error. Text deltas stream to ModelEvents as they arrive; tool calls are
 // assembled from input_json_delta fragments per content block index. Usage: input_tokens is the

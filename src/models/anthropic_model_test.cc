@@ -227,6 +227,61 @@ TEST_F(AnthropicModelTest, AskedForTheWholeAnswerItReadsOneMessage) {
   EXPECT_EQ(bad.status.error_code(), "upstream_malformed");
 }
 
+// The client's sampling in Anthropic's terms: stop sequences as stop_sequences, temperature
+// within Anthropic's 0 to 1; seed and penalties, which Anthropic does not have, are not sent.
+TEST_F(AnthropicModelTest, TheClientsSamplingIsSentInAnthropicsTerms) {
+  upstream_.Enqueue(SseReply(TextAnswer("stop_sequence")));
+  AnthropicModel model = MakeModel();
+  ModelRequest request = SimpleRequest();
+  request.sampling.temperature = 0.7;
+  request.sampling.stop = {"END", "\nObservation:"};
+  request.sampling.seed = 7;
+  request.sampling.presence_penalty = 1;
+  request.sampling.frequency_penalty = -1;
+  Outcome out = RunGenerate(model, request, events_);
+  ASSERT_TRUE(out.status.ok()) << out.status.ToString();
+  EXPECT_EQ(out.turn.stop_reason, "stop_sequence");
+  bj::value body = bj::parse(upstream_.last_request().body);
+  EXPECT_EQ(body.at("temperature").to_number<double>(), 0.7) << body;
+  EXPECT_EQ(body.at("stop_sequences"), bj::parse(R"(["END","\nObservation:"])")) << body;
+  for (const char* dropped :
+       {"seed", "presence_penalty", "frequency_penalty", "stop", "top_p", "top_k"})
+    EXPECT_FALSE(body.as_object().contains(dropped)) << dropped << ": " << body;
+
+  // Over Anthropic's maximum: its maximum.
+  request.sampling = {};
+  request.sampling.temperature = 1.8;
+  ASSERT_TRUE(RunGenerate(model, request, events_).status.ok());
+  body = bj::parse(upstream_.last_request().body);
+  EXPECT_EQ(body.at("temperature").to_number<double>(), 1.0) << body;
+  EXPECT_FALSE(body.as_object().contains("stop_sequences")) << body;
+}
+
+// top_p alone is sent; with a temperature too, only the temperature is (recent Claude models
+// refuse both: "temperature and top_p cannot both be specified for this model"). Nothing asked
+// for, nothing sent.
+TEST_F(AnthropicModelTest, TopPIsSentAloneAndATemperatureWinsOverIt) {
+  upstream_.Enqueue(SseReply(TextAnswer()));
+  AnthropicModel model = MakeModel();
+  ModelRequest request = SimpleRequest();
+  request.sampling.top_p = 0.9;
+  ASSERT_TRUE(RunGenerate(model, request, events_).status.ok());
+  bj::value body = bj::parse(upstream_.last_request().body);
+  EXPECT_EQ(body.at("top_p").to_number<double>(), 0.9) << body;
+  EXPECT_FALSE(body.as_object().contains("temperature")) << body;
+
+  request.sampling.temperature = 0.0;
+  ASSERT_TRUE(RunGenerate(model, request, events_).status.ok());
+  body = bj::parse(upstream_.last_request().body);
+  EXPECT_EQ(body.at("temperature").to_number<double>(), 0.0) << body;
+  EXPECT_FALSE(body.as_object().contains("top_p")) << body;
+
+  ASSERT_TRUE(RunGenerate(model, SimpleRequest(), events_).status.ok());
+  body = bj::parse(upstream_.last_request().body);
+  for (const char* absent : {"temperature", "top_p", "stop_sequences"})
+    EXPECT_FALSE(body.as_object().contains(absent)) << absent << ": " << body;
+}
+
 TEST_F(AnthropicModelTest, ReportsEachStopReasonInOurVocabulary) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"end_turn", "end_turn"},        {"tool_use", "tool_use"},

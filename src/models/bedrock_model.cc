@@ -222,6 +222,13 @@ std::string BuildConverseRequestBody(const ModelRequest& r) {
   }
   bj::object inference;
   inference["maxTokens"] = r.max_output_tokens;
+  // The client's sampling, as Converse names it. Converse serves every model family, and
+  // Claude's rules (see ClaudeTemperatureOrTopP) are the strictest of them, so they apply to all.
+  // Converse has no seed and no presence or frequency penalty: those are dropped.
+  const TemperatureOrTopP t = ClaudeTemperatureOrTopP(r.sampling);
+  if (t.temperature) inference["temperature"] = *t.temperature;
+  if (t.top_p) inference["topP"] = *t.top_p;
+  if (!r.sampling.stop.empty()) inference["stopSequences"] = bj::value_from(r.sampling.stop);
   body["inferenceConfig"] = std::move(inference);
   if (!r.tools.empty()) {
     bj::array tools;

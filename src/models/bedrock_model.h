@@ -6,7 +6,8 @@
 // chain (explicit config, environment, shared credentials / config files; a session token is
 // sent as x-amz-security-token), signed as of the injected Clock's time.
 // Request JSON: messages of content blocks {text} / {toolUse} / {toolResult} in alternating roles
-// (see GroupIntoAlternatingTurns), system: [{text}], inferenceConfig.maxTokens, toolConfig.tools.
+// (see GroupIntoAlternatingTurns), system: [{text}], inferenceConfig {maxTokens, and the client's
+// temperature (at most 1) or topP, stopSequences; see ClaudeTemperatureOrTopP}, toolConfig.tools.
 // ConverseStream answers application/vnd.amazon.eventstream, decoded incrementally with both CRCs
 // checked; text deltas stream to ModelEvents as they arrive, tool input is assembled per content
 // block, usage (input, output, cache read / write) comes from the metadata event.

@@ -431,6 +431,70 @@ TEST_F(BedrockModelTest, ConverseWithoutStreamingParsesTheWholeAnswer) {
   }
 }
 
+// The client's sampling in inferenceConfig, beside maxTokens, for ConverseStream and Converse
+// alike: temperature within Bedrock's 0 to 1, stop sequences as stopSequences; seed and penalties,
+// which Converse does not have, are not sent.
+TEST_F(BedrockModelTest, TheClientsSamplingGoesInTheInferenceConfig) {
+  for (const bool stream : {true, false}) {
+    SCOPED_TRACE(stream ? "ConverseStream" : "Converse");
+    if (stream) {
+      upstream_.Enqueue(StreamReply(TextFrames("stop_sequence")));
+    } else {
+      upstream_.Enqueue(
+          {200,
+           {{"content-type", "application/json"}},
+           {R"({"output":{"message":{"role":"assistant","content":[{"text":"Thought"}]}},)"
+            R"("stopReason":"stop_sequence","usage":{"inputTokens":11,"outputTokens":7}})"},
+           {}});
+    }
+    auto model = MakeModel();
+    ModelRequest request = SimpleRequest();
+    request.stream = stream;
+    request.sampling.temperature = 0.4;
+    request.sampling.stop = {"END", "Observation:"};
+    request.sampling.seed = 7;
+    request.sampling.presence_penalty = 0.5;
+    request.sampling.frequency_penalty = 0.5;
+    RecordingEvents events;
+    Outcome out = RunGenerate(*model, request, events);
+    ASSERT_TRUE(out.status.ok()) << out.status.ToString();
+    EXPECT_EQ(out.turn.stop_reason, "stop_sequence");
+    ReceivedRequest got = upstream_.last_request();
+    EXPECT_TRUE(got.target.ends_with(stream ? "/converse-stream" : "/converse")) << got.target;
+    bj::value body = bj::parse(got.body);
+    EXPECT_EQ(
+        body.at("inferenceConfig"),
+        bj::parse(R"({"maxTokens":300,"temperature":0.4,"stopSequences":["END","Observation:"]})"))
+        << body;
+    for (const char* dropped : {"seed", "presence_penalty", "frequency_penalty"})
+      EXPECT_EQ(got.body.find(dropped), std::string::npos) << dropped << ": " << got.body;
+  }
+}
+
+// Over Bedrock's maximum temperature: its maximum. top_p alone goes as topP; with a temperature
+// too, only the temperature does (Claude models refuse both). Nothing asked for: maxTokens alone.
+TEST_F(BedrockModelTest, TheTemperatureIsClampedAndWinsOverTopP) {
+  upstream_.Enqueue(StreamReply(TextFrames()));
+  auto model = MakeModel();
+  const auto inference_config = [&](const Sampling& sampling) {
+    ModelRequest request = SimpleRequest();
+    request.sampling = sampling;
+    Outcome out = RunGenerate(*model, request, events_);
+    EXPECT_TRUE(out.status.ok()) << out.status.ToString();
+    return bj::parse(upstream_.last_request().body).at("inferenceConfig");
+  };
+  Sampling hot;
+  hot.temperature = 2.0;
+  EXPECT_EQ(inference_config(hot), bj::parse(R"({"maxTokens":300,"temperature":1.0})"));
+  Sampling nucleus;
+  nucleus.top_p = 0.25;
+  EXPECT_EQ(inference_config(nucleus), bj::parse(R"({"maxTokens":300,"topP":0.25})"));
+  Sampling both = nucleus;
+  both.temperature = 0.0;
+  EXPECT_EQ(inference_config(both), bj::parse(R"({"maxTokens":300,"temperature":0.0})"));
+  EXPECT_EQ(inference_config(Sampling{}), bj::parse(R"({"maxTokens":300})"));
+}
+
 TEST_F(BedrockModelTest, AModelIdThatWouldClimbThePathIsRejectedBeforeSending) {
   auto model = MakeModel();
   ModelRequest r = SimpleRequest();

@@ -173,6 +173,18 @@ std::string AnswerFromToolResult(const ChatMessage& tool_msg) {
   return answer;
 }
 
+// Where the first of the stop sequences to occur in `text` begins, if one does.
+std::optional<size_t> FirstStopSequence(std::string_view text,
+                                        const std::vector<std::string>& stop) {
+  std::optional<size_t> first;
+  for (const std::string& s : stop) {
+    if (s.empty()) continue;
+    const size_t at = text.find(s);
+    if (at != std::string_view::npos && (!first || at < *first)) first = at;
+  }
+  return first;
+}
+
 }  // namespace
 
 Awaitable<Result<ModelTurn>> OfflineModel::Generate(const ModelRequest& request,
@@ -234,6 +246,14 @@ Awaitable<Result<ModelTurn>> OfflineModel::Generate(const ModelRequest& request,
         "compatible "
         "server such as llama.cpp, Ollama or vLLM) and restart Gatehouse.";
   }
+  // The client's stop sequences: the answer ends where the first one begins. The whole answer is
+  // known before anything is streamed, so it is cut first: no streamed piece can reach past the
+  // cut, even when a sequence spans two pieces. (Sampling parameters mean nothing here.)
+  std::string stop_reason = "end_turn";
+  if (std::optional<size_t> cut = FirstStopSequence(text, request.sampling.stop)) {
+    text.resize(*cut);
+    stop_reason = "stop_sequence";
+  }
   // Stream word by word.
   size_t start = 0;
   while (start < text.size()) {
@@ -249,7 +269,7 @@ Awaitable<Result<ModelTurn>> OfflineModel::Generate(const ModelRequest& request,
   }
   turn.text = std::move(text);
   turn.usage.output_tokens = EstimateTokens(turn.text);
-  turn.stop_reason = "end_turn";
+  turn.stop_reason = std::move(stop_reason);
   co_return turn;
 }
 

@@ -3,7 +3,9 @@
 // answer from the result; "search documents for X" / "find documents about X" calls
 // search_documents and "read document ID" calls read_document (when offered), answering from the
 // result; anything else gets an honest reply saying it is the offline model and how to configure a
-// real one. It streams its answer word by word and reports token counts.
+// real one. It streams its answer word by word and reports token counts. It honours the client's
+// stop sequences (the answer ends before the first one that occurs, stop_reason "stop_sequence");
+// the other sampling parameters mean nothing to it.
 #pragma once
 
 #include <chrono>

@@ -57,6 +57,14 @@ std::string BuildOpenAiRequestBody(const ModelRequest& r, bool stream) {
     body["tools"] = std::move(tools);
     if (r.tool_required) body["tool_choice"] = "required";
   }
+  // The client's sampling, under OpenAI's own names; absent ones are left to the server's defaults.
+  const Sampling& s = r.sampling;
+  if (s.temperature) body["temperature"] = *s.temperature;
+  if (s.top_p) body["top_p"] = *s.top_p;
+  if (!s.stop.empty()) body["stop"] = bj::value_from(s.stop);
+  if (s.seed) body["seed"] = *s.seed;
+  if (s.presence_penalty) body["presence_penalty"] = *s.presence_penalty;
+  if (s.frequency_penalty) body["frequency_penalty"] = *s.frequency_penalty;
   if (!r.context.tenant_id.empty())
     body["user"] = r.context.tenant_id.value() + "/" + r.context.user_id.value();
   return bj::serialize(body);

@@ -1,6 +1,8 @@
 // OpenAiModel: any OpenAI-compatible Chat Completions server (OpenAI, llama.cpp, Ollama, vLLM,
 // LiteLLM...). Streams with `stream: true` and `stream_options.include_usage`, assembles tool calls
-// from their streamed fragments, and maps upstream failures to clear errors. Shared and concurrent.
+// from their streamed fragments, and maps upstream failures to clear errors. The client's sampling
+// (temperature, top_p, stop, seed, presence_penalty, frequency_penalty) is sent as given, absent
+// fields not at all. Shared and concurrent.
 #pragma once
 
 #include <initializer_list>

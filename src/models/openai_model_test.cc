@@ -150,6 +150,56 @@ TEST_F(OpenAiModelTest, AWholeAnswerCutByLengthStopsWithMaxTokens) {
   EXPECT_EQ(events_.deltas, std::vector<std::string>{"Once upon a"});
 }
 
+// The client's sampling goes upstream under OpenAI's own names and values, unchanged.
+TEST_F(OpenAiModelTest, TheClientsSamplingIsSentAsGiven) {
+  upstream_.Enqueue(
+      JsonReply(Completion(R"({"role":"assistant","content":"Thought: done"})", "stop", kUsage)));
+  ModelRequest request = WholeAnswerRequest();
+  request.sampling.temperature = 0.2;
+  request.sampling.top_p = 0.9;
+  request.sampling.stop = {"END", "\nObservation:"};
+  request.sampling.seed = 7;
+  request.sampling.presence_penalty = -0.5;
+  request.sampling.frequency_penalty = 1.25;
+  OpenAiModel model = MakeModel();
+  Outcome out = RunGenerate(model, request, events_);
+  ASSERT_TRUE(out.status.ok()) << out.status.ToString();
+
+  ReceivedRequest got = upstream_.last_request();
+  bj::value body = bj::parse(got.body);
+  const bj::object& sent = body.as_object();
+  EXPECT_EQ(sent.at("temperature").to_number<double>(), 0.2) << got.body;
+  EXPECT_EQ(sent.at("top_p").to_number<double>(), 0.9) << got.body;
+  EXPECT_EQ(sent.at("stop"), bj::parse(R"(["END","\nObservation:"])")) << got.body;
+  EXPECT_EQ(sent.at("seed"), 7) << got.body;
+  EXPECT_EQ(sent.at("presence_penalty").to_number<double>(), -0.5) << got.body;
+  EXPECT_EQ(sent.at("frequency_penalty").to_number<double>(), 1.25) << got.body;
+  EXPECT_EQ(sent.at("max_tokens"), 256);
+}
+
+// What the client did not ask for is not sent at all (the server's defaults apply), and a zero
+// temperature is a temperature.
+TEST_F(OpenAiModelTest, SamplingTheClientLeftOutIsNotSent) {
+  upstream_.Enqueue(
+      JsonReply(Completion(R"({"role":"assistant","content":"Hi"})", "stop", kUsage)));
+  OpenAiModel model = MakeModel();
+  ASSERT_TRUE(RunGenerate(model, WholeAnswerRequest(), events_).status.ok());
+  bj::value body = bj::parse(upstream_.last_request().body);
+  for (const char* absent :
+       {"temperature", "top_p", "stop", "seed", "presence_penalty", "frequency_penalty"})
+    EXPECT_FALSE(body.as_object().contains(absent)) << absent << ": " << body;
+
+  ModelRequest cold = WholeAnswerRequest();
+  cold.sampling.temperature = 0.0;
+  cold.sampling.seed = 0;
+  ASSERT_TRUE(RunGenerate(model, cold, events_).status.ok());
+  bj::value sent = bj::parse(upstream_.last_request().body);
+  EXPECT_EQ(sent.at("temperature").to_number<double>(), 0.0) << sent;
+  EXPECT_EQ(sent.at("seed"), 0) << sent;
+  EXPECT_FALSE(sent.as_object().contains("top_p")) << sent;
+  EXPECT_FALSE(sent.as_object().contains("stop")) << sent;
+}
+
 // Some OpenAI-compatible servers answer HTTP 200 with an `error` member instead of choices: that
 // is an upstream error carrying the server's message (as an object or a bare string), never an
 // empty answer, and nothing reaches the caller as text.

@@ -33,6 +33,15 @@ AlternatingConversation GroupIntoAlternatingTurns(const std::vector<ChatMessage>
   return out;
 }
 
+TemperatureOrTopP ClaudeTemperatureOrTopP(const agent::Sampling& sampling) {
+  TemperatureOrTopP out;
+  if (sampling.temperature)
+    out.temperature = std::clamp(*sampling.temperature, 0.0, 1.0);
+  else
+    out.top_p = sampling.top_p;
+  return out;
+}
+
 bj::object ArgumentsObject(std::string_view arguments_json) {
   boost::system::error_code ec;
   bj::value v = bj::parse(arguments_json, ec);

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,6 +47,16 @@ struct AlternatingConversation {
 // render as nothing (an empty user message, an empty assistant message without tool calls) are
 // dropped before merging so they cannot break the alternation.
 AlternatingConversation GroupIntoAlternatingTurns(const std::vector<agent::ChatMessage>& messages);
+
+// The client's temperature and top_p as Anthropic's models take them (its Messages API, and
+// Bedrock's Converse): temperature runs from 0 to 1 there (OpenAI's to 2), so a higher value is
+// sent as 1; and only one of the two is sent, temperature when both were given: recent Claude
+// models refuse both together, and Anthropic and OpenAI alike advise altering one, not both.
+struct TemperatureOrTopP {
+  std::optional<double> temperature;
+  std::optional<double> top_p;
+};
+TemperatureOrTopP ClaudeTemperatureOrTopP(const agent::Sampling& sampling);
 
 // Tool arguments as a JSON object: the parsed text when it is an object, else an empty object.
 boost::json::object ArgumentsObject(std::string_view arguments_json);

@@ -1,6 +1,7 @@
 // Gatehouse as an OpenAI-compatible endpoint, driven by the official `openai` SDK: completions
-// (plain, streamed, a tool-call round trip), per-user API keys (wrong, revoked, isolated between
-// tenants), JWTs as keys, limits, models, and passthrough of a client's tools to a real upstream.
+// (plain, streamed, a tool-call round trip, stop sequences), per-user API keys (wrong, revoked,
+// isolated between tenants), JWTs as keys, limits, models, and passthrough of a client's tools
+// and sampling parameters to a real upstream.
 import { test, describe, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -225,13 +226,58 @@ describe('OpenAI-compatible API (offline model)', () => {
       [{ model: 'offline', messages: [{ role: 'user', content: 'hi' }], n: 3 }, 'n'],
       [{ model: 'offline', messages: [{ role: 'user', content: 'hi' }], tools: [weatherTool], tool_choice: { type: 'function', function: { name: 'other' } } },
         'tool_choice.function.name'],
+      [{ model: 'offline', messages: [{ role: 'user', content: 'hi' }], temperature: 3 }, 'temperature'],
+      [{ model: 'offline', messages: [{ role: 'user', content: 'hi' }], top_p: '0.5' }, 'top_p'],
+      [{ model: 'offline', messages: [{ role: 'user', content: 'hi' }], seed: 1.5 }, 'seed'],
+      [{ model: 'offline', messages: [{ role: 'user', content: 'hi' }], stop: ['a', 'b', 'c', 'd', 'e'] }, 'stop'],
+      [{ model: 'offline', messages: [{ role: 'user', content: 'hi' }], stop: ['a', 7] }, 'stop[1]'],
     ];
     for (const [body, param] of cases) {
       const err = await oai.chat.completions.create(body).catch((e) => e);
       assert.ok(err instanceof BadRequestError, `${param}: ${err}`);
+      assert.equal(err.status, 400);
       assert.equal(err.param, param);
       assert.equal(err.type, 'invalid_request_error');
     }
+  });
+
+  test('a temperature beyond OpenAI\'s 0 to 2 is a BadRequestError naming temperature, streamed or not', async () => {
+    const before = await usageOf(gh, alice);
+    for (const stream of [false, true]) {
+      const err = await client(key.key).chat.completions.create({
+        model: 'offline', messages: [{ role: 'user', content: 'hi' }], temperature: 3, stream,
+      }).catch((e) => e);
+      assert.ok(err instanceof BadRequestError, String(err));
+      assert.equal(err.status, 400);
+      assert.equal(err.param, 'temperature');
+      assert.equal(err.code, 'invalid_value');
+      assert.match(err.message, /temperature must be between 0 and 2/);
+    }
+    assert.equal((await usageOf(gh, alice)).day.messages, before.day.messages, 'refused before any message is counted');
+  });
+
+  test('stop: the offline model\'s answer ends before the first stop sequence, streamed or not', async () => {
+    const oai = client(key.key);
+    const messages = [{ role: 'user', content: 'Hello there' }];
+    const whole = await oai.chat.completions.create({ model: 'offline', messages });
+    assert.match(whole.choices[0].message.content, /without any network, so/);
+
+    const cut = await oai.chat.completions.create({ model: 'offline', messages, stop: ['network', 'zebra'], temperature: 0, seed: 7 });
+    assert.equal(cut.choices[0].message.content, 'I\'m Gatehouse\'s built-in offline model: I run without any ');
+    assert.equal(cut.choices[0].finish_reason, 'stop', 'a stop sequence is an ordinary stop to OpenAI clients');
+    assert.ok(cut.usage.completion_tokens < whole.usage.completion_tokens);
+
+    // Streamed, the sequence spanning two pieces ("offline" and " model:"): nothing past the cut.
+    const stream = await oai.chat.completions.create({ model: 'offline', messages, stop: 'offline model', stream: true });
+    const pieces = [];
+    let finish;
+    for await (const chunk of stream) {
+      if (chunk.choices[0]?.delta?.content) pieces.push(chunk.choices[0].delta.content);
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+    }
+    assert.equal(pieces.join(''), 'I\'m Gatehouse\'s built-in ');
+    assert.ok(pieces.every((p) => !p.includes('offline')), JSON.stringify(pieces));
+    assert.equal(finish, 'stop');
   });
 
   test('limits apply: the plan\'s third message of the day is a RateLimitError', async () => {
@@ -359,6 +405,43 @@ describe('OpenAI-compatible API through an OpenAI upstream (passthrough)', () =>
     assert.equal(u.day.input_tokens, 80);
     assert.equal(u.day.output_tokens, 15);
     assert.ok(!gh.lines.join('\n').includes('sk-upstream-secret'));
+  });
+
+  test('the client\'s sampling parameters reach the upstream as given; absent ones are not sent', async () => {
+    await setUp([{ text: 'Thought: I know the answer.' }]);
+    const user = await signUp(gh, { tier: 'advanced' });
+    const oai = client(user.token);
+    const messages = [{ role: 'user', content: 'Answer, then say END.' }];
+    const c = await oai.chat.completions.create({
+      model: 'fake-gpt', messages, temperature: 0.2, top_p: 0.9, stop: ['END'], seed: 7,
+      presence_penalty: 0.5, frequency_penalty: -0.25, user: 'ignored-end-user',
+    });
+    assert.equal(c.choices[0].message.content, 'Thought: I know the answer.');
+    const sent = fake.requests[0].body;
+    assert.equal(sent.temperature, 0.2);
+    assert.equal(sent.top_p, 0.9);
+    assert.deepEqual(sent.stop, ['END']);
+    assert.equal(sent.seed, 7);
+    assert.equal(sent.presence_penalty, 0.5);
+    assert.equal(sent.frequency_penalty, -0.25);
+    assert.equal(sent.user, `${user.tenant_id}/${user.user_id}`, 'Gatehouse names the end user itself');
+
+    // Streamed, with a single stop string: the same values, stop as a list.
+    const stream = await oai.chat.completions.create({ model: 'fake-gpt', messages, temperature: 0, stop: '\nObservation:', stream: true });
+    for await (const chunk of stream) assert.ok(chunk);
+    const streamed = fake.requests[1].body;
+    assert.equal(streamed.stream, true);
+    assert.equal(streamed.temperature, 0);
+    assert.deepEqual(streamed.stop, ['\nObservation:']);
+    for (const absent of ['top_p', 'seed', 'presence_penalty', 'frequency_penalty']) {
+      assert.equal(absent in streamed, false, `${absent} was not asked for, so not sent`);
+    }
+
+    // A temperature out of range never reaches the upstream.
+    const err = await oai.chat.completions.create({ model: 'fake-gpt', messages, temperature: 3 }).catch((e) => e);
+    assert.ok(err instanceof BadRequestError, String(err));
+    assert.equal(err.param, 'temperature');
+    assert.equal(fake.requests.length, 2);
   });
 
   test('a whole answer from the upstream: its text and usage with cached tokens; a malformed one is a 502', async () => {
