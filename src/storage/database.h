@@ -123,7 +123,10 @@ class Database {
   virtual Status Announce(const Announcement& change) { return Status::Ok(); }
   // Calls `heard` with every process's announcements, on a thread of its own, until the returned
   // listener is destroyed; first with {"", ""} once listening (and again after every reconnect).
-  // nullptr when the backend announces nothing (SQLite).
+  // Destroying the listener returns promptly, even while it is connecting to a server that does
+  // not answer. nullptr when the backend announces nothing (SQLite). PostgreSQL: LISTEN on a
+  // connection of its own, which then checks that it hears its own NOTIFY (a pooler in
+  // transaction mode drops notifications) and logs a warning when it does not.
   virtual std::unique_ptr<ChangeListener> Listen(std::function<void(const Announcement&)> heard) {
     return nullptr;
   }
@@ -163,6 +166,9 @@ struct PostgresOptions {
   int pool_size = 8;  // connections are opened on demand, at most this many
   int connect_timeout_seconds = 5;
   int max_attempts = 10;  // runs of one unit of work on serialization failure or deadlock
+  // How long a change listener (Listen) waits to hear its own probe NOTIFY after LISTEN before it
+  // warns that announcements do not reach this process.
+  int change_probe_timeout_ms = 5000;
 };
 // Connects once to check the server and the credentials (Unavailable when it cannot).
 Result<std::unique_ptr<Database>> OpenPostgres(const PostgresOptions& options);

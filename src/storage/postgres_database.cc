@@ -3,16 +3,13 @@
 // Writes run at SERIALIZABLE (WriteReadCommitted at READ COMMITTED) and are re-run on
 // serialization failure or deadlock; reads run at REPEATABLE READ, READ ONLY (one snapshot). A
 // pooled connection the server dropped is replaced when the next unit of work finds it broken at
-// BEGIN.
-#include <fcntl.h>
+// BEGIN. Every connection, the change listener's too (postgres_change_listener.h), is opened with
+// the same PgConnectParams.
 #include <libpq-fe.h>
-#include <poll.h>
-#include <unistd.h>
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
@@ -21,8 +18,9 @@
 #include <random>
 #include <thread>
 
-#include "common/log.h"
 #include "storage/database.h"
+#include "storage/postgres_change_listener.h"
+#include "storage/postgres_connect_params.h"
 #include "storage/postgres_placeholders.h"
 
 namespace gh::storage {
@@ -228,118 +226,10 @@ class PgConn final : public Tx {
   bool retryable_ = false;
 };
 
-// The channel of Database::Announce; a notification's payload is "topic\tkey".
-constexpr char kChangesChannel[] = "gatehouse_changes";
-
-// LISTENs on a connection of its own, on a thread of its own (Database::Listen): waits in poll()
-// on the connection's socket and a pipe that the destructor writes to, reads what arrived, and
-// hands each notification on. A lost connection is opened again (backing off up to 5 s) and
-// announced as {"", ""}: whatever was said meanwhile was missed.
-class PgChangeListener final : public ChangeListener {
- public:
-  PgChangeListener(std::function<Result<std::unique_ptr<PgConn>>()> connect,
-                   std::function<void(const Announcement&)> heard)
-      : connect_(std::move(connect)), heard_(std::move(heard)) {
-    if (::pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) wake_[0] = wake_[1] = -1;
-    thread_ = std::thread([this] { Run(); });
-  }
-  ~PgChangeListener() override {
-    stopping_ = true;
-    if (wake_[1] >= 0) {
-      const char c = 1;
-      (void)!::write(wake_[1], &c, 1);
-    }
-    thread_.join();
-    for (int fd : wake_)
-      if (fd >= 0) ::close(fd);
-  }
-  PgChangeListener(const PgChangeListener&) = delete;
-  PgChangeListener& operator=(const PgChangeListener&) = delete;
-
- private:
-  void Run() {
-    int backoff_ms = 100;
-    bool failing = false;  // warned of once per outage
-    while (!stopping_) {
-      auto conn = connect_();
-      if (conn.ok() && StartListening(**conn)) {
-        if (failing) log::Info("listening for the other replicas' changes again");
-        failing = false;
-        backoff_ms = 100;
-        Hand(Announcement{});
-        Pump((*conn)->raw());
-        if (stopping_) return;
-        log::Warn("lost the connection that hears the other replicas' changes; reconnecting");
-      } else if (!failing) {
-        failing = true;
-        log::Warn(
-            "cannot listen for the other replicas' changes: they reach this one's caches only "
-            "within their TTL until it can",
-            {{"error", conn.ok() ? std::string("LISTEN failed") : conn.status().message()}});
-      }
-      if (stopping_ || !Wait(backoff_ms)) return;
-      backoff_ms = std::min(backoff_ms * 2, 5000);
-    }
-  }
-
-  // Hands one announcement on; a callback that throws loses it, not the listener.
-  void Hand(const Announcement& a) {
-    try {
-      heard_(a);
-    } catch (const std::exception& e) {
-      log::Error("a change announced by a replica could not be applied",
-                 {{"topic", a.topic}, {"error", e.what()}});
-    }
-  }
-
-  static bool StartListening(PgConn& c) {
-    PGresult* r = PQexec(c.raw(), fmt::format("LISTEN {}", kChangesChannel).c_str());
-    const bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
-    PQclear(r);
-    return ok;
-  }
-
-  // Hands on notifications until the connection breaks or the listener stops.
-  void Pump(PGconn* pg) {
-    while (!stopping_) {
-      pollfd fds[2] = {{PQsocket(pg), POLLIN, 0}, {wake_[0], POLLIN, 0}};
-      const int n = ::poll(fds, wake_[0] >= 0 ? 2 : 1, wake_[0] >= 0 ? -1 : 200);
-      if (n < 0 && errno != EINTR) return;
-      if (fds[1].revents != 0) return;
-      if (n > 0 && PQconsumeInput(pg) == 0) return;  // the connection broke
-      while (PGnotify* note = PQnotifies(pg)) {
-        const std::string_view payload(note->extra ? note->extra : "");
-        const size_t tab = payload.find('\t');
-        Announcement a{
-            std::string(payload.substr(0, tab)),
-            tab == std::string_view::npos ? std::string() : std::string(payload.substr(tab + 1))};
-        PQfreemem(note);
-        if (!a.topic.empty()) Hand(a);
-      }
-    }
-  }
-
-  // Sleeps `ms` unless stopped meanwhile (false then).
-  bool Wait(int ms) {
-    pollfd fd{wake_[0], POLLIN, 0};
-    if (wake_[0] >= 0) {
-      (void)::poll(&fd, 1, ms);
-    } else {
-      std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-    }
-    return !stopping_;
-  }
-
-  std::function<Result<std::unique_ptr<PgConn>>()> connect_;
-  std::function<void(const Announcement&)> heard_;
-  int wake_[2] = {-1, -1};
-  std::atomic<bool> stopping_{false};
-  std::thread thread_;
-};
-
 class PostgresDatabase final : public Database {
  public:
-  explicit PostgresDatabase(PostgresOptions o) : opt_(std::move(o)) {
+  explicit PostgresDatabase(PostgresOptions o)
+      : opt_(std::move(o)), params_(std::make_shared<const PgConnectParams>(opt_)) {
     if (opt_.pool_size < 1) opt_.pool_size = 1;
     if (opt_.max_attempts < 1) opt_.max_attempts = 1;
   }
@@ -383,9 +273,11 @@ class PostgresDatabase final : public Database {
           .status();
     });
   }
-  // (The listener must not outlive this database: it connects through it.)
   std::unique_ptr<ChangeListener> Listen(std::function<void(const Announcement&)> heard) override {
-    return std::make_unique<PgChangeListener>([this] { return Connect(); }, std::move(heard));
+    return std::make_unique<PgChangeListener>(
+        params_, std::move(heard),
+        PgChangeListenerOptions{.probe_timeout =
+                                    std::chrono::milliseconds(opt_.change_probe_timeout_ms)});
   }
 
  private:
@@ -431,17 +323,7 @@ class PostgresDatabase final : public Database {
   }
 
   Result<std::unique_ptr<PgConn>> Connect() {
-    // Defaults first, then the URL (which may override them), then what the backend relies on.
-    const std::string timeout = std::to_string(opt_.connect_timeout_seconds);
-    // TCP keepalives (30 s idle, then 3 probes 10 s apart): a connection the network dropped
-    // without a word — the change listener's, waiting in poll() — is found broken in about a
-    // minute, not after the system's two hours. (Unix sockets ignore them.)
-    const char* keys[] = {"connect_timeout", "application_name",    "keepalives",
-                          "keepalives_idle", "keepalives_interval", "keepalives_count",
-                          "dbname",          "client_encoding",     nullptr};
-    const char* values[] = {timeout.c_str(),  "gatehouse", "1",    "30", "10", "3",
-                            opt_.url.c_str(), "UTF8",      nullptr};
-    PGconn* conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+    PGconn* conn = PQconnectdbParams(params_->keys(), params_->values(), /*expand_dbname=*/1);
     if (!conn) return Status::Unavailable("postgres connect: out of memory", "storage_unavailable");
     if (PQstatus(conn) != CONNECTION_OK) {
       // The message names host and user, never the password.
@@ -492,6 +374,7 @@ class PostgresDatabase final : public Database {
   }
 
   PostgresOptions opt_;
+  const std::shared_ptr<const PgConnectParams> params_;  // shared with the change listeners
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::unique_ptr<PgConn>> free_;  // guarded by mu_
