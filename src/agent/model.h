@@ -72,6 +72,18 @@ struct Sampling {
   bool operator==(const Sampling&) const = default;
 };
 
+// What shape the answer must take (OpenAI's `response_format`): any JSON object, or an instance of
+// a JSON Schema. Providers without a JSON mode emulate it with a forced tool (see
+// models::ResponseFormatTool).
+struct ResponseFormat {
+  enum class Kind { kJsonObject, kJsonSchema };
+  Kind kind = Kind::kJsonObject;
+  std::string name;                             // json_schema: [A-Za-z0-9_-]{1,64}
+  std::string description;                      // json_schema: optional
+  std::string schema = R"({"type":"object"})";  // json_schema: the JSON Schema, as JSON text
+  std::optional<bool> strict;                   // json_schema: as the client gave it, if it did
+};
+
 struct ModelRequest {
   std::string model;  // provider's model id
   std::vector<ChatMessage> messages;
@@ -79,6 +91,9 @@ struct ModelRequest {
   int64_t max_output_tokens = 1024;
   bool tool_required = false;  // the model must call one of `tools` (OpenAI tool_choice "required")
   Sampling sampling;
+  // When set, the answer's text is JSON of that shape (json_object: an object; json_schema: an
+  // instance of the schema); a provider that cannot honour it fails with InvalidArgument.
+  std::optional<ResponseFormat> response_format;
   TenantContext context;
   CancelSignal* cancel = nullptr;  // optional: fires when the client went away
   // The caller passes text on as it is produced. When false (a client that wants the whole
@@ -107,6 +122,10 @@ class Model {
   virtual std::string_view provider() const = 0;
   virtual Awaitable<Result<ModelTurn>> Generate(const ModelRequest& request,
                                                 ModelEvents& events) = 0;
+  // Whether the model can serve a request of this shape at all (say, a response_format it cannot
+  // honour): asked before a call is admitted, so what it could never serve is refused before
+  // anything is charged or streamed. Generate refuses such a request all the same.
+  virtual Status Accepts(const ModelRequest&) const { return Status::Ok(); }
 };
 
 // A rough token estimate (about four characters per token) for providers that report none.

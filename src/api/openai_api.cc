@@ -99,6 +99,7 @@ Awaitable<Status> HandleCompletion(Services& s, RequestContext& ctx) {
   req.messages = std::move(params.messages);
   req.tools = std::move(params.tools);
   req.tool_required = params.tool_required;
+  req.response_format = std::move(params.response_format);
   req.max_output_tokens = params.max_tokens;
   req.sampling = std::move(params.sampling);
   req.trace_id = ctx.trace_id;

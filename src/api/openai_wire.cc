@@ -234,6 +234,62 @@ Status ApplyToolChoice(const bj::object& body, ChatCompletionParams& p) {
   return Status::Ok();
 }
 
+// response_format: absent, null or {"type": "text"} asks for nothing; {"type": "json_object"} for
+// any JSON object; {"type": "json_schema", "json_schema": {name, description?, schema?, strict?}}
+// for an instance of the schema.
+Result<std::optional<agent::ResponseFormat>> ParseResponseFormat(const bj::object& body) {
+  using agent::ResponseFormat;
+  const bj::value* v = Member(body, "response_format");
+  if (!v) return std::optional<ResponseFormat>();
+  if (!v->is_object())
+    return Bad("response_format must be an object", "response_format", "invalid_type");
+  const auto& o = v->get_object();
+  const bj::value* type = Member(o, "type");
+  if (!type || !type->is_string())
+    return Bad("response_format needs a type: 'text', 'json_object' or 'json_schema'",
+               "response_format.type", "missing_field");
+  const std::string_view t = type->get_string();
+  if (t == "text") return std::optional<ResponseFormat>();
+  ResponseFormat f;
+  if (t == "json_object") return std::optional<ResponseFormat>(std::move(f));
+  if (t != "json_schema")
+    return Bad(fmt::format("response_format type '{}' is not supported; use 'text', 'json_object' "
+                           "or 'json_schema'",
+                           t.substr(0, 40)),
+               "response_format.type");
+  f.kind = ResponseFormat::Kind::kJsonSchema;
+  const bj::value* js = Member(o, "json_schema");
+  if (!js)
+    return Bad("a json_schema response_format needs json_schema", "response_format.json_schema",
+               "missing_field");
+  if (!js->is_object())
+    return Bad("json_schema must be an object", "response_format.json_schema", "invalid_type");
+  const auto& jo = js->get_object();
+  const bj::value* name = Member(jo, "name");
+  if (!name || !name->is_string() || !ValidToolName(name->get_string()))
+    return Bad("json_schema.name must be 1 to 64 letters, digits, underscores or dashes",
+               "response_format.json_schema.name");
+  f.name = std::string(name->get_string());
+  if (const bj::value* d = Member(jo, "description")) {
+    if (!d->is_string())
+      return Bad("description must be a string", "response_format.json_schema.description",
+                 "invalid_type");
+    f.description = std::string(d->get_string());
+  }
+  if (const bj::value* schema = Member(jo, "schema")) {
+    if (!schema->is_object())
+      return Bad("schema must be a JSON Schema object", "response_format.json_schema.schema",
+                 "invalid_type");
+    f.schema = bj::serialize(*schema);
+  }
+  if (const bj::value* strict = Member(jo, "strict")) {
+    if (!strict->is_bool())
+      return Bad("strict must be a boolean", "response_format.json_schema.strict", "invalid_type");
+    f.strict = strict->get_bool();
+  }
+  return std::optional<ResponseFormat>(std::move(f));
+}
+
 Result<std::optional<int64_t>> PositiveInt(const bj::object& body, std::string_view key) {
   const bj::value* v = Member(body, key);
   if (!v) return std::optional<int64_t>();
@@ -345,6 +401,7 @@ Result<ChatCompletionParams> ParseChatCompletionRequest(const bj::object& body) 
   GH_ASSIGN_OR_RETURN(p.messages, ParseMessages(body));
   GH_ASSIGN_OR_RETURN(p.tools, ParseTools(body));
   GH_RETURN_IF_ERROR(ApplyToolChoice(body, p));
+  GH_ASSIGN_OR_RETURN(p.response_format, ParseResponseFormat(body));
   GH_ASSIGN_OR_RETURN(auto max_tokens, PositiveInt(body, "max_tokens"));
   GH_ASSIGN_OR_RETURN(auto max_completion_tokens, PositiveInt(body, "max_completion_tokens"));
   p.max_tokens = max_completion_tokens ? max_completion_tokens : max_tokens;

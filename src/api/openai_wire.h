@@ -5,14 +5,18 @@
 // Accepted request fields: model, messages (system, developer, user, assistant with tool_calls,
 // tool; content as a string, null, or text parts), tools (function tools), tool_choice ("auto",
 // "none", "required", or a named function), max_tokens / max_completion_tokens, n (1 only), stream,
-// stream_options.include_usage, and the sampling parameters, checked against OpenAI's bounds and
+// stream_options.include_usage; the sampling parameters, checked against OpenAI's bounds and
 // passed to the model (agent::Sampling; each provider sends those its upstream supports):
 // temperature (0 to 2), top_p (0 to 1), presence_penalty and frequency_penalty (-2 to 2), seed (an
-// integer), stop (a string or up to 4 non-empty strings). Other common fields (user, logit_bias,
-// logprobs, response_format, ...) are accepted and ignored; Gatehouse names the end user to the
-// upstream itself. An explicit null is the same as an absent field. Errors are InvalidArgument
-// with a "param" detail naming the offending field, e.g. "messages[2].tool_call_id", and the code
-// "invalid_type" (wrong JSON type), "missing_field" or "invalid_value" (out of range).
+// integer), stop (a string or up to 4 non-empty strings); and response_format ({"type": "text"},
+// {"type": "json_object"}, or {"type": "json_schema", "json_schema": {name, description?, schema?,
+// strict?}}: the answer's content is then JSON of that shape, natively where the provider has a
+// JSON mode and through a forced tool where it has none; a provider that can do neither answers
+// 400). Other common fields (user, logit_bias, logprobs, ...) are accepted and ignored; Gatehouse
+// names the end user to the upstream itself. An explicit null is the same as an absent field.
+// Errors are InvalidArgument with a "param" detail naming the offending field, e.g.
+// "messages[2].tool_call_id" or "response_format.json_schema.name", and the code "invalid_type"
+// (wrong JSON type), "missing_field" or "invalid_value" (out of range).
 #pragma once
 
 #include <boost/json.hpp>
@@ -37,6 +41,7 @@ struct ChatCompletionParams {
   // one for a named tool_choice.
   std::vector<agent::ToolSpec> tools;
   bool tool_required = false;  // tool_choice "required" or a named function
+  std::optional<agent::ResponseFormat> response_format;  // json_object or json_schema
   std::optional<int64_t> max_tokens;
   agent::Sampling sampling;
   bool stream = false;

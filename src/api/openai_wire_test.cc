@@ -224,6 +224,87 @@ TEST(OpenAiWireTest, MalformedRequestsNameTheOffendingParameter) {
   }
 }
 
+Result<ChatCompletionParams> WithResponseFormat(std::string_view response_format) {
+  return Request(R"({"messages": [{"role": "user", "content": "hi"}], "response_format": )" +
+                 std::string(response_format) + "}");
+}
+
+TEST(OpenAiWireTest, ResponseFormatTextOrAbsentAsksForNothingAndJsonObjectForAnObject) {
+  for (std::string_view none : {"null", R"({"type": "text"})"}) {
+    auto p = WithResponseFormat(none);
+    ASSERT_TRUE(p.ok()) << none << ": " << p.status().ToString();
+    EXPECT_FALSE(p->response_format.has_value()) << none;
+  }
+  auto absent = Request(R"({"messages": [{"role": "user", "content": "hi"}]})");
+  EXPECT_FALSE(absent->response_format.has_value());
+
+  auto object = WithResponseFormat(R"({"type": "json_object"})");
+  ASSERT_TRUE(object.ok()) << object.status().ToString();
+  ASSERT_TRUE(object->response_format.has_value());
+  EXPECT_EQ(object->response_format->kind, agent::ResponseFormat::Kind::kJsonObject);
+}
+
+TEST(OpenAiWireTest, AJsonSchemaResponseFormatKeepsItsNameDescriptionSchemaAndStrictness) {
+  auto p = WithResponseFormat(R"({"type": "json_schema", "json_schema": {
+      "name": "weather_Report-1", "description": "The weather", "strict": true,
+      "schema": {"type": "object", "properties": {"city": {"type": "string"}},
+                 "required": ["city"], "additionalProperties": false}}})");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  ASSERT_TRUE(p->response_format.has_value());
+  const agent::ResponseFormat& f = *p->response_format;
+  EXPECT_EQ(f.kind, agent::ResponseFormat::Kind::kJsonSchema);
+  EXPECT_EQ(f.name, "weather_Report-1");
+  EXPECT_EQ(f.description, "The weather");
+  EXPECT_EQ(f.strict, true);
+  EXPECT_EQ(bj::parse(f.schema),
+            bj::parse(R"({"type": "object", "properties": {"city": {"type": "string"}},
+                          "required": ["city"], "additionalProperties": false})"));
+
+  auto minimal = WithResponseFormat(R"({"type": "json_schema", "json_schema": {"name": "x"}})");
+  ASSERT_TRUE(minimal.ok()) << minimal.status().ToString();
+  EXPECT_EQ(bj::parse(minimal->response_format->schema), bj::parse(R"({"type": "object"})"))
+      << "a default schema";
+  EXPECT_EQ(minimal->response_format->description, "");
+  EXPECT_FALSE(minimal->response_format->strict.has_value());
+}
+
+TEST(OpenAiWireTest, MalformedResponseFormatsNameTheOffendingParameter) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"("json")", "response_format"},
+      {R"({})", "response_format.type"},
+      {R"({"type": 1})", "response_format.type"},
+      {R"({"type": "xml"})", "response_format.type"},
+      {R"({"type": "json_schema"})", "response_format.json_schema"},
+      {R"({"type": "json_schema", "json_schema": "weather"})", "response_format.json_schema"},
+      {R"({"type": "json_schema", "json_schema": {}})", "response_format.json_schema.name"},
+      {R"({"type": "json_schema", "json_schema": {"name": ""}})",
+       "response_format.json_schema.name"},
+      {R"({"type": "json_schema", "json_schema": {"name": "a b"}})",
+       "response_format.json_schema.name"},
+      {R"({"type": "json_schema", "json_schema": {"name": ")" + std::string(65, 'a') + R"("}})",
+       "response_format.json_schema.name"},
+      {R"({"type": "json_schema", "json_schema": {"name": 7}})",
+       "response_format.json_schema.name"},
+      {R"({"type": "json_schema", "json_schema": {"name": "w", "description": 3}})",
+       "response_format.json_schema.description"},
+      {R"({"type": "json_schema", "json_schema": {"name": "w", "schema": "object"}})",
+       "response_format.json_schema.schema"},
+      {R"({"type": "json_schema", "json_schema": {"name": "w", "schema": [1]}})",
+       "response_format.json_schema.schema"},
+      {R"({"type": "json_schema", "json_schema": {"name": "w", "strict": "yes"}})",
+       "response_format.json_schema.strict"},
+  };
+  for (const auto& [format, param] : cases) {
+    auto p = WithResponseFormat(format);
+    ASSERT_FALSE(p.ok()) << format;
+    EXPECT_EQ(p.status().code(), StatusCode::kInvalidArgument) << format;
+    EXPECT_EQ(ParamOf(p.status()), param) << format;
+  }
+  auto ok64 = WithResponseFormat(R"({"type": "json_schema", "json_schema": {"name": ")" +
+                                 std::string(64, 'a') + R"("}})");
+  EXPECT_TRUE(ok64.ok()) << "64 characters are allowed";
+}
+
 TEST(OpenAiWireTest, ACompletionHasOpenAisShape) {
   auto out = Outcome();
   out.turn.text = "Sunny.";

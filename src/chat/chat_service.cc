@@ -773,6 +773,7 @@ Awaitable<Result<CompletionOutcome>> ChatService::Complete(const CompletionReque
   mreq.messages = r.messages;
   mreq.tools = r.tools;
   mreq.tool_required = r.tool_required && !r.tools.empty();
+  mreq.response_format = r.response_format;
   mreq.max_output_tokens = r.plan->max_output_tokens;
   if (r.max_output_tokens)
     mreq.max_output_tokens = std::min(*r.max_output_tokens, r.plan->max_output_tokens);
@@ -781,6 +782,12 @@ Awaitable<Result<CompletionOutcome>> ChatService::Complete(const CompletionReque
                   who.role(),    SessionId(), r.trace_id, ""};
   mreq.cancel = r.cancel;
   mreq.stream = r.stream;
+
+  // What the model could never serve (a response_format a Bedrock agent cannot honour) is refused
+  // now, unmetered and before a stream begins; a fallback may be a model that can serve it.
+  if (r.plan->fallback_models.empty() && model->model) {
+    GH_CO_RETURN_IF_ERROR(model->model->Accepts(mreq));
+  }
 
   std::unique_ptr<metering::TurnMeter> meter;
   if (metering_)

@@ -85,9 +85,10 @@ struct CompletionRequest {
   std::optional<std::string> model;  // a registered model name; the plan's default otherwise
   std::vector<agent::ChatMessage> messages;
   std::vector<agent::ToolSpec> tools;
-  bool tool_required = false;                // the model must call one of `tools`
-  std::optional<int64_t> max_output_tokens;  // capped at the plan's
-  agent::Sampling sampling;                  // as the client asked, for the model to map
+  bool tool_required = false;                            // the model must call one of `tools`
+  std::optional<agent::ResponseFormat> response_format;  // the answer is JSON of this shape
+  std::optional<int64_t> max_output_tokens;              // capped at the plan's
+  agent::Sampling sampling;  // as the client asked, for the model to map
   TraceId trace_id;
   CancelSignal* cancel = nullptr;  // fires when the client went away
   bool stream = true;              // the client takes the text as it comes (agent::ModelRequest)

@@ -4,6 +4,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/json.hpp>
 
 #include <filesystem>
 
@@ -216,6 +217,60 @@ TEST_F(CompleteTest, ModelsOutsideThePlanAreRefusedBeforeAnythingRuns) {
   EXPECT_EQ(service_->AllowedModels(plan_), std::vector<std::string>{});
   plan_.allowed_models = {};
   EXPECT_EQ(service_->AllowedModels(plan_), std::vector<std::string>{"offline"});
+}
+
+// A model that serves no response_format (as a Bedrock agent), counting its calls.
+class NoFormatModel final : public agent::Model {
+ public:
+  std::string_view provider() const override { return "no-format"; }
+  agent::Awaitable<Result<agent::ModelTurn>> Generate(const agent::ModelRequest& request,
+                                                      agent::ModelEvents&) override {
+    ++calls;
+    GH_CO_RETURN_IF_ERROR(Accepts(request));
+    agent::ModelTurn turn;
+    turn.text = "ok";
+    co_return turn;
+  }
+  Status Accepts(const agent::ModelRequest& request) const override {
+    if (!request.response_format) return Status::Ok();
+    return Status::InvalidArgument("no response_format here", "unsupported_parameter");
+  }
+  int calls = 0;
+};
+
+TEST_F(CompleteTest, TheResponseFormatReachesTheModelWhichAnswersJson) {
+  auto req = Request({{agent::Role::kUser, "hello", {}, "", "", false}});
+  agent::ResponseFormat format;
+  format.kind = agent::ResponseFormat::Kind::kJsonSchema;
+  format.name = "reply";
+  format.schema =
+      R"({"type":"object","properties":{"reply":{"type":"string"}},"required":["reply"]})";
+  req.response_format = format;
+  auto out = Run(req);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(out->turn.text, ec);
+  ASSERT_FALSE(ec) << out->turn.text;
+  EXPECT_TRUE(v.at("reply").is_string()) << out->turn.text;
+  EXPECT_EQ(events_.text, out->turn.text);
+}
+
+TEST_F(CompleteTest, AResponseFormatTheModelCannotServeIsRefusedBeforeItIsStartedOrCounted) {
+  auto model = std::make_shared<NoFormatModel>();
+  models_.Add({"agent", "agent-1", model});
+  auto req = Request({{agent::Role::kUser, "hello", {}, "", "", false}});
+  req.model = "agent";
+  req.response_format = agent::ResponseFormat{};
+  auto out = Run(req);
+  EXPECT_EQ(out.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(model->calls, 0);
+  EXPECT_TRUE(events_.started_id.empty()) << "refused before a stream began";
+  EXPECT_EQ(Usage().day.messages, 0);
+
+  req.response_format.reset();
+  auto plain = Run(req);
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  EXPECT_EQ(model->calls, 1);
 }
 
 TEST_F(CompleteTest, TheTokenLimitIsReservedBeforeTheCallAndARefusalReleasesTheMessage) {

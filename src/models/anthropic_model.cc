@@ -66,7 +66,10 @@ int HttpStatusForErrorType(std::string_view type) {
 class AnthropicStream {
  public:
   // `key` is redacted from the errors the server reports (before they are cut to length).
-  explicit AnthropicStream(const Secret* key) : key_(key) {}
+  // `answer_tool` (empty: none) is response_format's tool (ResponseFormatTool): the input of the
+  // first call to it is the answer's text, streamed as it comes, and that call is no tool call.
+  AnthropicStream(const Secret* key, std::string answer_tool)
+      : key_(key), answer_tool_(std::move(answer_tool)) {}
   // Applies one event; returns the text delta to forward (often empty), or the error the
   // stream reported.
   Result<std::string> Apply(const http::SseEvent& ev) {
@@ -94,6 +97,7 @@ class AnthropicStream {
         if (const bj::value* in = cb->if_contains("input");
             in && in->is_object() && !in->get_object().empty())
           b.start_input = bj::serialize(*in);
+        MarkAnswer(b);
         if (b.type == "text") {
           std::string text = StringMember(*cb, "text");
           turn_.text += text;
@@ -112,11 +116,25 @@ class AnthropicStream {
         turn_.text += text;
         return text;
       }
-      if (dtype == "input_json_delta") b.json += StringMember(*d, "partial_json");
+      if (dtype == "input_json_delta") {
+        std::string partial = StringMember(*d, "partial_json");
+        b.json += partial;
+        if (b.answer == Answer::kThe) {
+          turn_.text += partial;
+          return partial;
+        }
+      }
       return std::string();  // thinking_delta, signature_delta, citations_delta: not forwarded
     }
     if (type == "content_block_stop") {
-      blocks_[IntMember(o, "index")].stopped = true;
+      Block& b = blocks_[IntMember(o, "index")];
+      b.stopped = true;
+      // An answer that came whole in content_block_start (or empty) and no input_json_delta.
+      if (b.answer == Answer::kThe && b.json.empty()) {
+        std::string text = b.start_input.empty() ? "{}" : b.start_input;
+        turn_.text += text;
+        return text;
+      }
       return std::string();
     }
     if (type == "message_delta") {
@@ -163,6 +181,8 @@ class AnthropicStream {
       if (b.type == "text") turn_.text += StringMember(cb, "text");
       if (const bj::value* in = cb.if_contains("input"); in && in->is_object())
         b.start_input = bj::serialize(*in);
+      MarkAnswer(b);
+      if (b.answer == Answer::kThe) turn_.text += b.start_input.empty() ? "{}" : b.start_input;
     }
     if (std::string reason = StringMember(o, "stop_reason"); !reason.empty())
       turn_.stop_reason = MapAnthropicStopReason(reason);
@@ -176,13 +196,16 @@ class AnthropicStream {
       return Status::BadGateway("anthropic ended the stream before message_stop",
                                 "upstream_incomplete");
     for (auto& [index, b] : blocks_) {
-      if (b.type != "tool_use") continue;
+      if (b.type != "tool_use" || b.answer != Answer::kNone) continue;
       std::string args = !b.json.empty() ? b.json : !b.start_input.empty() ? b.start_input : "{}";
       std::string id = b.id.empty() ? fmt::format("toolu_{}", index) : b.id;
       turn_.tool_calls.push_back({std::move(id), b.name, std::move(args)});
     }
     if (turn_.stop_reason.empty())
       turn_.stop_reason = turn_.tool_calls.empty() ? "end_turn" : "tool_use";
+    // The model answered through the response tool: for the caller, the turn simply ended.
+    if (answered_ && turn_.tool_calls.empty() && turn_.stop_reason == "tool_use")
+      turn_.stop_reason = "end_turn";
     if (!got_usage_) {
       for (const auto& m : request.messages) turn_.usage.input_tokens += EstimateTokens(m.content);
       turn_.usage.output_tokens = EstimateTokens(turn_.text);
@@ -191,11 +214,22 @@ class AnthropicStream {
   }
 
  private:
+  // Whether a block is a call to the response tool: the first (the answer), a later one (dropped).
+  enum class Answer { kNone, kThe, kAnother };
   struct Block {
     std::string type, id, name, json, start_input;
     bool stopped = false;
+    Answer answer = Answer::kNone;
   };
   const Secret* key_;
+  const std::string answer_tool_;
+  bool answered_ = false;
+
+  void MarkAnswer(Block& b) {
+    if (answer_tool_.empty() || b.type != "tool_use" || b.name != answer_tool_) return;
+    b.answer = answered_ ? Answer::kAnother : Answer::kThe;
+    answered_ = true;
+  }
 
   // An `error` event's or answer's `{"error":{"type","message"}}`, the key redacted.
   Status ErrorOf(const bj::object& o) const {
@@ -229,6 +263,32 @@ class AnthropicStream {
   bool got_usage_ = false;
 };
 
+bj::object ToolJson(const ToolSpec& t) {
+  bj::object spec;
+  spec["name"] = t.name;
+  if (!t.description.empty()) spec["description"] = t.description;
+  spec["input_schema"] = SchemaObject(t.parameters_schema);
+  return spec;
+}
+
+// response_format, which the Messages API lacks, as a tool the model must call
+// (ResponseFormatTool): by name when it is the only tool, else the model must call some tool (a
+// real one, or this).
+void AddResponseFormatTool(const ModelRequest& r, bj::object& body) {
+  std::optional<ToolSpec> tool = ResponseFormatTool(r);
+  if (!tool) return;
+  if (!body.contains("tools")) body["tools"] = bj::array();
+  body["tools"].as_array().push_back(ToolJson(*tool));
+  bj::object choice;
+  if (r.tools.empty()) {
+    choice["type"] = "tool";
+    choice["name"] = tool->name;
+  } else {
+    choice["type"] = "any";
+  }
+  body["tool_choice"] = std::move(choice);
+}
+
 }  // namespace
 
 std::string BuildAnthropicRequestBody(const ModelRequest& r, bool stream) {
@@ -254,13 +314,7 @@ std::string BuildAnthropicRequestBody(const ModelRequest& r, bool stream) {
   body["messages"] = std::move(messages);
   if (!r.tools.empty()) {
     bj::array tools;
-    for (const ToolSpec& t : r.tools) {
-      bj::object spec;
-      spec["name"] = t.name;
-      if (!t.description.empty()) spec["description"] = t.description;
-      spec["input_schema"] = SchemaObject(t.parameters_schema);
-      tools.push_back(std::move(spec));
-    }
+    for (const ToolSpec& t : r.tools) tools.push_back(ToolJson(t));
     body["tools"] = std::move(tools);
   }
   // The client's sampling (see ClaudeTemperatureOrTopP); stop sequences under Anthropic's name.
@@ -269,6 +323,7 @@ std::string BuildAnthropicRequestBody(const ModelRequest& r, bool stream) {
   if (t.temperature) body["temperature"] = *t.temperature;
   if (t.top_p) body["top_p"] = *t.top_p;
   if (!r.sampling.stop.empty()) body["stop_sequences"] = bj::value_from(r.sampling.stop);
+  AddResponseFormatTool(r, body);
   if (stream) body["stream"] = true;
   // An opaque identifier (no e-mail) that lets Anthropic attribute abuse to one end user.
   if (!r.context.tenant_id.empty()) {
@@ -311,7 +366,8 @@ Awaitable<Result<ModelTurn>> AnthropicModel::Generate(const ModelRequest& reques
   req.timeout = HeadersTimeout(opt_.timeout, request.stream);
   req.idle_timeout = opt_.idle_timeout;
 
-  AnthropicStream state(&opt_.api_key);
+  std::optional<ToolSpec> answer_tool = ResponseFormatTool(request);
+  AnthropicStream state(&opt_.api_key, answer_tool ? answer_tool->name : std::string());
   http::SseParser parser;
   int status = 0;
   std::optional<std::string> retry_after;

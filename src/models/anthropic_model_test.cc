@@ -465,5 +465,128 @@ TEST_F(AnthropicModelTest, BehindAResilientModelA429WithRetryAfterIsWaitedOutThe
   EXPECT_EQ(report.provider, "anthropic");
 }
 
+// ---- response_format, emulated with a forced tool ----
+
+ResponseFormat WeatherFormat() {
+  ResponseFormat f;
+  f.kind = ResponseFormat::Kind::kJsonSchema;
+  f.name = "weather";
+  f.description = "The weather in a city";
+  f.schema =
+      R"({"type":"object","properties":{"city":{"type":"string"},"temp_c":{"type":"number"}},)"
+      R"("required":["city","temp_c"]})";
+  return f;
+}
+
+// A streamed answer that calls `tool` (id toolu_r) with `partials` as its input_json_deltas.
+std::string ToolUseAnswer(std::string_view tool, const std::vector<std::string>& partials) {
+  std::string body =
+      Sse("message_start",
+          R"({"type":"message_start","message":{"usage":{"input_tokens":30,"output_tokens":1}}})") +
+      Sse("content_block_start",
+          R"({"type":"content_block_start","index":0,"content_block":{"type":"tool_use",)"
+          R"("id":"toolu_r","name":")" +
+              std::string(tool) + R"(","input":{}}})");
+  for (const std::string& p : partials)
+    body += Sse("content_block_delta",
+                R"({"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta",)"
+                R"("partial_json":)" +
+                    bj::serialize(bj::value(std::string_view(p))) + "}}");
+  return body + Sse("content_block_stop", R"({"type":"content_block_stop","index":0})") +
+         Sse("message_delta",
+             R"({"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":20}})") +
+         Sse("message_stop", R"({"type":"message_stop"})");
+}
+
+TEST_F(AnthropicModelTest, AResponseFormatIsOfferedAsAToolForcedByNameWhenItIsTheOnlyTool) {
+  upstream_.Enqueue(SseReply(ToolUseAnswer("weather", {"{}"})));
+  AnthropicModel model = MakeModel();
+  ModelRequest r = SimpleRequest();
+  r.response_format = WeatherFormat();
+  ASSERT_TRUE(RunGenerate(model, r, events_).status.ok());
+  bj::value body = bj::parse(upstream_.last_request().body);
+  EXPECT_EQ(body.at("tools"),
+            bj::parse(R"([{"name":"weather","description":"The weather in a city",)"
+                      R"("input_schema":)" +
+                      WeatherFormat().schema + "}]"));
+  EXPECT_EQ(body.at("tool_choice"), bj::parse(R"({"type":"tool","name":"weather"})"));
+
+  // json_object: a tool named json_answer taking any object.
+  r.response_format = ResponseFormat{};
+  ASSERT_TRUE(RunGenerate(model, r, events_).status.ok());
+  body = bj::parse(upstream_.last_request().body);
+  ASSERT_EQ(body.at("tools").as_array().size(), 1u);
+  EXPECT_EQ(body.at("tools").at(0).at("name"), "json_answer");
+  EXPECT_EQ(body.at("tools").at(0).at("input_schema"), bj::parse(R"({"type":"object"})"));
+  EXPECT_EQ(body.at("tool_choice"), bj::parse(R"({"type":"tool","name":"json_answer"})"));
+
+  r.response_format.reset();
+  ASSERT_TRUE(RunGenerate(model, r, events_).status.ok());
+  body = bj::parse(upstream_.last_request().body);
+  EXPECT_FALSE(body.as_object().contains("tools"));
+  EXPECT_FALSE(body.as_object().contains("tool_choice"));
+}
+
+TEST_F(AnthropicModelTest, WithOtherToolsTheResponseToolJoinsThemAndSomeToolMustBeCalled) {
+  upstream_.Enqueue(SseReply(ToolUseAnswer("current_weather", {R"({"city": "Oslo"})"})));
+  AnthropicModel model = MakeModel();
+  ModelRequest r = SimpleRequest();
+  r.tools = {{"current_weather", "Weather now", R"({"type":"object"})"}};
+  r.response_format = WeatherFormat();
+  Outcome out = RunGenerate(model, r, events_);
+  ASSERT_TRUE(out.status.ok()) << out.status.ToString();
+  bj::value body = bj::parse(upstream_.last_request().body);
+  ASSERT_EQ(body.at("tools").as_array().size(), 2u);
+  EXPECT_EQ(body.at("tools").at(0).at("name"), "current_weather");
+  EXPECT_EQ(body.at("tools").at(1).at("name"), "weather");
+  EXPECT_EQ(body.at("tool_choice"), bj::parse(R"({"type":"any"})"));
+  // The model called a real tool: it is surfaced as usual.
+  EXPECT_EQ(out.turn.stop_reason, "tool_use");
+  EXPECT_EQ(out.turn.text, "");
+  EXPECT_TRUE(events_.deltas.empty());
+  ASSERT_EQ(out.turn.tool_calls.size(), 1u);
+  EXPECT_EQ(out.turn.tool_calls[0].name, "current_weather");
+  EXPECT_EQ(bj::parse(out.turn.tool_calls[0].arguments_json), bj::parse(R"({"city":"Oslo"})"));
+}
+
+TEST_F(AnthropicModelTest, TheResponseToolsStreamedInputIsTheAnswersTextAndNoToolCall) {
+  const std::vector<std::string> partials = {"", R"({"ci)", R"(ty": "Os)", R"(lo", "temp_c")",
+                                             ": 4}"};
+  upstream_.Enqueue(SseReply(ToolUseAnswer("weather", partials), 13));
+  AnthropicModel model = MakeModel();
+  ModelRequest r = SimpleRequest();
+  r.response_format = WeatherFormat();
+  Outcome out = RunGenerate(model, r, events_);
+  ASSERT_TRUE(out.status.ok()) << out.status.ToString();
+  EXPECT_EQ(events_.deltas,
+            (std::vector<std::string>{R"({"ci)", R"(ty": "Os)", R"(lo", "temp_c")", ": 4}"}))
+      << "each input_json_delta as it arrives";
+  EXPECT_EQ(bj::parse(out.turn.text), bj::parse(R"({"city":"Oslo","temp_c":4})"));
+  EXPECT_TRUE(out.turn.tool_calls.empty());
+  EXPECT_EQ(out.turn.stop_reason, "end_turn");
+  EXPECT_EQ(out.turn.usage.output_tokens, 20);
+}
+
+TEST_F(AnthropicModelTest, AWholeAnswerThroughTheResponseToolIsItsInputAsText) {
+  upstream_.Enqueue(
+      {200,
+       {{"content-type", "application/json"}},
+       {R"({"id":"msg_1","type":"message","role":"assistant","content":[)"
+        R"({"type":"tool_use","id":"toolu_r","name":"weather","input":{"city":"Oslo","temp_c":4}}],)"
+        R"("stop_reason":"tool_use","usage":{"input_tokens":25,"output_tokens":15}})"},
+       {}});
+  AnthropicModel model = MakeModel();
+  ModelRequest r = SimpleRequest();
+  r.stream = false;
+  r.response_format = WeatherFormat();
+  Outcome out = RunGenerate(model, r, events_);
+  ASSERT_TRUE(out.status.ok()) << out.status.ToString();
+  ASSERT_EQ(events_.deltas.size(), 1u);
+  EXPECT_EQ(bj::parse(events_.deltas[0]), bj::parse(R"({"city":"Oslo","temp_c":4})"));
+  EXPECT_EQ(out.turn.text, events_.deltas[0]);
+  EXPECT_TRUE(out.turn.tool_calls.empty());
+  EXPECT_EQ(out.turn.stop_reason, "end_turn");
+}
+
 }  // namespace
 }  // namespace gh::models

@@ -51,7 +51,20 @@ void SumTraceUsage(const bj::value& v, Usage& usage, bool& found, int depth = 0)
     if (kv.key() != "modelInvocationOutput") SumTraceUsage(kv.value(), usage, found, depth + 1);
 }
 
+// An agent answers in its own words, shaped by its own instructions: it cannot be held to a
+// response_format.
+Status RefuseResponseFormat(const ModelRequest& r) {
+  if (!r.response_format) return Status::Ok();
+  return Status::InvalidArgument("response_format is not supported by a Bedrock agent",
+                                 "unsupported_parameter")
+      .WithDetail("param", "response_format");
+}
+
 }  // namespace
+
+Status BedrockAgentModel::Accepts(const ModelRequest& request) const {
+  return RefuseResponseFormat(request);
+}
 
 std::string AgentSessionId(const TenantContext& c) {
   const std::string raw =
@@ -69,6 +82,7 @@ std::string AgentSessionId(const TenantContext& c) {
 
 Result<std::string> BuildInvokeAgentRequestBody(const BedrockAgentOptions& options,
                                                 const ModelRequest& r) {
+  GH_RETURN_IF_ERROR(RefuseResponseFormat(r));
   const ChatMessage* last_user = nullptr;
   for (const ChatMessage& m : r.messages)
     if (m.role == Role::kUser) last_user = &m;

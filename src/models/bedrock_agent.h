@@ -82,6 +82,9 @@ class BedrockAgentModel final : public agent::Model {
   std::string_view provider() const override { return "bedrock-agent"; }
   agent::Awaitable<Result<agent::ModelTurn>> Generate(const agent::ModelRequest& request,
                                                       agent::ModelEvents& events) override;
+  // No response_format: an agent answers in its own words (InvalidArgument, param
+  // "response_format").
+  Status Accepts(const agent::ModelRequest& request) const override;
 
  private:
   BedrockAgentOptions opt_;

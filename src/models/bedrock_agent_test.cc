@@ -261,6 +261,18 @@ TEST_F(BedrockAgentTest, ACorruptFrameIsAClearError) {
   EXPECT_EQ(out.status.error_code(), "eventstream_checksum_mismatch");
 }
 
+TEST_F(BedrockAgentTest, AResponseFormatIsRefusedAsAnInvalidArgumentBeforeAnythingIsSent) {
+  upstream_.Enqueue({200, {{"content-type", kEventStream}}, {Chunk("hello")}, {}});
+  auto model = MakeModel();
+  ModelRequest r = SeedRequest();
+  r.response_format = ResponseFormat{};
+  Outcome out = RunGenerate(*model, r, events_);
+  EXPECT_EQ(out.status.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(out.status.message(), "response_format is not supported by a Bedrock agent");
+  EXPECT_TRUE(upstream_.requests().empty());
+  EXPECT_TRUE(events_.deltas.empty());
+}
+
 TEST_F(BedrockAgentTest, NeedsAUserMessageAndAnAgentToTalkTo) {
   BedrockAgentOptions opt;
   ModelRequest r = SeedRequest();

@@ -83,7 +83,10 @@ void EstimateUsageIfMissing(bool got_usage, const ModelRequest& request, ModelTu
 // The state of one ConverseStream answer; Apply() is fed decoded frames in order.
 class ConverseStreamState {
  public:
-  explicit ConverseStreamState(const AwsEndpoint& endpoint) : endpoint_(endpoint) {}
+  // `answer_tool` (empty: none) is response_format's tool (ResponseFormatTool): the input of the
+  // first call to it is the answer's text, streamed as it comes, and that call is no tool call.
+  ConverseStreamState(const AwsEndpoint& endpoint, std::string answer_tool)
+      : endpoint_(endpoint), answer_tool_(std::move(answer_tool)) {}
 
   // Applies one frame; returns the text delta to forward (often empty) or the error it carried.
   Result<std::string> Apply(const aws::EventStreamMessage& frame) {
@@ -103,6 +106,10 @@ class ConverseStreamState {
           b.tool = true;
           b.id = StringMember(*use, "toolUseId");
           b.name = StringMember(*use, "name");
+          if (!answer_tool_.empty() && b.name == answer_tool_) {
+            b.answer = answered_ ? Answer::kAnother : Answer::kThe;
+            answered_ = true;
+          }
         }
       return std::string();
     }
@@ -117,9 +124,24 @@ class ConverseStreamState {
       if (const bj::object* use = ObjectMember(*delta, "toolUse")) {
         Block& b = blocks_[IntMember(o, "contentBlockIndex")];
         b.tool = true;
-        b.input += StringMember(*use, "input");
+        std::string input = StringMember(*use, "input");
+        b.input += input;
+        if (b.answer == Answer::kThe) {
+          turn_.text += input;
+          return input;
+        }
       }
       return std::string();  // reasoningContent, citation, ...: not forwarded
+    }
+    if (type == "contentBlockStop") {
+      // An answer without input deltas: an empty object.
+      auto it = blocks_.find(IntMember(o, "contentBlockIndex"));
+      if (it != blocks_.end() && it->second.answer == Answer::kThe && it->second.input.empty()) {
+        it->second.input = "{}";
+        turn_.text += "{}";
+        return std::string("{}");
+      }
+      return std::string();
     }
     if (type == "messageStop") {
       stopped_ = true;
@@ -133,7 +155,7 @@ class ConverseStreamState {
       }
       return std::string();
     }
-    return std::string();  // messageStart, contentBlockStop, events added later
+    return std::string();  // messageStart, events added later
   }
 
   Result<ModelTurn> Finish(const ModelRequest& request) {
@@ -142,20 +164,28 @@ class ConverseStreamState {
                                 "upstream_incomplete");
     GH_ASSIGN_OR_RETURN(turn_.stop_reason, MapBedrockStopReason(wire_stop_reason_));
     for (auto& [index, b] : blocks_) {
-      if (!b.tool) continue;
+      if (!b.tool || b.answer != Answer::kNone) continue;
       std::string id = b.id.empty() ? fmt::format("tooluse_{}", index) : b.id;
       turn_.tool_calls.push_back({std::move(id), b.name, b.input.empty() ? "{}" : b.input});
     }
+    // The model answered through the response tool: for the caller, the turn simply ended.
+    if (answered_ && turn_.tool_calls.empty() && turn_.stop_reason == "tool_use")
+      turn_.stop_reason = "end_turn";
     EstimateUsageIfMissing(got_usage_, request, turn_);
     return std::move(turn_);
   }
 
  private:
+  // Whether a block is a call to the response tool: the first (the answer), a later one (dropped).
+  enum class Answer { kNone, kThe, kAnother };
   struct Block {
     bool tool = false;
     std::string id, name, input;
+    Answer answer = Answer::kNone;
   };
   const AwsEndpoint& endpoint_;
+  const std::string answer_tool_;
+  bool answered_ = false;
   std::map<int64_t, Block> blocks_;
   ModelTurn turn_;
   std::string wire_stop_reason_;
@@ -170,6 +200,8 @@ Result<ModelTurn> ParseConverseResponse(std::string_view body, const ModelReques
     return Status::BadGateway("bedrock answered with invalid JSON", "upstream_malformed");
   const bj::object& o = v.get_object();
   ModelTurn turn;
+  std::optional<ToolSpec> answer_tool = ResponseFormatTool(request);
+  bool answered = false;
   const bj::object* output = ObjectMember(o, "output");
   const bj::object* message = output ? ObjectMember(*output, "message") : nullptr;
   if (!message)
@@ -187,15 +219,51 @@ Result<ModelTurn> ParseConverseResponse(std::string_view body, const ModelReques
         if (id.empty()) id = fmt::format("tooluse_{}", index - 1);
         const bj::value* input = use->if_contains("input");
         std::string args = input && input->is_object() ? bj::serialize(*input) : "{}";
-        turn.tool_calls.push_back({std::move(id), StringMember(*use, "name"), std::move(args)});
+        std::string name = StringMember(*use, "name");
+        if (answer_tool && name == answer_tool->name) {  // the answer; a later call is dropped
+          if (!answered) turn.text += args;
+          answered = true;
+          continue;
+        }
+        turn.tool_calls.push_back({std::move(id), std::move(name), std::move(args)});
       }
     }
   }
   GH_ASSIGN_OR_RETURN(turn.stop_reason, MapBedrockStopReason(StringMember(o, "stopReason")));
+  if (answered && turn.tool_calls.empty() && turn.stop_reason == "tool_use")
+    turn.stop_reason = "end_turn";
   const bj::object* usage = ObjectMember(o, "usage");
   if (usage) ReadUsage(*usage, turn.usage);
   EstimateUsageIfMissing(usage != nullptr, request, turn);
   return turn;
+}
+
+bj::object ToolJson(const ToolSpec& t) {
+  bj::object schema;
+  schema["json"] = SchemaObject(t.parameters_schema);
+  bj::object spec;
+  spec["name"] = t.name;
+  if (!t.description.empty()) spec["description"] = t.description;
+  spec["inputSchema"] = std::move(schema);
+  bj::object tool;
+  tool["toolSpec"] = std::move(spec);
+  return tool;
+}
+
+// response_format, which Converse lacks, as a tool the model must call (ResponseFormatTool): by
+// name when it is the only tool, else the model must call some tool (a real one, or this).
+void AddResponseFormatTool(const ModelRequest& r, bj::object& body) {
+  std::optional<ToolSpec> tool = ResponseFormatTool(r);
+  if (!tool) return;
+  if (!body.contains("toolConfig")) body["toolConfig"] = bj::object{{"tools", bj::array()}};
+  bj::object& config = body["toolConfig"].as_object();
+  config["tools"].as_array().push_back(ToolJson(*tool));
+  bj::object choice;
+  if (r.tools.empty())
+    choice["tool"] = bj::object{{"name", tool->name}};
+  else
+    choice["any"] = bj::object();
+  config["toolChoice"] = std::move(choice);
 }
 
 }  // namespace
@@ -232,21 +300,12 @@ std::string BuildConverseRequestBody(const ModelRequest& r) {
   body["inferenceConfig"] = std::move(inference);
   if (!r.tools.empty()) {
     bj::array tools;
-    for (const ToolSpec& t : r.tools) {
-      bj::object schema;
-      schema["json"] = SchemaObject(t.parameters_schema);
-      bj::object spec;
-      spec["name"] = t.name;
-      if (!t.description.empty()) spec["description"] = t.description;
-      spec["inputSchema"] = std::move(schema);
-      bj::object tool;
-      tool["toolSpec"] = std::move(spec);
-      tools.push_back(std::move(tool));
-    }
+    for (const ToolSpec& t : r.tools) tools.push_back(ToolJson(t));
     bj::object config;
     config["tools"] = std::move(tools);
     body["toolConfig"] = std::move(config);
   }
+  AddResponseFormatTool(r, body);
   return bj::serialize(body);
 }
 
@@ -314,7 +373,8 @@ Awaitable<Result<ModelTurn>> BedrockModel::Generate(const ModelRequest& request,
     co_return turn;
   }
 
-  ConverseStreamState state(endpoint_);
+  std::optional<ToolSpec> answer_tool = ResponseFormatTool(request);
+  ConverseStreamState state(endpoint_, answer_tool ? answer_tool->name : std::string());
   FrameText apply = [&state](const aws::EventStreamMessage& frame) { return state.Apply(frame); };
   Status streamed = co_await StreamEventFrames(*client_, std::move(req), request.cancel, kService,
                                                endpoint_, apply, events);

@@ -504,5 +504,122 @@ TEST_F(BedrockModelTest, AModelIdThatWouldClimbThePathIsRejectedBeforeSending) {
   EXPECT_TRUE(upstream_.requests().empty());
 }
 
+// ---- response_format, emulated with a forced tool ----
+
+ResponseFormat WeatherFormat() {
+  ResponseFormat f;
+  f.kind = ResponseFormat::Kind::kJsonSchema;
+  f.name = "weather";
+  f.description = "The weather in a city";
+  f.schema =
+      R"({"type":"object","properties":{"city":{"type":"string"},"temp_c":{"type":"number"}},)"
+      R"("required":["city","temp_c"]})";
+  return f;
+}
+
+// Frames of an answer that calls `tool` (tooluse_R) with `inputs` as its toolUse deltas.
+std::string ToolUseFrames(std::string_view tool, const std::vector<std::string>& inputs) {
+  std::string frames =
+      EventFrame("messageStart", R"({"role":"assistant"})") +
+      EventFrame("contentBlockStart",
+                 R"({"contentBlockIndex":0,"start":{"toolUse":{"toolUseId":"tooluse_R","name":")" +
+                     std::string(tool) + R"("}}})");
+  for (const std::string& in : inputs)
+    frames +=
+        EventFrame("contentBlockDelta", R"({"contentBlockIndex":0,"delta":{"toolUse":{"input":)" +
+                                            bj::serialize(bj::value(std::string_view(in))) + "}}}");
+  return frames + EventFrame("contentBlockStop", R"({"contentBlockIndex":0})") +
+         EventFrame("messageStop", R"({"stopReason":"tool_use"})") +
+         EventFrame(
+             "metadata",
+             R"({"usage":{"inputTokens":5,"outputTokens":9,"totalTokens":14},"metrics":{}})");
+}
+
+TEST_F(BedrockModelTest, AResponseFormatIsOfferedAsAToolForcedByNameWhenItIsTheOnlyTool) {
+  upstream_.Enqueue(StreamReply(ToolUseFrames("weather", {"{}"})));
+  auto model = MakeModel();
+  ModelRequest r = SimpleRequest();
+  r.response_format = WeatherFormat();
+  ASSERT_TRUE(RunGenerate(*model, r, events_).status.ok());
+  bj::value body = bj::parse(upstream_.last_request().body);
+  EXPECT_EQ(
+      body.at("toolConfig"),
+      bj::parse(R"({"tools":[{"toolSpec":{"name":"weather","description":"The weather in a city",)"
+                R"("inputSchema":{"json":)" +
+                WeatherFormat().schema + R"(}}}],"toolChoice":{"tool":{"name":"weather"}}})"));
+
+  r.response_format = ResponseFormat{};  // json_object
+  ASSERT_TRUE(RunGenerate(*model, r, events_).status.ok());
+  body = bj::parse(upstream_.last_request().body);
+  const bj::value& config = body.at("toolConfig");
+  ASSERT_EQ(config.at("tools").as_array().size(), 1u);
+  EXPECT_EQ(config.at("tools").at(0).at("toolSpec").at("name"), "json_answer");
+  EXPECT_EQ(config.at("tools").at(0).at("toolSpec").at("inputSchema"),
+            bj::parse(R"({"json":{"type":"object"}})"));
+  EXPECT_EQ(config.at("toolChoice"), bj::parse(R"({"tool":{"name":"json_answer"}})"));
+
+  r.response_format.reset();
+  ASSERT_TRUE(RunGenerate(*model, r, events_).status.ok());
+  EXPECT_FALSE(bj::parse(upstream_.last_request().body).as_object().contains("toolConfig"));
+}
+
+TEST_F(BedrockModelTest, WithOtherToolsTheResponseToolJoinsThemAndSomeToolMustBeCalled) {
+  upstream_.Enqueue(StreamReply(ToolUseFrames("current_weather", {R"({"city":)", R"("Oslo"})"})));
+  auto model = MakeModel();
+  ModelRequest r = SimpleRequest();
+  r.tools = {{"current_weather", "Weather now", R"({"type":"object"})"}};
+  r.response_format = WeatherFormat();
+  Outcome out = RunGenerate(*model, r, events_);
+  ASSERT_TRUE(out.status.ok()) << out.status.ToString();
+  bj::value body = bj::parse(upstream_.last_request().body);
+  const bj::value& config = body.at("toolConfig");
+  ASSERT_EQ(config.at("tools").as_array().size(), 2u);
+  EXPECT_EQ(config.at("tools").at(0).at("toolSpec").at("name"), "current_weather");
+  EXPECT_EQ(config.at("tools").at(1).at("toolSpec").at("name"), "weather");
+  EXPECT_EQ(config.at("toolChoice"), bj::parse(R"({"any":{}})"));
+  // The model called a real tool: it is surfaced as usual.
+  EXPECT_EQ(out.turn.stop_reason, "tool_use");
+  EXPECT_EQ(out.turn.text, "");
+  EXPECT_TRUE(events_.deltas.empty());
+  ASSERT_EQ(out.turn.tool_calls.size(), 1u);
+  EXPECT_EQ(out.turn.tool_calls[0].name, "current_weather");
+  EXPECT_EQ(bj::parse(out.turn.tool_calls[0].arguments_json), bj::parse(R"({"city":"Oslo"})"));
+}
+
+TEST_F(BedrockModelTest, TheResponseToolsStreamedInputIsTheAnswersTextAndNoToolCall) {
+  const std::vector<std::string> inputs = {R"({"ci)", R"(ty": "Os)", R"(lo", "temp_c")", ": 4}"};
+  upstream_.Enqueue(StreamReply(ToolUseFrames("weather", inputs), 17));
+  auto model = MakeModel();
+  ModelRequest r = SimpleRequest();
+  r.response_format = WeatherFormat();
+  Outcome out = RunGenerate(*model, r, events_);
+  ASSERT_TRUE(out.status.ok()) << out.status.ToString();
+  EXPECT_EQ(events_.deltas, inputs) << "each toolUse delta as it arrives";
+  EXPECT_EQ(bj::parse(out.turn.text), bj::parse(R"({"city":"Oslo","temp_c":4})"));
+  EXPECT_TRUE(out.turn.tool_calls.empty());
+  EXPECT_EQ(out.turn.stop_reason, "end_turn");
+}
+
+TEST_F(BedrockModelTest, AWholeConverseAnswerThroughTheResponseToolIsItsInputAsText) {
+  upstream_.Enqueue(
+      {200,
+       {{"content-type", "application/json"}},
+       {R"({"output":{"message":{"role":"assistant","content":[)"
+        R"({"toolUse":{"toolUseId":"tooluse_9","name":"weather","input":{"city":"Oslo","temp_c":4}}}]}},)"
+        R"("stopReason":"tool_use","usage":{"inputTokens":11,"outputTokens":7,"totalTokens":18}})"},
+       {}});
+  auto model = MakeModel();
+  ModelRequest r = SimpleRequest();
+  r.stream = false;
+  r.response_format = WeatherFormat();
+  Outcome out = RunGenerate(*model, r, events_);
+  ASSERT_TRUE(out.status.ok()) << out.status.ToString();
+  ASSERT_EQ(events_.deltas.size(), 1u);
+  EXPECT_EQ(bj::parse(events_.deltas[0]), bj::parse(R"({"city":"Oslo","temp_c":4})"));
+  EXPECT_EQ(out.turn.text, events_.deltas[0]);
+  EXPECT_TRUE(out.turn.tool_calls.empty());
+  EXPECT_EQ(out.turn.stop_reason, "end_turn");
+}
+
 }  // namespace
 }  // namespace gh::models

@@ -7,7 +7,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstring>
 #include <optional>
 #include <vector>
@@ -185,6 +187,139 @@ std::optional<size_t> FirstStopSequence(std::string_view text,
   return first;
 }
 
+// ---- response_format: the usual answer, as JSON of the asked shape ----
+
+// Properties whose string value is the answer itself; others get a placeholder.
+bool IsAnswerLike(std::string_view property) {
+  const std::string p = ToLower(property);
+  for (const char* w : {"answer", "summary", "text", "content", "reply", "response", "message"})
+    if (p.find(w) != std::string::npos) return true;
+  return false;
+}
+
+// Cuts `s` to at most `max` bytes without splitting a UTF-8 sequence.
+void CutUtf8(std::string& s, size_t max) {
+  if (s.size() <= max) return;
+  size_t end = max;
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
+  s.resize(end);
+}
+
+// A schema's type: its `type` (the first non-null one of a list), else what its keywords imply.
+std::string TypeOf(const bj::object& schema) {
+  if (const bj::value* t = schema.if_contains("type")) {
+    if (t->is_string()) return std::string(t->get_string());
+    if (t->is_array()) {
+      std::string first;
+      for (const bj::value& name : t->get_array()) {
+        if (!name.is_string()) continue;
+        if (name.get_string() != "null") return std::string(name.get_string());
+        first = "null";
+      }
+      return first;
+    }
+  }
+  if (schema.contains("properties")) return "object";
+  if (schema.contains("items")) return "array";
+  return "string";
+}
+
+double Number(const bj::object& schema, std::string_view key, double fallback) {
+  const bj::value* v = schema.if_contains(key);
+  return v && v->is_number() ? v->to_number<double>() : fallback;
+}
+
+// A deterministic instance of `schema` (the subset agent::ValidateArguments checks, plus local
+// $refs and the first branch of anyOf / oneOf): enum -> its first value; string -> the answer for
+// an answer-like property, else a placeholder named after it; number -> its minimum, else 0;
+// boolean -> false; array -> minItems instances of items; object -> every property.
+bj::value InstanceOf(const bj::value& schema_value, const bj::object& root,
+                     std::string_view property, const std::string& answer, int depth) {
+  if (depth > 32 || !schema_value.is_object()) return nullptr;
+  const bj::object& schema = schema_value.get_object();
+  if (const bj::value* ref = schema.if_contains("$ref"); ref && ref->is_string()) {
+    std::string_view r = ref->get_string();
+    for (std::string_view prefix : {"#/$defs/", "#/definitions/"}) {
+      if (!r.starts_with(prefix)) continue;
+      const bj::value* defs = root.if_contains(prefix.substr(2, prefix.size() - 3));
+      const bj::value* target = defs && defs->is_object()
+                                    ? defs->get_object().if_contains(r.substr(prefix.size()))
+                                    : nullptr;
+      if (target) return InstanceOf(*target, root, property, answer, depth + 1);
+    }
+    if (r == "#") return InstanceOf(root, root, property, answer, depth + 1);
+  }
+  if (const bj::value* c = schema.if_contains("const")) return *c;
+  if (const bj::value* e = schema.if_contains("enum");
+      e && e->is_array() && !e->get_array().empty())
+    return e->get_array()[0];
+  for (const char* branches : {"anyOf", "oneOf"})
+    if (const bj::value* b = schema.if_contains(branches);
+        b && b->is_array() && !b->get_array().empty())
+      return InstanceOf(b->get_array()[0], root, property, answer, depth + 1);
+  const std::string type = TypeOf(schema);
+  if (type == "null") return nullptr;
+  if (type == "boolean") return false;
+  if (type == "integer") {
+    if (!schema.contains("minimum") && Number(schema, "maximum", 0) < 0)
+      return static_cast<int64_t>(std::floor(Number(schema, "maximum", 0)));
+    return static_cast<int64_t>(std::ceil(Number(schema, "minimum", 0)));
+  }
+  if (type == "number") {
+    double v = Number(schema, "minimum", 0);
+    if (!schema.contains("minimum") && Number(schema, "maximum", 0) < 0)
+      v = Number(schema, "maximum", 0);
+    if (v == std::floor(v) && std::abs(v) < 1e15) return static_cast<int64_t>(v);
+    return v;
+  }
+  if (type == "array") {
+    bj::array items;
+    const bj::value* each = schema.if_contains("items");
+    const auto n = static_cast<size_t>(std::clamp(Number(schema, "minItems", 0), 0.0, 100.0));
+    for (size_t i = 0; i < n; ++i)
+      items.push_back(each ? InstanceOf(*each, root, property, answer, depth + 1)
+                           : bj::value(std::string(property)));
+    return items;
+  }
+  if (type == "object") {
+    bj::object out;
+    const bj::value* props = schema.if_contains("properties");
+    if (props && props->is_object()) {
+      for (const auto& kv : props->get_object())
+        out[kv.key()] = InstanceOf(kv.value(), root, kv.key(), answer, depth + 1);
+    } else if (depth == 0) {
+      // An open object at the top (json_schema without a schema): the answer under "answer".
+      const bj::value* extra = schema.if_contains("additionalProperties");
+      if (!extra || !extra->is_bool() || extra->get_bool()) out["answer"] = answer;
+    }
+    return out;
+  }
+  // A string, or a type we do not know (read as one).
+  std::string text;
+  if (IsAnswerLike(property)) {
+    text = answer;
+  } else {
+    text = "sample " + std::string(property);
+    std::replace(text.begin(), text.end(), '_', ' ');
+  }
+  const auto min_len = static_cast<size_t>(std::clamp(Number(schema, "minLength", 0), 0.0, 4096.0));
+  if (text.size() < min_len) text.append(min_len - text.size(), '.');
+  if (const bj::value* max = schema.if_contains("maxLength"); max && max->is_number())
+    CutUtf8(text, static_cast<size_t>(std::max(0.0, max->to_number<double>())));
+  return bj::value(std::move(text));
+}
+
+// The answer `text` as JSON of the asked shape: {"answer": text} for json_object, an instance of
+// the schema for json_schema.
+std::string StructuredAnswer(const ResponseFormat& format, const std::string& text) {
+  if (format.kind == ResponseFormat::Kind::kJsonObject)
+    return bj::serialize(bj::object{{"answer", text}});
+  boost::system::error_code ec;
+  bj::value schema = bj::parse(format.schema, ec);
+  if (ec || !schema.is_object()) schema = bj::object{{"type", "object"}};
+  return bj::serialize(InstanceOf(schema, schema.get_object(), "answer", text, 0));
+}
+
 }  // namespace
 
 Awaitable<Result<ModelTurn>> OfflineModel::Generate(const ModelRequest& request,
@@ -246,6 +381,7 @@ Awaitable<Result<ModelTurn>> OfflineModel::Generate(const ModelRequest& request,
         "compatible "
         "server such as llama.cpp, Ollama or vLLM) and restart Gatehouse.";
   }
+  if (request.response_format) text = StructuredAnswer(*request.response_format, text);
   // The client's stop sequences: the answer ends where the first one begins. The whole answer is
   // known before anything is streamed, so it is cut first: no streamed piece can reach past the
   // cut, even when a sequence spans two pieces. (Sampling parameters mean nothing here.)

@@ -5,7 +5,9 @@
 // result; anything else gets an honest reply saying it is the offline model and how to configure a
 // real one. It streams its answer word by word and reports token counts. It honours the client's
 // stop sequences (the answer ends before the first one that occurs, stop_reason "stop_sequence");
-// the other sampling parameters mean nothing to it.
+// the other sampling parameters mean nothing to it. Asked for a response_format, it gives that
+// answer as JSON: {"answer": ...} for json_object, a deterministic instance of the schema for
+// json_schema (answer-like string properties carry the answer).
 #pragma once
 
 #include <chrono>

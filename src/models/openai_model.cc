@@ -16,6 +16,27 @@ namespace gh::models {
 namespace bj = boost::json;
 using namespace agent;
 
+namespace {
+
+// response_format in OpenAI's own shape: {"type": "json_object"} or {"type": "json_schema",
+// "json_schema": {name, description?, schema, strict?}}.
+void AddResponseFormat(const ModelRequest& r, bj::object& body) {
+  if (!r.response_format) return;
+  const ResponseFormat& f = *r.response_format;
+  if (f.kind == ResponseFormat::Kind::kJsonObject) {
+    body["response_format"] = bj::object{{"type", "json_object"}};
+    return;
+  }
+  bj::object schema;
+  schema["name"] = f.name;
+  if (!f.description.empty()) schema["description"] = f.description;
+  schema["schema"] = SchemaObject(f.schema);
+  if (f.strict) schema["strict"] = *f.strict;
+  body["response_format"] = bj::object{{"type", "json_schema"}, {"json_schema", std::move(schema)}};
+}
+
+}  // namespace
+
 std::string BuildOpenAiRequestBody(const ModelRequest& r, bool stream) {
   bj::array messages;
   for (const ChatMessage& m : r.messages) {
@@ -65,6 +86,7 @@ std::string BuildOpenAiRequestBody(const ModelRequest& r, bool stream) {
   if (s.seed) body["seed"] = *s.seed;
   if (s.presence_penalty) body["presence_penalty"] = *s.presence_penalty;
   if (s.frequency_penalty) body["frequency_penalty"] = *s.frequency_penalty;
+  AddResponseFormat(r, body);
   if (!r.context.tenant_id.empty())
     body["user"] = r.context.tenant_id.value() + "/" + r.context.user_id.value();
   return bj::serialize(body);

@@ -415,5 +415,49 @@ TEST_F(OpenAiModelTest, ARateLimitedAnswerKeepsItsRetryAfter) {
   }
 }
 
+// response_format goes to an OpenAI-compatible upstream as OpenAI defines it, and the answer,
+// already JSON, comes back as text.
+TEST_F(OpenAiModelTest, AJsonSchemaResponseFormatIsSentInOpenAisShape) {
+  const std::string answer = R"({\"city\":\"Oslo\",\"temp_c\":4})";
+  upstream_.Enqueue(JsonReply(Completion(
+      R"({"role":"assistant","content":")" + answer + R"(","refusal":null})", "stop", kUsage)));
+  OpenAiModel model = MakeModel();
+  ModelRequest r = WholeAnswerRequest();
+  ResponseFormat f;
+  f.kind = ResponseFormat::Kind::kJsonSchema;
+  f.name = "weather";
+  f.description = "The weather in a city";
+  f.schema =
+      R"({"type":"object","properties":{"city":{"type":"string"},"temp_c":{"type":"number"}},)"
+      R"("required":["city","temp_c"],"additionalProperties":false})";
+  f.strict = true;
+  r.response_format = f;
+  Outcome out = RunGenerate(model, r, events_);
+  ASSERT_TRUE(out.status.ok()) << out.status.ToString();
+  bj::value body = bj::parse(upstream_.last_request().body);
+  EXPECT_EQ(body.at("response_format"),
+            bj::parse(R"({"type":"json_schema","json_schema":{"name":"weather",)"
+                      R"("description":"The weather in a city","schema":)" +
+                      f.schema + R"(,"strict":true}})"));
+  EXPECT_EQ(bj::parse(out.turn.text), bj::parse(R"({"city":"Oslo","temp_c":4})"));
+  EXPECT_EQ(out.turn.stop_reason, "end_turn");
+
+  // Without description and strict, neither is sent; json_object is its type alone.
+  f.description.clear();
+  f.strict.reset();
+  r.response_format = f;
+  ASSERT_TRUE(RunGenerate(model, r, events_).status.ok());
+  EXPECT_EQ(bj::parse(upstream_.last_request().body).at("response_format"),
+            bj::parse(R"({"type":"json_schema","json_schema":{"name":"weather","schema":)" +
+                      f.schema + "}}"));
+  r.response_format = ResponseFormat{};
+  ASSERT_TRUE(RunGenerate(model, r, events_).status.ok());
+  EXPECT_EQ(bj::parse(upstream_.last_request().body).at("response_format"),
+            bj::parse(R"({"type":"json_object"})"));
+  r.response_format.reset();
+  ASSERT_TRUE(RunGenerate(model, r, events_).status.ok());
+  EXPECT_FALSE(bj::parse(upstream_.last_request().body).as_object().contains("response_format"));
+}
+
 }  // namespace
 }  // namespace gh::models

@@ -42,6 +42,24 @@ TemperatureOrTopP ClaudeTemperatureOrTopP(const agent::Sampling& sampling) {
   return out;
 }
 
+std::optional<agent::ToolSpec> ResponseFormatTool(const agent::ModelRequest& request) {
+  if (!request.response_format) return std::nullopt;
+  const agent::ResponseFormat& f = *request.response_format;
+  agent::ToolSpec tool;
+  if (f.kind == agent::ResponseFormat::Kind::kJsonObject) {
+    tool.name = "json_answer";
+    tool.description = "Give your answer as this tool's input: a JSON object.";
+    tool.parameters_schema = R"({"type":"object"})";
+    return tool;
+  }
+  tool.name = f.name;
+  tool.description = !f.description.empty()
+                         ? f.description
+                         : "Give your answer as this tool's input, in the shape of its schema.";
+  tool.parameters_schema = f.schema;
+  return tool;
+}
+
 bj::object ArgumentsObject(std::string_view arguments_json) {
   boost::system::error_code ec;
   bj::value v = bj::parse(arguments_json, ec);

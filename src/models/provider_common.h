@@ -69,6 +69,13 @@ std::string StringMember(const boost::json::object& o, std::string_view key);
 // Object member, nullptr when absent or not an object.
 const boost::json::object* ObjectMember(const boost::json::object& o, std::string_view key);
 
+// For providers without a JSON mode (Anthropic, Bedrock Converse), response_format is emulated as
+// LiteLLM does: one more tool whose input schema is the answer's, forced on the model; a call to it
+// is the answer, its input the answer's JSON text. The tool: named after the json_schema (or
+// "json_answer" for json_object), with its description (or a default) and its schema. Null when
+// the request has no response_format.
+std::optional<agent::ToolSpec> ResponseFormatTool(const agent::ModelRequest& request);
+
 // "https://x/v1/" -> "https://x/v1".
 std::string TrimTrailingSlashes(std::string url);
 

@@ -77,6 +77,17 @@ std::optional<milliseconds> RetryDelay(const RetryPolicy& policy, int retry, con
 ResilientModel::ResilientModel(ResilientModelOptions options, Random& random)
     : opt_(std::move(options)), random_(random) {}
 
+Status ResilientModel::Accepts(const ModelRequest& request) const {
+  Status first = Status::Ok();
+  for (const ModelEntry& entry : opt_.chain) {
+    if (!entry.model) continue;
+    Status st = entry.model->Accepts(request);
+    if (st.ok()) return st;
+    if (first.ok()) first = std::move(st);
+  }
+  return first;
+}
+
 Awaitable<Result<ModelTurn>> ResilientModel::Generate(const ModelRequest& request,
                                                       ModelEvents& events) {
   FallbackReport report;

@@ -83,6 +83,8 @@ class ResilientModel final : public agent::Model {
   agent::Awaitable<Result<agent::ModelTurn>> GenerateWithReport(const agent::ModelRequest& request,
                                                                 agent::ModelEvents& events,
                                                                 FallbackReport& report);
+  // When some entry of the chain accepts the request; else the first entry's refusal.
+  Status Accepts(const agent::ModelRequest& request) const override;
 
  private:
   ResilientModelOptions opt_;

@@ -36,6 +36,7 @@ class ScriptedModel final : public Model {
   Awaitable<Result<ModelTurn>> Generate(const ModelRequest& request, ModelEvents& events) override {
     ++calls;
     asked_for.push_back(request.model);
+    formats.push_back(request.response_format);
     Step step = steps_.front();
     if (steps_.size() > 1) steps_.pop_front();
     for (const std::string& d : step.deltas) {
@@ -48,8 +49,11 @@ class ScriptedModel final : public Model {
     turn.stop_reason = "end_turn";
     co_return turn;
   }
+  Status Accepts(const ModelRequest&) const override { return accepts; }
   int calls = 0;
   std::vector<std::string> asked_for;
+  std::vector<std::optional<ResponseFormat>> formats;
+  Status accepts = Status::Ok();
 
  private:
   std::string provider_;
@@ -266,6 +270,35 @@ TEST_F(ResilientModelTest, ClassifiesFailures) {
   EXPECT_EQ(ClassifyModelFailure(Status::BadGateway("bad crc", "eventstream_checksum_mismatch")),
             FailureAction::kFallBack);
   EXPECT_EQ(ClassifyModelFailure(Status::Cancelled("gone")), FailureAction::kFail);
+}
+
+TEST_F(ResilientModelTest, TheResponseFormatReachesEveryEntryAndOneEntryAcceptingIsEnough) {
+  auto first = std::make_shared<ScriptedModel>("a", std::vector<Step>{{{}, Unavailable()}});
+  auto second = std::make_shared<ScriptedModel>("b", std::vector<Step>{Step{}});
+  ResilientModelOptions o;
+  o.chain = {{"first", "first-id", first}, {"second", "second-id", second}};
+  o.retry = policy_;
+  o.retry.max_attempts = 1;
+  ResilientModel model(o, random_);
+  ModelRequest r;
+  r.messages = {{Role::kUser, "Hi", {}, "", "", false}};
+  ResponseFormat f;
+  f.kind = ResponseFormat::Kind::kJsonSchema;
+  f.name = "weather";
+  r.response_format = f;
+  Outcome out = RunGenerate(model, r, events_);
+  ASSERT_TRUE(out.status.ok()) << out.status.ToString();
+  ASSERT_EQ(first->formats.size(), 1u);
+  ASSERT_EQ(second->formats.size(), 1u);
+  ASSERT_TRUE(first->formats[0] && second->formats[0]);
+  EXPECT_EQ(first->formats[0]->name, "weather");
+  EXPECT_EQ(second->formats[0]->name, "weather");
+
+  EXPECT_TRUE(model.Accepts(r).ok());
+  first->accepts = Status::InvalidArgument("not a", "unsupported_parameter");
+  EXPECT_TRUE(model.Accepts(r).ok()) << "the second entry can serve it";
+  second->accepts = Status::InvalidArgument("not b", "unsupported_parameter");
+  EXPECT_EQ(model.Accepts(r).message(), "not a") << "none can: the first refusal";
 }
 
 }  // namespace

@@ -280,6 +280,63 @@ describe('OpenAI-compatible API (offline model)', () => {
     assert.equal(finish, 'stop');
   });
 
+  test('response_format json_schema: the offline answer is JSON that conforms, whole and streamed', async () => {
+    const oai = client(key.key);
+    const schema = {
+      type: 'object',
+      properties: {
+        summary: { type: 'string' },
+        city: { type: 'string' },
+        temp_c: { type: 'number', minimum: -30 },
+        unit: { type: 'string', enum: ['celsius', 'fahrenheit'] },
+        days: { type: 'array', minItems: 2, items: { type: 'object', properties: { day: { type: 'integer' } }, required: ['day'], additionalProperties: false } },
+        note: { type: ['string', 'null'] },
+      },
+      required: ['summary', 'city', 'temp_c', 'unit', 'days', 'note'],
+      additionalProperties: false,
+    };
+    const response_format = { type: 'json_schema', json_schema: { name: 'weather', schema, strict: true } };
+    const messages = [{ role: 'user', content: 'Hello there' }];
+    const c = await oai.chat.completions.create({ model: 'offline', messages, response_format });
+    assert.equal(c.choices[0].finish_reason, 'stop');
+    const answer = JSON.parse(c.choices[0].message.content);
+    assert.deepEqual(Object.keys(answer).sort(), [...schema.required].sort());
+    assert.match(answer.summary, /offline model/, 'the answer-like property carries the usual answer');
+    assert.equal(typeof answer.city, 'string');
+    assert.equal(answer.temp_c, -30);
+    assert.equal(answer.unit, 'celsius');
+    assert.deepEqual(answer.days, [{ day: 0 }, { day: 0 }]);
+    assert.equal(typeof answer.note, 'string');
+
+    const stream = await oai.chat.completions.create({ model: 'offline', messages, response_format, stream: true });
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+    assert.deepEqual(JSON.parse(text), answer, 'streamed, the same JSON');
+
+    const object = await oai.chat.completions.create({ model: 'offline', messages, response_format: { type: 'json_object' } });
+    assert.match(JSON.parse(object.choices[0].message.content).answer, /offline model/);
+    const plain = await oai.chat.completions.create({ model: 'offline', messages, response_format: { type: 'text' } });
+    assert.match(plain.choices[0].message.content, /^I'm Gatehouse/);
+  });
+
+  test('a malformed response_format is a BadRequestError naming the parameter', async () => {
+    const oai = client(key.key);
+    const messages = [{ role: 'user', content: 'hi' }];
+    const cases = [
+      [{ type: 'xml' }, 'response_format.type'],
+      [{ type: 'json_schema' }, 'response_format.json_schema'],
+      [{ type: 'json_schema', json_schema: { name: 'no spaces allowed' } }, 'response_format.json_schema.name'],
+      [{ type: 'json_schema', json_schema: { name: 'w', schema: 'object' } }, 'response_format.json_schema.schema'],
+      [{ type: 'json_schema', json_schema: { name: 'w', strict: 'yes' } }, 'response_format.json_schema.strict'],
+    ];
+    for (const [response_format, param] of cases) {
+      const err = await oai.chat.completions.create({ model: 'offline', messages, response_format }).catch((e) => e);
+      assert.ok(err instanceof BadRequestError, `${param}: ${err}`);
+      assert.equal(err.param, param);
+      assert.equal(err.type, 'invalid_request_error');
+    }
+  });
+
   test('limits apply: the plan\'s third message of the day is a RateLimitError', async () => {
     const bob = await signUp(gh, { tier: 'basic' }); // 2 messages a day in this deployment
     const bobKey = await createKey(gh, bob.token);
@@ -464,6 +521,32 @@ describe('OpenAI-compatible API through an OpenAI upstream (passthrough)', () =>
     assert.equal(u.day.messages, 1, 'the malformed answer is not counted');
     assert.equal(u.day.input_tokens, 40, 'the whole prompt counts, its cached part included');
     assert.equal(u.day.output_tokens, 4);
+  });
+
+  test('response_format reaches the upstream unchanged and its JSON answer comes back as content', async () => {
+    const answer = { city: 'Paris', temp_c: 21 };
+    await setUp([{ text: JSON.stringify(answer) }]);
+    const user = await signUp(gh, { tier: 'advanced' });
+    const response_format = {
+      type: 'json_schema',
+      json_schema: {
+        name: 'weather',
+        description: 'The weather in a city',
+        schema: {
+          type: 'object',
+          properties: { city: { type: 'string' }, temp_c: { type: 'number' } },
+          required: ['city', 'temp_c'],
+          additionalProperties: false,
+        },
+        strict: true,
+      },
+    };
+    const c = await client(user.token).chat.completions.create({
+      model: 'fake-gpt', messages: [{ role: 'user', content: 'Weather in Paris?' }], response_format,
+    });
+    assert.deepEqual(fake.requests[0].body.response_format, response_format);
+    assert.deepEqual(JSON.parse(c.choices[0].message.content), answer);
+    assert.equal(c.choices[0].finish_reason, 'stop');
   });
 
   test('a model outside the plan is a PermissionDeniedError; /v1/models shows the plan\'s models', async () => {
