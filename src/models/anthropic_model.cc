@@ -316,6 +316,8 @@ std::string BuildAnthropicRequestBody(const ModelRequest& r, bool stream) {
     bj::array tools;
     for (const ToolSpec& t : r.tools) tools.push_back(ToolJson(t));
     body["tools"] = std::move(tools);
+    // OpenAI's tool_choice "required" (or a named tool, the only one offered then).
+    if (r.tool_required) body["tool_choice"] = bj::object{{"type", "any"}};
   }
   // The client's sampling (see ClaudeTemperatureOrTopP); stop sequences under Anthropic's name.
   // Anthropic has no seed and no presence or frequency penalty: those are dropped.

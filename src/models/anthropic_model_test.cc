@@ -527,6 +527,24 @@ TEST_F(AnthropicModelTest, AResponseFormatIsOfferedAsAToolForcedByNameWhenItIsTh
   EXPECT_FALSE(body.as_object().contains("tool_choice"));
 }
 
+// OpenAI's tool_choice "required" (the wire also narrows the tools to a named one) is Anthropic's
+// "any"; without it the model chooses (no tool_choice sent).
+TEST_F(AnthropicModelTest, AToolTheClientRequiresIsOneTheModelMustCall) {
+  AnthropicModel model = MakeModel();
+  ModelRequest r = SimpleRequest();
+  r.tools = {{"current_weather", "Weather now", R"({"type":"object"})"}};
+  r.tool_required = true;
+  upstream_.Enqueue(SseReply(ToolUseAnswer("current_weather", {R"({"city": "Oslo"})"})));
+  ASSERT_TRUE(RunGenerate(model, r, events_).status.ok());
+  EXPECT_EQ(bj::parse(upstream_.last_request().body).at("tool_choice"),
+            bj::parse(R"({"type":"any"})"));
+
+  r.tool_required = false;
+  upstream_.Enqueue(SseReply(ToolUseAnswer("current_weather", {R"({"city": "Oslo"})"})));
+  ASSERT_TRUE(RunGenerate(model, r, events_).status.ok());
+  EXPECT_FALSE(bj::parse(upstream_.last_request().body).as_object().contains("tool_choice"));
+}
+
 TEST_F(AnthropicModelTest, WithOtherToolsTheResponseToolJoinsThemAndSomeToolMustBeCalled) {
   upstream_.Enqueue(SseReply(ToolUseAnswer("current_weather", {R"({"city": "Oslo"})"})));
   AnthropicModel model = MakeModel();

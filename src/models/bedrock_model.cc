@@ -303,6 +303,8 @@ std::string BuildConverseRequestBody(const ModelRequest& r) {
     for (const ToolSpec& t : r.tools) tools.push_back(ToolJson(t));
     bj::object config;
     config["tools"] = std::move(tools);
+    // OpenAI's tool_choice "required" (or a named tool, the only one offered then).
+    if (r.tool_required) config["toolChoice"] = bj::object{{"any", bj::object()}};
     body["toolConfig"] = std::move(config);
   }
   AddResponseFormatTool(r, body);

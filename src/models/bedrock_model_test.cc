@@ -216,6 +216,21 @@ TEST_F(BedrockModelTest, SendsMessagesAsContentBlocksWithSystemToolsAndInference
   EXPECT_EQ(bj::parse(upstream_.last_request().body), body);
 }
 
+// OpenAI's tool_choice "required" (the wire also narrows the tools to a named one) is Converse's
+// toolChoice "any"; without it the model chooses (no toolChoice sent).
+TEST(BedrockConverseBodyTest, AToolTheClientRequiresIsOneTheModelMustCall) {
+  ModelRequest r;
+  r.model = "anthropic.claude-3-haiku-20240307-v1:0";
+  r.messages = {{Role::kUser, "Weather in Paris?", {}, "", "", false}};
+  r.tools = {{"current_weather", "Weather now", R"({"type":"object"})"}};
+  r.tool_required = true;
+  bj::value body = bj::parse(BuildConverseRequestBody(r));
+  EXPECT_EQ(body.at("toolConfig").at("toolChoice"), bj::parse(R"({"any":{}})"));
+  r.tool_required = false;
+  body = bj::parse(BuildConverseRequestBody(r));
+  EXPECT_FALSE(body.at("toolConfig").as_object().contains("toolChoice"));
+}
+
 TEST_F(BedrockModelTest, DecodesTheEventStreamIncrementallyAndStreamsDeltasInOrderWithUsage) {
   upstream_.Enqueue(StreamReply(TextFrames(), 5));
   auto model = MakeModel();
