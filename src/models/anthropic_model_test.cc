@@ -467,17 +467,6 @@ TEST_F(AnthropicModelTest, BehindAResilientModelA429WithRetryAfterIsWaitedOutThe
 
 // ---- response_format, emulated with a forced tool ----
 
-ResponseFormat WeatherFormat() {
-  ResponseFormat f;
-  f.kind = ResponseFormat::Kind::kJsonSchema;
-  f.name = "weather";
-  f.description = "The weather in a city";
-  f.schema =
-      R"({"type":"object","properties":{"city":{"type":"string"},"temp_c":{"type":"number"}},)"
-      R"("required":["city","temp_c"]})";
-  return f;
-}
-
 // A streamed answer that calls `tool` (id toolu_r) with `partials` as its input_json_deltas.
 std::string ToolUseAnswer(std::string_view tool, const std::vector<std::string>& partials) {
   std::string body =

@@ -521,17 +521,6 @@ TEST_F(BedrockModelTest, AModelIdThatWouldClimbThePathIsRejectedBeforeSending) {
 
 // ---- response_format, emulated with a forced tool ----
 
-ResponseFormat WeatherFormat() {
-  ResponseFormat f;
-  f.kind = ResponseFormat::Kind::kJsonSchema;
-  f.name = "weather";
-  f.description = "The weather in a city";
-  f.schema =
-      R"({"type":"object","properties":{"city":{"type":"string"},"temp_c":{"type":"number"}},)"
-      R"("required":["city","temp_c"]})";
-  return f;
-}
-
 // Frames of an answer that calls `tool` (tooluse_R) with `inputs` as its toolUse deltas.
 std::string ToolUseFrames(std::string_view tool, const std::vector<std::string>& inputs) {
   std::string frames =

@@ -235,4 +235,16 @@ inline std::string ExpectedAuthorization(const ReceivedRequest& r,
   return sig.ok() ? sig->authorization : std::string();
 }
 
+// A json_schema response_format for a city's weather, as the providers' response_format tests ask.
+inline agent::ResponseFormat WeatherFormat() {
+  agent::ResponseFormat f;
+  f.kind = agent::ResponseFormat::Kind::kJsonSchema;
+  f.name = "weather";
+  f.description = "The weather in a city";
+  f.schema =
+      R"({"type":"object","properties":{"city":{"type":"string"},"temp_c":{"type":"number"}},)"
+      R"("required":["city","temp_c"]})";
+  return f;
+}
+
 }  // namespace gh::models::testing

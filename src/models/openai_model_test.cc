@@ -423,13 +423,7 @@ TEST_F(OpenAiModelTest, AJsonSchemaResponseFormatIsSentInOpenAisShape) {
       R"({"role":"assistant","content":")" + answer + R"(","refusal":null})", "stop", kUsage)));
   OpenAiModel model = MakeModel();
   ModelRequest r = WholeAnswerRequest();
-  ResponseFormat f;
-  f.kind = ResponseFormat::Kind::kJsonSchema;
-  f.name = "weather";
-  f.description = "The weather in a city";
-  f.schema =
-      R"({"type":"object","properties":{"city":{"type":"string"},"temp_c":{"type":"number"}},)"
-      R"("required":["city","temp_c"],"additionalProperties":false})";
+  ResponseFormat f = WeatherFormat();
   f.strict = true;
   r.response_format = f;
   Outcome out = RunGenerate(model, r, events_);
