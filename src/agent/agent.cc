@@ -63,28 +63,11 @@ Usage EstimateFailedCall(const ModelRequest& req, size_t streamed_bytes) {
 using DoneChannel =
     boost::asio::experimental::concurrent_channel<void(boost::system::error_code, size_t)>;
 
-// One tool call. A tool that throws (none should: errors are values) fails its call, which the
-// model is told of, not the turn. What it threw is for the operator's log, not for the model and
-// the conversation: an unexpected failure's text may quote anything the tool held (a connection
-// string, a token, another tenant's row).
-Awaitable<ToolResult> RunCaught(Tool& tool, const TenantContext& context, const bj::object& args) {
-  std::string failure;
-  try {
-    co_return co_await tool.Run(context, args);
-  } catch (const std::exception& e) {
-    failure = Printable(e.what(), 300);
-  }
-  log::Error(
-      "a tool failed unexpectedly",
-      {{"tool", tool.spec().name}, {"tenant", context.tenant_id.value()}, {"error", failure}});
-  co_return ErrorResult("the tool failed unexpectedly; it may be tried again later");
-}
-
 // One tool call run on its own coroutine. Parameters are copied into the frame; `out` and `done`
 // outlive it (the loop waits for every call before leaving the step).
 Awaitable<void> RunConcurrently(std::shared_ptr<Tool> tool, TenantContext context, bj::object args,
                                 ToolResult* out, size_t index, DoneChannel* done) {
-  *out = co_await RunCaught(*tool, context, args);
+  *out = co_await RunTool(*tool, context, args);
   done->try_send(boost::system::error_code(), index);
 }
 
@@ -249,7 +232,7 @@ Awaitable<Result<AgentResult>> AgentLoop::Run(const AgentRequest& request, Agent
     }
     // 2. Run the cleared calls: one inline, several concurrently (each on its own coroutine).
     if (to_run.size() == 1) {
-      ToolResult ran = co_await RunCaught(*to_run[0].tool, request.context, to_run[0].args);
+      ToolResult ran = co_await RunTool(*to_run[0].tool, request.context, to_run[0].args);
       results[to_run[0].index] = std::move(ran);
     } else if (to_run.size() > 1) {
       auto executor = co_await boost::asio::this_coro::executor;

@@ -82,6 +82,9 @@ struct ResponseFormat {
   std::string description;                      // json_schema: optional
   std::string schema = R"({"type":"object"})";  // json_schema: the JSON Schema, as JSON text
   std::optional<bool> strict;                   // json_schema: as the client gave it, if it did
+  // The tool a provider without a JSON mode offers for the answer: the schema's name, or this.
+  static constexpr char kJsonObjectTool[] = "json_answer";
+  std::string AnswerToolName() const { return kind == Kind::kJsonObject ? kJsonObjectTool : name; }
 };
 
 struct ModelRequest {

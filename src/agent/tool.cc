@@ -5,6 +5,9 @@
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
+#include "common/log.h"
+#include "common/strings.h"
+
 namespace gh::agent {
 
 namespace bj = boost::json;
@@ -185,6 +188,24 @@ Status ValidateArguments(bj::object& args, std::string_view schema_json) {
   Status st = Check(checked, schema.get_object(), "");
   args = std::move(checked.get_object());
   return st;
+}
+
+// What a tool threw is for the operator's log, not for the model and the conversation: an
+// unexpected failure's text may quote anything the tool held (a connection string, a token,
+// another tenant's row).
+Awaitable<ToolResult> RunTool(Tool& tool, const TenantContext& context, const bj::object& args) {
+  std::string failure;
+  try {
+    co_return co_await tool.Run(context, args);
+  } catch (const std::exception& e) {
+    failure = Printable(e.what(), 300);
+  }
+  log::Error(
+      "a tool failed unexpectedly",
+      {{"tool", tool.spec().name}, {"tenant", context.tenant_id.value()}, {"error", failure}});
+  co_return ToolResult{bj::serialize(bj::object{
+                           {"error", "the tool failed unexpectedly; it may be tried again later"}}),
+                       true};
 }
 
 }  // namespace gh::agent

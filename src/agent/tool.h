@@ -165,4 +165,9 @@ class ToolRegistry {
 // an integer is asked for (3.0) is made one (3) in `args`, so the tool gets the type it declared.
 Status ValidateArguments(boost::json::object& args, std::string_view schema_json);
 
+// Runs one tool call. A tool that throws (none should: errors are values) fails its call with a
+// fixed error result, which the model is told of, not the turn; what it threw goes to the log.
+Awaitable<ToolResult> RunTool(Tool& tool, const TenantContext& context,
+                              const boost::json::object& args);
+
 }  // namespace gh::agent

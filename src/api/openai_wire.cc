@@ -280,6 +280,12 @@ Result<std::optional<agent::ResponseFormat>> ParseResponseFormat(const bj::objec
     if (!schema->is_object())
       return Bad("schema must be a JSON Schema object", "response_format.json_schema.schema",
                  "invalid_type");
+    // The answer is a JSON object (OpenAI's structured outputs ask the same of the root), and
+    // providers without a JSON mode take the schema as a tool's input schema, which must be one.
+    if (const bj::value* root = Member(schema->get_object(), "type");
+        root && !(root->is_string() && root->get_string() == "object"))
+      return Bad("the schema's root must be of type 'object'",
+                 "response_format.json_schema.schema");
     f.schema = bj::serialize(*schema);
   }
   if (const bj::value* strict = Member(jo, "strict")) {
@@ -402,6 +408,18 @@ Result<ChatCompletionParams> ParseChatCompletionRequest(const bj::object& body) 
   GH_ASSIGN_OR_RETURN(p.tools, ParseTools(body));
   GH_RETURN_IF_ERROR(ApplyToolChoice(body, p));
   GH_ASSIGN_OR_RETURN(p.response_format, ParseResponseFormat(body));
+  // Where the upstream has no JSON mode the answer is a tool of this name (see
+  // models::ResponseFormatTool): a client tool of the same name would be taken for the answer.
+  if (p.response_format) {
+    const bool schema = p.response_format->kind == agent::ResponseFormat::Kind::kJsonSchema;
+    const std::string answer_tool = p.response_format->AnswerToolName();
+    for (const agent::ToolSpec& t : p.tools)
+      if (t.name == answer_tool)
+        return Bad(fmt::format("a tool is named '{}' like the response_format's answer; rename "
+                               "one of them",
+                               answer_tool),
+                   schema ? "response_format.json_schema.name" : "tools");
+  }
   GH_ASSIGN_OR_RETURN(auto max_tokens, PositiveInt(body, "max_tokens"));
   GH_ASSIGN_OR_RETURN(auto max_completion_tokens, PositiveInt(body, "max_completion_tokens"));
   p.max_tokens = max_completion_tokens ? max_completion_tokens : max_tokens;

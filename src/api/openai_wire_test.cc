@@ -293,6 +293,12 @@ TEST(OpenAiWireTest, MalformedResponseFormatsNameTheOffendingParameter) {
        "response_format.json_schema.schema"},
       {R"({"type": "json_schema", "json_schema": {"name": "w", "strict": "yes"}})",
        "response_format.json_schema.strict"},
+      // The answer is an object: a schema whose root is another type is refused here, not by
+      // the upstream (a 502) or as a tool schema no provider takes.
+      {R"({"type": "json_schema", "json_schema": {"name": "w", "schema": {"type": "array"}}})",
+       "response_format.json_schema.schema"},
+      {R"({"type": "json_schema", "json_schema": {"name": "w", "schema": {"type": ["object"]}}})",
+       "response_format.json_schema.schema"},
   };
   for (const auto& [format, param] : cases) {
     auto p = WithResponseFormat(format);
@@ -303,6 +309,26 @@ TEST(OpenAiWireTest, MalformedResponseFormatsNameTheOffendingParameter) {
   auto ok64 = WithResponseFormat(R"({"type": "json_schema", "json_schema": {"name": ")" +
                                  std::string(64, 'a') + R"("}})");
   EXPECT_TRUE(ok64.ok()) << "64 characters are allowed";
+}
+
+// Where the upstream has no JSON mode the answer is a tool named after the schema (json_answer
+// for json_object): a client tool of that name would be taken for the answer, or sent twice.
+TEST(OpenAiWireTest, AClientToolNamedLikeTheResponseFormatsAnswerIsRefused) {
+  auto with = [](std::string_view tool, std::string_view format) {
+    return Request(
+        R"({"messages": [{"role": "user", "content": "hi"}], "tools": [{"type": "function",)"
+        R"("function": {"name": ")" +
+        std::string(tool) + R"("}}], "response_format": )" + std::string(format) + "}");
+  };
+  const std::string weather = R"({"type": "json_schema", "json_schema": {"name": "weather"}})";
+  auto clash = with("weather", weather);
+  ASSERT_FALSE(clash.ok());
+  EXPECT_EQ(ParamOf(clash.status()), "response_format.json_schema.name");
+  auto object = with("json_answer", R"({"type": "json_object"})");
+  ASSERT_FALSE(object.ok());
+  EXPECT_EQ(ParamOf(object.status()), "tools");
+  EXPECT_TRUE(with("get_weather", weather).ok());
+  EXPECT_TRUE(with("json_answer", weather).ok()) << "json_answer is only json_object's answer";
 }
 
 TEST(OpenAiWireTest, ACompletionHasOpenAisShape) {

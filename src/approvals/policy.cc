@@ -146,10 +146,7 @@ std::string RenderBindingMessage(std::string_view tmpl, std::string_view tool,
   std::string clean;
   for (unsigned char c : out) clean.push_back(c < 0x20 || c == 0x7f ? ' ' : static_cast<char>(c));
   if (clean.size() > max_len) {
-    size_t cut = max_len - 1;
-    while (cut > 0 && (static_cast<unsigned char>(clean[cut]) & 0xC0) == 0x80)
-      --cut;  // not inside a UTF-8 sequence
-    clean = clean.substr(0, cut) + "…";
+    clean = clean.substr(0, Utf8CutPoint(clean, max_len - 1)) + "…";
   }
   return clean;
 }

@@ -156,7 +156,7 @@ http::Awaitable<agent::ToolResult> ApprovalRunner::Execute(const st::ApprovalRec
     co_return ErrorResult(valid.message(), rec.id);
   agent::AuthzDecision d = tools_.Authorize(context, *tool, args.get_object());
   if (!d.allowed) co_return ErrorResult("not authorized", rec.id);
-  co_return co_await tool->Run(context, args.get_object());
+  co_return co_await agent::RunTool(*tool, context, args.get_object());
 }
 
 http::Awaitable<void> ApprovalRunner::Process(st::ApprovalRecord rec) {

@@ -159,6 +159,9 @@ class FallbackModel final : public agent::Model {
                                               {"answered_by", answered_->name}});
     co_return turn;
   }
+  Status Accepts(const agent::ModelRequest& request) const override {
+    return resilient_.Accepts(request);  // what some entry accepts
+  }
   const std::vector<agent::ModelEntry>& chain() const { return chain_; }
   // The entry that answered the latest call; null before any call or when every entry failed.
   const agent::ModelEntry* answered() const { return answered_; }
@@ -783,18 +786,6 @@ Awaitable<Result<CompletionOutcome>> ChatService::Complete(const CompletionReque
   mreq.cancel = r.cancel;
   mreq.stream = r.stream;
 
-  // What the model could never serve (a response_format a Bedrock agent cannot honour) is refused
-  // now, unmetered and before a stream begins; a fallback may be a model that can serve it.
-  if (r.plan->fallback_models.empty() && model->model) {
-    GH_CO_RETURN_IF_ERROR(model->model->Accepts(mreq));
-  }
-
-  std::unique_ptr<metering::TurnMeter> meter;
-  if (metering_)
-    meter = metering_->StartTurn({who.tenant_id, who.user_id, SessionId(), r.trace_id, model->name,
-                                  model->provider_model_id});
-  if (meter) mreq.context.traceparent = meter->Traceparent();
-
   std::shared_ptr<FallbackModel> fallback;
   if (!r.plan->fallback_models.empty()) {
     auto chain = FallbackChain(models_, *r.plan, *model);
@@ -802,6 +793,17 @@ Awaitable<Result<CompletionOutcome>> ChatService::Complete(const CompletionReque
   }
   std::shared_ptr<agent::Model> call_model = model->model;
   if (fallback) call_model = fallback;
+  // What the model (and every fallback) could never serve, a response_format a Bedrock agent
+  // cannot honour, is refused now: unmetered, and before a stream begins.
+  if (call_model) {
+    GH_CO_RETURN_IF_ERROR(call_model->Accepts(mreq));
+  }
+
+  std::unique_ptr<metering::TurnMeter> meter;
+  if (metering_)
+    meter = metering_->StartTurn({who.tenant_id, who.user_id, SessionId(), r.trace_id, model->name,
+                                  model->provider_model_id});
+  if (meter) mreq.context.traceparent = meter->Traceparent();
 
   // Admitted like a turn: the invocation fee, then the call's worst case against tokens and spend.
   std::optional<QuotaGuard> guard;

@@ -168,6 +168,16 @@ TEST_F(CompleteTest, OneCallIsAnsweredStreamedAndCountedLikeATurn) {
   EXPECT_EQ(usage.day.messages, 1) << "the message is settled";
   EXPECT_EQ(usage.day.input_tokens, out->turn.usage.input_tokens);
   EXPECT_EQ(usage.day.output_tokens, out->turn.usage.output_tokens);
+  // No per-completion usage row: nothing read one (usage events and the trace hold it). The table
+  // stays for the previous release's replicas during an upgrade.
+  int64_t rows = -1;
+  ASSERT_TRUE(db_->Read([&](storage::Tx& tx) -> Status {
+                   GH_ASSIGN_OR_RETURN(auto row, tx.QueryOne("SELECT COUNT(*) FROM usage_records"));
+                   rows = row ? row->Int(0) : -1;
+                   return Status::Ok();
+                 })
+                  .ok());
+  EXPECT_EQ(rows, 0);
 }
 
 TEST_F(CompleteTest, TheClientsToolIsCalledButNotRunAndItsResultIsUsedNextTime) {
@@ -271,6 +281,32 @@ TEST_F(CompleteTest, AResponseFormatTheModelCannotServeIsRefusedBeforeItIsStarte
   auto plain = Run(req);
   ASSERT_TRUE(plain.ok()) << plain.status().ToString();
   EXPECT_EQ(model->calls, 1);
+}
+
+// With fallbacks the request is refused when no model of the chain can serve it (a fallback that
+// is not configured serves nothing), and goes ahead when one can.
+TEST_F(CompleteTest, AResponseFormatNoModelOfTheChainCanServeIsRefusedBeforeItIsStarted) {
+  auto model = std::make_shared<NoFormatModel>();
+  models_.Add({"agent", "agent-1", model});
+  auto other = std::make_shared<NoFormatModel>();
+  models_.Add({"agent-2", "agent-2", other});
+  auto req = Request({{agent::Role::kUser, "hello", {}, "", "", false}});
+  req.model = "agent";
+  req.response_format = agent::ResponseFormat{};
+  for (const std::vector<std::string>& fallbacks :
+       {std::vector<std::string>{"not-configured"}, std::vector<std::string>{"agent-2"}}) {
+    plan_.fallback_models = fallbacks;
+    auto out = Run(req);
+    EXPECT_EQ(out.status().code(), StatusCode::kInvalidArgument) << fallbacks[0];
+    EXPECT_TRUE(events_.started_id.empty()) << "refused before a stream began";
+  }
+  EXPECT_EQ(model->calls + other->calls, 0);
+  EXPECT_EQ(Usage().day.messages, 0);
+
+  plan_.fallback_models = {"offline"};  // can answer it: the chain goes ahead
+  auto served = Run(req);
+  ASSERT_TRUE(served.ok()) << served.status().ToString();
+  EXPECT_FALSE(events_.started_id.empty());
 }
 
 TEST_F(CompleteTest, TheTokenLimitIsReservedBeforeTheCallAndARefusalReleasesTheMessage) {

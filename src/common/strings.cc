@@ -151,4 +151,11 @@ std::string Printable(std::string_view s, size_t max_len) {
   return out;
 }
 
+size_t Utf8CutPoint(std::string_view s, size_t max) {
+  if (s.size() <= max) return s.size();
+  size_t cut = max;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  return cut;
+}
+
 }  // namespace gh

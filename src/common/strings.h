@@ -22,6 +22,9 @@ std::string ToLower(std::string_view s);
 std::string_view Trim(std::string_view s);
 std::vector<std::string_view> Split(std::string_view s, char sep);
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
+// Where to cut `s` to keep at most `max` bytes without splitting a UTF-8 sequence: `max` itself,
+// or less when byte `max` continues a character (s.size() when that is within `max`).
+size_t Utf8CutPoint(std::string_view s, size_t max);
 // Replaces anything that is not printable ASCII, to keep untrusted text out of log structure.
 std::string Printable(std::string_view s, size_t max_len = 256);
 

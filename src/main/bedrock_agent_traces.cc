@@ -23,9 +23,7 @@ using models::StringMember;
 // At most kMaxAttributeBytes of `s`, never splitting a UTF-8 sequence.
 std::string Bounded(std::string_view s) {
   if (s.size() <= kMaxAttributeBytes) return std::string(s);
-  size_t cut = kMaxAttributeBytes;
-  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-  return std::string(s.substr(0, cut)) + "\u2026";
+  return std::string(s.substr(0, Utf8CutPoint(s, kMaxAttributeBytes))) + "\u2026";
 }
 
 // The first member of `o` that is an object, other than `metadata`: the kind of a TracePart's

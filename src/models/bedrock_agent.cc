@@ -17,6 +17,8 @@ using namespace agent;
 
 namespace {
 
+constexpr size_t kMaxTracePayload = 64 * 1024;
+
 constexpr std::string_view kService = "bedrock agent";
 constexpr std::string_view kEndpointPrefix = "bedrock-agent-runtime";
 constexpr std::string_view kEventStream = "application/vnd.amazon.eventstream";
@@ -172,9 +174,13 @@ Awaitable<Result<ModelTurn>> BedrockAgentModel::Generate(const ModelRequest& req
           "upstream_malformed");
     if (type == "trace") {
       SumTraceUsage(v, turn.usage, got_usage);
+      // Held until the call ends, at most kMaxTracePayload each: a trace can carry whole prompts
+      // (one cut short is no longer JSON and is kept as text).
       if (opt_.trace_sink && ++traces <= opt_.max_traces_per_turn)
-        recorded.push_back(BedrockAgentTrace{request.context, opt_.agent_id, opt_.agent_alias_id,
-                                             session_id, frame.payload, clock_.Now()});
+        recorded.push_back(BedrockAgentTrace{
+            request.context, opt_.agent_id, opt_.agent_alias_id, session_id,
+            std::string(frame.payload.substr(0, Utf8CutPoint(frame.payload, kMaxTracePayload))),
+            clock_.Now()});
       return std::string();
     }
     std::string encoded = StringMember(v.get_object(), "bytes");

@@ -11,6 +11,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <optional>
 #include <vector>
 
@@ -197,14 +198,6 @@ bool IsAnswerLike(std::string_view property) {
   return false;
 }
 
-// Cuts `s` to at most `max` bytes without splitting a UTF-8 sequence.
-void CutUtf8(std::string& s, size_t max) {
-  if (s.size() <= max) return;
-  size_t end = max;
-  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
-  s.resize(end);
-}
-
 // A schema's type: its `type` (the first non-null one of a list), else what its keywords imply.
 std::string TypeOf(const bj::object& schema) {
   if (const bj::value* t = schema.if_contains("type")) {
@@ -229,95 +222,145 @@ double Number(const bj::object& schema, std::string_view key, double fallback) {
   return v && v->is_number() ? v->to_number<double>() : fallback;
 }
 
-// A deterministic instance of `schema` (the subset agent::ValidateArguments checks, plus local
-// $refs and the first branch of anyOf / oneOf): enum -> its first value; string -> the answer for
-// an answer-like property, else a placeholder named after it; number -> its minimum, else 0;
-// boolean -> false; array -> minItems instances of items; object -> every property.
-bj::value InstanceOf(const bj::value& schema_value, const bj::object& root,
-                     std::string_view property, const std::string& answer, int depth) {
-  if (depth > 32 || !schema_value.is_object()) return nullptr;
-  const bj::object& schema = schema_value.get_object();
-  if (const bj::value* ref = schema.if_contains("$ref"); ref && ref->is_string()) {
-    std::string_view r = ref->get_string();
-    for (std::string_view prefix : {"#/$defs/", "#/definitions/"}) {
-      if (!r.starts_with(prefix)) continue;
-      const bj::value* defs = root.if_contains(prefix.substr(2, prefix.size() - 3));
-      const bj::value* target = defs && defs->is_object()
-                                    ? defs->get_object().if_contains(r.substr(prefix.size()))
-                                    : nullptr;
-      if (target) return InstanceOf(*target, root, property, answer, depth + 1);
-    }
-    if (r == "#") return InstanceOf(root, root, property, answer, depth + 1);
-  }
-  if (const bj::value* c = schema.if_contains("const")) return *c;
-  if (const bj::value* e = schema.if_contains("enum");
-      e && e->is_array() && !e->get_array().empty())
-    return e->get_array()[0];
-  for (const char* branches : {"anyOf", "oneOf"})
-    if (const bj::value* b = schema.if_contains(branches);
-        b && b->is_array() && !b->get_array().empty())
-      return InstanceOf(b->get_array()[0], root, property, answer, depth + 1);
-  const std::string type = TypeOf(schema);
-  if (type == "null") return nullptr;
-  if (type == "boolean") return false;
-  if (type == "integer") {
-    if (!schema.contains("minimum") && Number(schema, "maximum", 0) < 0)
-      return static_cast<int64_t>(std::floor(Number(schema, "maximum", 0)));
-    return static_cast<int64_t>(std::ceil(Number(schema, "minimum", 0)));
-  }
-  if (type == "number") {
-    double v = Number(schema, "minimum", 0);
-    if (!schema.contains("minimum") && Number(schema, "maximum", 0) < 0)
-      v = Number(schema, "maximum", 0);
-    if (v == std::floor(v) && std::abs(v) < 1e15) return static_cast<int64_t>(v);
-    return v;
-  }
-  if (type == "array") {
-    bj::array items;
-    const bj::value* each = schema.if_contains("items");
-    const auto n = static_cast<size_t>(std::clamp(Number(schema, "minItems", 0), 0.0, 100.0));
-    for (size_t i = 0; i < n; ++i)
-      items.push_back(each ? InstanceOf(*each, root, property, answer, depth + 1)
-                           : bj::value(std::string(property)));
-    return items;
-  }
-  if (type == "object") {
-    bj::object out;
-    const bj::value* props = schema.if_contains("properties");
-    if (props && props->is_object()) {
-      for (const auto& kv : props->get_object())
-        out[kv.key()] = InstanceOf(kv.value(), root, kv.key(), answer, depth + 1);
-    } else if (depth == 0) {
-      // An open object at the top (json_schema without a schema): the answer under "answer".
-      const bj::value* extra = schema.if_contains("additionalProperties");
-      if (!extra || !extra->is_bool() || extra->get_bool()) out["answer"] = answer;
-    }
-    return out;
-  }
-  // A string, or a type we do not know (read as one).
-  std::string text;
-  if (IsAnswerLike(property)) {
-    text = answer;
-  } else {
-    text = "sample " + std::string(property);
-    std::replace(text.begin(), text.end(), '_', ' ');
-  }
-  const auto min_len = static_cast<size_t>(std::clamp(Number(schema, "minLength", 0), 0.0, 4096.0));
-  if (text.size() < min_len) text.append(min_len - text.size(), '.');
-  if (const bj::value* max = schema.if_contains("maxLength"); max && max->is_number())
-    CutUtf8(text, static_cast<size_t>(std::max(0.0, max->to_number<double>())));
-  return bj::value(std::move(text));
+// Bounds on a structured answer: a schema is the client's, and arrays of arrays (minItems) or
+// properties that $ref the root would otherwise ask for an answer of any size.
+constexpr size_t kMaxAnswerValues = 10'000;
+constexpr size_t kMaxAnswerBytes = 1 << 20;
+
+// An int64 near `d` (NaN is 0), without the undefined behaviour of casting one out of range.
+int64_t ClampedInt(double d) {
+  if (!(d == d)) return 0;
+  if (d <= -9.2233720368547758e18) return std::numeric_limits<int64_t>::min();
+  if (d >= 9.2233720368547758e18) return std::numeric_limits<int64_t>::max();
+  return static_cast<int64_t>(d);
 }
 
+// A deterministic instance of a schema (the subset agent::ValidateArguments checks, plus local
+// $refs and the first branch of anyOf / oneOf): enum -> its first value; string -> the answer for
+// an answer-like property, else a placeholder named after it; number -> its minimum, else 0;
+// boolean -> false; array -> minItems instances of items; object -> every property. Gives up
+// (`exhausted`) past kMaxAnswerValues values or kMaxAnswerBytes of text.
+class Instance {
+ public:
+  Instance(const bj::object& root, const std::string& answer) : root_(root), answer_(answer) {}
+  bool exhausted() const { return exhausted_; }
+
+  bj::value Of(const bj::value& schema_value, std::string_view property, int depth) {
+    if (exhausted_ || depth > 32 || !schema_value.is_object()) return nullptr;
+    if (++values_ > kMaxAnswerValues) {
+      exhausted_ = true;
+      return nullptr;
+    }
+    const bj::object& schema = schema_value.get_object();
+    if (const bj::value* ref = schema.if_contains("$ref"); ref && ref->is_string()) {
+      std::string_view r = ref->get_string();
+      for (std::string_view prefix : {"#/$defs/", "#/definitions/"}) {
+        if (!r.starts_with(prefix)) continue;
+        const bj::value* defs = root_.if_contains(prefix.substr(2, prefix.size() - 3));
+        const bj::value* target = defs && defs->is_object()
+                                      ? defs->get_object().if_contains(r.substr(prefix.size()))
+                                      : nullptr;
+        if (target) return Of(*target, property, depth + 1);
+      }
+      if (r == "#") return Of(root_, property, depth + 1);
+    }
+    if (const bj::value* c = schema.if_contains("const")) return *c;
+    if (const bj::value* e = schema.if_contains("enum");
+        e && e->is_array() && !e->get_array().empty())
+      return e->get_array()[0];
+    for (const char* branches : {"anyOf", "oneOf"})
+      if (const bj::value* b = schema.if_contains(branches);
+          b && b->is_array() && !b->get_array().empty())
+        return Of(b->get_array()[0], property, depth + 1);
+    const std::string type = TypeOf(schema);
+    if (type == "null") return nullptr;
+    if (type == "boolean") return false;
+    if (type == "integer") {
+      if (!schema.contains("minimum") && Number(schema, "maximum", 0) < 0)
+        return ClampedInt(std::floor(Number(schema, "maximum", 0)));
+      return ClampedInt(std::ceil(Number(schema, "minimum", 0)));
+    }
+    if (type == "number") {
+      double v = Number(schema, "minimum", 0);
+      if (!schema.contains("minimum") && Number(schema, "maximum", 0) < 0)
+        v = Number(schema, "maximum", 0);
+      if (v == std::floor(v) && std::abs(v) < 1e15) return static_cast<int64_t>(v);
+      return v;
+    }
+    if (type == "array") {
+      bj::array items;
+      const bj::value* each = schema.if_contains("items");
+      const auto n = static_cast<size_t>(std::clamp(Number(schema, "minItems", 0), 0.0, 100.0));
+      for (size_t i = 0; i < n && !exhausted_; ++i)
+        items.push_back(each ? Of(*each, property, depth + 1) : Text(property, {}));
+      return items;
+    }
+    if (type == "object") {
+      bj::object out;
+      const bj::value* props = schema.if_contains("properties");
+      if (props && props->is_object()) {
+        for (const auto& kv : props->get_object()) {
+          if (exhausted_) break;
+          out[kv.key()] = Of(kv.value(), kv.key(), depth + 1);
+        }
+      } else if (depth == 0) {
+        // An open object at the top (json_schema without a schema): the answer under "answer".
+        const bj::value* extra = schema.if_contains("additionalProperties");
+        if (!extra || !extra->is_bool() || extra->get_bool()) out["answer"] = Text("answer", {});
+      }
+      return out;
+    }
+    return Text(property, schema);  // a string, or a type we do not know (read as one)
+  }
+
+ private:
+  // The answer for an answer-like property, else a placeholder named after it; within the
+  // schema's minLength and maxLength (when given).
+  bj::value Text(std::string_view property, const bj::object& schema) {
+    std::string text;
+    if (IsAnswerLike(property)) {
+      text = answer_;
+    } else {
+      text = "sample " + std::string(property);
+      std::replace(text.begin(), text.end(), '_', ' ');
+    }
+    const auto min_len =
+        static_cast<size_t>(std::clamp(Number(schema, "minLength", 0), 0.0, 4096.0));
+    if (text.size() < min_len) text.append(min_len - text.size(), '.');
+    if (const bj::value* max = schema.if_contains("maxLength"); max && max->is_number())
+      text.resize(Utf8CutPoint(text, static_cast<size_t>(std::clamp(max->to_number<double>(), 0.0,
+                                                                    double(kMaxAnswerBytes)))));
+    bytes_ += text.size();
+    if (bytes_ > kMaxAnswerBytes) exhausted_ = true;
+    return bj::value(std::move(text));
+  }
+
+  const bj::object& root_;
+  const std::string& answer_;
+  size_t values_ = 0;
+  size_t bytes_ = 0;
+  bool exhausted_ = false;
+};
+
 // The answer `text` as JSON of the asked shape: {"answer": text} for json_object, an instance of
-// the schema for json_schema.
-std::string StructuredAnswer(const ResponseFormat& format, const std::string& text) {
+// the schema for json_schema; InvalidArgument when the schema asks for more than the bounds.
+Result<std::string> StructuredAnswer(const ResponseFormat& format, const std::string& text) {
   if (format.kind == ResponseFormat::Kind::kJsonObject)
     return bj::serialize(bj::object{{"answer", text}});
   boost::system::error_code ec;
   bj::value schema = bj::parse(format.schema, ec);
   if (ec || !schema.is_object()) schema = bj::object{{"type", "object"}};
-  return bj::serialize(InstanceOf(schema, schema.get_object(), "answer", text, 0));
+  Instance instance(schema.get_object(), text);
+  bj::value answer = instance.Of(schema, "answer", 0);
+  if (instance.exhausted())
+    return Status::InvalidArgument(
+               fmt::format(
+                   "the response_format schema asks for an answer larger than the offline model "
+                   "gives (at most {} values and {} bytes of text)",
+                   kMaxAnswerValues, kMaxAnswerBytes),
+               "invalid_value")
+        .WithDetail("param", "response_format.json_schema.schema");
+  return bj::serialize(answer);
 }
 
 }  // namespace
@@ -381,12 +424,18 @@ Awaitable<Result<ModelTurn>> OfflineModel::Generate(const ModelRequest& request,
         "compatible "
         "server such as llama.cpp, Ollama or vLLM) and restart Gatehouse.";
   }
-  if (request.response_format) text = StructuredAnswer(*request.response_format, text);
+  if (request.response_format) {
+    Result<std::string> structured = StructuredAnswer(*request.response_format, text);
+    if (!structured.ok()) co_return std::move(structured).status();
+    text = std::move(structured).value();
+  }
   // The client's stop sequences: the answer ends where the first one begins. The whole answer is
   // known before anything is streamed, so it is cut first: no streamed piece can reach past the
-  // cut, even when a sequence spans two pieces. (Sampling parameters mean nothing here.)
+  // cut, even when a sequence spans two pieces. A structured answer is not cut: it would no longer
+  // be JSON. (Sampling parameters mean nothing here.)
   std::string stop_reason = "end_turn";
-  if (std::optional<size_t> cut = FirstStopSequence(text, request.sampling.stop)) {
+  if (std::optional<size_t> cut =
+          request.response_format ? std::nullopt : FirstStopSequence(text, request.sampling.stop)) {
     text.resize(*cut);
     stop_reason = "stop_sequence";
   }

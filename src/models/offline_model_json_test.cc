@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include <boost/json.hpp>
 
 #include "agent/tool.h"
@@ -146,6 +148,52 @@ TEST(OfflineModelJsonTest, ASchemaWithoutPropertiesGetsTheAnswerUnderAnswer) {
   r.response_format = Schema("anything", R"({"type":"object"})");
   bj::object o = ConformingAnswer(r, R"({"type":"object"})");
   EXPECT_TRUE(o.at("answer").is_string());
+}
+
+// A schema is the client's: one that asks for a huge answer (arrays of arrays of 100 items, a
+// property that $refs the root) is refused with a clear error, not built until memory runs out.
+TEST(OfflineModelJsonTest, ASchemaAskingForAnAnswerPastTheBoundsIsRefused) {
+  std::string nested = R"({"type":"integer"})";
+  for (int i = 0; i < 5; ++i) nested = R"({"type":"array","minItems":100,"items":)" + nested + "}";
+  const std::vector<std::string> huge = {
+      R"({"type":"object","properties":{"grid":)" + nested + "}}",
+      R"({"type":"object","properties":{"a":{"$ref":"#"},"b":{"$ref":"#"},"c":{"$ref":"#"}}})",
+  };
+  for (const auto& schema : huge) {
+    SCOPED_TRACE(schema);
+    ModelRequest r = Ask("hello");
+    r.response_format = Schema("big", schema);
+    OfflineModel model(std::chrono::milliseconds(0));
+    RecordingEvents events;
+    Outcome out = RunGenerate(model, r, events);
+    EXPECT_EQ(out.status.code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(out.status.error_code(), "invalid_value");
+    EXPECT_TRUE(events.deltas.empty()) << "nothing was streamed";
+  }
+}
+
+// Bounds far outside int64 and sizes far beyond memory are clamped, not cast (undefined).
+TEST(OfflineModelJsonTest, ExtremeBoundsAreClampedNotCast) {
+  const std::string schema =
+      R"({"type":"object","properties":{"big":{"type":"integer","minimum":1e300},)"
+      R"("small":{"type":"integer","maximum":-1e300},"name":{"type":"string","maxLength":1e300}},)"
+      R"("required":["big","small","name"]})";
+  ModelRequest r = Ask("hello");
+  r.response_format = Schema("bounds", schema);
+  // (No int64 meets a minimum of 1e300: the nearest is given, which no validator accepts.)
+  bj::object o = bj::parse(Answer(r).text).as_object();
+  EXPECT_EQ(o.at("big").as_int64(), std::numeric_limits<int64_t>::max());
+  EXPECT_EQ(o.at("small").as_int64(), std::numeric_limits<int64_t>::min());
+  EXPECT_EQ(o.at("name").as_string(), "sample name");
+}
+
+// A stop sequence does not cut a structured answer: cut, it would no longer be JSON.
+TEST(OfflineModelJsonTest, AStopSequenceLeavesAStructuredAnswerWhole) {
+  ModelRequest r = Ask("hello");
+  r.response_format = ResponseFormat{};
+  r.sampling.stop = {"}", "offline"};
+  bj::object o = ConformingAnswer(r, R"({"type":"object"})");
+  EXPECT_NE(o.at("answer").as_string().find("offline model"), std::string::npos);
 }
 
 }  // namespace

@@ -47,7 +47,7 @@ std::optional<agent::ToolSpec> ResponseFormatTool(const agent::ModelRequest& req
   const agent::ResponseFormat& f = *request.response_format;
   agent::ToolSpec tool;
   if (f.kind == agent::ResponseFormat::Kind::kJsonObject) {
-    tool.name = "json_answer";
+    tool.name = f.AnswerToolName();
     tool.description = "Give your answer as this tool's input: a JSON object.";
     tool.parameters_schema = R"({"type":"object"})";
     return tool;

@@ -5,6 +5,10 @@
 namespace gh::storage {
 
 void AddCoreMigrations(std::vector<Migration>& out) {
+  // usage_records is no longer written (nothing ever read it: usage events hold what a turn
+  // consumed, its trace its outcome). It stays while replicas of the release that still inserts
+  // into it may share the database during a rolling upgrade or a rollback; a later migration drops
+  // it.
   out.push_back({1, "identity, tenants, chat, usage", R"SQL(
 CREATE TABLE tenants (
   id TEXT PRIMARY KEY, name TEXT NOT NULL, tier TEXT NOT NULL,
@@ -63,13 +67,22 @@ CREATE TABLE external_identities (
   created_at BIGINT NOT NULL, PRIMARY KEY (issuer, subject));
 CREATE INDEX external_identities_user ON external_identities(tenant_id, user_id)
 )SQL"});
-  // SQLite: the quota counters as a WITHOUT ROWID table, clustered on its primary key. A rowid
-  // table with a TEXT or composite primary key keeps the key in an index of its own besides the
-  // table, so each insert wrote two B-tree pages where this writes one; every completion adjusts
-  // counters in the recorder's group transaction, whose WAL frames are all written and synced
-  // before the response (bench/gateway). (It also rebuilt the usage records the same way until
-  // migration 4 dropped them; a database it ran on before then keeps that, to no effect.)
+  // SQLite: the usage records and quota counters as WITHOUT ROWID tables, clustered on their
+  // primary key. A rowid table with a TEXT or composite primary key keeps the key in an index of
+  // its own besides the table, so each insert wrote two B-tree pages where this writes one; every
+  // completion inserts a usage record and adjusts counters in the recorder's group transaction,
+  // whose WAL frames are all written and synced before the response (bench/gateway).
   out.push_back({3, "usage records and quota counters clustered on their keys (SQLite)", R"SQL(
+CREATE TABLE usage_records_v3 (
+  id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, user_id TEXT NOT NULL, session_id TEXT NOT NULL,
+  message_id TEXT NOT NULL, trace_id TEXT NOT NULL, model TEXT NOT NULL,
+  input_tokens BIGINT NOT NULL, output_tokens BIGINT NOT NULL, tool_calls BIGINT NOT NULL,
+  latency_ms BIGINT NOT NULL, status TEXT NOT NULL, day TEXT NOT NULL, created_at BIGINT NOT NULL)
+  WITHOUT ROWID;
+INSERT INTO usage_records_v3 SELECT * FROM usage_records;
+DROP TABLE usage_records;
+ALTER TABLE usage_records_v3 RENAME TO usage_records;
+CREATE INDEX usage_tenant_day ON usage_records(tenant_id, day);
 CREATE TABLE quota_counters_v3 (
   tenant_id TEXT NOT NULL, scope TEXT NOT NULL, period TEXT NOT NULL, metric TEXT NOT NULL,
   used BIGINT NOT NULL DEFAULT 0, PRIMARY KEY (tenant_id, scope, period, metric)) WITHOUT ROWID;
@@ -78,12 +91,6 @@ DROP TABLE quota_counters;
 ALTER TABLE quota_counters_v3 RENAME TO quota_counters
 )SQL",
                  Dialect::kSqlite});
-  // A row per turn or completion that nothing read: what it consumed is in its usage events
-  // (metering), its outcome and duration in its trace. Every completion paid an insert into it
-  // and its index in the group commit its response waits for.
-  out.push_back({4, "no usage records: usage events and traces hold what they held", R"SQL(
-DROP TABLE IF EXISTS usage_records
-)SQL"});
 }
 
 }  // namespace gh::storage

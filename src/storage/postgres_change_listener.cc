@@ -109,11 +109,13 @@ void PgChangeListener::Run() {
 
 // PQconnectStartParams, then PQconnectPoll each time the socket is ready for what it asked
 // (libpq's "Connecting asynchronously"), within connect_timeout.
-Result<PgChangeListener::Connection> PgChangeListener::Connect() {
+Result<PgChangeListener::Connection> PgChangeListener::Connect(const Deadline* limit) {
   Connection conn(PQconnectStartParams(params_->keys(), params_->values(), /*expand_dbname=*/1));
   if (!conn) return Status::Unavailable("postgres connect: out of memory", "storage_unavailable");
   const int timeout_seconds = ConnectTimeoutSeconds(conn.get());
-  const Deadline deadline = Clock::now() + std::chrono::seconds(timeout_seconds);
+  Deadline deadline = Clock::now() + std::chrono::seconds(timeout_seconds);
+  if (limit && (timeout_seconds <= 0 || *limit < deadline)) deadline = *limit;
+  const bool bounded = timeout_seconds > 0 || limit;
   // At first, as if PQconnectPoll had last asked to write.
   PostgresPollingStatusType polled =
       PQstatus(conn.get()) == CONNECTION_BAD ? PGRES_POLLING_FAILED : PGRES_POLLING_WRITING;
@@ -121,12 +123,13 @@ Result<PgChangeListener::Connection> PgChangeListener::Connect() {
     if (polled == PGRES_POLLING_FAILED) return ConnectionError(conn.get(), "connect");
     // The socket may change between calls (another host or address is tried).
     const short events = polled == PGRES_POLLING_READING ? POLLIN : POLLOUT;
-    switch (Await(PQsocket(conn.get()), events, timeout_seconds > 0 ? &deadline : nullptr)) {
+    switch (Await(PQsocket(conn.get()), events, bounded ? &deadline : nullptr)) {
       case Ready::kSocket:
         break;
       case Ready::kTimeout:
         return Status::Unavailable(
-            fmt::format("postgres connect: no answer within connect_timeout ({} s)",
+            fmt::format("postgres connect: no answer within connect_timeout ({} s) or the "
+                        "probe's time",
                         timeout_seconds),
             "storage_unavailable");
       case Ready::kStopped:
@@ -146,13 +149,16 @@ Result<PgChangeListener::Connection> PgChangeListener::Connect() {
 
 // Sends one statement and takes its results, waiting in Await (stopping interrupts it).
 // Notifications that arrive meanwhile are kept for Pump.
-Status PgChangeListener::Command(PGconn* pg, const char* sql, const char* param1,
-                                 const char* param2) {
+Status PgChangeListener::Command(PGconn* pg, const char* sql, const Deadline* limit,
+                                 const char* param1, const char* param2) {
   const char* params[] = {param1, param2};
   const int n = param2 ? 2 : param1 ? 1 : 0;
   if (PQsendQueryParams(pg, sql, n, nullptr, params, nullptr, nullptr, 0) == 0)
     return ConnectionError(pg, sql);
   auto interrupted = [&](Ready why) {
+    if (why == Ready::kTimeout)
+      return Status::Unavailable(fmt::format("postgres {}: no answer in time", sql),
+                                 "storage_unavailable");
     return why == Ready::kStopped ? Status::Cancelled("the change listener is stopping")
                                   : ConnectionError(pg, sql);
   };
@@ -160,7 +166,7 @@ Status PgChangeListener::Command(PGconn* pg, const char* sql, const char* param1
   while ((unsent = PQflush(pg)) == 1) {
     // libpq: wait until the socket can be written or read; read what came (it may be what the
     // server needs us to take before it reads more), then flush again.
-    if (Ready r = Await(PQsocket(pg), POLLIN | POLLOUT, nullptr); r != Ready::kSocket)
+    if (Ready r = Await(PQsocket(pg), POLLIN | POLLOUT, limit); r != Ready::kSocket)
       return interrupted(r);
     if (PQconsumeInput(pg) == 0) return ConnectionError(pg, sql);
   }
@@ -177,7 +183,7 @@ Status PgChangeListener::Command(PGconn* pg, const char* sql, const char* param1
             "storage_unavailable");
       PQclear(res);
     }
-    if (Ready r = Await(PQsocket(pg), POLLIN, nullptr); r != Ready::kSocket) return interrupted(r);
+    if (Ready r = Await(PQsocket(pg), POLLIN, limit); r != Ready::kSocket) return interrupted(r);
     if (PQconsumeInput(pg) == 0) return ConnectionError(pg, sql);
   }
 }
@@ -226,10 +232,13 @@ void PgChangeListener::Pump(PGconn* pg) {
 // pooler in transaction mode would run it on the server connection that had just run LISTEN for
 // us (pgbouncer reuses the last one released), which hears its own NOTIFY and hands the echo
 // straight back to us — heard, while every other replica's NOTIFY is lost.
+// Bounded by the probe's time: meanwhile nothing reads the listening connection (what arrives
+// waits in its socket), and a pooler with no server connection free would hold the NOTIFY.
 Status PgChangeListener::SendProbe() {
-  GH_ASSIGN_OR_RETURN(Connection conn, Connect());
+  const Deadline limit = Clock::now() + options_.probe_timeout;
+  GH_ASSIGN_OR_RETURN(Connection conn, Connect(&limit));
   const std::string payload = "\t" + probe_key_;
-  return Command(conn.get(), "SELECT pg_notify($1, $2)", options_.probe_channel.c_str(),
+  return Command(conn.get(), "SELECT pg_notify($1, $2)", &limit, options_.probe_channel.c_str(),
                  payload.c_str());
 }
 

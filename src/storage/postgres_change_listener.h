@@ -71,9 +71,10 @@ class PgChangeListener final : public ChangeListener {
   using Connection = std::unique_ptr<pg_conn, Finish>;
 
   void Run();
-  Result<Connection> Connect();
-  Status Command(pg_conn* pg, const char* sql, const char* param1 = nullptr,
-                 const char* param2 = nullptr);
+  // `limit` (none when null) bounds the whole of it, beside connect_timeout.
+  Result<Connection> Connect(const Deadline* limit = nullptr);
+  Status Command(pg_conn* pg, const char* sql, const Deadline* limit = nullptr,
+                 const char* param1 = nullptr, const char* param2 = nullptr);
   void Pump(pg_conn* pg);
   Status SendProbe();
   void Hand(const Announcement& a);

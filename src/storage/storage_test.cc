@@ -83,40 +83,6 @@ TEST_P(StorageTest, MigrationsAreIdempotent) {
   EXPECT_TRUE(Migrate(*again).ok());
 }
 
-// Migration 4 drops the per-turn usage records nothing read (usage events and traces hold what
-// they held); a database from before it loses the table and its rows, and keeps working.
-TEST_P(StorageTest, AnUpgradedDatabaseHasNoUsageRecordsTable) {
-  const std::string exists =
-      GetParam() == "sqlite"
-          ? "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = 'usage_records'"
-          : "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'usage_records' "
-            "AND table_schema = current_schema()";
-  auto count = [&] {
-    int64_t n = -1;
-    EXPECT_TRUE(db_->Read([&](Tx& tx) -> Status {
-                     GH_ASSIGN_OR_RETURN(auto row, tx.QueryOne(exists));
-                     n = row ? row->Int(0) : -1;
-                     return Status::Ok();
-                   })
-                    .ok());
-    return n;
-  };
-  EXPECT_EQ(count(), 0) << "a new database";
-  // As before migration 4, with a row.
-  ASSERT_TRUE(
-      db_->Write([](Tx& tx) -> Status {
-           GH_RETURN_IF_ERROR(
-               tx.Exec("CREATE TABLE usage_records (id TEXT PRIMARY KEY, day TEXT)").status());
-           GH_RETURN_IF_ERROR(
-               tx.Exec("INSERT INTO usage_records VALUES ('u1', '2026-01-01')").status());
-           return tx.Exec("DELETE FROM schema_migrations WHERE version = 4").status();
-         })
-          .ok());
-  ASSERT_EQ(count(), 1);
-  ASSERT_TRUE(Migrate(*db_).ok());
-  EXPECT_EQ(count(), 0) << "dropped by the upgrade";
-}
-
 TEST_P(StorageTest, TwoProcessesMigratingAtOnceApplyEachMigrationOnce) {
   // Two replicas starting together on a new database: both succeed, the schema is made once.
   auto url = NewDatabaseUrl();
