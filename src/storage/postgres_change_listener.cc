@@ -109,8 +109,10 @@ void PgChangeListener::Run() {
 
 // PQconnectStartParams, then PQconnectPoll each time the socket is ready for what it asked
 // (libpq's "Connecting asynchronously"), within connect_timeout.
-Result<PgChangeListener::Connection> PgChangeListener::Connect(const Deadline* limit) {
-  Connection conn(PQconnectStartParams(params_->keys(), params_->values(), /*expand_dbname=*/1));
+Result<PgChangeListener::Connection> PgChangeListener::Connect(const Deadline* limit,
+                                                               const PgConnectParams* params) {
+  if (!params) params = params_.get();
+  Connection conn(PQconnectStartParams(params->keys(), params->values(), /*expand_dbname=*/1));
   if (!conn) return Status::Unavailable("postgres connect: out of memory", "storage_unavailable");
   const int timeout_seconds = ConnectTimeoutSeconds(conn.get());
   Deadline deadline = Clock::now() + std::chrono::seconds(timeout_seconds);
@@ -236,7 +238,7 @@ void PgChangeListener::Pump(PGconn* pg) {
 // waits in its socket), and a pooler with no server connection free would hold the NOTIFY.
 Status PgChangeListener::SendProbe() {
   const Deadline limit = Clock::now() + options_.probe_timeout;
-  GH_ASSIGN_OR_RETURN(Connection conn, Connect(&limit));
+  GH_ASSIGN_OR_RETURN(Connection conn, Connect(&limit, options_.probe_params.get()));
   const std::string payload = "\t" + probe_key_;
   return Command(conn.get(), "SELECT pg_notify($1, $2)", &limit, options_.probe_channel.c_str(),
                  payload.c_str());

@@ -41,6 +41,8 @@ struct PgChangeListenerOptions {
   // Tests: the channel the probe is NOTIFYed on. Another one than kChangesChannel is never heard
   // back, as behind a pooler that drops notifications.
   std::string probe_channel = kChangesChannel;
+  // Tests: where the probe's connection goes (null: where the listener's goes).
+  std::shared_ptr<const PgConnectParams> probe_params;
 };
 
 class PgChangeListener final : public ChangeListener {
@@ -72,7 +74,8 @@ class PgChangeListener final : public ChangeListener {
 
   void Run();
   // `limit` (none when null) bounds the whole of it, beside connect_timeout.
-  Result<Connection> Connect(const Deadline* limit = nullptr);
+  Result<Connection> Connect(const Deadline* limit = nullptr,
+                             const PgConnectParams* params = nullptr);
   Status Command(pg_conn* pg, const char* sql, const Deadline* limit = nullptr,
                  const char* param1 = nullptr, const char* param2 = nullptr);
   void Pump(pg_conn* pg);

@@ -198,5 +198,25 @@ TEST_F(PgChangeListenerProbeTest, AProbeNeverHeardBackIsReportedAndListeningGoes
       << "what is heard is still handed on";
 }
 
+// The probe waits no longer than the probe's time: a probe whose connection never gets an answer
+// (a pooler with no server connection free, a server that hangs, connect_timeout 0) does not keep
+// the listener from handing on what it hears.
+TEST_F(PgChangeListenerProbeTest, AProbeThatGetsNoAnswerDoesNotStallListening) {
+  SilentServer silent;
+  ASSERT_NE(silent.port(), 0);
+  Heard heard;
+  PgChangeListener listener(
+      Params(scratch_->url()), [&](const Announcement& a) { heard.Add(a); },
+      {.probe_timeout = std::chrono::milliseconds(100),
+       .probe_params =
+           Params(fmt::format("postgresql://gatehouse@127.0.0.1:{}/gatehouse", silent.port()),
+                  /*connect_timeout_seconds=*/0)});
+  ASSERT_TRUE(Eventually([&] { return heard.Count("", "") == 1; })) << "listening";
+  ASSERT_TRUE(db_->Announce({"api_keys", "k2"}).ok());
+  EXPECT_TRUE(Eventually([&] { return heard.Count("api_keys", "k2") == 1; }))
+      << "handed on, the probe given up";
+  EXPECT_FALSE(listener.verified());
+}
+
 }  // namespace
 }  // namespace gh::storage
