@@ -65,11 +65,11 @@ int HttpStatusForErrorType(std::string_view type) {
 // The state of one streamed answer; Apply() is fed SSE events in order.
 class AnthropicStream {
  public:
-  // `key` is redacted from the errors the server reports (before they are cut to length).
-  // `answer_tool` (empty: none) is response_format's tool (ResponseFormatTool): the input of the
-  // first call to it is the answer's text, streamed as it comes, and that call is no tool call.
-  AnthropicStream(const Secret* key, std::string answer_tool)
-      : key_(key), answer_tool_(std::move(answer_tool)) {}
+  // `key` is redacted from the errors the server reports (before they are cut to length). With
+  // the request's response_format, the input of the first call to its tool (ResponseFormatTool)
+  // is the answer's text, streamed as it comes, and that call is no tool call; the model's text
+  // is held back meanwhile (AnswerToolTracker).
+  AnthropicStream(const Secret* key, const ModelRequest& request) : key_(key), answer_(request) {}
   // Applies one event; returns the text delta to forward (often empty), or the error the
   // stream reported.
   Result<std::string> Apply(const http::SseEvent& ev) {
@@ -97,11 +97,11 @@ class AnthropicStream {
         if (const bj::value* in = cb->if_contains("input");
             in && in->is_object() && !in->get_object().empty())
           b.start_input = bj::serialize(*in);
-        MarkAnswer(b);
-        if (b.type == "text") {
-          std::string text = StringMember(*cb, "text");
-          turn_.text += text;
-          return text;
+        if (b.type == "text") return Add(answer_.OnText(StringMember(*cb, "text")));
+        if (b.type == "tool_use") {
+          b.use = answer_.OnToolUse(b.name);
+          // A real tool call: the text before it was not the answer's preamble.
+          if (b.use == ToolUse::kReal) return Add(answer_.ReleaseText());
         }
       }
       return std::string();
@@ -111,18 +111,11 @@ class AnthropicStream {
       const bj::object* d = ObjectMember(o, "delta");
       if (!d) return std::string();
       std::string dtype = StringMember(*d, "type");
-      if (dtype == "text_delta") {
-        std::string text = StringMember(*d, "text");
-        turn_.text += text;
-        return text;
-      }
+      if (dtype == "text_delta") return Add(answer_.OnText(StringMember(*d, "text")));
       if (dtype == "input_json_delta") {
         std::string partial = StringMember(*d, "partial_json");
         b.json += partial;
-        if (b.answer == Answer::kThe) {
-          turn_.text += partial;
-          return partial;
-        }
+        if (b.use == ToolUse::kAnswer) return Add(partial);
       }
       return std::string();  // thinking_delta, signature_delta, citations_delta: not forwarded
     }
@@ -130,11 +123,8 @@ class AnthropicStream {
       Block& b = blocks_[IntMember(o, "index")];
       b.stopped = true;
       // An answer that came whole in content_block_start (or empty) and no input_json_delta.
-      if (b.answer == Answer::kThe && b.json.empty()) {
-        std::string text = b.start_input.empty() ? "{}" : b.start_input;
-        turn_.text += text;
-        return text;
-      }
+      if (b.use == ToolUse::kAnswer && b.json.empty())
+        return Add(b.start_input.empty() ? "{}" : b.start_input);
       return std::string();
     }
     if (type == "message_delta") {
@@ -147,7 +137,7 @@ class AnthropicStream {
     }
     if (type == "message_stop") {
       stopped_ = true;
-      return std::string();
+      return Add(answer_.ReleaseText());  // the model did not answer through the tool
     }
     if (type == "error") {
       return ErrorOf(o);
@@ -178,12 +168,15 @@ class AnthropicStream {
       b.id = StringMember(cb, "id");
       b.name = StringMember(cb, "name");
       b.stopped = true;
-      if (b.type == "text") turn_.text += StringMember(cb, "text");
+      if (b.type == "text") turn_.text += answer_.OnText(StringMember(cb, "text"));
       if (const bj::value* in = cb.if_contains("input"); in && in->is_object())
         b.start_input = bj::serialize(*in);
-      MarkAnswer(b);
-      if (b.answer == Answer::kThe) turn_.text += b.start_input.empty() ? "{}" : b.start_input;
+      if (b.type != "tool_use") continue;
+      b.use = answer_.OnToolUse(b.name);
+      if (b.use == ToolUse::kReal) turn_.text += answer_.ReleaseText();
+      if (b.use == ToolUse::kAnswer) turn_.text += b.start_input.empty() ? "{}" : b.start_input;
     }
+    turn_.text += answer_.ReleaseText();
     if (std::string reason = StringMember(o, "stop_reason"); !reason.empty())
       turn_.stop_reason = MapAnthropicStopReason(reason);
     if (const bj::object* u = ObjectMember(o, "usage")) ReadUsage(*u);
@@ -196,16 +189,14 @@ class AnthropicStream {
       return Status::BadGateway("anthropic ended the stream before message_stop",
                                 "upstream_incomplete");
     for (auto& [index, b] : blocks_) {
-      if (b.type != "tool_use" || b.answer != Answer::kNone) continue;
+      if (b.type != "tool_use" || b.use != ToolUse::kReal) continue;
       std::string args = !b.json.empty() ? b.json : !b.start_input.empty() ? b.start_input : "{}";
       std::string id = b.id.empty() ? fmt::format("toolu_{}", index) : b.id;
       turn_.tool_calls.push_back({std::move(id), b.name, std::move(args)});
     }
     if (turn_.stop_reason.empty())
       turn_.stop_reason = turn_.tool_calls.empty() ? "end_turn" : "tool_use";
-    // The model answered through the response tool: for the caller, the turn simply ended.
-    if (answered_ && turn_.tool_calls.empty() && turn_.stop_reason == "tool_use")
-      turn_.stop_reason = "end_turn";
+    turn_.stop_reason = answer_.StopReason(std::move(turn_.stop_reason), !turn_.tool_calls.empty());
     if (!got_usage_) {
       for (const auto& m : request.messages) turn_.usage.input_tokens += EstimateTokens(m.content);
       turn_.usage.output_tokens = EstimateTokens(turn_.text);
@@ -214,21 +205,19 @@ class AnthropicStream {
   }
 
  private:
-  // Whether a block is a call to the response tool: the first (the answer), a later one (dropped).
-  enum class Answer { kNone, kThe, kAnother };
+  using ToolUse = AnswerToolTracker::ToolUse;
   struct Block {
     std::string type, id, name, json, start_input;
     bool stopped = false;
-    Answer answer = Answer::kNone;
+    ToolUse use = ToolUse::kReal;  // for a tool_use block
   };
   const Secret* key_;
-  const std::string answer_tool_;
-  bool answered_ = false;
+  AnswerToolTracker answer_;
 
-  void MarkAnswer(Block& b) {
-    if (answer_tool_.empty() || b.type != "tool_use" || b.name != answer_tool_) return;
-    b.answer = answered_ ? Answer::kAnother : Answer::kThe;
-    answered_ = true;
+  // Text of the turn, to forward.
+  std::string Add(std::string text) {
+    turn_.text += text;
+    return text;
   }
 
   // An `error` event's or answer's `{"error":{"type","message"}}`, the key redacted.
@@ -368,8 +357,7 @@ Awaitable<Result<ModelTurn>> AnthropicModel::Generate(const ModelRequest& reques
   req.timeout = HeadersTimeout(opt_.timeout, request.stream);
   req.idle_timeout = opt_.idle_timeout;
 
-  std::optional<ToolSpec> answer_tool = ResponseFormatTool(request);
-  AnthropicStream state(&opt_.api_key, answer_tool ? answer_tool->name : std::string());
+  AnthropicStream state(&opt_.api_key, request);
   http::SseParser parser;
   int status = 0;
   std::optional<std::string> retry_after;

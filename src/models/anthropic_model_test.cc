@@ -467,21 +467,39 @@ TEST_F(AnthropicModelTest, BehindAResilientModelA429WithRetryAfterIsWaitedOutThe
 
 // ---- response_format, emulated with a forced tool ----
 
-// A streamed answer that calls `tool` (id toolu_r) with `partials` as its input_json_deltas.
-std::string ToolUseAnswer(std::string_view tool, const std::vector<std::string>& partials) {
+// A streamed answer that calls `tool` (id toolu_r) with `partials` as its input_json_deltas,
+// after a text block whose text_deltas are `text_before` when there are some; `start_input` is
+// the input its content_block_start carries.
+std::string ToolUseAnswer(std::string_view tool, const std::vector<std::string>& partials,
+                          const std::vector<std::string>& text_before = {},
+                          std::string_view start_input = "{}") {
   std::string body =
       Sse("message_start",
-          R"({"type":"message_start","message":{"usage":{"input_tokens":30,"output_tokens":1}}})") +
-      Sse("content_block_start",
-          R"({"type":"content_block_start","index":0,"content_block":{"type":"tool_use",)"
-          R"("id":"toolu_r","name":")" +
-              std::string(tool) + R"(","input":{}}})");
+          R"({"type":"message_start","message":{"usage":{"input_tokens":30,"output_tokens":1}}})");
+  std::string index = "0";
+  if (!text_before.empty()) {
+    body += Sse(
+        "content_block_start",
+        R"({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}})");
+    for (const std::string& t : text_before)
+      body +=
+          Sse("content_block_delta",
+              R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":)" +
+                  bj::serialize(bj::value(std::string_view(t))) + "}}");
+    body += Sse("content_block_stop", R"({"type":"content_block_stop","index":0})");
+    index = "1";
+  }
+  body += Sse("content_block_start",
+              R"({"type":"content_block_start","index":)" + index +
+                  R"(,"content_block":{"type":"tool_use","id":"toolu_r","name":")" +
+                  std::string(tool) + R"(","input":)" + std::string(start_input) + "}}");
   for (const std::string& p : partials)
-    body += Sse("content_block_delta",
-                R"({"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta",)"
-                R"("partial_json":)" +
-                    bj::serialize(bj::value(std::string_view(p))) + "}}");
-  return body + Sse("content_block_stop", R"({"type":"content_block_stop","index":0})") +
+    body +=
+        Sse("content_block_delta", R"({"type":"content_block_delta","index":)" + index +
+                                       R"(,"delta":{"type":"input_json_delta","partial_json":)" +
+                                       bj::serialize(bj::value(std::string_view(p))) + "}}");
+  return body +
+         Sse("content_block_stop", R"({"type":"content_block_stop","index":)" + index + "}") +
          Sse("message_delta",
              R"({"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":20}})") +
          Sse("message_stop", R"({"type":"message_stop"})");
@@ -593,6 +611,112 @@ TEST_F(AnthropicModelTest, AWholeAnswerThroughTheResponseToolIsItsInputAsText) {
   EXPECT_EQ(out.turn.text, events_.deltas[0]);
   EXPECT_TRUE(out.turn.tool_calls.empty());
   EXPECT_EQ(out.turn.stop_reason, "end_turn");
+}
+
+// Models often write something before calling the response tool (a preamble, a <thinking>
+// block): it is held back and dropped, so the answer's text is the tool's JSON and nothing else.
+TEST_F(AnthropicModelTest, TextBeforeTheResponseToolCallIsNotPartOfTheAnswer) {
+  const std::vector<std::string> partials = {R"({"city": "Oslo",)", R"( "temp_c": 4})"};
+  upstream_.Enqueue(
+      SseReply(ToolUseAnswer("weather", partials, {"<thinking>let me", " see</thinking>"})));
+  AnthropicModel model = MakeModel();
+  ModelRequest r = SimpleRequest();
+  r.response_format = WeatherFormat();
+  Outcome out = RunGenerate(model, r, events_);
+  ASSERT_TRUE(out.status.ok()) << out.status.ToString();
+  EXPECT_EQ(events_.deltas, partials);
+  EXPECT_EQ(out.turn.text, R"({"city": "Oslo", "temp_c": 4})");
+  EXPECT_TRUE(out.turn.tool_calls.empty());
+  EXPECT_EQ(out.turn.stop_reason, "end_turn");
+}
+
+// The answer can come whole in content_block_start, with no input_json_delta after it.
+TEST_F(AnthropicModelTest, AResponseToolInputThatComesWholeInTheStartEventIsTheAnswer) {
+  upstream_.Enqueue(SseReply(ToolUseAnswer("weather", {}, {"<thinking>let me", " see</thinking>"},
+                                           R"({"city":"Oslo","temp_c":4})")));
+  AnthropicModel model = MakeModel();
+  ModelRequest r = SimpleRequest();
+  r.response_format = WeatherFormat();
+  Outcome out = RunGenerate(model, r, events_);
+  ASSERT_TRUE(out.status.ok()) << out.status.ToString();
+  EXPECT_EQ(events_.deltas, std::vector<std::string>{R"({"city":"Oslo","temp_c":4})"});
+  EXPECT_EQ(out.turn.text, R"({"city":"Oslo","temp_c":4})");
+  EXPECT_TRUE(out.turn.tool_calls.empty());
+  EXPECT_EQ(out.turn.stop_reason, "end_turn");
+}
+
+// Held-back text that turns out not to precede the answer is the turn's text after all: before a
+// real tool's call it is released (in one delta) when that call begins.
+TEST_F(AnthropicModelTest, TextBeforeARealToolsCallIsReleasedWhenTheCallBegins) {
+  upstream_.Enqueue(SseReply(ToolUseAnswer("current_weather", {R"({"city": "Oslo"})"},
+                                           {"Let me check", " the weather."})));
+  AnthropicModel model = MakeModel();
+  ModelRequest r = SimpleRequest();
+  r.tools = {{"current_weather", "Weather now", R"({"type":"object"})"}};
+  r.response_format = WeatherFormat();
+  Outcome out = RunGenerate(model, r, events_);
+  ASSERT_TRUE(out.status.ok()) << out.status.ToString();
+  EXPECT_EQ(events_.deltas, std::vector<std::string>{"Let me check the weather."});
+  EXPECT_EQ(out.turn.text, "Let me check the weather.");
+  ASSERT_EQ(out.turn.tool_calls.size(), 1u);
+  EXPECT_EQ(out.turn.tool_calls[0].name, "current_weather");
+  EXPECT_EQ(bj::parse(out.turn.tool_calls[0].arguments_json), bj::parse(R"({"city":"Oslo"})"));
+  EXPECT_EQ(out.turn.stop_reason, "tool_use");
+}
+
+// A model that answers in plain text despite the forced tool: its text is released at the end.
+TEST_F(AnthropicModelTest, APlainTextAnswerDespiteAResponseFormatIsReleasedAtTheEnd) {
+  upstream_.Enqueue(SseReply(TextAnswer()));
+  AnthropicModel model = MakeModel();
+  ModelRequest r = SimpleRequest();
+  r.response_format = WeatherFormat();
+  Outcome out = RunGenerate(model, r, events_);
+  ASSERT_TRUE(out.status.ok()) << out.status.ToString();
+  EXPECT_EQ(events_.deltas, std::vector<std::string>{"Hello, world!"});
+  EXPECT_EQ(out.turn.text, "Hello, world!");
+  EXPECT_TRUE(out.turn.tool_calls.empty());
+  EXPECT_EQ(out.turn.stop_reason, "end_turn");
+}
+
+TEST_F(AnthropicModelTest, AWholeAnswersTextIsDroppedBeforeTheResponseToolAndKeptBeforeARealOne) {
+  AnthropicModel model = MakeModel();
+  ModelRequest r = SimpleRequest();
+  r.stream = false;
+  r.tools = {{"current_weather", "Weather now", R"({"type":"object"})"}};
+  r.response_format = WeatherFormat();
+  upstream_.Enqueue(
+      {200,
+       {{"content-type", "application/json"}},
+       {R"({"id":"msg_1","type":"message","role":"assistant","content":[)"
+        R"({"type":"text","text":"<thinking>let me see</thinking>"},)"
+        R"({"type":"tool_use","id":"toolu_r","name":"weather","input":{"city":"Oslo","temp_c":4}},)"
+        R"({"type":"tool_use","id":"toolu_s","name":"weather","input":{"city":"Bergen"}}],)"
+        R"("stop_reason":"tool_use","usage":{"input_tokens":25,"output_tokens":15}})"},
+       {}});
+  Outcome out = RunGenerate(model, r, events_);
+  ASSERT_TRUE(out.status.ok()) << out.status.ToString();
+  EXPECT_EQ(events_.deltas, std::vector<std::string>{R"({"city":"Oslo","temp_c":4})"})
+      << "the first call to the response tool is the answer; a later one is dropped";
+  EXPECT_EQ(out.turn.text, R"({"city":"Oslo","temp_c":4})");
+  EXPECT_TRUE(out.turn.tool_calls.empty());
+  EXPECT_EQ(out.turn.stop_reason, "end_turn");
+
+  upstream_.Enqueue(
+      {200,
+       {{"content-type", "application/json"}},
+       {R"({"id":"msg_2","type":"message","role":"assistant","content":[)"
+        R"({"type":"text","text":"Let me check."},)"
+        R"({"type":"tool_use","id":"toolu_a","name":"current_weather","input":{"city":"Oslo"}}],)"
+        R"("stop_reason":"tool_use","usage":{"input_tokens":25,"output_tokens":15}})"},
+       {}});
+  RecordingEvents events;
+  out = RunGenerate(model, r, events);
+  ASSERT_TRUE(out.status.ok()) << out.status.ToString();
+  EXPECT_EQ(events.deltas, std::vector<std::string>{"Let me check."});
+  EXPECT_EQ(out.turn.text, "Let me check.");
+  ASSERT_EQ(out.turn.tool_calls.size(), 1u);
+  EXPECT_EQ(out.turn.tool_calls[0].name, "current_weather");
+  EXPECT_EQ(out.turn.stop_reason, "tool_use");
 }
 
 }  // namespace

@@ -83,10 +83,11 @@ void EstimateUsageIfMissing(bool got_usage, const ModelRequest& request, ModelTu
 // The state of one ConverseStream answer; Apply() is fed decoded frames in order.
 class ConverseStreamState {
  public:
-  // `answer_tool` (empty: none) is response_format's tool (ResponseFormatTool): the input of the
-  // first call to it is the answer's text, streamed as it comes, and that call is no tool call.
-  ConverseStreamState(const AwsEndpoint& endpoint, std::string answer_tool)
-      : endpoint_(endpoint), answer_tool_(std::move(answer_tool)) {}
+  // With the request's response_format, the input of the first call to its tool
+  // (ResponseFormatTool) is the answer's text, streamed as it comes, and that call is no tool
+  // call; the model's text is held back meanwhile (AnswerToolTracker).
+  ConverseStreamState(const AwsEndpoint& endpoint, const ModelRequest& request)
+      : endpoint_(endpoint), answer_(request) {}
 
   // Applies one frame; returns the text delta to forward (often empty) or the error it carried.
   Result<std::string> Apply(const aws::EventStreamMessage& frame) {
@@ -106,47 +107,39 @@ class ConverseStreamState {
           b.tool = true;
           b.id = StringMember(*use, "toolUseId");
           b.name = StringMember(*use, "name");
-          if (!answer_tool_.empty() && b.name == answer_tool_) {
-            b.answer = answered_ ? Answer::kAnother : Answer::kThe;
-            answered_ = true;
-          }
+          b.use = answer_.OnToolUse(b.name);
+          // A real tool call: the text before it was not the answer's preamble.
+          if (b.use == ToolUse::kReal) return Add(answer_.ReleaseText());
         }
       return std::string();
     }
     if (type == "contentBlockDelta") {
       const bj::object* delta = ObjectMember(o, "delta");
       if (!delta) return std::string();
-      if (const bj::value* text = delta->if_contains("text"); text && text->is_string()) {
-        std::string t(text->get_string());
-        turn_.text += t;
-        return t;
-      }
+      if (const bj::value* text = delta->if_contains("text"); text && text->is_string())
+        return Add(answer_.OnText(text->get_string()));
       if (const bj::object* use = ObjectMember(*delta, "toolUse")) {
         Block& b = blocks_[IntMember(o, "contentBlockIndex")];
         b.tool = true;
         std::string input = StringMember(*use, "input");
         b.input += input;
-        if (b.answer == Answer::kThe) {
-          turn_.text += input;
-          return input;
-        }
+        if (b.use == ToolUse::kAnswer) return Add(std::move(input));
       }
       return std::string();  // reasoningContent, citation, ...: not forwarded
     }
     if (type == "contentBlockStop") {
       // An answer without input deltas: an empty object.
       auto it = blocks_.find(IntMember(o, "contentBlockIndex"));
-      if (it != blocks_.end() && it->second.answer == Answer::kThe && it->second.input.empty()) {
+      if (it != blocks_.end() && it->second.use == ToolUse::kAnswer && it->second.input.empty()) {
         it->second.input = "{}";
-        turn_.text += "{}";
-        return std::string("{}");
+        return Add("{}");
       }
       return std::string();
     }
     if (type == "messageStop") {
       stopped_ = true;
       wire_stop_reason_ = StringMember(o, "stopReason");
-      return std::string();
+      return Add(answer_.ReleaseText());  // the model did not answer through the tool
     }
     if (type == "metadata") {
       if (const bj::object* u = ObjectMember(o, "usage")) {
@@ -164,28 +157,31 @@ class ConverseStreamState {
                                 "upstream_incomplete");
     GH_ASSIGN_OR_RETURN(turn_.stop_reason, MapBedrockStopReason(wire_stop_reason_));
     for (auto& [index, b] : blocks_) {
-      if (!b.tool || b.answer != Answer::kNone) continue;
+      if (!b.tool || b.use != ToolUse::kReal) continue;
       std::string id = b.id.empty() ? fmt::format("tooluse_{}", index) : b.id;
       turn_.tool_calls.push_back({std::move(id), b.name, b.input.empty() ? "{}" : b.input});
     }
-    // The model answered through the response tool: for the caller, the turn simply ended.
-    if (answered_ && turn_.tool_calls.empty() && turn_.stop_reason == "tool_use")
-      turn_.stop_reason = "end_turn";
+    turn_.stop_reason = answer_.StopReason(std::move(turn_.stop_reason), !turn_.tool_calls.empty());
     EstimateUsageIfMissing(got_usage_, request, turn_);
     return std::move(turn_);
   }
 
  private:
-  // Whether a block is a call to the response tool: the first (the answer), a later one (dropped).
-  enum class Answer { kNone, kThe, kAnother };
+  using ToolUse = AnswerToolTracker::ToolUse;
   struct Block {
     bool tool = false;
     std::string id, name, input;
-    Answer answer = Answer::kNone;
+    ToolUse use = ToolUse::kReal;  // for a tool block
   };
+
+  // Text of the turn, to forward.
+  std::string Add(std::string text) {
+    turn_.text += text;
+    return text;
+  }
+
   const AwsEndpoint& endpoint_;
-  const std::string answer_tool_;
-  bool answered_ = false;
+  AnswerToolTracker answer_;
   std::map<int64_t, Block> blocks_;
   ModelTurn turn_;
   std::string wire_stop_reason_;
@@ -200,8 +196,7 @@ Result<ModelTurn> ParseConverseResponse(std::string_view body, const ModelReques
     return Status::BadGateway("bedrock answered with invalid JSON", "upstream_malformed");
   const bj::object& o = v.get_object();
   ModelTurn turn;
-  std::optional<ToolSpec> answer_tool = ResponseFormatTool(request);
-  bool answered = false;
+  AnswerToolTracker answer(request);
   const bj::object* output = ObjectMember(o, "output");
   const bj::object* message = output ? ObjectMember(*output, "message") : nullptr;
   if (!message)
@@ -213,25 +208,30 @@ Result<ModelTurn> ParseConverseResponse(std::string_view body, const ModelReques
       if (!block.is_object()) continue;
       const bj::object& b = block.get_object();
       if (const bj::value* text = b.if_contains("text"); text && text->is_string())
-        turn.text += text->get_string();
+        turn.text += answer.OnText(text->get_string());
       if (const bj::object* use = ObjectMember(b, "toolUse")) {
         std::string id = StringMember(*use, "toolUseId");
         if (id.empty()) id = fmt::format("tooluse_{}", index - 1);
         const bj::value* input = use->if_contains("input");
         std::string args = input && input->is_object() ? bj::serialize(*input) : "{}";
         std::string name = StringMember(*use, "name");
-        if (answer_tool && name == answer_tool->name) {  // the answer; a later call is dropped
-          if (!answered) turn.text += args;
-          answered = true;
-          continue;
+        switch (answer.OnToolUse(name)) {
+          case AnswerToolTracker::ToolUse::kAnswer:
+            turn.text += args;
+            continue;
+          case AnswerToolTracker::ToolUse::kExtraAnswer:
+            continue;
+          case AnswerToolTracker::ToolUse::kReal:
+            turn.text += answer.ReleaseText();
+            break;
         }
         turn.tool_calls.push_back({std::move(id), std::move(name), std::move(args)});
       }
     }
   }
-  GH_ASSIGN_OR_RETURN(turn.stop_reason, MapBedrockStopReason(StringMember(o, "stopReason")));
-  if (answered && turn.tool_calls.empty() && turn.stop_reason == "tool_use")
-    turn.stop_reason = "end_turn";
+  turn.text += answer.ReleaseText();
+  GH_ASSIGN_OR_RETURN(std::string stop_reason, MapBedrockStopReason(StringMember(o, "stopReason")));
+  turn.stop_reason = answer.StopReason(std::move(stop_reason), !turn.tool_calls.empty());
   const bj::object* usage = ObjectMember(o, "usage");
   if (usage) ReadUsage(*usage, turn.usage);
   EstimateUsageIfMissing(usage != nullptr, request, turn);
@@ -375,8 +375,7 @@ Awaitable<Result<ModelTurn>> BedrockModel::Generate(const ModelRequest& request,
     co_return turn;
   }
 
-  std::optional<ToolSpec> answer_tool = ResponseFormatTool(request);
-  ConverseStreamState state(endpoint_, answer_tool ? answer_tool->name : std::string());
+  ConverseStreamState state(endpoint_, request);
   FrameText apply = [&state](const aws::EventStreamMessage& frame) { return state.Apply(frame); };
   Status streamed = co_await StreamEventFrames(*client_, std::move(req), request.cancel, kService,
                                                endpoint_, apply, events);

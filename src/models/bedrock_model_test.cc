@@ -521,18 +521,29 @@ TEST_F(BedrockModelTest, AModelIdThatWouldClimbThePathIsRejectedBeforeSending) {
 
 // ---- response_format, emulated with a forced tool ----
 
-// Frames of an answer that calls `tool` (tooluse_R) with `inputs` as its toolUse deltas.
-std::string ToolUseFrames(std::string_view tool, const std::vector<std::string>& inputs) {
-  std::string frames =
-      EventFrame("messageStart", R"({"role":"assistant"})") +
-      EventFrame("contentBlockStart",
-                 R"({"contentBlockIndex":0,"start":{"toolUse":{"toolUseId":"tooluse_R","name":")" +
-                     std::string(tool) + R"("}}})");
+// Frames of an answer that calls `tool` (tooluse_R) with `inputs` as its toolUse deltas, after a
+// text block whose text deltas are `text_before` when there are some.
+std::string ToolUseFrames(std::string_view tool, const std::vector<std::string>& inputs,
+                          const std::vector<std::string>& text_before = {}) {
+  std::string frames = EventFrame("messageStart", R"({"role":"assistant"})");
+  std::string index = "0";
+  if (!text_before.empty()) {
+    for (const std::string& t : text_before)
+      frames +=
+          EventFrame("contentBlockDelta", R"({"contentBlockIndex":0,"delta":{"text":)" +
+                                              bj::serialize(bj::value(std::string_view(t))) + "}}");
+    frames += EventFrame("contentBlockStop", R"({"contentBlockIndex":0})");
+    index = "1";
+  }
+  frames += EventFrame("contentBlockStart",
+                       R"({"contentBlockIndex":)" + index +
+                           R"(,"start":{"toolUse":{"toolUseId":"tooluse_R","name":")" +
+                           std::string(tool) + R"("}}})");
   for (const std::string& in : inputs)
-    frames +=
-        EventFrame("contentBlockDelta", R"({"contentBlockIndex":0,"delta":{"toolUse":{"input":)" +
-                                            bj::serialize(bj::value(std::string_view(in))) + "}}}");
-  return frames + EventFrame("contentBlockStop", R"({"contentBlockIndex":0})") +
+    frames += EventFrame("contentBlockDelta",
+                         R"({"contentBlockIndex":)" + index + R"(,"delta":{"toolUse":{"input":)" +
+                             bj::serialize(bj::value(std::string_view(in))) + "}}}");
+  return frames + EventFrame("contentBlockStop", R"({"contentBlockIndex":)" + index + "}") +
          EventFrame("messageStop", R"({"stopReason":"tool_use"})") +
          EventFrame(
              "metadata",
@@ -623,6 +634,108 @@ TEST_F(BedrockModelTest, AWholeConverseAnswerThroughTheResponseToolIsItsInputAsT
   EXPECT_EQ(out.turn.text, events_.deltas[0]);
   EXPECT_TRUE(out.turn.tool_calls.empty());
   EXPECT_EQ(out.turn.stop_reason, "end_turn");
+}
+
+// Models other than Claude (Amazon Nova) often write a <thinking> block before calling the
+// response tool: it is held back and dropped, so the answer's text is the tool's JSON alone.
+TEST_F(BedrockModelTest, TextBeforeTheResponseToolCallIsNotPartOfTheAnswer) {
+  const std::vector<std::string> inputs = {R"({"city": "Oslo",)", R"( "temp_c": 4})"};
+  upstream_.Enqueue(
+      StreamReply(ToolUseFrames("weather", inputs, {"<thinking>let me", " see</thinking>"}), 17));
+  auto model = MakeModel();
+  ModelRequest r = SimpleRequest();
+  r.response_format = WeatherFormat();
+  Outcome out = RunGenerate(*model, r, events_);
+  ASSERT_TRUE(out.status.ok()) << out.status.ToString();
+  EXPECT_EQ(events_.deltas, inputs);
+  EXPECT_EQ(out.turn.text, R"({"city": "Oslo", "temp_c": 4})");
+  EXPECT_TRUE(out.turn.tool_calls.empty());
+  EXPECT_EQ(out.turn.stop_reason, "end_turn");
+}
+
+// Held-back text that turns out not to precede the answer is the turn's text after all: before a
+// real tool's call it is released (in one delta) when that call begins.
+TEST_F(BedrockModelTest, TextBeforeARealToolsCallIsReleasedWhenTheCallBegins) {
+  upstream_.Enqueue(StreamReply(
+      ToolUseFrames("current_weather", {R"({"city":)", R"("Oslo"})"}, {"Let me", " check."})));
+  auto model = MakeModel();
+  ModelRequest r = SimpleRequest();
+  r.tools = {{"current_weather", "Weather now", R"({"type":"object"})"}};
+  r.response_format = WeatherFormat();
+  Outcome out = RunGenerate(*model, r, events_);
+  ASSERT_TRUE(out.status.ok()) << out.status.ToString();
+  EXPECT_EQ(events_.deltas, std::vector<std::string>{"Let me check."});
+  EXPECT_EQ(out.turn.text, "Let me check.");
+  ASSERT_EQ(out.turn.tool_calls.size(), 1u);
+  EXPECT_EQ(out.turn.tool_calls[0].name, "current_weather");
+  EXPECT_EQ(bj::parse(out.turn.tool_calls[0].arguments_json), bj::parse(R"({"city":"Oslo"})"));
+  EXPECT_EQ(out.turn.stop_reason, "tool_use");
+}
+
+// A model that answers in plain text despite the forced tool: its text is released at the end.
+TEST_F(BedrockModelTest, APlainTextAnswerDespiteAResponseFormatIsReleasedAtTheEnd) {
+  upstream_.Enqueue(StreamReply(TextFrames()));
+  auto model = MakeModel();
+  ModelRequest r = SimpleRequest();
+  r.response_format = WeatherFormat();
+  Outcome out = RunGenerate(*model, r, events_);
+  ASSERT_TRUE(out.status.ok()) << out.status.ToString();
+  EXPECT_EQ(events_.deltas, std::vector<std::string>{"Hello, world!"});
+  EXPECT_EQ(out.turn.text, "Hello, world!");
+  EXPECT_TRUE(out.turn.tool_calls.empty());
+  EXPECT_EQ(out.turn.stop_reason, "end_turn");
+}
+
+TEST_F(BedrockModelTest, AWholeAnswersTextIsDroppedBeforeTheResponseToolAndKeptBeforeARealOne) {
+  auto model = MakeModel();
+  ModelRequest r = SimpleRequest();
+  r.stream = false;
+  r.tools = {{"current_weather", "Weather now", R"({"type":"object"})"}};
+  r.response_format = WeatherFormat();
+  upstream_.Enqueue(
+      {200,
+       {{"content-type", "application/json"}},
+       {R"({"output":{"message":{"role":"assistant","content":[)"
+        R"({"text":"<thinking>let me see</thinking>"},)"
+        R"({"toolUse":{"toolUseId":"tooluse_9","name":"weather","input":{"city":"Oslo","temp_c":4}}},)"
+        R"({"toolUse":{"toolUseId":"tooluse_10","name":"weather","input":{"city":"Bergen"}}}]}},)"
+        R"("stopReason":"tool_use","usage":{"inputTokens":11,"outputTokens":7,"totalTokens":18}})"},
+       {}});
+  Outcome out = RunGenerate(*model, r, events_);
+  ASSERT_TRUE(out.status.ok()) << out.status.ToString();
+  EXPECT_EQ(events_.deltas, std::vector<std::string>{R"({"city":"Oslo","temp_c":4})"})
+      << "the first call to the response tool is the answer; a later one is dropped";
+  EXPECT_EQ(out.turn.text, R"({"city":"Oslo","temp_c":4})");
+  EXPECT_TRUE(out.turn.tool_calls.empty());
+  EXPECT_EQ(out.turn.stop_reason, "end_turn");
+
+  upstream_.Enqueue(
+      {200,
+       {{"content-type", "application/json"}},
+       {R"({"output":{"message":{"role":"assistant","content":[{"text":"Let me look."},)"
+        R"({"toolUse":{"toolUseId":"tooluse_9","name":"current_weather","input":{"city":"Oslo"}}}]}},)"
+        R"("stopReason":"tool_use","usage":{"inputTokens":11,"outputTokens":7,"totalTokens":18}})"},
+       {}});
+  RecordingEvents events;
+  out = RunGenerate(*model, r, events);
+  ASSERT_TRUE(out.status.ok()) << out.status.ToString();
+  EXPECT_EQ(events.deltas, std::vector<std::string>{"Let me look."});
+  EXPECT_EQ(out.turn.text, "Let me look.");
+  ASSERT_EQ(out.turn.tool_calls.size(), 1u);
+  EXPECT_EQ(out.turn.tool_calls[0].name, "current_weather");
+  EXPECT_EQ(out.turn.stop_reason, "tool_use");
+
+  // Without a response_format nothing is held: a plain whole answer is its text.
+  r.response_format.reset();
+  upstream_.Enqueue(
+      {200,
+       {{"content-type", "application/json"}},
+       {R"({"output":{"message":{"role":"assistant","content":[{"text":"Sunny."}]}},)"
+        R"("stopReason":"end_turn","usage":{"inputTokens":11,"outputTokens":7,"totalTokens":18}})"},
+       {}});
+  out = RunGenerate(*model, r, events);
+  ASSERT_TRUE(out.status.ok()) << out.status.ToString();
+  EXPECT_EQ(out.turn.text, "Sunny.");
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 namespace gh::models {
 
@@ -58,6 +59,32 @@ std::optional<agent::ToolSpec> ResponseFormatTool(const agent::ModelRequest& req
                          : "Give your answer as this tool's input, in the shape of its schema.";
   tool.parameters_schema = f.schema;
   return tool;
+}
+
+AnswerToolTracker::AnswerToolTracker(const agent::ModelRequest& request) {
+  if (std::optional<agent::ToolSpec> tool = ResponseFormatTool(request))
+    answer_tool_ = std::move(tool->name);
+}
+
+AnswerToolTracker::ToolUse AnswerToolTracker::OnToolUse(std::string_view name) {
+  if (answer_tool_.empty() || name != answer_tool_) return ToolUse::kReal;
+  if (answered_) return ToolUse::kExtraAnswer;
+  answered_ = true;
+  held_.clear();
+  return ToolUse::kAnswer;
+}
+
+std::string AnswerToolTracker::OnText(std::string_view text) {
+  if (answer_tool_.empty()) return std::string(text);
+  if (!answered_) held_ += text;
+  return std::string();
+}
+
+std::string AnswerToolTracker::ReleaseText() { return std::exchange(held_, std::string()); }
+
+std::string AnswerToolTracker::StopReason(std::string stop_reason, bool surfaced_tool_calls) const {
+  if (answered_ && !surfaced_tool_calls && stop_reason == "tool_use") return "end_turn";
+  return stop_reason;
 }
 
 bj::object ArgumentsObject(std::string_view arguments_json) {

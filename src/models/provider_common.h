@@ -76,6 +76,38 @@ const boost::json::object* ObjectMember(const boost::json::object& o, std::strin
 // the request has no response_format.
 std::optional<agent::ToolSpec> ResponseFormatTool(const agent::ModelRequest& request);
 
+// Follows one model turn of a provider that emulates response_format with ResponseFormatTool, so
+// that the client's content is the answer's JSON and nothing else. The provider feeds it the turn's
+// blocks in order (text as it comes, each tool-use block as it begins) and passes on, and appends
+// to the turn's text, what it returns. Without response_format it is transparent: text passes at
+// once. With it, text is held back: models (Amazon Nova's <thinking>, a Claude preamble) often
+// write some before calling the tool, and it would corrupt the JSON. When the model calls the
+// answer tool the held text is dropped (and so is any text after it); when it calls a real tool, or
+// the turn ends, the text held so far is released (ReleaseText). Only the first call to the answer
+// tool is the answer; later ones are dropped. One per turn; not thread-safe.
+class AnswerToolTracker {
+ public:
+  // What a tool-use block is: a real tool's call, the answer, or a later call to the answer tool.
+  enum class ToolUse { kReal, kAnswer, kExtraAnswer };
+
+  explicit AnswerToolTracker(const agent::ModelRequest& request);
+
+  // A tool-use block named `name` begins. After a kReal, the caller releases the held text.
+  ToolUse OnToolUse(std::string_view name);
+  // Text of the turn: returns what to pass on now (all of it, or nothing while held or dropped).
+  std::string OnText(std::string_view text);
+  // The text held so far (empty once the model has answered through the tool), no longer held.
+  std::string ReleaseText();
+  // The turn's stop reason for the caller: "tool_use" becomes "end_turn" when the model's only
+  // tool call was the answer (no real tool call surfaced).
+  std::string StopReason(std::string stop_reason, bool surfaced_tool_calls) const;
+
+ private:
+  std::string answer_tool_;  // empty: the request has no response_format
+  bool answered_ = false;
+  std::string held_;
+};
+
 // "https://x/v1/" -> "https://x/v1".
 std::string TrimTrailingSlashes(std::string url);
 
