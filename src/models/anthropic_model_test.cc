@@ -552,6 +552,25 @@ TEST_F(AnthropicModelTest, AToolTheClientRequiresIsOneTheModelMustCall) {
   EXPECT_FALSE(bj::parse(upstream_.last_request().body).as_object().contains("tool_choice"));
 }
 
+// A call that must call one of the client's tools (tool_choice "required" or named) is not
+// offered the answer tool, which would let the model answer instead.
+TEST_F(AnthropicModelTest, AToolTheClientRequiresIsNotCrowdedOutByTheResponseTool) {
+  upstream_.Enqueue(SseReply(ToolUseAnswer("current_weather", {R"({"city": "Oslo"})"})));
+  AnthropicModel model = MakeModel();
+  ModelRequest r = SimpleRequest();
+  r.tools = {{"current_weather", "Weather now", R"({"type":"object"})"}};
+  r.tool_required = true;
+  r.response_format = WeatherFormat();
+  Outcome out = RunGenerate(model, r, events_);
+  ASSERT_TRUE(out.status.ok()) << out.status.ToString();
+  bj::value body = bj::parse(upstream_.last_request().body);
+  ASSERT_EQ(body.at("tools").as_array().size(), 1u);
+  EXPECT_EQ(body.at("tools").at(0).at("name"), "current_weather");
+  EXPECT_EQ(body.at("tool_choice"), bj::parse(R"({"type":"any"})"));
+  ASSERT_EQ(out.turn.tool_calls.size(), 1u);
+  EXPECT_EQ(out.turn.tool_calls[0].name, "current_weather");
+}
+
 TEST_F(AnthropicModelTest, WithOtherToolsTheResponseToolJoinsThemAndSomeToolMustBeCalled) {
   upstream_.Enqueue(SseReply(ToolUseAnswer("current_weather", {R"({"city": "Oslo"})"})));
   AnthropicModel model = MakeModel();

@@ -229,6 +229,14 @@ TEST(BedrockConverseBodyTest, AToolTheClientRequiresIsOneTheModelMustCall) {
   r.tool_required = false;
   body = bj::parse(BuildConverseRequestBody(r));
   EXPECT_FALSE(body.at("toolConfig").as_object().contains("toolChoice"));
+
+  // Required, with a response_format: the answer tool is not offered beside it (the model could
+  // answer instead of calling the client's tool).
+  r.tool_required = true;
+  r.response_format = WeatherFormat();
+  body = bj::parse(BuildConverseRequestBody(r));
+  ASSERT_EQ(body.at("toolConfig").at("tools").as_array().size(), 1u);
+  EXPECT_EQ(body.at("toolConfig").at("toolChoice"), bj::parse(R"({"any":{}})"));
 }
 
 TEST_F(BedrockModelTest, DecodesTheEventStreamIncrementallyAndStreamsDeltasInOrderWithUsage) {

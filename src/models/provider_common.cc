@@ -45,6 +45,10 @@ TemperatureOrTopP ClaudeTemperatureOrTopP(const agent::Sampling& sampling) {
 
 std::optional<agent::ToolSpec> ResponseFormatTool(const agent::ModelRequest& request) {
   if (!request.response_format) return std::nullopt;
+  // The client requires a call to one of its tools on this call (tool_choice "required" or a
+  // named tool): an answer tool beside them would let the model answer instead. The answer is
+  // asked for on a later call, once the client sends the results.
+  if (request.tool_required && !request.tools.empty()) return std::nullopt;
   const agent::ResponseFormat& f = *request.response_format;
   agent::ToolSpec tool;
   if (f.kind == agent::ResponseFormat::Kind::kJsonObject) {

@@ -73,7 +73,8 @@ const boost::json::object* ObjectMember(const boost::json::object& o, std::strin
 // LiteLLM does: one more tool whose input schema is the answer's, forced on the model; a call to it
 // is the answer, its input the answer's JSON text. The tool: named after the json_schema (or
 // "json_answer" for json_object), with its description (or a default) and its schema. Null when
-// the request has no response_format.
+// the request has no response_format, and when it requires a call to one of the client's tools
+// (tool_required): the answer is then asked for on a later call.
 std::optional<agent::ToolSpec> ResponseFormatTool(const agent::ModelRequest& request);
 
 // Follows one model turn of a provider that emulates response_format with ResponseFormatTool, so
